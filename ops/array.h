@@ -1,0 +1,93 @@
+// tapegrad/ops/array.h: the grad-free strided array (shape, strides, offset, dtype over shared
+// storage) and its zero-copy views. Users never see this type: tg::Tensor wraps it.
+//   Array a = Array::empty({2, 3}, kFloat32);
+//   Array t = a.transpose(0, 1);          // shares storage, strides {1, 3}
+//   Array c = t.contiguous();             // copies into row-major order
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "ops/dtype.h"
+#include "ops/shape.h"
+#include "ops/storage.h"
+
+namespace tg::ops {
+
+class Array {
+ public:
+  Array() = default;
+  Array(std::shared_ptr<Storage> storage, Shape shape, Shape strides, int64_t offset, DType dtype);
+
+  // Contiguous array with uninitialized contents.
+  static Array empty(const Shape& shape, DType dtype);
+  static Array full(const Shape& shape, double value, DType dtype);
+  static Array zeros(const Shape& shape, DType dtype) { return full(shape, 0.0, dtype); }
+  static Array scalar(double value, DType dtype) { return full({}, value, dtype); }
+  template <typename T>
+  static Array from_vector(const std::vector<T>& values, const Shape& shape);
+
+  bool defined() const { return storage_ != nullptr; }
+  const Shape& shape() const { return shape_; }
+  const Shape& strides() const { return strides_; }
+  int64_t offset() const { return offset_; }
+  DType dtype() const { return dtype_; }
+  int64_t dim() const { return static_cast<int64_t>(shape_.size()); }
+  int64_t size(int64_t d) const;
+  int64_t numel() const { return numel_; }
+  bool is_contiguous() const;
+  const std::shared_ptr<Storage>& storage() const { return storage_; }
+
+  template <typename T>
+  T* data() const {
+    return reinterpret_cast<T*>(storage_->data()) + offset_;
+  }
+  // The value of a one-element array, converted to double.
+  double item() const;
+  // Element at a multi-index (slow; for printing and tests).
+  double at(const Shape& index) const;
+
+  // Views: share storage, never copy.
+  Array view(const Shape& shape) const;  // throws if the strides cannot express it
+  Array permute(const Shape& dims) const;
+  Array transpose(int64_t d0, int64_t d1) const;
+  Array slice(int64_t dim, int64_t start, int64_t end, int64_t step = 1) const;
+  Array narrow(int64_t dim, int64_t start, int64_t length) const;
+  Array expand(const Shape& shape) const;
+  Array squeeze() const;
+  Array squeeze(int64_t dim) const;
+  Array unsqueeze(int64_t dim) const;
+  Array as_strided(const Shape& shape, const Shape& strides, int64_t offset) const;
+
+  // View when possible, copy otherwise (like torch.reshape).
+  Array reshape(const Shape& shape) const;
+  Array flatten(int64_t start_dim = 0, int64_t end_dim = -1) const;
+  Array contiguous() const;  // returns *this when already contiguous
+  Array clone() const;       // always a fresh contiguous copy
+  Array to(DType dtype) const;
+
+ private:
+  std::shared_ptr<Storage> storage_;
+  Shape shape_;
+  Shape strides_;
+  int64_t offset_ = 0;  // in elements
+  int64_t numel_ = 0;
+  DType dtype_ = DType::kFloat32;
+};
+
+// Copies src into dst elementwise (any strides; src broadcast to dst's shape; dtypes converted).
+void copy_into(const Array& dst, const Array& src);
+
+template <typename T>
+Array Array::from_vector(const std::vector<T>& values, const Shape& shape) {
+  const int64_t n = shape_numel(shape, "from_vector");
+  TG_CHECK(n == static_cast<int64_t>(values.size()), "from_vector: ", values.size(),
+           " values do not fill shape ", shape_str(shape));
+  Array out = empty(shape, dtype_of<T>());
+  T* p = out.data<T>();
+  for (int64_t i = 0; i < n; ++i) p[i] = values[i];
+  return out;
+}
+
+}  // namespace tg::ops

@@ -1,0 +1,199 @@
+// tapegrad/ops/conv.cc: convolution as im2col + one GEMM per group over the whole batch.
+// Note [Batched im2col]: the column matrix holds every sample ([C/g*KH*KW, N*OH*OW]) so each
+// group is a single large GEMM (BLAS threads it) and im2col/col2im parallelize over planes.
+#include "ops/conv.h"
+
+#include <cstring>
+
+#include "ops/blas.h"
+
+namespace tg::ops {
+
+namespace {
+
+struct Geometry {
+  int64_t n, c, h, w, oc, kh, kw, oh, ow, groups;
+  int64_t cg() const { return c / groups; }
+  int64_t ocg() const { return oc / groups; }
+  int64_t col_rows() const { return cg() * kh * kw; }
+  int64_t col_cols() const { return n * oh * ow; }
+};
+
+Geometry geometry(const Shape& input, const Shape& weight, const Conv2dParams& p) {
+  const Shape out = conv2d_output_shape(input, weight, p);
+  return {input[0], input[1], input[2], input[3], weight[0], weight[2], weight[3], out[2], out[3], p.groups};
+}
+
+// col[(c*kh + i)*kw + j][(n*oh + y)*ow + x] = input[n][g*cg + c][y*sh - ph + i*dh][x*sw - pw + j*dw]
+template <typename T>
+void im2col(const T* input, const Geometry& g, const Conv2dParams& p, int64_t group, T* col) {
+  const int64_t rows = g.col_rows(), plane = g.oh * g.ow;
+#pragma omp parallel for schedule(static) if (rows * g.col_cols() >= 32768)
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t c = r / (g.kh * g.kw), i = (r / g.kw) % g.kh, j = r % g.kw;
+    T* dst = col + r * g.col_cols();
+    for (int64_t n = 0; n < g.n; ++n) {
+      const T* src = input + ((n * g.c) + group * g.cg() + c) * g.h * g.w;
+      for (int64_t y = 0; y < g.oh; ++y) {
+        const int64_t iy = y * p.stride_h - p.pad_h + i * p.dilation_h;
+        T* d = dst + n * plane + y * g.ow;
+        if (iy < 0 || iy >= g.h) {
+          std::fill_n(d, g.ow, T(0));
+          continue;
+        }
+        for (int64_t x = 0; x < g.ow; ++x) {
+          const int64_t ix = x * p.stride_w - p.pad_w + j * p.dilation_w;
+          d[x] = (ix >= 0 && ix < g.w) ? src[iy * g.w + ix] : T(0);
+        }
+      }
+    }
+  }
+}
+
+// The adjoint of im2col: accumulates columns back into input-shaped planes (which start zeroed).
+template <typename T>
+void col2im(const T* col, const Geometry& g, const Conv2dParams& p, int64_t group, T* input) {
+  const int64_t plane = g.oh * g.ow;
+  // Parallel over (n, c) planes: each plane is written by exactly one iteration.
+#pragma omp parallel for collapse(2) schedule(static) if (g.col_rows() * g.col_cols() >= 32768)
+  for (int64_t n = 0; n < g.n; ++n) {
+    for (int64_t c = 0; c < g.cg(); ++c) {
+      T* dst = input + ((n * g.c) + group * g.cg() + c) * g.h * g.w;
+      for (int64_t i = 0; i < g.kh; ++i) {
+        for (int64_t j = 0; j < g.kw; ++j) {
+          const T* src = col + ((c * g.kh + i) * g.kw + j) * g.col_cols() + n * plane;
+          for (int64_t y = 0; y < g.oh; ++y) {
+            const int64_t iy = y * p.stride_h - p.pad_h + i * p.dilation_h;
+            if (iy < 0 || iy >= g.h) continue;
+            for (int64_t x = 0; x < g.ow; ++x) {
+              const int64_t ix = x * p.stride_w - p.pad_w + j * p.dilation_w;
+              if (ix >= 0 && ix < g.w) dst[iy * g.w + ix] += src[y * g.ow + x];
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+// [N, OC, L] <-> [OC, N*L] for one group's slice of channels.
+template <typename T>
+void nchw_to_cn(const T* src, const Geometry& g, int64_t group, T* dst) {
+  const int64_t plane = g.oh * g.ow;
+  for (int64_t o = 0; o < g.ocg(); ++o)
+    for (int64_t n = 0; n < g.n; ++n)
+      std::memcpy(dst + o * g.col_cols() + n * plane, src + (n * g.oc + group * g.ocg() + o) * plane,
+                  plane * sizeof(T));
+}
+template <typename T>
+void cn_to_nchw(const T* src, const Geometry& g, int64_t group, T* dst) {
+  const int64_t plane = g.oh * g.ow;
+  for (int64_t o = 0; o < g.ocg(); ++o)
+    for (int64_t n = 0; n < g.n; ++n)
+      std::memcpy(dst + (n * g.oc + group * g.ocg() + o) * plane, src + o * g.col_cols() + n * plane,
+                  plane * sizeof(T));
+}
+
+}  // namespace
+
+Shape conv2d_output_shape(const Shape& in, const Shape& w, const Conv2dParams& p, const char* op) {
+  TG_CHECK(in.size() == 4, op, ": input must be 4-D [N,C,H,W], got ", shape_str(in));
+  TG_CHECK(w.size() == 4, op, ": weight must be 4-D [OC,C/groups,KH,KW], got ", shape_str(w));
+  TG_CHECK(p.stride_h > 0 && p.stride_w > 0, op, ": stride must be positive, got [", p.stride_h, ",",
+           p.stride_w, "]");
+  TG_CHECK(p.pad_h >= 0 && p.pad_w >= 0, op, ": padding must be non-negative, got [", p.pad_h, ",", p.pad_w,
+           "]");
+  TG_CHECK(p.dilation_h > 0 && p.dilation_w > 0, op, ": dilation must be positive, got [", p.dilation_h, ",",
+           p.dilation_w, "]");
+  TG_CHECK(p.groups > 0, op, ": groups must be positive, got ", p.groups);
+  TG_CHECK(in[1] % p.groups == 0 && w[0] % p.groups == 0, op, ": input ", shape_str(in), " and weight ",
+           shape_str(w), ": channels not divisible by groups=", p.groups);
+  TG_CHECK(in[1] == w[1] * p.groups, op, ": input ", shape_str(in), " has ", in[1],
+           " channels, weight ", shape_str(w), " expects ", w[1] * p.groups, " (groups=", p.groups, ")");
+  const int64_t eff_kh = (w[2] - 1) * p.dilation_h + 1, eff_kw = (w[3] - 1) * p.dilation_w + 1;
+  const int64_t oh = (in[2] + 2 * p.pad_h - eff_kh) / p.stride_h + 1;
+  const int64_t ow = (in[3] + 2 * p.pad_w - eff_kw) / p.stride_w + 1;
+  TG_CHECK(in[2] + 2 * p.pad_h >= eff_kh && in[3] + 2 * p.pad_w >= eff_kw && oh > 0 && ow > 0, op,
+           ": kernel ", shape_str({eff_kh, eff_kw}), " (dilated) is larger than padded input ",
+           shape_str({in[2] + 2 * p.pad_h, in[3] + 2 * p.pad_w}));
+  return {in[0], w[0], oh, ow};
+}
+
+Array conv2d(const Array& input_in, const Array& weight_in, const Array& bias, const Conv2dParams& p) {
+  TG_CHECK(input_in.dtype() == weight_in.dtype(), "conv2d: input dtype ", dtype_name(input_in.dtype()),
+           " differs from weight dtype ", dtype_name(weight_in.dtype()));
+  const Geometry g = geometry(input_in.shape(), weight_in.shape(), p);
+  if (bias.defined()) {
+    TG_CHECK(bias.dim() == 1 && bias.size(0) == g.oc, "conv2d: bias ", shape_str(bias.shape()),
+             " does not match ", g.oc, " output channels");
+    TG_CHECK(bias.dtype() == input_in.dtype(), "conv2d: bias dtype ", dtype_name(bias.dtype()), " differs");
+  }
+  const Array input = input_in.contiguous(), weight = weight_in.contiguous();
+  Array out = Array::empty({g.n, g.oc, g.oh, g.ow}, input.dtype());
+  dispatch_floating(input.dtype(), "conv2d", [&](auto tag) {
+    using T = decltype(tag);
+    std::vector<T> col(g.col_rows() * g.col_cols()), res(g.ocg() * g.col_cols());
+    for (int64_t group = 0; group < g.groups; ++group) {
+      im2col(input.data<T>(), g, p, group, col.data());
+      gemm(false, false, g.ocg(), g.col_cols(), g.col_rows(), T(1),
+           weight.data<T>() + group * g.ocg() * g.col_rows(), g.col_rows(), col.data(), g.col_cols(), T(0),
+           res.data(), g.col_cols());
+      cn_to_nchw(res.data(), g, group, out.data<T>());
+    }
+    if (bias.defined()) {
+      const Array b = bias.contiguous();
+      const T* bp = b.data<T>();
+      T* o = out.data<T>();
+      const int64_t plane = g.oh * g.ow;
+      for (int64_t n = 0; n < g.n; ++n)
+        for (int64_t c = 0; c < g.oc; ++c) {
+          T* d = o + (n * g.oc + c) * plane;
+          for (int64_t i = 0; i < plane; ++i) d[i] += bp[c];
+        }
+    }
+  });
+  return out;
+}
+
+Array conv2d_backward_input(const Array& grad_out_in, const Array& weight_in, const Shape& input_shape,
+                            const Conv2dParams& p) {
+  const Geometry g = geometry(input_shape, weight_in.shape(), p);
+  TG_CHECK(grad_out_in.shape() == Shape({g.n, g.oc, g.oh, g.ow}), "conv2d_backward_input: grad ",
+           shape_str(grad_out_in.shape()), " does not match output ", shape_str({g.n, g.oc, g.oh, g.ow}));
+  const Array grad_out = grad_out_in.contiguous(), weight = weight_in.contiguous();
+  Array grad_in = Array::zeros(input_shape, grad_out.dtype());
+  dispatch_floating(grad_out.dtype(), "conv2d_backward_input", [&](auto tag) {
+    using T = decltype(tag);
+    std::vector<T> col(g.col_rows() * g.col_cols()), gy(g.ocg() * g.col_cols());
+    for (int64_t group = 0; group < g.groups; ++group) {
+      nchw_to_cn(grad_out.data<T>(), g, group, gy.data());
+      gemm(true, false, g.col_rows(), g.col_cols(), g.ocg(), T(1),
+           weight.data<T>() + group * g.ocg() * g.col_rows(), g.col_rows(), gy.data(), g.col_cols(), T(0),
+           col.data(), g.col_cols());
+      col2im(col.data(), g, p, group, grad_in.data<T>());
+    }
+  });
+  return grad_in;
+}
+
+Array conv2d_backward_weight(const Array& input_in, const Array& grad_out_in, const Shape& weight_shape,
+                             const Conv2dParams& p) {
+  const Geometry g = geometry(input_in.shape(), weight_shape, p);
+  TG_CHECK(grad_out_in.shape() == Shape({g.n, g.oc, g.oh, g.ow}), "conv2d_backward_weight: grad ",
+           shape_str(grad_out_in.shape()), " does not match output ", shape_str({g.n, g.oc, g.oh, g.ow}));
+  const Array input = input_in.contiguous(), grad_out = grad_out_in.contiguous();
+  Array grad_w = Array::empty(weight_shape, input.dtype());
+  dispatch_floating(input.dtype(), "conv2d_backward_weight", [&](auto tag) {
+    using T = decltype(tag);
+    std::vector<T> col(g.col_rows() * g.col_cols()), gy(g.ocg() * g.col_cols());
+    for (int64_t group = 0; group < g.groups; ++group) {
+      im2col(input.data<T>(), g, p, group, col.data());
+      nchw_to_cn(grad_out.data<T>(), g, group, gy.data());
+      gemm(false, true, g.ocg(), g.col_rows(), g.col_cols(), T(1), gy.data(), g.col_cols(), col.data(),
+           g.col_cols(), T(0), grad_w.data<T>() + group * g.ocg() * g.col_rows(), g.col_rows());
+    }
+  });
+  return grad_w;
+}
+
+}  // namespace tg::ops

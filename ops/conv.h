@@ -1,0 +1,28 @@
+// tapegrad/ops/conv.h: grad-free 2-D convolution (NCHW input, OIHW weight) with stride, padding,
+// dilation and groups, and its two adjoints (gradient w.r.t. input and w.r.t. weight).
+#pragma once
+
+#include "ops/array.h"
+
+namespace tg::ops {
+
+struct Conv2dParams {
+  int64_t stride_h = 1, stride_w = 1;
+  int64_t pad_h = 0, pad_w = 0;
+  int64_t dilation_h = 1, dilation_w = 1;
+  int64_t groups = 1;
+};
+
+// Validates shapes and attributes (naming `op` and the shapes) and returns [N, OC, OH, OW].
+Shape conv2d_output_shape(const Shape& input, const Shape& weight, const Conv2dParams& p,
+                          const char* op = "conv2d");
+// bias may be undefined.
+Array conv2d(const Array& input, const Array& weight, const Array& bias, const Conv2dParams& p);
+// Adjoint w.r.t. the input: returns an array of input_shape.
+Array conv2d_backward_input(const Array& grad_out, const Array& weight, const Shape& input_shape,
+                            const Conv2dParams& p);
+// Adjoint w.r.t. the weight: returns an array of weight_shape.
+Array conv2d_backward_weight(const Array& input, const Array& grad_out, const Shape& weight_shape,
+                             const Conv2dParams& p);
+
+}  // namespace tg::ops

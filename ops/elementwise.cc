@@ -1,0 +1,344 @@
+// tapegrad/ops/elementwise.cc: elementwise kernels (see elementwise.h).
+#include "ops/elementwise.h"
+
+#include <cmath>
+
+#include "ops/internal/strided_loop.h"
+
+namespace tg::ops {
+
+namespace {
+
+// Applies out[i] = f(x[i]) over any strides of x into a fresh contiguous array of dtype out_dtype.
+template <typename T, typename R, typename F>
+Array map_unary(const Array& x, DType out_dtype, F f) {
+  Array out = Array::empty(x.shape(), out_dtype);
+  const T* xp = x.data<T>();
+  R* op = out.data<R>();
+  const int64_t n = x.numel();
+  if (x.is_contiguous()) {
+    if (n >= internal::kParallelGrain) {
+#pragma omp parallel for schedule(static)
+      for (int64_t i = 0; i < n; ++i) op[i] = f(xp[i]);
+    } else {
+      for (int64_t i = 0; i < n; ++i) op[i] = f(xp[i]);
+    }
+    return out;
+  }
+  const Shape& os = out.strides();
+  const Shape& xs = x.strides();
+  internal::for_each_row<2>(x.shape(), {&os, &xs}, [&](auto off, int64_t len) {
+    const int64_t step = x.dim() ? xs.back() : 1;
+    for (int64_t i = 0; i < len; ++i) op[off[0] + i] = f(xp[off[1] + i * step]);
+  });
+  return out;
+}
+
+// out[i] = f(a[i], b[i]) with broadcasting into a fresh contiguous array.
+template <typename T, typename R, typename F>
+Array map_binary(const Array& a, const Array& b, DType out_dtype, const char* op_name, F f) {
+  const Shape shape = broadcast_shapes(a.shape(), b.shape(), op_name);
+  Array out = Array::empty(shape, out_dtype);
+  const T* ap = a.data<T>();
+  const T* bp = b.data<T>();
+  R* op = out.data<R>();
+  const int64_t n = out.numel();
+  if (a.is_contiguous() && b.is_contiguous() && a.shape() == b.shape()) {
+    if (n >= internal::kParallelGrain) {
+#pragma omp parallel for schedule(static)
+      for (int64_t i = 0; i < n; ++i) op[i] = f(ap[i], bp[i]);
+    } else {
+      for (int64_t i = 0; i < n; ++i) op[i] = f(ap[i], bp[i]);
+    }
+    return out;
+  }
+  const Shape as = internal::broadcast_strides(a.shape(), a.strides(), shape);
+  const Shape bs = internal::broadcast_strides(b.shape(), b.strides(), shape);
+  const Shape& os = out.strides();
+  internal::for_each_row<3>(shape, {&os, &as, &bs}, [&](auto off, int64_t len) {
+    const int64_t sa = shape.empty() ? 0 : as.back(), sb = shape.empty() ? 0 : bs.back();
+    const T* pa = ap + off[1];
+    const T* pb = bp + off[2];
+    R* po = op + off[0];
+    for (int64_t i = 0; i < len; ++i) po[i] = f(pa[i * sa], pb[i * sb]);
+  });
+  return out;
+}
+
+void check_same_dtype(const Array& a, const Array& b, const char* op) {
+  TG_CHECK(a.dtype() == b.dtype(), op, ": dtype mismatch ", dtype_name(a.dtype()), " ", shape_str(a.shape()),
+           " vs ", dtype_name(b.dtype()), " ", shape_str(b.shape()));
+}
+
+template <typename T>
+T gelu(T x) {
+  return static_cast<T>(0.5) * x * (static_cast<T>(1) + std::erf(x * static_cast<T>(M_SQRT1_2)));
+}
+template <typename T>
+T gelu_derivative(T x) {
+  const T cdf = static_cast<T>(0.5) * (static_cast<T>(1) + std::erf(x * static_cast<T>(M_SQRT1_2)));
+  const T pdf = std::exp(static_cast<T>(-0.5) * x * x) * static_cast<T>(0.3989422804014327);
+  return cdf + x * pdf;
+}
+
+}  // namespace
+
+const char* unary_op_name(UnaryOp op) {
+  switch (op) {
+    case UnaryOp::kNeg: return "neg";
+    case UnaryOp::kExp: return "exp";
+    case UnaryOp::kLog: return "log";
+    case UnaryOp::kSqrt: return "sqrt";
+    case UnaryOp::kAbs: return "abs";
+    case UnaryOp::kSign: return "sign";
+    case UnaryOp::kRelu: return "relu";
+    case UnaryOp::kSigmoid: return "sigmoid";
+    case UnaryOp::kTanh: return "tanh";
+    case UnaryOp::kGelu: return "gelu";
+    case UnaryOp::kGeluDerivative: return "gelu_derivative";
+    case UnaryOp::kPositiveMask: return "positive_mask";
+  }
+  return "unary";
+}
+
+const char* binary_op_name(BinaryOp op) {
+  switch (op) {
+    case BinaryOp::kAdd: return "add";
+    case BinaryOp::kSub: return "sub";
+    case BinaryOp::kMul: return "mul";
+    case BinaryOp::kDiv: return "div";
+    case BinaryOp::kPow: return "pow";
+    case BinaryOp::kMaximum: return "maximum";
+    case BinaryOp::kMinimum: return "minimum";
+  }
+  return "binary";
+}
+
+Array unary(UnaryOp op, const Array& x) {
+  const char* name = unary_op_name(op);
+  if (op == UnaryOp::kNeg || op == UnaryOp::kAbs || op == UnaryOp::kSign || op == UnaryOp::kRelu ||
+      op == UnaryOp::kPositiveMask) {
+    return dispatch_numeric(x.dtype(), name, [&](auto tag) {
+      using T = decltype(tag);
+      switch (op) {
+        case UnaryOp::kNeg: return map_unary<T, T>(x, x.dtype(), [](T v) { return static_cast<T>(-v); });
+        case UnaryOp::kAbs: return map_unary<T, T>(x, x.dtype(), [](T v) { return v < 0 ? -v : v; });
+        case UnaryOp::kSign:
+          return map_unary<T, T>(x, x.dtype(), [](T v) { return static_cast<T>((v > 0) - (v < 0)); });
+        case UnaryOp::kRelu: return map_unary<T, T>(x, x.dtype(), [](T v) { return v > 0 ? v : T(0); });
+        default: return map_unary<T, T>(x, x.dtype(), [](T v) { return v > 0 ? T(1) : T(0); });
+      }
+    });
+  }
+  return dispatch_floating(x.dtype(), name, [&](auto tag) {
+    using T = decltype(tag);
+    switch (op) {
+      case UnaryOp::kExp: return map_unary<T, T>(x, x.dtype(), [](T v) { return std::exp(v); });
+      case UnaryOp::kLog: return map_unary<T, T>(x, x.dtype(), [](T v) { return std::log(v); });
+      case UnaryOp::kSqrt: return map_unary<T, T>(x, x.dtype(), [](T v) { return std::sqrt(v); });
+      case UnaryOp::kSigmoid:
+        return map_unary<T, T>(x, x.dtype(), [](T v) {
+          // Stable in both tails: never exponentiates a large positive number.
+          if (v >= 0) return T(1) / (T(1) + std::exp(-v));
+          const T e = std::exp(v);
+          return e / (T(1) + e);
+        });
+      case UnaryOp::kTanh: return map_unary<T, T>(x, x.dtype(), [](T v) { return std::tanh(v); });
+      case UnaryOp::kGelu: return map_unary<T, T>(x, x.dtype(), [](T v) { return gelu(v); });
+      default: return map_unary<T, T>(x, x.dtype(), [](T v) { return gelu_derivative(v); });
+    }
+  });
+}
+
+Array binary(BinaryOp op, const Array& a, const Array& b) {
+  const char* name = binary_op_name(op);
+  check_same_dtype(a, b, name);
+  if (op == BinaryOp::kPow) {
+    return dispatch_floating(a.dtype(), name, [&](auto tag) {
+      using T = decltype(tag);
+      return map_binary<T, T>(a, b, a.dtype(), name, [](T x, T y) { return std::pow(x, y); });
+    });
+  }
+  return dispatch_numeric(a.dtype(), name, [&](auto tag) {
+    using T = decltype(tag);
+    switch (op) {
+      case BinaryOp::kAdd: return map_binary<T, T>(a, b, a.dtype(), name, [](T x, T y) { return x + y; });
+      case BinaryOp::kSub: return map_binary<T, T>(a, b, a.dtype(), name, [](T x, T y) { return x - y; });
+      case BinaryOp::kMul: return map_binary<T, T>(a, b, a.dtype(), name, [](T x, T y) { return x * y; });
+      case BinaryOp::kDiv:
+        if constexpr (std::is_integral_v<T>) {
+          // Checked before the (possibly parallel) loop: an exception must not leave an OpenMP region.
+          const Array bc = b.contiguous();
+          for (int64_t i = 0; i < bc.numel(); ++i) TG_CHECK(bc.data<T>()[i] != 0, "div: integer division by zero");
+          return map_binary<T, T>(a, b, a.dtype(), name, [](T x, T y) { return x / y; });
+        } else {
+          return map_binary<T, T>(a, b, a.dtype(), name, [](T x, T y) { return x / y; });
+        }
+      case BinaryOp::kMaximum:
+        return map_binary<T, T>(a, b, a.dtype(), name, [](T x, T y) { return x >= y ? x : y; });
+      default: return map_binary<T, T>(a, b, a.dtype(), name, [](T x, T y) { return x <= y ? x : y; });
+    }
+  });
+}
+
+Array compare(CompareOp op, const Array& a, const Array& b) {
+  check_same_dtype(a, b, "compare");
+  return dispatch_all(a.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    return map_binary<T, bool>(a, b, kBool, "compare", [op](T x, T y) {
+      switch (op) {
+        case CompareOp::kGt: return x > y;
+        case CompareOp::kGe: return x >= y;
+        case CompareOp::kLt: return x < y;
+        case CompareOp::kLe: return x <= y;
+        case CompareOp::kEq: return x == y;
+        default: return x != y;
+      }
+    });
+  });
+}
+
+Array leaky_relu(const Array& x, double slope) {
+  return dispatch_floating(x.dtype(), "leaky_relu", [&](auto tag) {
+    using T = decltype(tag);
+    const T s = static_cast<T>(slope);
+    return map_unary<T, T>(x, x.dtype(), [s](T v) { return v > 0 ? v : v * s; });
+  });
+}
+
+Array leaky_relu_slope(const Array& x, double slope) {
+  return dispatch_floating(x.dtype(), "leaky_relu", [&](auto tag) {
+    using T = decltype(tag);
+    const T s = static_cast<T>(slope);
+    return map_unary<T, T>(x, x.dtype(), [s](T v) { return v > 0 ? T(1) : s; });
+  });
+}
+
+Array clamp(const Array& x, std::optional<double> min, std::optional<double> max) {
+  return dispatch_numeric(x.dtype(), "clamp", [&](auto tag) {
+    using T = decltype(tag);
+    const bool has_lo = min.has_value(), has_hi = max.has_value();
+    const T lo = has_lo ? static_cast<T>(*min) : T(0), hi = has_hi ? static_cast<T>(*max) : T(0);
+    return map_unary<T, T>(x, x.dtype(), [=](T v) {
+      if (has_lo && v < lo) v = lo;
+      if (has_hi && v > hi) v = hi;
+      return v;
+    });
+  });
+}
+
+Array clamp_mask(const Array& x, std::optional<double> min, std::optional<double> max) {
+  return dispatch_floating(x.dtype(), "clamp", [&](auto tag) {
+    using T = decltype(tag);
+    const bool has_lo = min.has_value(), has_hi = max.has_value();
+    const T lo = has_lo ? static_cast<T>(*min) : T(0), hi = has_hi ? static_cast<T>(*max) : T(0);
+    return map_unary<T, T>(x, x.dtype(), [=](T v) {
+      return ((!has_lo || v >= lo) && (!has_hi || v <= hi)) ? T(1) : T(0);
+    });
+  });
+}
+
+Array where(const Array& cond, const Array& a, const Array& b) {
+  check_same_dtype(a, b, "where");
+  TG_CHECK(cond.dtype() == kBool, "where: condition must be bool, got ", dtype_name(cond.dtype()));
+  const Shape shape =
+      broadcast_shapes(broadcast_shapes(cond.shape(), a.shape(), "where"), b.shape(), "where");
+  const Array c = cond.expand(shape).contiguous();
+  const Array av = a.expand(shape), bv = b.expand(shape);
+  Array out = Array::empty(shape, a.dtype());
+  dispatch_all(a.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    const bool* cp = c.data<bool>();
+    T* op = out.data<T>();
+    const Array ac = av.contiguous(), bc = bv.contiguous();
+    const T* ap = ac.data<T>();
+    const T* bp = bc.data<T>();
+    for (int64_t i = 0; i < out.numel(); ++i) op[i] = cp[i] ? ap[i] : bp[i];
+  });
+  return out;
+}
+
+Array scale(const Array& x, double factor) {
+  return dispatch_numeric(x.dtype(), "scale", [&](auto tag) {
+    using T = decltype(tag);
+    const T f = static_cast<T>(factor);
+    return map_unary<T, T>(x, x.dtype(), [f](T v) { return v * f; });
+  });
+}
+
+void add_into(const Array& dst, const Array& src, double alpha) {
+  check_same_dtype(dst, src, "add_");
+  TG_CHECK(broadcast_shapes(dst.shape(), src.shape(), "add_") == dst.shape(), "add_: cannot add ",
+           shape_str(src.shape()), " into ", shape_str(dst.shape()));
+  dispatch_numeric(dst.dtype(), "add_", [&](auto tag) {
+    using T = decltype(tag);
+    const T a = static_cast<T>(alpha);
+    T* d = dst.data<T>();
+    const T* s = src.data<T>();
+    if (dst.is_contiguous() && src.is_contiguous() && dst.shape() == src.shape()) {
+      const int64_t n = dst.numel();
+      if (n >= internal::kParallelGrain) {
+#pragma omp parallel for schedule(static)
+        for (int64_t i = 0; i < n; ++i) d[i] += a * s[i];
+      } else {
+        for (int64_t i = 0; i < n; ++i) d[i] += a * s[i];
+      }
+      return;
+    }
+    const Shape ss = internal::broadcast_strides(src.shape(), src.strides(), dst.shape());
+    const Shape& ds = dst.strides();
+    internal::for_each_row<2>(dst.shape(), {&ds, &ss}, [&](auto off, int64_t len) {
+      const int64_t sd = dst.dim() ? ds.back() : 1, sv = dst.dim() ? ss.back() : 0;
+      for (int64_t i = 0; i < len; ++i) d[off[0] + i * sd] += a * s[off[1] + i * sv];
+    });
+  });
+}
+
+Array uniform(const Shape& shape, double low, double high, DType dtype, Generator& gen) {
+  TG_CHECK(low <= high, "uniform: low ", low, " > high ", high);
+  Array out = Array::empty(shape, dtype);
+  dispatch_floating(dtype, "uniform", [&](auto tag) {
+    using T = decltype(tag);
+    T* p = out.data<T>();
+    for (int64_t i = 0; i < out.numel(); ++i) p[i] = static_cast<T>(low + (high - low) * gen.uniform());
+  });
+  return out;
+}
+
+Array normal(const Shape& shape, double mean, double stddev, DType dtype, Generator& gen) {
+  TG_CHECK(stddev >= 0, "normal: stddev must be >= 0, got ", stddev);
+  Array out = Array::empty(shape, dtype);
+  dispatch_floating(dtype, "normal", [&](auto tag) {
+    using T = decltype(tag);
+    T* p = out.data<T>();
+    for (int64_t i = 0; i < out.numel(); ++i) p[i] = static_cast<T>(mean + stddev * gen.normal());
+  });
+  return out;
+}
+
+Array bernoulli(const Shape& shape, double p_one, DType dtype, Generator& gen) {
+  TG_CHECK(p_one >= 0 && p_one <= 1, "bernoulli: probability ", p_one, " not in [0, 1]");
+  Array out = Array::empty(shape, dtype);
+  dispatch_numeric(dtype, "bernoulli", [&](auto tag) {
+    using T = decltype(tag);
+    T* p = out.data<T>();
+    for (int64_t i = 0; i < out.numel(); ++i) p[i] = gen.uniform() < p_one ? T(1) : T(0);
+  });
+  return out;
+}
+
+Array arange(double start, double end, double step, DType dtype) {
+  TG_CHECK(step != 0, "arange: step must be nonzero");
+  TG_CHECK(std::isfinite(start) && std::isfinite(end), "arange: bounds must be finite");
+  const double count = std::ceil((end - start) / step);
+  const int64_t n = count > 0 ? static_cast<int64_t>(count) : 0;
+  Array out = Array::empty({n}, dtype);
+  dispatch_numeric(dtype, "arange", [&](auto tag) {
+    using T = decltype(tag);
+    T* p = out.data<T>();
+    for (int64_t i = 0; i < n; ++i) p[i] = static_cast<T>(start + i * step);
+  });
+  return out;
+}
+
+}  // namespace tg::ops

@@ -1,0 +1,149 @@
+// tapegrad/ops/index.cc: indexing kernels (see index.h).
+#include "ops/index.h"
+
+#include "ops/elementwise.h"
+#include "ops/internal/strided_loop.h"
+
+namespace tg::ops {
+
+namespace {
+
+void check_index_tensor(const Array& index, int64_t bound, const char* op, const Shape& x_shape, int64_t dim) {
+  TG_CHECK(index.dtype() == kInt64, op, ": index must be int64, got ", dtype_name(index.dtype()));
+  const Array c = index.contiguous();
+  const int64_t* p = c.data<int64_t>();
+  for (int64_t i = 0; i < c.numel(); ++i) {
+    TG_CHECK(p[i] >= 0 && p[i] < bound, op, ": index ", p[i], " is out of range for dimension ", dim,
+             " of size ", bound, " (tensor ", shape_str(x_shape), ")");
+  }
+}
+
+// Validates a gather/scatter index against the indexed shape and returns the wrapped dim.
+int64_t check_gather_shapes(const Shape& x, int64_t dim, const Array& index, const char* op) {
+  dim = wrap_dim(dim, static_cast<int64_t>(x.size()), op);
+  TG_CHECK(index.dim() == static_cast<int64_t>(x.size()), op, ": index ", shape_str(index.shape()),
+           " must have the same rank as the tensor ", shape_str(x));
+  for (int64_t d = 0; d < index.dim(); ++d) {
+    TG_CHECK(d == dim || index.size(d) <= x[d], op, ": index ", shape_str(index.shape()),
+             " is larger than tensor ", shape_str(x), " in dimension ", d);
+  }
+  check_index_tensor(index, x.empty() ? 1 : x[dim], op, x, dim);
+  return dim;
+}
+
+}  // namespace
+
+Array cat(const std::vector<Array>& arrays, int64_t dim) {
+  TG_CHECK(!arrays.empty(), "cat: expected a non-empty list of tensors");
+  const Array& first = arrays[0];
+  TG_CHECK(first.dim() > 0, "cat: zero-dimensional tensors cannot be concatenated");
+  dim = wrap_dim(dim, first.dim(), "cat");
+  Shape out_shape = first.shape();
+  out_shape[dim] = 0;
+  for (size_t i = 0; i < arrays.size(); ++i) {
+    const Array& a = arrays[i];
+    TG_CHECK(a.dtype() == first.dtype(), "cat: tensor ", i, " has dtype ", dtype_name(a.dtype()),
+             ", tensor 0 has ", dtype_name(first.dtype()));
+    TG_CHECK(a.dim() == first.dim(), "cat: tensor ", i, " ", shape_str(a.shape()), " and tensor 0 ",
+             shape_str(first.shape()), " differ in rank");
+    for (int64_t d = 0; d < a.dim(); ++d) {
+      TG_CHECK(d == dim || a.size(d) == first.size(d), "cat: tensor ", i, " ", shape_str(a.shape()),
+               " does not match tensor 0 ", shape_str(first.shape()), " in dimension ", d);
+    }
+    out_shape[dim] += a.size(dim);
+  }
+  Array out = Array::empty(out_shape, first.dtype());
+  int64_t at = 0;
+  for (const Array& a : arrays) {
+    copy_into(out.slice(dim, at, at + a.size(dim)), a);
+    at += a.size(dim);
+  }
+  return out;
+}
+
+Array index_select(const Array& x, int64_t dim, const Array& index) {
+  TG_CHECK(x.dim() > 0, "index_select: tensor must have at least one dimension");
+  dim = wrap_dim(dim, x.dim(), "index_select");
+  TG_CHECK(index.dim() == 1, "index_select: index must be 1-D, got ", shape_str(index.shape()));
+  check_index_tensor(index, x.size(dim), "index_select", x.shape(), dim);
+  Shape out_shape = x.shape();
+  out_shape[dim] = index.size(0);
+  Array out = Array::empty(out_shape, x.dtype());
+  const Array idx = index.contiguous();
+  for (int64_t i = 0; i < idx.numel(); ++i) {
+    const int64_t j = idx.data<int64_t>()[i];
+    copy_into(out.slice(dim, i, i + 1), x.slice(dim, j, j + 1));
+  }
+  return out;
+}
+
+Array index_add(const Shape& shape, int64_t dim, const Array& index, const Array& src) {
+  dim = wrap_dim(dim, static_cast<int64_t>(shape.size()), "index_add");
+  TG_CHECK(index.dim() == 1, "index_add: index must be 1-D, got ", shape_str(index.shape()));
+  check_index_tensor(index, shape[dim], "index_add", shape, dim);
+  Shape expect = shape;
+  expect[dim] = index.size(0);
+  TG_CHECK(src.shape() == expect, "index_add: source ", shape_str(src.shape()), " should be ",
+           shape_str(expect));
+  Array out = Array::zeros(shape, src.dtype());
+  const Array idx = index.contiguous();
+  for (int64_t i = 0; i < idx.numel(); ++i) {
+    const int64_t j = idx.data<int64_t>()[i];
+    add_into(out.slice(dim, j, j + 1), src.slice(dim, i, i + 1));
+  }
+  return out;
+}
+
+Array gather(const Array& x, int64_t dim, const Array& index) {
+  dim = check_gather_shapes(x.shape(), dim, index, "gather");
+  Array out = Array::empty(index.shape(), x.dtype());
+  if (out.numel() == 0) return out;
+  Shape x_strides = x.strides();
+  const int64_t dim_stride = x.dim() ? x_strides[dim] : 0;
+  if (x.dim()) x_strides[dim] = 0;
+  const Shape& is = index.strides();
+  const Shape& os = out.strides();
+  dispatch_all(x.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    const T* xp = x.data<T>();
+    const int64_t* ip = index.data<int64_t>();
+    T* op = out.data<T>();
+    internal::for_each_row<3>(index.shape(), {&os, &x_strides, &is}, [&](auto off, int64_t len) {
+      const int64_t so = x.dim() ? os.back() : 1, sx = x.dim() ? x_strides.back() : 0,
+                    si = x.dim() ? is.back() : 1;
+      for (int64_t k = 0; k < len; ++k) op[off[0] + k * so] = xp[off[1] + k * sx + ip[off[2] + k * si] * dim_stride];
+    });
+  });
+  return out;
+}
+
+Array scatter_add(const Shape& shape, int64_t dim, const Array& index, const Array& src) {
+  dim = check_gather_shapes(shape, dim, index, "scatter_add");
+  TG_CHECK(src.shape() == index.shape(), "scatter_add: source ", shape_str(src.shape()), " and index ",
+           shape_str(index.shape()), " differ");
+  Array out = Array::zeros(shape, src.dtype());
+  if (src.numel() == 0) return out;
+  Shape o_strides = out.strides();
+  const int64_t dim_stride = out.dim() ? o_strides[dim] : 0;
+  if (out.dim()) o_strides[dim] = 0;
+  const Shape& is = index.strides();
+  const Shape& ss = src.strides();
+  const bool rows_disjoint = dim == out.dim() - 1;  // each row then writes its own output row
+  dispatch_numeric(src.dtype(), "scatter_add", [&](auto tag) {
+    using T = decltype(tag);
+    T* op = out.data<T>();
+    const int64_t* ip = index.data<int64_t>();
+    const T* sp = src.data<T>();
+    internal::for_each_row<3>(
+        index.shape(), {&o_strides, &is, &ss},
+        [&](auto off, int64_t len) {
+          const int64_t so = out.dim() ? o_strides.back() : 0, si = out.dim() ? is.back() : 1,
+                        sv = out.dim() ? ss.back() : 1;
+          for (int64_t k = 0; k < len; ++k) op[off[0] + k * so + ip[off[1] + k * si] * dim_stride] += sp[off[2] + k * sv];
+        },
+        rows_disjoint);
+  });
+  return out;
+}
+
+}  // namespace tg::ops

@@ -1,0 +1,21 @@
+// tapegrad/ops/index.h: grad-free indexing and joining: cat, index_select / index_add,
+// gather / scatter_add. Every index is range-checked before any memory is touched.
+#pragma once
+
+#include <vector>
+
+#include "ops/array.h"
+
+namespace tg::ops {
+
+Array cat(const std::vector<Array>& arrays, int64_t dim);
+// out = x selected at `index` (1-D int64) along dim.
+Array index_select(const Array& x, int64_t dim, const Array& index);
+// zeros(shape) with src added at rows `index` along dim (the adjoint of index_select).
+Array index_add(const Shape& shape, int64_t dim, const Array& index, const Array& src);
+// out[i][j][k] = x[i][index[i][j][k]][k] (for dim 1); index has x's rank.
+Array gather(const Array& x, int64_t dim, const Array& index);
+// zeros(shape) with out[i][index[i][j][k]][k] += src[i][j][k] (the adjoint of gather).
+Array scatter_add(const Shape& shape, int64_t dim, const Array& index, const Array& src);
+
+}  // namespace tg::ops

@@ -1,0 +1,133 @@
+// tapegrad/ops/pool.cc: pooling kernels, parallel over (N, C) planes.
+#include "ops/pool.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace tg::ops {
+
+namespace {
+
+// The divisor PyTorch uses for average pooling of the window starting at (hs, ws).
+int64_t avg_divisor(int64_t hs, int64_t ws, int64_t h, int64_t w, const Pool2dParams& p) {
+  const int64_t he = std::min(hs + p.kernel_h, h + p.pad_h), we = std::min(ws + p.kernel_w, w + p.pad_w);
+  if (p.count_include_pad) return (he - hs) * (we - ws);
+  return (std::min(he, h) - std::max<int64_t>(hs, 0)) * (std::min(we, w) - std::max<int64_t>(ws, 0));
+}
+
+}  // namespace
+
+Shape pool2d_output_shape(const Shape& in, const Pool2dParams& p, const char* op) {
+  TG_CHECK(in.size() == 4, op, ": input must be 4-D [N,C,H,W], got ", shape_str(in));
+  TG_CHECK(p.kernel_h > 0 && p.kernel_w > 0, op, ": kernel size must be positive, got [", p.kernel_h, ",",
+           p.kernel_w, "]");
+  TG_CHECK(p.stride_h > 0 && p.stride_w > 0, op, ": stride must be positive, got [", p.stride_h, ",",
+           p.stride_w, "]");
+  TG_CHECK(p.pad_h >= 0 && p.pad_w >= 0, op, ": padding must be non-negative, got [", p.pad_h, ",", p.pad_w,
+           "]");
+  TG_CHECK(p.pad_h * 2 <= p.kernel_h && p.pad_w * 2 <= p.kernel_w, op, ": padding [", p.pad_h, ",", p.pad_w,
+           "] must be at most half the kernel [", p.kernel_h, ",", p.kernel_w, "]");
+  const int64_t oh = (in[2] + 2 * p.pad_h - p.kernel_h) / p.stride_h + 1;
+  const int64_t ow = (in[3] + 2 * p.pad_w - p.kernel_w) / p.stride_w + 1;
+  TG_CHECK(in[2] + 2 * p.pad_h >= p.kernel_h && in[3] + 2 * p.pad_w >= p.kernel_w && oh > 0 && ow > 0, op,
+           ": kernel [", p.kernel_h, ",", p.kernel_w, "] is larger than padded input ", shape_str(in));
+  return {in[0], in[1], oh, ow};
+}
+
+std::pair<Array, Array> max_pool2d(const Array& input_in, const Pool2dParams& p) {
+  const Shape out_shape = pool2d_output_shape(input_in.shape(), p, "max_pool2d");
+  const Array input = input_in.contiguous();
+  Array out = Array::empty(out_shape, input.dtype());
+  Array indices = Array::empty(out_shape, kInt64);
+  const int64_t planes = out_shape[0] * out_shape[1], h = input.size(2), w = input.size(3);
+  const int64_t oh = out_shape[2], ow = out_shape[3];
+  dispatch_floating(input.dtype(), "max_pool2d", [&](auto tag) {
+    using T = decltype(tag);
+    const T* ip = input.data<T>();
+    T* op = out.data<T>();
+    int64_t* xp = indices.data<int64_t>();
+#pragma omp parallel for schedule(static) if (planes * h * w >= 32768)
+    for (int64_t pl = 0; pl < planes; ++pl) {
+      const T* src = ip + pl * h * w;
+      for (int64_t y = 0; y < oh; ++y) {
+        for (int64_t x = 0; x < ow; ++x) {
+          const int64_t hs = y * p.stride_h - p.pad_h, ws = x * p.stride_w - p.pad_w;
+          T best = -std::numeric_limits<T>::infinity();
+          int64_t best_i = std::max<int64_t>(hs, 0) * w + std::max<int64_t>(ws, 0);
+          for (int64_t i = std::max<int64_t>(hs, 0); i < std::min(hs + p.kernel_h, h); ++i) {
+            for (int64_t j = std::max<int64_t>(ws, 0); j < std::min(ws + p.kernel_w, w); ++j) {
+              const T v = src[i * w + j];
+              if (v > best || std::isnan(v)) {
+                best = v;
+                best_i = i * w + j;
+                if (std::isnan(v)) goto done;  // NaN propagates, like PyTorch
+              }
+            }
+          }
+        done:
+          op[(pl * oh + y) * ow + x] = best;
+          xp[(pl * oh + y) * ow + x] = best_i;
+        }
+      }
+    }
+  });
+  return {out, indices};
+}
+
+Array avg_pool2d(const Array& input_in, const Pool2dParams& p) {
+  const Shape out_shape = pool2d_output_shape(input_in.shape(), p, "avg_pool2d");
+  const Array input = input_in.contiguous();
+  Array out = Array::empty(out_shape, input.dtype());
+  const int64_t planes = out_shape[0] * out_shape[1], h = input.size(2), w = input.size(3);
+  const int64_t oh = out_shape[2], ow = out_shape[3];
+  dispatch_floating(input.dtype(), "avg_pool2d", [&](auto tag) {
+    using T = decltype(tag);
+    const T* ip = input.data<T>();
+    T* op = out.data<T>();
+#pragma omp parallel for schedule(static) if (planes * h * w >= 32768)
+    for (int64_t pl = 0; pl < planes; ++pl) {
+      const T* src = ip + pl * h * w;
+      for (int64_t y = 0; y < oh; ++y) {
+        for (int64_t x = 0; x < ow; ++x) {
+          const int64_t hs = y * p.stride_h - p.pad_h, ws = x * p.stride_w - p.pad_w;
+          T s = 0;
+          for (int64_t i = std::max<int64_t>(hs, 0); i < std::min(hs + p.kernel_h, h); ++i)
+            for (int64_t j = std::max<int64_t>(ws, 0); j < std::min(ws + p.kernel_w, w); ++j) s += src[i * w + j];
+          op[(pl * oh + y) * ow + x] = s / static_cast<T>(avg_divisor(hs, ws, h, w, p));
+        }
+      }
+    }
+  });
+  return out;
+}
+
+Array avg_pool2d_backward(const Array& grad_in, const Shape& input_shape, const Pool2dParams& p) {
+  const Shape out_shape = pool2d_output_shape(input_shape, p, "avg_pool2d_backward");
+  TG_CHECK(grad_in.shape() == out_shape, "avg_pool2d_backward: grad ", shape_str(grad_in.shape()),
+           " does not match output ", shape_str(out_shape));
+  const Array grad = grad_in.contiguous();
+  Array result = Array::zeros(input_shape, grad.dtype());
+  const int64_t planes = out_shape[0] * out_shape[1], h = input_shape[2], w = input_shape[3];
+  const int64_t oh = out_shape[2], ow = out_shape[3];
+  dispatch_floating(grad.dtype(), "avg_pool2d_backward", [&](auto tag) {
+    using T = decltype(tag);
+    const T* gp = grad.data<T>();
+    T* rp = result.data<T>();
+#pragma omp parallel for schedule(static) if (planes * h * w >= 32768)
+    for (int64_t pl = 0; pl < planes; ++pl) {
+      T* dst = rp + pl * h * w;
+      for (int64_t y = 0; y < oh; ++y) {
+        for (int64_t x = 0; x < ow; ++x) {
+          const int64_t hs = y * p.stride_h - p.pad_h, ws = x * p.stride_w - p.pad_w;
+          const T g = gp[(pl * oh + y) * ow + x] / static_cast<T>(avg_divisor(hs, ws, h, w, p));
+          for (int64_t i = std::max<int64_t>(hs, 0); i < std::min(hs + p.kernel_h, h); ++i)
+            for (int64_t j = std::max<int64_t>(ws, 0); j < std::min(ws + p.kernel_w, w); ++j) dst[i * w + j] += g;
+        }
+      }
+    }
+  });
+  return result;
+}
+
+}  // namespace tg::ops

@@ -1,0 +1,26 @@
+// tapegrad/ops/pool.h: grad-free 2-D max and average pooling over NCHW input with kernel, stride
+// and padding (PyTorch semantics: floor output size, max ignores padding, average counts padding
+// unless count_include_pad is false).
+#pragma once
+
+#include <utility>
+
+#include "ops/array.h"
+
+namespace tg::ops {
+
+struct Pool2dParams {
+  int64_t kernel_h = 2, kernel_w = 2;
+  int64_t stride_h = 2, stride_w = 2;
+  int64_t pad_h = 0, pad_w = 0;
+  bool count_include_pad = true;  // average pooling only
+};
+
+Shape pool2d_output_shape(const Shape& input, const Pool2dParams& p, const char* op);
+// (output, int64 indices of each maximum within its H*W plane, as in torch's return_indices).
+std::pair<Array, Array> max_pool2d(const Array& input, const Pool2dParams& p);
+Array avg_pool2d(const Array& input, const Pool2dParams& p);
+// The adjoint of avg_pool2d: spreads each output gradient evenly over its window.
+Array avg_pool2d_backward(const Array& grad_out, const Shape& input_shape, const Pool2dParams& p);
+
+}  // namespace tg::ops

@@ -1,0 +1,26 @@
+// tapegrad/ops/shape.h: shape arithmetic shared by every op: element counts (overflow-checked),
+// contiguous strides, dimension wrapping and NumPy broadcasting.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace tg {
+
+using Shape = std::vector<int64_t>;
+
+namespace ops {
+
+// Product of the dims; throws if a dim is negative or the product overflows int64.
+int64_t shape_numel(const Shape& shape, const char* op = "shape");
+// Row-major strides for a contiguous tensor of this shape.
+Shape contiguous_strides(const Shape& shape);
+// Maps dim in [-ndim, ndim) to [0, ndim); throws naming `op` otherwise.
+int64_t wrap_dim(int64_t dim, int64_t ndim, const char* op);
+// NumPy broadcast of two shapes; throws "op: shapes [..] and [..] cannot be broadcast".
+Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op);
+// Resolves one -1 in a reshape target against numel; checks the element count matches.
+Shape infer_shape(const Shape& target, int64_t numel, const char* op);
+
+}  // namespace ops
+}  // namespace tg

@@ -1,0 +1,26 @@
+// tapegrad/ops/storage.cc: aligned allocation with a clear error on failure.
+#include "ops/storage.h"
+
+#include <cstdlib>
+#include <new>
+
+#include "ops/error.h"
+
+namespace tg::ops {
+
+namespace {
+constexpr int64_t kAlignment = 64;
+constexpr int64_t kMaxBytes = int64_t{1} << 46;  // 64 TiB: anything larger is a shape bug
+}  // namespace
+
+Storage::Storage(int64_t nbytes) : nbytes_(nbytes) {
+  TG_CHECK(nbytes >= 0 && nbytes <= kMaxBytes, "allocation of ", nbytes, " bytes is out of range");
+  const int64_t rounded = ((nbytes + kAlignment - 1) / kAlignment) * kAlignment;
+  if (rounded == 0) return;
+  data_ = std::aligned_alloc(kAlignment, rounded);
+  TG_CHECK(data_ != nullptr, "out of memory allocating ", nbytes, " bytes");
+}
+
+Storage::~Storage() { std::free(data_); }
+
+}  // namespace tg::ops

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# tapegrad/tools/setup.sh: installs every Debian package the project needs.
+# Idempotent and non-interactive; safe to run on a fresh Debian 12 machine or again.
+set -euo pipefail
+
+PACKAGES=(
+  bazel-bootstrap bazel-rules-java   # Bazel 4.2.3 (WORKSPACE mode) and its java rules
+  g++ libabsl-dev                    # compiler, Abseil
+  libprotobuf-dev protobuf-compiler  # protobuf runtime and protoc
+  libgtest-dev libgmock-dev          # GoogleTest
+  libdnnl-dev libopenblas-dev        # kernel libraries for the fast path
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+  SUDO=""
+  [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+echo "tools/setup.sh: all ${#PACKAGES[@]} packages present"
