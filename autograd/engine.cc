@@ -1,0 +1,151 @@
+// tapegrad/autograd/engine.cc: the backward pass. Nodes run in dependency order: a node runs once
+// every node that feeds it a gradient has run, so each receives the full sum of its gradients.
+// Note [Gradient accumulation]: a value used k times receives the sum of the k gradients, summed
+// in the node's input buffer before its backward runs (and in .grad() across backward calls).
+#include "autograd/engine.h"
+
+#include <algorithm>
+#include <unordered_map>
+
+#include "absl/strings/str_cat.h"
+#include "autograd/functions.h"
+#include "autograd/grad_mode.h"
+#include "autograd/node.h"
+#include "ops/elementwise.h"
+
+namespace tg::autograd {
+
+namespace {
+
+Tensor accumulate(const Tensor& a, const Tensor& b) {
+  if (!a.defined()) return b;
+  if (GradMode::is_enabled()) return add(a, b);
+  return Tensor(ops::binary(ops::BinaryOp::kAdd, a.data(), b.data()));
+}
+
+// Which nodes' incoming gradients grad() returns, and where to put them.
+struct Capture {
+  std::unordered_map<Node*, std::vector<size_t>> slots;
+  std::vector<Tensor> grads;
+};
+
+void check_grad(const Node& node, size_t i, const Tensor& g) {
+  if (!g.defined()) return;
+  TG_CHECK(g.shape() == node.input_shapes[i], node.name(), ": backward produced a gradient of shape ",
+           shape_str(g.shape()), " for input ", i, " of shape ", shape_str(node.input_shapes[i]));
+  TG_CHECK(g.dtype() == node.input_dtypes[i], node.name(), ": backward produced a ", dtype_name(g.dtype()),
+           " gradient for ", dtype_name(node.input_dtypes[i]), " input ", i);
+}
+
+void execute(const std::vector<Tensor>& roots, const std::vector<Tensor>& grad_roots, bool retain_graph,
+             bool create_graph, Capture* capture) {
+  TG_CHECK(grad_roots.empty() || grad_roots.size() == roots.size(), "backward: got ", grad_roots.size(),
+           " gradients for ", roots.size(), " tensors");
+  std::unordered_map<Node*, Tensor> buffers;
+  std::vector<std::shared_ptr<Node>> root_nodes;
+  for (size_t i = 0; i < roots.size(); ++i) {
+    const Tensor& root = roots[i];
+    TG_CHECK(root.defined(), "backward: tensor ", i, " is undefined");
+    TG_CHECK(root.requires_grad(), "backward: tensor ", i, " of shape ", shape_str(root.shape()),
+             " does not require grad and has no grad_fn");
+    Tensor g = grad_roots.empty() ? Tensor() : grad_roots[i];
+    if (!g.defined()) {
+      TG_CHECK(root.numel() == 1, "backward: grad can be implicitly created only for one-element outputs; ",
+               "tensor ", i, " has shape ", shape_str(root.shape()), ", pass a gradient of that shape");
+      g = ones_like(root);
+    } else {
+      TG_CHECK(g.shape() == root.shape(), "backward: gradient of shape ", shape_str(g.shape()),
+               " for tensor of shape ", shape_str(root.shape()));
+      TG_CHECK(g.dtype() == root.dtype(), "backward: gradient dtype ", dtype_name(g.dtype()),
+               " differs from tensor dtype ", dtype_name(root.dtype()));
+    }
+    std::shared_ptr<Node> node = gradient_edge(root);
+    buffers[node.get()] = accumulate(buffers[node.get()], g);
+    root_nodes.push_back(node);
+  }
+
+  // Count, for every reachable node, how many edges from reachable nodes lead into it.
+  std::unordered_map<Node*, int> dependencies;
+  std::vector<Node*> stack;
+  std::unordered_map<Node*, bool> seen;
+  for (auto& n : root_nodes) {
+    if (!seen[n.get()]) seen[n.get()] = true, stack.push_back(n.get());
+  }
+  while (!stack.empty()) {
+    Node* n = stack.back();
+    stack.pop_back();
+    for (const auto& next : n->next_edges) {
+      if (!next) continue;
+      ++dependencies[next.get()];
+      if (!seen[next.get()]) seen[next.get()] = true, stack.push_back(next.get());
+    }
+  }
+
+  AutoGradMode mode(create_graph);
+  std::vector<Node*> ready;
+  for (auto& n : root_nodes) {
+    if (dependencies[n.get()] == 0 && std::find(ready.begin(), ready.end(), n.get()) == ready.end())
+      ready.push_back(n.get());
+  }
+  while (!ready.empty()) {
+    Node* node = ready.back();
+    ready.pop_back();
+    Tensor grad = std::move(buffers[node]);
+    buffers.erase(node);
+    for (const auto& hook : node->pre_hooks) {
+      Tensor replaced = hook(grad);
+      if (replaced.defined()) grad = replaced;
+    }
+    std::vector<Tensor> input_grads;
+    if (capture != nullptr) {
+      auto it = capture->slots.find(node);
+      if (it != capture->slots.end()) {
+        for (size_t slot : it->second) capture->grads[slot] = grad;
+      }
+      // grad() never writes .grad(): leaf accumulators are only capture points.
+      if (dynamic_cast<AccumulateGrad*>(node) == nullptr) input_grads = node->apply(grad);
+    } else {
+      input_grads = node->apply(grad);
+    }
+    if (!retain_graph) node->release_saved();
+    for (size_t i = 0; i < node->next_edges.size(); ++i) {
+      Node* next = node->next_edges[i].get();
+      if (next == nullptr) continue;
+      if (i < input_grads.size() && input_grads[i].defined()) {
+        check_grad(*node, i, input_grads[i]);
+        buffers[next] = accumulate(buffers[next], input_grads[i]);
+      }
+      if (--dependencies[next] == 0) ready.push_back(next);
+    }
+  }
+}
+
+}  // namespace
+
+void backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& grad_roots, bool retain_graph,
+              bool create_graph) {
+  execute(roots, grad_roots, retain_graph || create_graph, create_graph, nullptr);
+}
+
+std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs,
+                         const std::vector<Tensor>& grad_outputs, std::optional<bool> retain_graph,
+                         bool create_graph, bool allow_unused) {
+  Capture capture;
+  capture.grads.resize(inputs.size());
+  std::vector<std::shared_ptr<Node>> capture_nodes;  // keeps the keys of capture.slots alive
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    TG_CHECK(inputs[i].defined() && inputs[i].requires_grad(), "grad: input ", i,
+             " does not require grad");
+    capture_nodes.push_back(gradient_edge(inputs[i]));
+    capture.slots[capture_nodes.back().get()].push_back(i);
+  }
+  execute(outputs, grad_outputs, retain_graph.value_or(create_graph), create_graph, &capture);
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    TG_CHECK(allow_unused || capture.grads[i].defined(), "grad: input ", i, " of shape ",
+             shape_str(inputs[i].shape()),
+             " was not used in the graph of the outputs (pass allow_unused=true to get an undefined gradient)");
+  }
+  return capture.grads;
+}
+
+}  // namespace tg::autograd

@@ -1,0 +1,66 @@
+// tapegrad/autograd/function.cc: the tape node for user-defined Functions.
+#include "autograd/function.h"
+
+#include "autograd/grad_mode.h"
+#include "autograd/node.h"
+
+namespace tg::autograd {
+
+class FunctionNode : public Node {
+ public:
+  FunctionNode(std::shared_ptr<Function> fn, FunctionContext ctx) : fn_(std::move(fn)), ctx_(std::move(ctx)) {}
+  std::string name() const override { return fn_->name(); }
+  std::vector<Tensor> apply(const Tensor& grad_output) override {
+    TG_CHECK(!released_, name(), ": trying to backward through the graph a second time; pass retain_graph=true");
+    std::vector<Tensor> grads = fn_->backward(ctx_, grad_output);
+    TG_CHECK(grads.size() == next_edges.size(), name(), ": backward returned ", grads.size(), " gradients for ",
+             next_edges.size(), " inputs");
+    return grads;
+  }
+  void release_saved() override {
+    ctx_.saved_.clear();
+    released_ = true;
+  }
+  bool released() const override { return released_; }
+
+ private:
+  std::shared_ptr<Function> fn_;
+  FunctionContext ctx_;
+  bool released_ = false;
+};
+
+Tensor apply_function(const std::shared_ptr<Function>& fn, const std::vector<Tensor>& inputs) {
+  TG_CHECK(fn != nullptr, "apply_function: function is null");
+  FunctionContext ctx;
+  bool any = false;
+  for (const Tensor& t : inputs) {
+    ctx.needs_input_grad_.push_back(t.defined() && t.requires_grad());
+    any = any || ctx.needs_input_grad_.back();
+  }
+  Tensor out;
+  {
+    NoGradGuard no_grad;
+    out = fn->forward(ctx, inputs);
+  }
+  TG_CHECK(out.defined(), fn->name(), ": forward returned an undefined tensor");
+  // A fresh handle: the forward may have returned one of its inputs.
+  Tensor result(out.data());
+  if (!any || !GradMode::is_enabled()) return result;
+  // Saving the output itself would make the node own itself; keep its data instead.
+  for (Tensor& s : ctx.saved_) {
+    if (s.defined() && (s.impl() == out.impl() || s.impl() == result.impl())) s = Tensor(s.data());
+  }
+  auto node = std::make_shared<FunctionNode>(fn, std::move(ctx));
+  for (const Tensor& t : inputs) {
+    node->next_edges.push_back(gradient_edge(t));
+    node->input_shapes.push_back(t.defined() ? t.shape() : Shape{});
+    node->input_dtypes.push_back(t.defined() ? t.dtype() : kFloat32);
+  }
+  node->output_shape = result.shape();
+  node->output_dtype = result.dtype();
+  result.impl()->requires_grad = true;
+  result.impl()->grad_fn = node;
+  return result;
+}
+
+}  // namespace tg::autograd

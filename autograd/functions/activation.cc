@@ -1,0 +1,136 @@
+// tapegrad/autograd/functions/activation.cc: op rows for relu, leaky_relu, sigmoid, tanh, gelu,
+// softmax, log_softmax and dropout.
+#include "autograd/functions/common.h"
+#include "autograd/functions/registry.h"
+#include "ops/elementwise.h"
+#include "ops/softmax.h"
+
+namespace tg {
+
+using internal::constant;
+using ops::UnaryOp;
+
+namespace {
+
+const OpDef kRelu{
+    .name = "relu",
+    .forward = [](ForwardContext& c) { return ops::unary(UnaryOp::kRelu, c.in(0)); },
+    // The mask is constant almost everywhere, so this is also the exact second derivative (zero).
+    .backward = [](BackwardContext& c) -> Grads {
+      return {c.grad * constant(ops::unary(UnaryOp::kPositiveMask, c.output().data()))};
+    },
+    .save_output = true,
+};
+
+const OpDef kLeakyRelu{
+    .name = "leaky_relu",
+    .forward = [](ForwardContext& c) { return ops::leaky_relu(c.in(0), c.attrs.f("negative_slope")); },
+    .backward = [](BackwardContext& c) -> Grads {
+      return {c.grad * constant(ops::leaky_relu_slope(c.input(0).data(), c.attrs().f("negative_slope")))};
+    },
+    .save_inputs = {0},
+};
+
+const OpDef kSigmoid{
+    .name = "sigmoid",
+    .forward = [](ForwardContext& c) { return ops::unary(UnaryOp::kSigmoid, c.in(0)); },
+    .backward = [](BackwardContext& c) -> Grads {
+      const Tensor y = c.output();
+      return {c.grad * y * (1.0 - y)};
+    },
+    .save_output = true,
+};
+
+const OpDef kTanh{
+    .name = "tanh",
+    .forward = [](ForwardContext& c) { return ops::unary(UnaryOp::kTanh, c.in(0)); },
+    .backward = [](BackwardContext& c) -> Grads {
+      const Tensor y = c.output();
+      return {c.grad * (1.0 - y * y)};
+    },
+    .save_output = true,
+};
+
+const OpDef kGelu{
+    .name = "gelu",
+    .forward = [](ForwardContext& c) { return ops::unary(UnaryOp::kGelu, c.in(0)); },
+    .backward = [](BackwardContext& c) -> Grads {
+      return {c.grad * constant(ops::unary(UnaryOp::kGeluDerivative, c.input(0).data()))};
+    },
+    .save_inputs = {0},
+    .double_differentiable = false,
+};
+
+const OpDef kSoftmax{
+    .name = "softmax",
+    .forward = [](ForwardContext& c) { return ops::softmax(c.in(0), c.attrs.i("dim")); },
+    // dx = y * (g - sum(g * y, dim))
+    .backward = [](BackwardContext& c) -> Grads {
+      const Tensor y = c.output();
+      const int64_t dim = c.attrs().i("dim");
+      return {y * (c.grad - sum(c.grad * y, {dim}, /*keepdim=*/true))};
+    },
+    .save_output = true,
+};
+
+const OpDef kLogSoftmax{
+    .name = "log_softmax",
+    .forward = [](ForwardContext& c) { return ops::log_softmax(c.in(0), c.attrs.i("dim")); },
+    // dx = g - exp(y) * sum(g, dim)
+    .backward = [](BackwardContext& c) -> Grads {
+      const int64_t dim = c.attrs().i("dim");
+      return {c.grad - exp(c.output()) * sum(c.grad, {dim}, /*keepdim=*/true)};
+    },
+    .save_output = true,
+};
+
+// Note [Dropout mask]: the scaled mask (0 or 1/(1-p)) is drawn in forward and kept as an extra;
+// in eval mode (or p == 0) the op is the identity but is still recorded, so a traced graph keeps
+// a dropout node whose behaviour follows train/eval.
+const OpDef kDropout{
+    .name = "dropout",
+    .forward = [](ForwardContext& c) {
+      const double p = c.attrs.f("p");
+      if (!c.attrs.b("training") || p == 0.0) return c.in(0);
+      ops::Generator& gen = c.generator ? *c.generator : ops::default_generator();
+      ops::Array mask = ops::bernoulli(c.in(0).shape(), 1.0 - p, c.in(0).dtype(), gen);
+      if (p < 1.0) mask = ops::scale(mask, 1.0 / (1.0 - p));
+      c.extras.push_back(mask);
+      return ops::binary(ops::BinaryOp::kMul, c.in(0), mask);
+    },
+    .backward = [](BackwardContext& c) -> Grads {
+      if (!c.attrs().b("training") || c.attrs().f("p") == 0.0) return {c.grad};
+      return {c.grad * c.extra(0)};
+    },
+};
+
+}  // namespace
+
+namespace internal {
+void register_activation_ops() {
+  for (const OpDef* op : {&kRelu, &kLeakyRelu, &kSigmoid, &kTanh, &kGelu, &kSoftmax, &kLogSoftmax, &kDropout}) {
+    register_op(*op);
+  }
+}
+}  // namespace internal
+
+Tensor relu(const Tensor& x) { return apply_op(kRelu, {x}); }
+Tensor leaky_relu(const Tensor& x, double slope) {
+  return apply_op(kLeakyRelu, {x}, {{"negative_slope", slope}});
+}
+Tensor sigmoid(const Tensor& x) { return apply_op(kSigmoid, {x}); }
+Tensor tanh(const Tensor& x) { return apply_op(kTanh, {x}); }
+Tensor gelu(const Tensor& x) { return apply_op(kGelu, {x}); }
+Tensor softmax(const Tensor& x, int64_t dim) {
+  return apply_op(kSoftmax, {x}, {{"dim", ops::wrap_dim(dim, std::max<int64_t>(x.dim(), 1), "softmax")}});
+}
+Tensor log_softmax(const Tensor& x, int64_t dim) {
+  return apply_op(kLogSoftmax, {x},
+                  {{"dim", ops::wrap_dim(dim, std::max<int64_t>(x.dim(), 1), "log_softmax")}});
+}
+Tensor dropout(const Tensor& x, double p, bool training, ops::Generator* gen) {
+  TG_CHECK(p >= 0.0 && p <= 1.0, "dropout: probability must be in [0, 1], got ", p);
+  return apply_op(kDropout, {x}, {{"p", p}, {"training", training}}, gen);
+}
+
+}  // namespace tg

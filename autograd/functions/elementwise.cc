@@ -1,0 +1,196 @@
+// tapegrad/autograd/functions/elementwise.cc: op rows for arithmetic (add, sub, mul, div, pow, neg,
+// exp, log, sqrt, abs, clamp, where) and comparisons, plus the operator overloads.
+#include "autograd/functions/common.h"
+#include "autograd/functions/registry.h"
+#include "ops/elementwise.h"
+
+namespace tg {
+
+using internal::constant;
+using internal::if_needed;
+using internal::scalar_like;
+using ops::BinaryOp;
+using ops::UnaryOp;
+
+namespace {
+
+template <BinaryOp kOp>
+ops::Array binary_forward(ForwardContext& c) {
+  return ops::binary(kOp, c.in(0), c.in(1));
+}
+template <UnaryOp kOp>
+ops::Array unary_forward(ForwardContext& c) {
+  return ops::unary(kOp, c.in(0));
+}
+
+const OpDef kAdd{
+    .name = "add",
+    .forward = binary_forward<BinaryOp::kAdd>,
+    .backward = [](BackwardContext& c) -> Grads {
+      return {if_needed(c, 0, [&] { return sum_to(c.grad, c.input_shape(0)); }),
+              if_needed(c, 1, [&] { return sum_to(c.grad, c.input_shape(1)); })};
+    },
+};
+
+const OpDef kSub{
+    .name = "sub",
+    .forward = binary_forward<BinaryOp::kSub>,
+    .backward = [](BackwardContext& c) -> Grads {
+      return {if_needed(c, 0, [&] { return sum_to(c.grad, c.input_shape(0)); }),
+              if_needed(c, 1, [&] { return sum_to(neg(c.grad), c.input_shape(1)); })};
+    },
+};
+
+const OpDef kMul{
+    .name = "mul",
+    .forward = binary_forward<BinaryOp::kMul>,
+    .backward = [](BackwardContext& c) -> Grads {
+      return {if_needed(c, 0, [&] { return sum_to(c.grad * c.input(1), c.input_shape(0)); }),
+              if_needed(c, 1, [&] { return sum_to(c.grad * c.input(0), c.input_shape(1)); })};
+    },
+    .save_inputs = {0, 1},
+};
+
+const OpDef kDiv{
+    .name = "div",
+    .forward = binary_forward<BinaryOp::kDiv>,
+    .backward = [](BackwardContext& c) -> Grads {
+      const Tensor b = c.input(1);
+      return {if_needed(c, 0, [&] { return sum_to(c.grad / b, c.input_shape(0)); }),
+              if_needed(c, 1, [&] { return sum_to(neg(c.grad) * c.input(0) / (b * b), c.input_shape(1)); })};
+    },
+    .save_inputs = {0, 1},
+};
+
+const OpDef kPow{
+    .name = "pow",
+    .forward = binary_forward<BinaryOp::kPow>,
+    .backward = [](BackwardContext& c) -> Grads {
+      const Tensor a = c.input(0), b = c.input(1);
+      return {if_needed(c, 0, [&] { return sum_to(c.grad * b * pow(a, b - 1.0), c.input_shape(0)); }),
+              if_needed(c, 1, [&] { return sum_to(c.grad * c.output() * log(a), c.input_shape(1)); })};
+    },
+    .save_inputs = {0, 1},
+    .save_output = true,
+};
+
+const OpDef kNeg{
+    .name = "neg",
+    .forward = unary_forward<UnaryOp::kNeg>,
+    .backward = [](BackwardContext& c) -> Grads { return {neg(c.grad)}; },
+};
+
+const OpDef kExp{
+    .name = "exp",
+    .forward = unary_forward<UnaryOp::kExp>,
+    .backward = [](BackwardContext& c) -> Grads { return {c.grad * c.output()}; },
+    .save_output = true,
+};
+
+const OpDef kLog{
+    .name = "log",
+    .forward = unary_forward<UnaryOp::kLog>,
+    .backward = [](BackwardContext& c) -> Grads { return {c.grad / c.input(0)}; },
+    .save_inputs = {0},
+};
+
+const OpDef kSqrt{
+    .name = "sqrt",
+    .forward = unary_forward<UnaryOp::kSqrt>,
+    .backward = [](BackwardContext& c) -> Grads { return {c.grad / (c.output() * 2.0)}; },
+    .save_output = true,
+};
+
+const OpDef kAbs{
+    .name = "abs",
+    .forward = unary_forward<UnaryOp::kAbs>,
+    .backward = [](BackwardContext& c) -> Grads {
+      return {c.grad * constant(ops::unary(UnaryOp::kSign, c.input(0).data()))};
+    },
+    .save_inputs = {0},
+};
+
+std::optional<double> optional_attr(const Attrs& a, const char* name) {
+  return a.has(name) ? std::optional<double>(a.f(name)) : std::nullopt;
+}
+
+const OpDef kClamp{
+    .name = "clamp",
+    .forward = [](ForwardContext& c) {
+      return ops::clamp(c.in(0), optional_attr(c.attrs, "min"), optional_attr(c.attrs, "max"));
+    },
+    .backward = [](BackwardContext& c) -> Grads {
+      return {c.grad * constant(ops::clamp_mask(c.input(0).data(), optional_attr(c.attrs(), "min"),
+                                                optional_attr(c.attrs(), "max")))};
+    },
+    .save_inputs = {0},
+};
+
+const OpDef kWhere{
+    .name = "where",
+    .forward = [](ForwardContext& c) { return ops::where(c.in(0), c.in(1), c.in(2)); },
+    .backward = [](BackwardContext& c) -> Grads {
+      const Tensor cond = c.input(0), zero = scalar_like(0.0, c.grad);
+      return {Tensor(), if_needed(c, 1, [&] { return sum_to(where(cond, c.grad, zero), c.input_shape(1)); }),
+              if_needed(c, 2, [&] { return sum_to(where(cond, zero, c.grad), c.input_shape(2)); })};
+    },
+    .save_inputs = {0},
+};
+
+template <ops::CompareOp kOp>
+ops::Array compare_forward(ForwardContext& c) {
+  return ops::compare(kOp, c.in(0), c.in(1));
+}
+const OpDef kGt{.name = "gt", .forward = compare_forward<ops::CompareOp::kGt>};
+const OpDef kLt{.name = "lt", .forward = compare_forward<ops::CompareOp::kLt>};
+const OpDef kEq{.name = "eq", .forward = compare_forward<ops::CompareOp::kEq>};
+
+}  // namespace
+
+namespace internal {
+void register_elementwise_ops() {
+  for (const OpDef* op : {&kAdd, &kSub, &kMul, &kDiv, &kPow, &kNeg, &kExp, &kLog, &kSqrt, &kAbs, &kClamp,
+                          &kWhere, &kGt, &kLt, &kEq}) {
+    register_op(*op);
+  }
+}
+}  // namespace internal
+
+Tensor add(const Tensor& a, const Tensor& b) { return apply_op(kAdd, {a, b}); }
+Tensor sub(const Tensor& a, const Tensor& b) { return apply_op(kSub, {a, b}); }
+Tensor mul(const Tensor& a, const Tensor& b) { return apply_op(kMul, {a, b}); }
+Tensor div(const Tensor& a, const Tensor& b) { return apply_op(kDiv, {a, b}); }
+Tensor pow(const Tensor& a, const Tensor& b) { return apply_op(kPow, {a, b}); }
+Tensor pow(const Tensor& a, double b) { return apply_op(kPow, {a, scalar_like(b, a)}); }
+Tensor neg(const Tensor& x) { return apply_op(kNeg, {x}); }
+Tensor exp(const Tensor& x) { return apply_op(kExp, {x}); }
+Tensor log(const Tensor& x) { return apply_op(kLog, {x}); }
+Tensor sqrt(const Tensor& x) { return apply_op(kSqrt, {x}); }
+Tensor abs(const Tensor& x) { return apply_op(kAbs, {x}); }
+Tensor clamp(const Tensor& x, std::optional<double> min, std::optional<double> max) {
+  TG_CHECK(!min || !max || *min <= *max, "clamp: min ", *min, " > max ", *max);
+  Attrs attrs;
+  if (min) attrs.set("min", *min);
+  if (max) attrs.set("max", *max);
+  return apply_op(kClamp, {x}, attrs);
+}
+Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) { return apply_op(kWhere, {cond, a, b}); }
+Tensor gt(const Tensor& a, const Tensor& b) { return apply_op(kGt, {a, b}); }
+Tensor lt(const Tensor& a, const Tensor& b) { return apply_op(kLt, {a, b}); }
+Tensor eq(const Tensor& a, const Tensor& b) { return apply_op(kEq, {a, b}); }
+
+Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
+Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }
+Tensor operator*(const Tensor& a, const Tensor& b) { return mul(a, b); }
+Tensor operator/(const Tensor& a, const Tensor& b) { return div(a, b); }
+Tensor operator-(const Tensor& x) { return neg(x); }
+Tensor operator+(const Tensor& a, double b) { return add(a, scalar_like(b, a)); }
+Tensor operator-(const Tensor& a, double b) { return sub(a, scalar_like(b, a)); }
+Tensor operator*(const Tensor& a, double b) { return mul(a, scalar_like(b, a)); }
+Tensor operator/(const Tensor& a, double b) { return div(a, scalar_like(b, a)); }
+Tensor operator+(double a, const Tensor& b) { return add(scalar_like(a, b), b); }
+Tensor operator-(double a, const Tensor& b) { return sub(scalar_like(a, b), b); }
+Tensor operator*(double a, const Tensor& b) { return mul(scalar_like(a, b), b); }
+Tensor operator/(double a, const Tensor& b) { return div(scalar_like(a, b), b); }
+
+}  // namespace tg

@@ -1,0 +1,53 @@
+// tapegrad/autograd/functions/linalg.cc: the matmul row (vectors, matrices, broadcast batches)
+// and linear = x @ W^T + b.
+#include "autograd/functions/common.h"
+#include "autograd/functions/registry.h"
+#include "ops/linalg.h"
+
+namespace tg {
+
+using internal::if_needed;
+
+namespace {
+
+// Note [matmul backward]: vectors are promoted to matrices (a: [k] -> [1,k], b: [k] -> [k,1]),
+// the gradient is reshaped to the promoted product's shape, and broadcast batch dims are summed
+// back with sum_to.
+const OpDef kMatmul{
+    .name = "matmul",
+    .forward = [](ForwardContext& c) { return ops::matmul(c.in(0), c.in(1)); },
+    .backward = [](BackwardContext& c) -> Grads {
+      const Tensor a = c.input(0), b = c.input(1);
+      const Tensor a2 = a.dim() == 1 ? unsqueeze(a, 0) : a;
+      const Tensor b2 = b.dim() == 1 ? unsqueeze(b, 1) : b;
+      const Tensor g = reshape(c.grad, ops::matmul_shape(a2.shape(), b2.shape()));
+      return {if_needed(c, 0, [&] { return reshape(sum_to(matmul(g, transpose(b2, -1, -2)), a2.shape()), a.shape()); }),
+              if_needed(c, 1, [&] { return reshape(sum_to(matmul(transpose(a2, -1, -2), g), b2.shape()), b.shape()); })};
+    },
+    .save_inputs = {0, 1},
+};
+
+}  // namespace
+
+namespace internal {
+void register_linalg_ops() { register_op(kMatmul); }
+}  // namespace internal
+
+Tensor matmul(const Tensor& a, const Tensor& b) { return apply_op(kMatmul, {a, b}); }
+
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+  TG_CHECK(weight.dim() == 2, "linear: weight must be 2-D [out_features, in_features], got ",
+           shape_str(weight.shape()));
+  TG_CHECK(x.dim() >= 1 && x.size(-1) == weight.size(1), "linear: input ", shape_str(x.shape()),
+           " has ", x.dim() ? x.size(-1) : 0, " features, weight ", shape_str(weight.shape()), " expects ",
+           weight.size(1));
+  Tensor y = matmul(x, transpose(weight, 0, 1));
+  if (bias.defined()) {
+    TG_CHECK(bias.dim() == 1 && bias.size(0) == weight.size(0), "linear: bias ", shape_str(bias.shape()),
+             " does not match ", weight.size(0), " output features");
+    y = y + bias;
+  }
+  return y;
+}
+
+}  // namespace tg

@@ -1,0 +1,151 @@
+// tapegrad/autograd/functions/reduce.cc: op rows for sum, mean, logsumexp, max/min along a dim,
+// and argmax (not differentiable).
+#include "autograd/functions/common.h"
+#include "autograd/functions/registry.h"
+#include "ops/elementwise.h"
+#include "ops/reduce.h"
+
+namespace tg {
+
+using internal::constant;
+
+namespace {
+
+// The reduced gradient reshaped so it broadcasts against the input (reduced dims kept as 1).
+Tensor unreduce(const Tensor& g, const Shape& input_shape, const Shape& dims, bool keepdim) {
+  if (keepdim) return g;
+  return reshape(g, ops::reduced_shape(input_shape, dims, /*keepdim=*/true));
+}
+
+Shape dims_attr(const BackwardContext& c) {
+  return ops::normalize_dims(c.attrs().ints("dims"), c.input_shape(0).size(), "sum");
+}
+
+const OpDef kSum{
+    .name = "sum",
+    .forward = [](ForwardContext& c) { return ops::sum(c.in(0), c.attrs.ints("dims"), c.attrs.b("keepdim")); },
+    .backward = [](BackwardContext& c) -> Grads {
+      const Shape& shape = c.input_shape(0);
+      return {expand(unreduce(c.grad, shape, dims_attr(c), c.attrs().b("keepdim")), shape)};
+    },
+};
+
+int64_t reduced_count(const Shape& shape, const Shape& dims) {
+  int64_t n = 1;
+  for (int64_t d : dims) n *= shape[d];
+  return n;
+}
+
+const OpDef kMean{
+    .name = "mean",
+    .forward = [](ForwardContext& c) {
+      const Shape dims = ops::normalize_dims(c.attrs.ints("dims"), c.in(0).dim(), "mean");
+      ops::Array s = ops::sum(c.in(0), dims, c.attrs.b("keepdim"));
+      return ops::scale(s, 1.0 / static_cast<double>(reduced_count(c.in(0).shape(), dims)));
+    },
+    .backward = [](BackwardContext& c) -> Grads {
+      const Shape& shape = c.input_shape(0);
+      const Shape dims = dims_attr(c);
+      const Tensor g = unreduce(c.grad, shape, dims, c.attrs().b("keepdim"));
+      return {expand(g / static_cast<double>(reduced_count(shape, dims)), shape)};
+    },
+};
+
+// d logsumexp(x) / dx = exp(x - logsumexp(x))
+const OpDef kLogSumExp{
+    .name = "logsumexp",
+    .forward = [](ForwardContext& c) {
+      return ops::logsumexp(c.in(0), c.attrs.ints("dims"), c.attrs.b("keepdim"));
+    },
+    .backward = [](BackwardContext& c) -> Grads {
+      const Shape& shape = c.input_shape(0);
+      const Shape dims = dims_attr(c);
+      const bool keepdim = c.attrs().b("keepdim");
+      const Tensor out = unreduce(c.output(), shape, dims, keepdim);
+      return {unreduce(c.grad, shape, dims, keepdim) * exp(c.input(0) - out)};
+    },
+    .save_inputs = {0},
+    .save_output = true,
+};
+
+// max/min along a dim: the gradient goes to the selected element (the first extremum).
+Grads extremum_backward(BackwardContext& c) {
+  const Shape& shape = c.input_shape(0);
+  if (shape.empty()) return {c.grad};
+  const int64_t dim = c.attrs().i("dim");
+  const bool keepdim = c.attrs().b("keepdim");
+  const Tensor g = unreduce(c.grad, shape, {dim}, keepdim);
+  const Tensor idx = unreduce(c.extra(0), shape, {dim}, keepdim);
+  return {scatter_add(shape, dim, idx, g)};
+}
+
+const OpDef kMaxDim{
+    .name = "max_dim",
+    .forward = [](ForwardContext& c) {
+      auto [values, indices] = ops::max_along(c.in(0), c.attrs.i("dim"), c.attrs.b("keepdim"));
+      c.extras.push_back(indices);
+      return values;
+    },
+    .backward = extremum_backward,
+};
+
+const OpDef kMinDim{
+    .name = "min_dim",
+    .forward = [](ForwardContext& c) {
+      auto [values, indices] = ops::min_along(c.in(0), c.attrs.i("dim"), c.attrs.b("keepdim"));
+      c.extras.push_back(indices);
+      return values;
+    },
+    .backward = extremum_backward,
+};
+
+const OpDef kArgMax{
+    .name = "argmax",
+    .forward = [](ForwardContext& c) {
+      return ops::max_along(c.in(0), c.attrs.i("dim"), c.attrs.b("keepdim")).second;
+    },
+};
+
+std::tuple<Tensor, Tensor> extremum(const OpDef& op, const Tensor& x, int64_t dim, bool keepdim) {
+  TG_CHECK(x.numel() > 0, op.name, ": cannot reduce an empty tensor of shape ", shape_str(x.shape()));
+  dim = ops::wrap_dim(dim, std::max<int64_t>(x.dim(), 1), op.name.c_str());
+  std::vector<ops::Array> extras;
+  Tensor values = apply_op(op, {x}, {{"dim", dim}, {"keepdim", keepdim}}, nullptr, &extras);
+  return {values, constant(extras.at(0))};
+}
+
+}  // namespace
+
+namespace internal {
+void register_reduce_ops() {
+  for (const OpDef* op : {&kSum, &kMean, &kLogSumExp, &kMaxDim, &kMinDim, &kArgMax}) register_op(*op);
+}
+}  // namespace internal
+
+Tensor sum(const Tensor& x, const Shape& dims, bool keepdim) {
+  return apply_op(kSum, {x}, {{"dims", ops::normalize_dims(dims, x.dim(), "sum")}, {"keepdim", keepdim}});
+}
+Tensor mean(const Tensor& x, const Shape& dims, bool keepdim) {
+  TG_CHECK(is_floating(x.dtype()), "mean: expected a floating tensor, got ", dtype_name(x.dtype()));
+  return apply_op(kMean, {x}, {{"dims", ops::normalize_dims(dims, x.dim(), "mean")}, {"keepdim", keepdim}});
+}
+Tensor logsumexp(const Tensor& x, const Shape& dims, bool keepdim) {
+  return apply_op(kLogSumExp, {x},
+                  {{"dims", ops::normalize_dims(dims, x.dim(), "logsumexp")}, {"keepdim", keepdim}});
+}
+std::tuple<Tensor, Tensor> max(const Tensor& x, int64_t dim, bool keepdim) {
+  return extremum(kMaxDim, x, dim, keepdim);
+}
+std::tuple<Tensor, Tensor> min(const Tensor& x, int64_t dim, bool keepdim) {
+  return extremum(kMinDim, x, dim, keepdim);
+}
+Tensor max(const Tensor& x) { return std::get<0>(max(reshape(x, {-1}), 0, false)); }
+Tensor min(const Tensor& x) { return std::get<0>(min(reshape(x, {-1}), 0, false)); }
+Tensor argmax(const Tensor& x, int64_t dim, bool keepdim) {
+  TG_CHECK(x.numel() > 0, "argmax: cannot reduce an empty tensor of shape ", shape_str(x.shape()));
+  dim = ops::wrap_dim(dim, std::max<int64_t>(x.dim(), 1), "argmax");
+  return apply_op(kArgMax, {x}, {{"dim", dim}, {"keepdim", keepdim}});
+}
+Tensor argmax(const Tensor& x) { return argmax(reshape(x, {-1}), 0, false); }
+
+}  // namespace tg

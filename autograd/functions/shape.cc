@@ -1,0 +1,235 @@
+// tapegrad/autograd/functions/shape.cc: op rows for views and layout: reshape, permute, slice
+// (and its adjoint slice_backward), expand, contiguous, clone, to_dtype, cat; plus the
+// compositions squeeze/unsqueeze/flatten/stack/sum_to.
+#include <numeric>
+
+#include "autograd/functions/common.h"
+#include "autograd/functions/registry.h"
+#include "ops/index.h"
+#include "ops/reduce.h"
+
+namespace tg {
+
+namespace {
+
+const OpDef kReshape{
+    .name = "reshape",
+    .forward = [](ForwardContext& c) { return c.in(0).reshape(c.attrs.ints("shape")); },
+    .backward = [](BackwardContext& c) -> Grads { return {reshape(c.grad, c.input_shape(0))}; },
+};
+
+const OpDef kPermute{
+    .name = "permute",
+    .forward = [](ForwardContext& c) { return c.in(0).permute(c.attrs.ints("dims")); },
+    .backward = [](BackwardContext& c) -> Grads {
+      const Shape& dims = c.attrs().ints("dims");
+      Shape inverse(dims.size());
+      for (size_t i = 0; i < dims.size(); ++i) inverse[dims[i]] = static_cast<int64_t>(i);
+      return {permute(c.grad, inverse)};
+    },
+};
+
+ops::Array slice_of(const ops::Array& x, const Attrs& a) {
+  return x.slice(a.i("dim"), a.i("start"), a.i("end"), a.i("step"));
+}
+
+Attrs slice_attrs(const Attrs& a) {
+  return {{"dim", a.i("dim")}, {"start", a.i("start")}, {"end", a.i("end")}, {"step", a.i("step")}};
+}
+
+const OpDef kSliceBackward{
+    .name = "slice_backward",
+    .forward = [](ForwardContext& c) {
+      ops::Array out = ops::Array::zeros(c.attrs.ints("input_shape"), c.in(0).dtype());
+      ops::copy_into(slice_of(out, c.attrs), c.in(0));
+      return out;
+    },
+    .backward = [](BackwardContext& c) -> Grads {
+      const Attrs& a = c.attrs();
+      return {slice(c.grad, a.i("dim"), a.i("start"), a.i("end"), a.i("step"))};
+    },
+};
+
+const OpDef kSlice{
+    .name = "slice",
+    .forward = [](ForwardContext& c) { return slice_of(c.in(0), c.attrs); },
+    .backward = [](BackwardContext& c) -> Grads {
+      Attrs a = slice_attrs(c.attrs());
+      a.set("input_shape", c.input_shape(0));
+      return {apply_op(kSliceBackward, {c.grad}, a)};
+    },
+};
+
+const OpDef kExpand{
+    .name = "expand",
+    .forward = [](ForwardContext& c) { return c.in(0).expand(c.attrs.ints("shape")); },
+    .backward = [](BackwardContext& c) -> Grads { return {sum_to(c.grad, c.input_shape(0))}; },
+};
+
+const OpDef kContiguous{
+    .name = "contiguous",
+    .forward = [](ForwardContext& c) { return c.in(0).contiguous(); },
+    .backward = [](BackwardContext& c) -> Grads { return {c.grad}; },
+};
+
+const OpDef kClone{
+    .name = "clone",
+    .forward = [](ForwardContext& c) { return c.in(0).clone(); },
+    .backward = [](BackwardContext& c) -> Grads { return {c.grad}; },
+};
+
+const OpDef kToDtype{
+    .name = "to_dtype",
+    .forward = [](ForwardContext& c) { return c.in(0).to(static_cast<DType>(c.attrs.i("dtype"))); },
+    .backward = [](BackwardContext& c) -> Grads { return {to_dtype(c.grad, c.input_dtype(0))}; },
+};
+
+const OpDef kCat{
+    .name = "cat",
+    .forward = [](ForwardContext& c) { return ops::cat(c.inputs, c.attrs.i("dim")); },
+    .backward = [](BackwardContext& c) -> Grads {
+      const int64_t dim = c.attrs().i("dim");
+      Grads grads;
+      int64_t at = 0;
+      for (size_t i = 0; i < c.num_inputs(); ++i) {
+        const int64_t n = c.input_shape(i)[dim];
+        grads.push_back(internal::if_needed(c, i, [&] { return narrow(c.grad, dim, at, n); }));
+        at += n;
+      }
+      return grads;
+    },
+};
+
+}  // namespace
+
+namespace internal {
+void register_shape_ops() {
+  for (const OpDef* op : {&kReshape, &kPermute, &kSlice, &kSliceBackward, &kExpand, &kContiguous, &kClone,
+                          &kToDtype, &kCat}) {
+    register_op(*op);
+  }
+}
+}  // namespace internal
+
+Tensor reshape(const Tensor& x, const Shape& shape) {
+  const Shape target = ops::infer_shape(shape, x.numel(), "reshape");
+  if (target == x.shape()) return x;
+  return apply_op(kReshape, {x}, {{"shape", target}});
+}
+
+Tensor view(const Tensor& x, const Shape& shape) {
+  const Shape target = x.data().view(shape).shape();  // throws if not expressible as a view
+  if (target == x.shape()) return x;
+  return apply_op(kReshape, {x}, {{"shape", target}});
+}
+
+Tensor permute(const Tensor& x, const Shape& dims) {
+  const Shape checked = x.data().permute(dims).shape();  // validates dims
+  (void)checked;
+  Shape wrapped;
+  for (int64_t d : dims) wrapped.push_back(ops::wrap_dim(d, x.dim(), "permute"));
+  return apply_op(kPermute, {x}, {{"dims", wrapped}});
+}
+
+Tensor transpose(const Tensor& x, int64_t d0, int64_t d1) {
+  if (x.dim() == 0) return x;
+  Shape perm(x.dim());
+  std::iota(perm.begin(), perm.end(), 0);
+  std::swap(perm[ops::wrap_dim(d0, x.dim(), "transpose")], perm[ops::wrap_dim(d1, x.dim(), "transpose")]);
+  return apply_op(kPermute, {x}, {{"dims", perm}});
+}
+
+Tensor slice(const Tensor& x, int64_t dim, int64_t start, int64_t end, int64_t step) {
+  TG_CHECK(x.dim() > 0, "slice: cannot slice a 0-d tensor");
+  dim = ops::wrap_dim(dim, x.dim(), "slice");
+  TG_CHECK(step > 0, "slice: step must be positive, got ", step);
+  // Normalize like Python slicing so the recorded attributes are exact.
+  const int64_t n = x.size(dim);
+  if (start < 0) start += n;
+  if (end < 0) end += n;
+  start = std::clamp<int64_t>(start, 0, n);
+  end = std::clamp<int64_t>(end, start, n);
+  return apply_op(kSlice, {x}, {{"dim", dim}, {"start", start}, {"end", end}, {"step", step}});
+}
+
+Tensor narrow(const Tensor& x, int64_t dim, int64_t start, int64_t length) {
+  TG_CHECK(x.dim() > 0, "narrow: cannot narrow a 0-d tensor");
+  dim = ops::wrap_dim(dim, x.dim(), "narrow");
+  TG_CHECK(start >= 0 && length >= 0 && start + length <= x.size(dim), "narrow: range [", start, ", ",
+           start + length, ") out of bounds for dimension ", dim, " of size ", x.size(dim), " (tensor ",
+           shape_str(x.shape()), ")");
+  return slice(x, dim, start, start + length);
+}
+
+Tensor expand(const Tensor& x, const Shape& shape) {
+  const Shape target = x.data().expand(shape).shape();  // validates
+  if (target == x.shape()) return x;
+  return apply_op(kExpand, {x}, {{"shape", target}});
+}
+
+Tensor squeeze(const Tensor& x) { return reshape(x, x.data().squeeze().shape()); }
+Tensor squeeze(const Tensor& x, int64_t dim) { return reshape(x, x.data().squeeze(dim).shape()); }
+Tensor unsqueeze(const Tensor& x, int64_t dim) { return reshape(x, x.data().unsqueeze(dim).shape()); }
+Tensor flatten(const Tensor& x, int64_t start_dim, int64_t end_dim) {
+  if (x.dim() == 0) return reshape(x, {1});
+  start_dim = ops::wrap_dim(start_dim, x.dim(), "flatten");
+  end_dim = ops::wrap_dim(end_dim, x.dim(), "flatten");
+  TG_CHECK(start_dim <= end_dim, "flatten: start_dim ", start_dim, " > end_dim ", end_dim);
+  Shape target(x.shape().begin(), x.shape().begin() + start_dim);
+  target.push_back(-1);
+  target.insert(target.end(), x.shape().begin() + end_dim + 1, x.shape().end());
+  if (x.numel() == 0) {
+    int64_t merged = 1;
+    for (int64_t d = start_dim; d <= end_dim; ++d) merged *= x.size(d);
+    target[start_dim] = merged;
+  }
+  return reshape(x, target);
+}
+
+Tensor contiguous(const Tensor& x) { return x.is_contiguous() ? x : apply_op(kContiguous, {x}); }
+Tensor clone(const Tensor& x) { return apply_op(kClone, {x}); }
+Tensor to_dtype(const Tensor& x, DType dtype) {
+  if (x.dtype() == dtype) return x;
+  return apply_op(kToDtype, {x}, {{"dtype", static_cast<int64_t>(dtype)}});
+}
+
+Tensor sum_to(const Tensor& x, const Shape& shape) {
+  if (x.shape() == shape) return x;
+  TG_CHECK(x.dim() >= static_cast<int64_t>(shape.size()), "sum_to: cannot sum ", shape_str(x.shape()),
+           " to ", shape_str(shape));
+  const int64_t lead = x.dim() - static_cast<int64_t>(shape.size());
+  Shape dims;
+  for (int64_t d = 0; d < x.dim(); ++d) {
+    if (d < lead) {
+      dims.push_back(d);
+      continue;
+    }
+    const int64_t want = shape[d - lead];
+    if (want == x.size(d)) continue;
+    TG_CHECK(want == 1, "sum_to: cannot sum ", shape_str(x.shape()), " to ", shape_str(shape));
+    dims.push_back(d);
+  }
+  Tensor s = dims.empty() ? x : sum(x, dims, /*keepdim=*/true);
+  return reshape(s, shape);
+}
+
+Tensor cat(const std::vector<Tensor>& tensors, int64_t dim) {
+  TG_CHECK(!tensors.empty(), "cat: expected a non-empty list of tensors");
+  for (size_t i = 0; i < tensors.size(); ++i) TG_CHECK(tensors[i].defined(), "cat: tensor ", i, " is undefined");
+  TG_CHECK(tensors[0].dim() > 0, "cat: zero-dimensional tensors cannot be concatenated");
+  return apply_op(kCat, tensors, {{"dim", ops::wrap_dim(dim, tensors[0].dim(), "cat")}});
+}
+
+Tensor stack(const std::vector<Tensor>& tensors, int64_t dim) {
+  TG_CHECK(!tensors.empty(), "stack: expected a non-empty list of tensors");
+  dim = ops::wrap_dim(dim, tensors[0].dim() + 1, "stack");
+  std::vector<Tensor> parts;
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    TG_CHECK(tensors[i].shape() == tensors[0].shape(), "stack: tensor ", i, " ", shape_str(tensors[i].shape()),
+             " differs from tensor 0 ", shape_str(tensors[0].shape()));
+    parts.push_back(unsqueeze(tensors[i], dim));
+  }
+  return cat(parts, dim);
+}
+
+}  // namespace tg

@@ -1,0 +1,118 @@
+// tapegrad/autograd/node.cc: tape nodes, saved values and leaf accumulation.
+#include "autograd/node.h"
+
+#include "absl/strings/str_cat.h"
+#include "autograd/functions.h"
+#include "autograd/grad_mode.h"
+#include "autograd/op_table.h"
+#include "ops/elementwise.h"
+
+namespace tg {
+
+namespace {
+
+// Stands in for the backward of a gradient that was computed with saved constants: reaching it
+// in a further backward means a higher-order derivative the op does not provide.
+class NotDoubleDifferentiable : public Node {
+ public:
+  explicit NotDoubleDifferentiable(std::string op) : op_(std::move(op)) {}
+  std::string name() const override { return absl::StrCat(op_, "_backward"); }
+  std::vector<Tensor> apply(const Tensor&) override {
+    throw Error(absl::StrCat(op_, ": double backward is not supported (its backward uses saved constants); ",
+                             "differentiate through it only once"));
+  }
+
+ private:
+  std::string op_;
+};
+
+}  // namespace
+
+SavedTensor SavedTensor::output(const ops::Array& data, const std::shared_ptr<Node>& producer) {
+  SavedTensor s;
+  s.output_data_ = data;
+  s.producer_ = producer;
+  return s;
+}
+
+Tensor SavedTensor::unpack() const {
+  if (input_.defined()) return input_;
+  Tensor t(output_data_);
+  if (auto producer = producer_.lock()) {
+    t.impl()->requires_grad = true;
+    t.impl()->grad_fn = producer;
+  }
+  return t;
+}
+
+void SavedTensor::reset() {
+  input_ = Tensor();
+  output_data_ = ops::Array();
+  producer_.reset();
+}
+
+std::string OpNode::name() const { return op_->name; }
+
+std::vector<Tensor> OpNode::apply(const Tensor& grad_output) {
+  TG_CHECK(!released_, name(), ": trying to backward through the graph a second time (or directly access ",
+           "saved tensors after they have been freed); pass retain_graph=true to the first backward");
+  BackwardContext ctx(*this, grad_output);
+  std::vector<Tensor> grads = op_->backward(ctx);
+  TG_CHECK(grads.size() == next_edges.size(), name(), ": backward returned ", grads.size(),
+           " gradients for ", next_edges.size(), " inputs");
+  if (!op_->double_differentiable && GradMode::is_enabled()) {
+    for (Tensor& g : grads) {
+      if (g.defined() && g.requires_grad()) {
+        Tensor wrapped(g.data());
+        wrapped.impl()->requires_grad = true;
+        wrapped.impl()->grad_fn = std::make_shared<NotDoubleDifferentiable>(name());
+        g = wrapped;
+      }
+    }
+  }
+  return grads;
+}
+
+void OpNode::release_saved() {
+  for (auto& s : saved_inputs) s.reset();
+  saved_output.reset();
+  extras.clear();
+  released_ = true;
+}
+
+std::vector<Tensor> AccumulateGrad::apply(const Tensor& grad_in) {
+  Tensor grad = grad_in;
+  for (const auto& hook : leaf_->hooks) {
+    Tensor replaced = hook(grad);
+    if (replaced.defined()) grad = replaced;
+  }
+  if (!grad.defined()) return {};
+  Tensor& acc = leaf_->grad;
+  if (GradMode::is_enabled()) {
+    // create_graph: keep the gradient's own graph so it can be differentiated again.
+    acc = acc.defined() ? add(acc, grad) : grad;
+  } else if (!acc.defined()) {
+    // Own a fresh buffer: the incoming gradient may alias another input's gradient or be a
+    // broadcast view, and later accumulation writes into it.
+    acc = Tensor(grad.data().clone());
+  } else if (acc.requires_grad()) {
+    acc = Tensor(ops::binary(ops::BinaryOp::kAdd, acc.data(), grad.data()));
+  } else {
+    ops::add_into(acc.data(), grad.data());
+  }
+  return {};
+}
+
+std::shared_ptr<Node> gradient_edge(const Tensor& t) {
+  if (!t.defined() || !t.requires_grad()) return nullptr;
+  const auto& impl = t.impl();
+  if (impl->grad_fn) return impl->grad_fn;
+  if (auto acc = impl->grad_accumulator.lock()) return acc;
+  auto acc = std::make_shared<AccumulateGrad>(impl);
+  acc->output_shape = t.shape();
+  acc->output_dtype = t.dtype();
+  impl->grad_accumulator = acc;
+  return acc;
+}
+
+}  // namespace tg

@@ -1,0 +1,96 @@
+// tapegrad/autograd/node.h: the tape. Each recorded op is a Node holding the op kind, its
+// attributes, edges to the nodes of its inputs, and only the values its backward reads.
+// Note [One output per node]: every differentiable op has exactly one differentiable output, so a
+// node's incoming gradient is one tensor and a non-leaf tensor is identified by its grad_fn.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "autograd/attributes.h"
+#include "autograd/tensor.h"
+
+namespace tg {
+
+struct OpDef;
+
+class Node : public std::enable_shared_from_this<Node> {
+ public:
+  virtual ~Node() = default;
+  // "conv2d", "AccumulateGrad", a custom Function's name...
+  virtual std::string name() const = 0;
+  // Gradients w.r.t. each input (one per next_edges entry; undefined where not needed).
+  virtual std::vector<Tensor> apply(const Tensor& grad_output) = 0;
+  // Frees saved values after a backward that does not retain the graph.
+  virtual void release_saved() {}
+  virtual bool released() const { return false; }
+
+  // Edges to the nodes producing each input; null where the input needs no gradient.
+  std::vector<std::shared_ptr<Node>> next_edges;
+  // Metadata of the inputs and of the output, for shape checks and error messages.
+  std::vector<Shape> input_shapes;
+  std::vector<DType> input_dtypes;
+  Shape output_shape;
+  DType output_dtype = kFloat32;
+  // Hooks applied to the incoming gradient before apply() (non-leaf tensor hooks, retain_grad).
+  std::vector<Tensor::Hook> pre_hooks;
+};
+
+// A value saved for backward. Saved outputs keep only a weak reference to their producing node,
+// so a node never owns itself (no reference cycle); the node is alive whenever it is unpacked.
+class SavedTensor {
+ public:
+  SavedTensor() = default;
+  static SavedTensor input(const Tensor& t) { return SavedTensor(t); }
+  static SavedTensor output(const ops::Array& data, const std::shared_ptr<Node>& producer);
+  Tensor unpack() const;
+  bool defined() const { return input_.defined() || output_data_.defined(); }
+  void reset();
+
+ private:
+  explicit SavedTensor(Tensor t) : input_(std::move(t)) {}
+  Tensor input_;
+  ops::Array output_data_;
+  std::weak_ptr<Node> producer_;
+};
+
+// A node recorded by one row of the op table.
+class OpNode : public Node {
+ public:
+  OpNode(const OpDef& op, Attrs attrs) : op_(&op), attrs_(std::move(attrs)) {}
+  std::string name() const override;
+  std::vector<Tensor> apply(const Tensor& grad_output) override;
+  void release_saved() override;
+  bool released() const override { return released_; }
+
+  const OpDef& op() const { return *op_; }
+  const Attrs& attrs() const { return attrs_; }
+
+  std::vector<SavedTensor> saved_inputs;  // one slot per input; only the op's declared ones filled
+  SavedTensor saved_output;
+  std::vector<ops::Array> extras;         // extra forward results backward reads (indices, masks)
+
+ private:
+  const OpDef* op_;
+  Attrs attrs_;
+  bool released_ = false;
+};
+
+// Accumulates the incoming gradient into a leaf tensor's .grad().
+class AccumulateGrad : public Node {
+ public:
+  explicit AccumulateGrad(std::shared_ptr<TensorImpl> leaf) : leaf_(std::move(leaf)) {}
+  std::string name() const override { return "AccumulateGrad"; }
+  std::vector<Tensor> apply(const Tensor& grad_output) override;
+  const std::shared_ptr<TensorImpl>& leaf() const { return leaf_; }
+
+ private:
+  std::shared_ptr<TensorImpl> leaf_;
+};
+
+// The node a gradient w.r.t. `t` flows into: its grad_fn, or (leaves) its AccumulateGrad.
+// Null if t does not require grad.
+std::shared_ptr<Node> gradient_edge(const Tensor& t);
+
+}  // namespace tg

@@ -1,0 +1,98 @@
+// tapegrad/autograd/op_table.cc: the op registry and apply_op, the single place ops are recorded.
+#include "autograd/op_table.h"
+
+#include <map>
+#include <mutex>
+
+#include "autograd/functions/registry.h"
+#include "autograd/grad_mode.h"
+
+namespace tg {
+
+namespace {
+
+std::map<std::string, const OpDef*>& registry() {
+  static std::map<std::string, const OpDef*> table;
+  return table;
+}
+
+void ensure_registered() {
+  static std::once_flag once;
+  std::call_once(once, [] { internal::register_all_ops(); });
+}
+
+}  // namespace
+
+void register_op(const OpDef& op) {
+  auto [it, inserted] = registry().emplace(op.name, &op);
+  TG_CHECK(inserted, "register_op: op '", op.name, "' registered twice");
+}
+
+const OpDef* find_op(const std::string& name) {
+  ensure_registered();
+  auto it = registry().find(name);
+  return it == registry().end() ? nullptr : it->second;
+}
+
+std::vector<const OpDef*> all_ops() {
+  ensure_registered();
+  std::vector<const OpDef*> out;
+  for (const auto& [name, op] : registry()) out.push_back(op);
+  return out;
+}
+
+Tensor BackwardContext::input(size_t i) const {
+  TG_CHECK(i < node_.saved_inputs.size() && node_.saved_inputs[i].defined(), node_.name(),
+           ": backward read input ", i, " which the op row does not save");
+  return node_.saved_inputs[i].unpack();
+}
+
+Tensor BackwardContext::output() const {
+  TG_CHECK(node_.saved_output.defined(), node_.name(), ": backward read the output, which is not saved");
+  return node_.saved_output.unpack();
+}
+
+Tensor BackwardContext::extra(size_t i) const { return Tensor(extra_array(i)); }
+
+const ops::Array& BackwardContext::extra_array(size_t i) const {
+  TG_CHECK(i < node_.extras.size(), node_.name(), ": backward read extra ", i, " of ", node_.extras.size());
+  return node_.extras[i];
+}
+
+Tensor apply_op(const OpDef& op, const std::vector<Tensor>& inputs, Attrs attrs, ops::Generator* generator,
+                std::vector<ops::Array>* extras_out) {
+  std::vector<ops::Array> arrays;
+  arrays.reserve(inputs.size());
+  bool any_requires_grad = false;
+  for (const Tensor& t : inputs) {
+    arrays.push_back(t.defined() ? t.data() : ops::Array());
+    any_requires_grad = any_requires_grad || (t.defined() && t.requires_grad());
+  }
+  ForwardContext ctx{arrays, attrs, {}, generator};
+  ops::Array out = op.forward(ctx);
+  Tensor result(out);
+  if (extras_out != nullptr) *extras_out = ctx.extras;
+  if (!op.backward || !any_requires_grad || !GradMode::is_enabled()) return result;
+
+  auto node = std::make_shared<OpNode>(op, std::move(attrs));
+  node->next_edges.reserve(inputs.size());
+  node->input_shapes.reserve(inputs.size());
+  for (const Tensor& t : inputs) {
+    node->next_edges.push_back(gradient_edge(t));
+    node->input_shapes.push_back(t.defined() ? t.shape() : Shape{});
+    node->input_dtypes.push_back(t.defined() ? t.dtype() : kFloat32);
+  }
+  node->output_shape = out.shape();
+  node->output_dtype = out.dtype();
+  node->saved_inputs.resize(inputs.size());
+  for (int i : op.save_inputs) {
+    if (inputs[i].defined()) node->saved_inputs[i] = SavedTensor::input(inputs[i]);
+  }
+  if (op.save_output) node->saved_output = SavedTensor::output(out, node);
+  node->extras = std::move(ctx.extras);
+  result.impl()->requires_grad = true;
+  result.impl()->grad_fn = std::move(node);
+  return result;
+}
+
+}  // namespace tg

@@ -1,0 +1,77 @@
+// tapegrad/autograd/op_table.h: one row per differentiable op (PyTorch's derivatives.yaml,
+// tinygrad's gradient table). A row names the op, computes the forward with grad-free ops/
+// kernels, declares what backward needs saved, and gives the backward as differentiable tensor
+// ops, so create_graph yields higher-order gradients. apply_op() runs a row and records the node.
+//   const OpDef kExp{.name = "exp",
+//                    .forward = [](ForwardContext& c) { return ops::unary(ops::UnaryOp::kExp, c.in(0)); },
+//                    .backward = [](BackwardContext& c) -> Grads { return {c.grad * c.output()}; },
+//                    .save_output = true};
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "autograd/attributes.h"
+#include "autograd/node.h"
+#include "autograd/tensor.h"
+
+namespace tg {
+
+using Grads = std::vector<Tensor>;
+
+// What a forward sees: input arrays (undefined for absent optional inputs) and attributes.
+struct ForwardContext {
+  const std::vector<ops::Array>& inputs;
+  const Attrs& attrs;
+  std::vector<ops::Array> extras;  // forward appends values its backward reads
+  ops::Generator* generator = nullptr;  // random ops (dropout); the default generator if null
+
+  const ops::Array& in(size_t i) const { return inputs[i]; }
+  bool has(size_t i) const { return i < inputs.size() && inputs[i].defined(); }
+};
+
+// What a backward sees.
+class BackwardContext {
+ public:
+  BackwardContext(const OpNode& node, const Tensor& grad) : grad(grad), node_(node) {}
+  const Tensor grad;
+  const Attrs& attrs() const { return node_.attrs(); }
+  Tensor input(size_t i) const;   // must be declared in save_inputs
+  Tensor output() const;          // requires save_output
+  Tensor extra(size_t i) const;   // a constant tensor
+  const ops::Array& extra_array(size_t i) const;
+  const Shape& input_shape(size_t i) const { return node_.input_shapes[i]; }
+  DType input_dtype(size_t i) const { return node_.input_dtypes[i]; }
+  size_t num_inputs() const { return node_.next_edges.size(); }
+  bool needs_grad(size_t i) const { return node_.next_edges[i] != nullptr; }
+
+ private:
+  const OpNode& node_;
+};
+
+struct OpDef {
+  std::string name;
+  ops::Array (*forward)(ForwardContext&) = nullptr;
+  // Null for non-differentiable ops (argmax...): their outputs never require grad.
+  Grads (*backward)(BackwardContext&) = nullptr;
+  std::vector<int> save_inputs;  // indices of inputs backward reads
+  bool save_output = false;
+  // False when backward uses saved constants that depend on the inputs (batch_norm, gelu): a
+  // second backward through such a gradient throws instead of returning a wrong value.
+  bool double_differentiable = true;
+};
+
+// Runs op.forward on the inputs' data and, if recording and any input requires grad, records an
+// OpNode. Absent optional inputs are passed as undefined tensors.
+// extras_out, if given, receives the forward's extra arrays (e.g. max's indices).
+Tensor apply_op(const OpDef& op, const std::vector<Tensor>& inputs, Attrs attrs = {},
+                ops::Generator* generator = nullptr, std::vector<ops::Array>* extras_out = nullptr);
+
+// Every op row by name (graph import re-executes recorded ops through this table).
+const OpDef* find_op(const std::string& name);
+std::vector<const OpDef*> all_ops();
+
+// Registration: each functions/*.cc file lists its rows in one function, called once by the table.
+void register_op(const OpDef& op);
+
+}  // namespace tg

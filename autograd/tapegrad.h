@@ -1,0 +1,11 @@
+// tapegrad/autograd/tapegrad.h: the one header a training loop includes for tensors and autograd.
+#pragma once
+
+#include "autograd/engine.h"
+#include "autograd/function.h"
+#include "autograd/functions.h"
+#include "autograd/grad_mode.h"
+#include "autograd/gradcheck.h"
+#include "autograd/gradient_tape.h"
+#include "autograd/tensor.h"
+#include "ops/parallel.h"

@@ -1,0 +1,205 @@
+// tapegrad/autograd/tensor.cc: Tensor handle methods, in-place updates, factories and printing.
+#include "autograd/tensor.h"
+
+#include "autograd/engine.h"
+#include "autograd/functions.h"
+#include "autograd/grad_mode.h"
+#include "autograd/node.h"
+#include "ops/elementwise.h"
+#include "ops/print.h"
+
+namespace tg {
+
+Tensor::Tensor(ops::Array data, bool requires_grad) : impl_(std::make_shared<TensorImpl>()) {
+  impl_->data = std::move(data);
+  if (requires_grad) set_requires_grad(true);
+}
+
+static const TensorImpl& checked(const std::shared_ptr<TensorImpl>& impl, const char* what) {
+  TG_CHECK(impl != nullptr, what, ": tensor is undefined");
+  return *impl;
+}
+
+const ops::Array& Tensor::data() const { return checked(impl_, "data").data; }
+bool Tensor::requires_grad() const { return impl_ != nullptr && impl_->requires_grad; }
+bool Tensor::is_leaf() const { return checked(impl_, "is_leaf").grad_fn == nullptr; }
+const std::shared_ptr<Node>& Tensor::grad_fn() const { return checked(impl_, "grad_fn").grad_fn; }
+Tensor Tensor::grad() const { return checked(impl_, "grad").grad; }
+
+Tensor& Tensor::set_requires_grad(bool requires_grad) {
+  checked(impl_, "set_requires_grad");
+  TG_CHECK(impl_->grad_fn == nullptr, "set_requires_grad: only leaf tensors can change requires_grad; ",
+           "use detach() to get a leaf");
+  TG_CHECK(!requires_grad || is_floating(dtype()), "set_requires_grad: only floating-point tensors can ",
+           "require gradients, this one is ", dtype_name(dtype()));
+  impl_->requires_grad = requires_grad;
+  return *this;
+}
+
+void Tensor::set_grad(const Tensor& grad) const {
+  checked(impl_, "set_grad");
+  TG_CHECK(!grad.defined() || grad.shape() == shape(), "set_grad: gradient ", shape_str(grad.shape()),
+           " does not match tensor ", shape_str(shape()));
+  impl_->grad = grad;
+}
+
+void Tensor::backward(const Tensor& grad_output, bool retain_graph, bool create_graph) const {
+  autograd::backward({*this}, grad_output.defined() ? std::vector<Tensor>{grad_output} : std::vector<Tensor>{},
+                     retain_graph, create_graph);
+}
+
+Tensor Tensor::detach() const { return Tensor(data()); }
+
+void Tensor::register_hook(Hook hook) const {
+  checked(impl_, "register_hook");
+  TG_CHECK(requires_grad(), "register_hook: cannot register a hook on a tensor that does not require grad");
+  if (impl_->grad_fn) {
+    impl_->grad_fn->pre_hooks.push_back(std::move(hook));
+  } else {
+    impl_->hooks.push_back(std::move(hook));
+  }
+}
+
+void Tensor::retain_grad() const {
+  checked(impl_, "retain_grad");
+  TG_CHECK(requires_grad(), "retain_grad: tensor does not require grad");
+  if (!impl_->grad_fn || impl_->retains_grad) return;  // leaves always keep .grad()
+  impl_->retains_grad = true;
+  std::weak_ptr<TensorImpl> weak = impl_;
+  impl_->grad_fn->pre_hooks.push_back([weak](const Tensor& g) {
+    if (auto impl = weak.lock()) {
+      Tensor owned = GradMode::is_enabled() ? g : Tensor(g.data().clone());
+      impl->grad = impl->grad.defined() ? Tensor(ops::binary(ops::BinaryOp::kAdd, impl->grad.data(), owned.data()))
+                                        : owned;
+    }
+    return Tensor();
+  });
+}
+
+// In-place updates rewrite data that the graph may have saved; refuse them while recording on
+// a tensor that takes part in autograd (PyTorch: "a leaf Variable that requires grad is being
+// used in an in-place operation").
+static void check_inplace(const Tensor& t, const char* op) {
+  TG_CHECK(!(GradMode::is_enabled() && t.requires_grad()), op, ": in-place update of a tensor that requires ",
+           "grad while recording; wrap it in tg::NoGradGuard");
+}
+
+Tensor& Tensor::zero_() { return fill_(0.0); }
+
+Tensor& Tensor::fill_(double value) {
+  check_inplace(*this, "fill_");
+  ops::copy_into(data(), ops::Array::scalar(value, dtype()));
+  return *this;
+}
+
+Tensor& Tensor::copy_(const Tensor& src) {
+  check_inplace(*this, "copy_");
+  ops::copy_into(data(), src.data());
+  return *this;
+}
+
+Tensor& Tensor::add_(const Tensor& other, double alpha) {
+  check_inplace(*this, "add_");
+  ops::add_into(data(), other.data(), alpha);
+  return *this;
+}
+
+Tensor& Tensor::mul_(double factor) {
+  check_inplace(*this, "mul_");
+  ops::copy_into(data(), ops::scale(data(), factor));
+  return *this;
+}
+
+Tensor Tensor::contiguous() const { return tg::contiguous(*this); }
+Tensor Tensor::clone() const { return tg::clone(*this); }
+Tensor Tensor::to(DType dtype) const { return tg::to_dtype(*this, dtype); }
+Tensor Tensor::reshape(const Shape& shape) const { return tg::reshape(*this, shape); }
+Tensor Tensor::view(const Shape& shape) const { return tg::view(*this, shape); }
+Tensor Tensor::permute(const Shape& dims) const { return tg::permute(*this, dims); }
+Tensor Tensor::transpose(int64_t d0, int64_t d1) const { return tg::transpose(*this, d0, d1); }
+Tensor Tensor::slice(int64_t dim, int64_t start, int64_t end, int64_t step) const {
+  return tg::slice(*this, dim, start, end, step);
+}
+Tensor Tensor::narrow(int64_t dim, int64_t start, int64_t length) const { return tg::narrow(*this, dim, start, length); }
+Tensor Tensor::expand(const Shape& shape) const { return tg::expand(*this, shape); }
+Tensor Tensor::squeeze() const { return tg::squeeze(*this); }
+Tensor Tensor::squeeze(int64_t dim) const { return tg::squeeze(*this, dim); }
+Tensor Tensor::unsqueeze(int64_t dim) const { return tg::unsqueeze(*this, dim); }
+Tensor Tensor::flatten(int64_t start_dim, int64_t end_dim) const { return tg::flatten(*this, start_dim, end_dim); }
+Tensor Tensor::sum() const { return tg::sum(*this); }
+Tensor Tensor::sum(const Shape& dims, bool keepdim) const { return tg::sum(*this, dims, keepdim); }
+Tensor Tensor::mean() const { return tg::mean(*this); }
+Tensor Tensor::mean(const Shape& dims, bool keepdim) const { return tg::mean(*this, dims, keepdim); }
+Tensor Tensor::max() const { return tg::max(*this); }
+Tensor Tensor::min() const { return tg::min(*this); }
+Tensor Tensor::argmax() const { return tg::argmax(*this); }
+Tensor Tensor::argmax(int64_t dim, bool keepdim) const { return tg::argmax(*this, dim, keepdim); }
+Tensor Tensor::matmul(const Tensor& other) const { return tg::matmul(*this, other); }
+Tensor Tensor::pow(double exponent) const { return tg::pow(*this, exponent); }
+Tensor Tensor::exp() const { return tg::exp(*this); }
+Tensor Tensor::log() const { return tg::log(*this); }
+Tensor Tensor::sqrt() const { return tg::sqrt(*this); }
+Tensor Tensor::abs() const { return tg::abs(*this); }
+Tensor Tensor::relu() const { return tg::relu(*this); }
+Tensor Tensor::sigmoid() const { return tg::sigmoid(*this); }
+Tensor Tensor::tanh() const { return tg::tanh(*this); }
+
+std::ostream& operator<<(std::ostream& os, const Tensor& t) {
+  if (!t.defined()) return os << "tensor(undefined)";
+  std::string suffix;
+  if (t.grad_fn()) {
+    suffix = ", grad_fn=<" + t.grad_fn()->name() + ">";
+  } else if (t.requires_grad()) {
+    suffix = ", requires_grad=true";
+  }
+  ops::print_array(os, t.data(), suffix);
+  return os;
+}
+
+// ---- factories ----
+static Tensor make(ops::Array a, const TensorOptions& o) { return Tensor(std::move(a), o.requires_grad); }
+
+Tensor zeros(const Shape& shape, TensorOptions o) { return make(ops::Array::zeros(shape, o.dtype), o); }
+Tensor ones(const Shape& shape, TensorOptions o) { return make(ops::Array::full(shape, 1.0, o.dtype), o); }
+Tensor full(const Shape& shape, double value, TensorOptions o) {
+  return make(ops::Array::full(shape, value, o.dtype), o);
+}
+Tensor zeros_like(const Tensor& t) { return zeros(t.shape(), t.dtype()); }
+Tensor ones_like(const Tensor& t) { return ones(t.shape(), t.dtype()); }
+Tensor scalar_tensor(double value, TensorOptions o) { return make(ops::Array::scalar(value, o.dtype), o); }
+Tensor arange(double end, TensorOptions o) { return arange(0, end, 1, o); }
+Tensor arange(double start, double end, double step, TensorOptions o) {
+  return make(ops::arange(start, end, step, o.dtype), o);
+}
+Tensor rand(const Shape& shape, TensorOptions o, ops::Generator* gen) {
+  return make(ops::uniform(shape, 0.0, 1.0, o.dtype, gen ? *gen : ops::default_generator()), o);
+}
+Tensor randn(const Shape& shape, TensorOptions o, ops::Generator* gen) {
+  return make(ops::normal(shape, 0.0, 1.0, o.dtype, gen ? *gen : ops::default_generator()), o);
+}
+void manual_seed(uint64_t seed) { ops::default_generator().seed(seed); }
+
+template <typename T>
+static Tensor from_values(const std::vector<T>& values, const Shape& shape, const TensorOptions& o) {
+  const Shape s = shape.empty() ? Shape{static_cast<int64_t>(values.size())} : shape;
+  return make(ops::Array::from_vector(values, s).to(o.dtype), o);
+}
+
+Tensor tensor(const std::vector<double>& v, const Shape& shape, TensorOptions o) { return from_values(v, shape, o); }
+Tensor tensor(const std::vector<float>& v, const Shape& shape, TensorOptions o) { return from_values(v, shape, o); }
+Tensor tensor(const std::vector<int64_t>& v, const Shape& shape, TensorOptions o) { return from_values(v, shape, o); }
+Tensor tensor(std::initializer_list<double> values, TensorOptions o) {
+  return from_values(std::vector<double>(values), {}, o);
+}
+Tensor tensor(std::initializer_list<std::initializer_list<double>> rows, TensorOptions o) {
+  std::vector<double> flat;
+  const int64_t cols = rows.size() ? static_cast<int64_t>(rows.begin()->size()) : 0;
+  for (const auto& row : rows) {
+    TG_CHECK(static_cast<int64_t>(row.size()) == cols, "tensor: ragged nested list (rows of ", cols, " and ",
+             row.size(), " values)");
+    flat.insert(flat.end(), row.begin(), row.end());
+  }
+  return from_values(flat, {static_cast<int64_t>(rows.size()), cols}, o);
+}
+
+}  // namespace tg

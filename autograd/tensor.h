@@ -1,0 +1,179 @@
+// tapegrad/autograd/tensor.h: tg::Tensor, the one tensor type users hold. It is a shared handle
+// (copies alias, like torch::Tensor) to data plus autograd metadata: requires_grad, the accumulated
+// grad, and the tape node that produced it.
+//   tg::Tensor w = tg::randn({3, 2}).set_requires_grad(true);
+//   tg::Tensor loss = tg::sum(tg::matmul(x, w));
+//   loss.backward();          // w.grad() now holds d loss / d w
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <ostream>
+#include <vector>
+
+#include "ops/array.h"
+#include "ops/generator.h"
+
+namespace tg {
+
+class Node;
+struct TensorImpl;
+
+class Tensor {
+ public:
+  using Hook = std::function<Tensor(const Tensor& grad)>;
+
+  Tensor() = default;  // undefined
+  explicit Tensor(ops::Array data, bool requires_grad = false);
+  explicit Tensor(std::shared_ptr<TensorImpl> impl) : impl_(std::move(impl)) {}
+
+  bool defined() const { return impl_ != nullptr; }
+  // The grad-free array (shares storage). Reading is always fine; writing bypasses autograd.
+  const ops::Array& data() const;
+  const Shape& shape() const { return data().shape(); }
+  int64_t dim() const { return data().dim(); }
+  int64_t size(int64_t d) const { return data().size(d); }
+  int64_t numel() const { return data().numel(); }
+  DType dtype() const { return data().dtype(); }
+  bool is_contiguous() const { return data().is_contiguous(); }
+  template <typename T>
+  T* data_ptr() const {
+    TG_CHECK(dtype() == dtype_of<T>(), "data_ptr: tensor is ", dtype_name(dtype()), ", asked for ",
+             dtype_name(dtype_of<T>()));
+    return data().data<T>();
+  }
+  double item() const { return data().item(); }
+  template <typename T>
+  T item() const {
+    return static_cast<T>(data().item());
+  }
+  // Copies the values out, converted to T, in row-major order.
+  template <typename T>
+  std::vector<T> to_vector() const;
+
+  // ---- autograd ----
+  bool requires_grad() const;
+  // Only on leaves; only floating dtypes can require grad.
+  Tensor& set_requires_grad(bool requires_grad = true);
+  bool is_leaf() const;
+  const std::shared_ptr<Node>& grad_fn() const;
+  // The accumulated gradient (undefined until a backward reaches this tensor).
+  Tensor grad() const;
+  void set_grad(const Tensor& grad) const;
+  // Reverse-mode pass from this tensor. grad_output defaults to 1 for a one-element tensor.
+  void backward(const Tensor& grad_output = Tensor(), bool retain_graph = false,
+                bool create_graph = false) const;
+  // A new handle sharing data, cut from the graph.
+  Tensor detach() const;
+  // hook(grad) runs when the gradient w.r.t. this tensor is computed; a defined return replaces it.
+  void register_hook(Hook hook) const;
+  // Keep .grad() for a non-leaf tensor too.
+  void retain_grad() const;
+  std::shared_ptr<TensorImpl> impl() const { return impl_; }
+
+  // ---- in-place updates (for optimizers and initializers; refused while recording on tensors that
+  // require grad, since they would invalidate the graph) ----
+  Tensor& zero_();
+  Tensor& fill_(double value);
+  Tensor& copy_(const Tensor& src);
+  Tensor& add_(const Tensor& other, double alpha = 1.0);
+  Tensor& mul_(double factor);
+
+  // ---- conveniences forwarding to the free functions in functions.h ----
+  Tensor contiguous() const;
+  Tensor clone() const;  // differentiable copy
+  Tensor to(DType dtype) const;  // differentiable between floating dtypes
+  Tensor reshape(const Shape& shape) const;
+  Tensor view(const Shape& shape) const;
+  Tensor permute(const Shape& dims) const;
+  Tensor transpose(int64_t d0, int64_t d1) const;
+  Tensor t() const { return transpose(0, 1); }
+  Tensor slice(int64_t dim, int64_t start, int64_t end, int64_t step = 1) const;
+  Tensor narrow(int64_t dim, int64_t start, int64_t length) const;
+  Tensor expand(const Shape& shape) const;
+  Tensor squeeze() const;
+  Tensor squeeze(int64_t dim) const;
+  Tensor unsqueeze(int64_t dim) const;
+  Tensor flatten(int64_t start_dim = 0, int64_t end_dim = -1) const;
+  Tensor sum() const;
+  Tensor sum(const Shape& dims, bool keepdim = false) const;
+  Tensor mean() const;
+  Tensor mean(const Shape& dims, bool keepdim = false) const;
+  Tensor max() const;
+  Tensor min() const;
+  Tensor argmax() const;
+  Tensor argmax(int64_t dim, bool keepdim = false) const;
+  Tensor matmul(const Tensor& other) const;
+  Tensor pow(double exponent) const;
+  Tensor exp() const;
+  Tensor log() const;
+  Tensor sqrt() const;
+  Tensor abs() const;
+  Tensor relu() const;
+  Tensor sigmoid() const;
+  Tensor tanh() const;
+
+ private:
+  std::shared_ptr<TensorImpl> impl_;
+};
+
+// What a Tensor handle points to.
+struct TensorImpl {
+  ops::Array data;
+  bool requires_grad = false;
+  Tensor grad;
+  std::shared_ptr<Node> grad_fn;            // null for leaves
+  std::weak_ptr<Node> grad_accumulator;     // leaves: the node that accumulates into grad
+  std::vector<Tensor::Hook> hooks;          // leaves only; non-leaf hooks live on grad_fn
+  bool retains_grad = false;
+};
+
+std::ostream& operator<<(std::ostream& os, const Tensor& t);
+
+// ---- factories ----
+struct TensorOptions {
+  DType dtype = kFloat32;
+  bool requires_grad = false;
+  TensorOptions() = default;
+  TensorOptions(DType d) : dtype(d) {}  // NOLINT: implicit, so zeros({2}, kFloat64) reads well
+  TensorOptions& set_requires_grad(bool r = true) {
+    requires_grad = r;
+    return *this;
+  }
+};
+
+Tensor zeros(const Shape& shape, TensorOptions options = {});
+Tensor ones(const Shape& shape, TensorOptions options = {});
+Tensor full(const Shape& shape, double value, TensorOptions options = {});
+Tensor zeros_like(const Tensor& t);
+Tensor ones_like(const Tensor& t);
+Tensor scalar_tensor(double value, TensorOptions options = {});
+Tensor arange(double end, TensorOptions options = kInt64);
+Tensor arange(double start, double end, double step = 1, TensorOptions options = kInt64);
+// Uniform in [0, 1) and standard normal, from `gen` or the default generator.
+Tensor rand(const Shape& shape, TensorOptions options = {}, ops::Generator* gen = nullptr);
+Tensor randn(const Shape& shape, TensorOptions options = {}, ops::Generator* gen = nullptr);
+// Seeds the default generator.
+void manual_seed(uint64_t seed);
+// From values; shape defaults to 1-D. dtype follows T unless options says otherwise.
+Tensor tensor(const std::vector<double>& values, const Shape& shape = {}, TensorOptions options = {});
+Tensor tensor(const std::vector<float>& values, const Shape& shape = {}, TensorOptions options = {});
+Tensor tensor(const std::vector<int64_t>& values, const Shape& shape = {}, TensorOptions options = kInt64);
+Tensor tensor(std::initializer_list<double> values, TensorOptions options = {});
+// Nested initializer list for 2-D data: tg::tensor({{1, 2}, {3, 4}}).
+Tensor tensor(std::initializer_list<std::initializer_list<double>> rows, TensorOptions options = {});
+
+template <typename T>
+std::vector<T> Tensor::to_vector() const {
+  const ops::Array c = data().contiguous();
+  std::vector<T> out(c.numel());
+  dispatch_all(c.dtype(), [&](auto tag) {
+    using S = decltype(tag);
+    for (int64_t i = 0; i < c.numel(); ++i) out[i] = static_cast<T>(c.data<S>()[i]);
+  });
+  return out;
+}
+
+}  // namespace tg
