@@ -107,6 +107,7 @@ GradcheckResult gradgradcheck(const TensorFunction& fn, const std::vector<Tensor
     if (inputs[k].requires_grad()) differentiable.push_back(k);
   // The first-order gradients, flattened and concatenated: a function of the same inputs.
   TensorFunction grad_fn = [&](const std::vector<Tensor>& in) {
+    AutoGradMode recording(true);  // the first-order gradient needs a graph even while probing
     std::vector<Tensor> wrt;
     for (size_t k : differentiable) wrt.push_back(in[k]);
     const Tensor y = fn(in);
