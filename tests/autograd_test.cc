@@ -1,0 +1,378 @@
+// tapegrad/tests/autograd_test.cc: the engine's contract: accumulation, backward(grad_output),
+// retain_graph, create_graph, functional grad, GradientTape, NoGradGuard, detach, hooks,
+// user-defined Functions, graph freeing, and a gradcheck that is shown to fail on a wrong backward.
+#include <memory>
+
+#include "autograd/node.h"
+#include "autograd/tapegrad.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace tg {
+namespace {
+
+using ::testing::DoubleNear;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+std::vector<double> values(const Tensor& t) { return t.to_vector<double>(); }
+
+TEST(Backward, ScalarLossAccumulatesIntoLeaves) {
+  Tensor x = tensor({1.0, 2.0, 3.0}, kFloat64).set_requires_grad();
+  Tensor y = sum(x * x * 3.0);  // dy/dx = 6x
+  y.backward();
+  EXPECT_THAT(values(x.grad()), ElementsAre(6.0, 12.0, 18.0));
+  EXPECT_TRUE(x.is_leaf());
+  EXPECT_FALSE(y.is_leaf());
+  EXPECT_EQ(y.grad_fn()->name(), "sum");
+}
+
+TEST(Backward, ValueUsedTwiceGetsTheSum) {
+  Tensor x = tensor({2.0}, kFloat64).set_requires_grad();
+  Tensor a = x * 3.0;
+  Tensor y = sum(a + a * x);  // y = 3x + 3x^2, dy/dx = 3 + 6x = 15
+  y.backward();
+  EXPECT_DOUBLE_EQ(x.grad().item(), 15.0);
+}
+
+TEST(Backward, GradientsAccumulateAcrossCalls) {
+  Tensor x = tensor({1.0, -1.0}, kFloat64).set_requires_grad();
+  sum(x * 2.0).backward();
+  sum(x * 5.0).backward();
+  EXPECT_THAT(values(x.grad()), ElementsAre(7.0, 7.0));
+}
+
+TEST(Backward, BroadcastGradientDoesNotAliasBetweenInputs) {
+  // add's backward passes the same gradient to both inputs; accumulating into one must not
+  // change the other.
+  Tensor a = tensor({1.0, 2.0}, kFloat64).set_requires_grad();
+  Tensor b = tensor({3.0, 4.0}, kFloat64).set_requires_grad();
+  Tensor y = a + b;
+  y.backward(tensor({1.0, 1.0}, kFloat64));
+  sum(a).backward();
+  EXPECT_THAT(values(a.grad()), ElementsAre(2.0, 2.0));
+  EXPECT_THAT(values(b.grad()), ElementsAre(1.0, 1.0));
+}
+
+TEST(Backward, NonScalarWithGradOutput) {
+  Tensor x = tensor({1.0, 2.0}, kFloat64).set_requires_grad();
+  Tensor y = x * x;
+  y.backward(tensor({10.0, 100.0}, kFloat64));
+  EXPECT_THAT(values(x.grad()), ElementsAre(20.0, 400.0));
+}
+
+TEST(Backward, NonScalarWithoutGradOutputIsAnError) {
+  Tensor x = tensor({1.0, 2.0}, kFloat64).set_requires_grad();
+  Tensor y = x * 2.0;
+  try {
+    y.backward();
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("one-element outputs"));
+    EXPECT_THAT(e.what(), HasSubstr("[2]"));
+  }
+}
+
+TEST(Backward, SecondBackwardThroughFreedGraphIsAnError) {
+  Tensor x = tensor({1.0, 2.0}, kFloat64).set_requires_grad();
+  Tensor y = sum(exp(x));
+  y.backward();
+  try {
+    y.backward();
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("second time"));
+    EXPECT_THAT(e.what(), HasSubstr("retain_graph"));
+  }
+}
+
+TEST(Backward, RetainGraphAllowsASecondBackward) {
+  Tensor x = tensor({0.0, 1.0}, kFloat64).set_requires_grad();
+  Tensor y = sum(exp(x));
+  y.backward(Tensor(), /*retain_graph=*/true);
+  y.backward();
+  EXPECT_THAT(values(x.grad()), ElementsAre(DoubleNear(2.0, 1e-12), DoubleNear(2 * std::exp(1.0), 1e-12)));
+}
+
+TEST(Backward, TensorThatDoesNotRequireGradIsAnError) {
+  Tensor x = tensor({1.0});
+  EXPECT_THROW(x.backward(), Error);
+}
+
+TEST(HigherOrder, CreateGraphGivesSecondAndThirdDerivatives) {
+  Tensor x = tensor({2.0}, kFloat64).set_requires_grad();
+  Tensor y = sum(pow(x, 4.0));                                      // x^4
+  Tensor d1 = autograd::grad({y}, {x}, {}, true, true)[0];          // 4x^3 = 32
+  Tensor d2 = autograd::grad({sum(d1)}, {x}, {}, true, true)[0];    // 12x^2 = 48
+  Tensor d3 = autograd::grad({sum(d2)}, {x}, {}, false, false)[0];  // 24x = 48
+  EXPECT_DOUBLE_EQ(d1.item(), 32.0);
+  EXPECT_DOUBLE_EQ(d2.item(), 48.0);
+  EXPECT_DOUBLE_EQ(d3.item(), 48.0);
+}
+
+TEST(HigherOrder, BackwardWithCreateGraphKeepsGradDifferentiable) {
+  Tensor x = tensor({3.0}, kFloat64).set_requires_grad();
+  sum(x * x * x).backward(Tensor(), false, /*create_graph=*/true);
+  Tensor g = x.grad();  // 3x^2 = 27, itself a function of x
+  EXPECT_DOUBLE_EQ(g.item(), 27.0);
+  ASSERT_TRUE(g.requires_grad());
+  Tensor gg = autograd::grad({sum(g)}, {x})[0];  // 6x = 18
+  EXPECT_DOUBLE_EQ(gg.item(), 18.0);
+}
+
+TEST(HigherOrder, OpsWithoutDoubleBackwardSayWhich) {
+  Tensor x = randn({4, 2, 3, 3}, kFloat64).set_requires_grad();
+  Tensor y = sum(batch_norm(x, Tensor(), Tensor(), Tensor(), Tensor(), true) * x);
+  Tensor g = autograd::grad({y}, {x}, {}, true, true)[0];
+  try {
+    autograd::grad({sum(g * g)}, {x});
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("batch_norm"));
+    EXPECT_THAT(e.what(), HasSubstr("double backward"));
+  }
+}
+
+TEST(FunctionalGrad, DoesNotTouchDotGrad) {
+  Tensor x = tensor({1.0, 2.0}, kFloat64).set_requires_grad();
+  Tensor w = tensor({3.0, 4.0}, kFloat64).set_requires_grad();
+  Tensor y = sum(x * w);
+  auto g = autograd::grad({y}, {x, w});
+  EXPECT_THAT(values(g[0]), ElementsAre(3.0, 4.0));
+  EXPECT_THAT(values(g[1]), ElementsAre(1.0, 2.0));
+  EXPECT_FALSE(x.grad().defined());
+  EXPECT_FALSE(w.grad().defined());
+}
+
+TEST(FunctionalGrad, GradWithRespectToAnIntermediate) {
+  Tensor x = tensor({1.0, 2.0}, kFloat64).set_requires_grad();
+  Tensor h = x * 2.0;
+  Tensor y = sum(h * h);  // dy/dh = 2h
+  EXPECT_THAT(values(autograd::grad({y}, {h})[0]), ElementsAre(4.0, 8.0));
+}
+
+TEST(FunctionalGrad, UnusedInputIsAnErrorUnlessAllowed) {
+  Tensor x = tensor({1.0}, kFloat64).set_requires_grad();
+  Tensor unused = tensor({1.0}, kFloat64).set_requires_grad();
+  Tensor y = sum(x * 2.0);
+  EXPECT_THROW(autograd::grad({y}, {unused}, {}, true), Error);
+  auto g = autograd::grad({y}, {x, unused}, {}, false, false, /*allow_unused=*/true);
+  EXPECT_DOUBLE_EQ(g[0].item(), 2.0);
+  EXPECT_FALSE(g[1].defined());
+}
+
+TEST(GradientTape, WatchedConstantsAndVariables) {
+  Tensor x = tensor({3.0}, kFloat64);  // a constant, watched like tf.constant
+  Tensor w = tensor({2.0}, kFloat64).set_requires_grad();
+  {
+    autograd::GradientTape tape;
+    tape.watch(x);
+    Tensor y = sum(x * x * w);
+    auto g = tape.gradient(y, {x, w});
+    EXPECT_DOUBLE_EQ(g[0].item(), 12.0);  // 2xw
+    EXPECT_DOUBLE_EQ(g[1].item(), 9.0);   // x^2
+    EXPECT_THROW(tape.gradient(y, {x}), Error);  // non-persistent: once
+  }
+  EXPECT_FALSE(x.requires_grad());  // watching ends with the tape
+}
+
+TEST(GradientTape, PersistentTapeAndRecordingUnderNoGrad) {
+  NoGradGuard outer;  // the tape records even inside a no-grad region
+  Tensor x = tensor({1.0, 2.0}, kFloat64).set_requires_grad();
+  autograd::GradientTape tape(/*persistent=*/true);
+  Tensor y = x * x;  // non-scalar: summed, like tf
+  Tensor z = sum(x * 3.0);
+  EXPECT_THAT(values(tape.gradient(y, x)), ElementsAre(2.0, 4.0));
+  EXPECT_THAT(values(tape.gradient(z, x)), ElementsAre(3.0, 3.0));
+  EXPECT_THAT(values(tape.gradient(y, x)), ElementsAre(2.0, 4.0));
+}
+
+TEST(NoGrad, NothingIsRecorded) {
+  Tensor x = tensor({1.0}, kFloat64).set_requires_grad();
+  Tensor y;
+  {
+    NoGradGuard no_grad;
+    y = x * 2.0;
+  }
+  EXPECT_FALSE(y.requires_grad());
+  EXPECT_EQ(y.grad_fn(), nullptr);
+  EXPECT_TRUE((x * 2.0).requires_grad());
+}
+
+TEST(Detach, SharesDataAndCutsTheGraph) {
+  Tensor x = tensor({1.0, 2.0}, kFloat64).set_requires_grad();
+  Tensor h = x * 2.0;
+  Tensor d = h.detach();
+  EXPECT_FALSE(d.requires_grad());
+  EXPECT_EQ(d.data().storage(), h.data().storage());
+  Tensor y = sum(h * d);  // d is a constant: dy/dx = 2 * d
+  y.backward();
+  EXPECT_THAT(values(x.grad()), ElementsAre(4.0, 8.0));
+}
+
+TEST(Hooks, LeafAndNonLeafHooksSeeAndReplaceGradients) {
+  Tensor x = tensor({1.0, 2.0}, kFloat64).set_requires_grad();
+  Tensor h = x * 3.0;
+  std::vector<double> seen;
+  h.register_hook([&](const Tensor& g) {
+    seen = values(g);
+    return g * 2.0;  // doubles the gradient flowing on
+  });
+  x.register_hook([](const Tensor& g) { return g + 1.0; });
+  sum(h).backward();
+  EXPECT_THAT(seen, ElementsAre(1.0, 1.0));
+  EXPECT_THAT(values(x.grad()), ElementsAre(7.0, 7.0));  // 1 * 2 * 3 + 1
+}
+
+TEST(Hooks, RetainGradOnIntermediate) {
+  Tensor x = tensor({1.0, 2.0}, kFloat64).set_requires_grad();
+  Tensor h = x * x;
+  h.retain_grad();
+  sum(h * 5.0).backward();
+  EXPECT_THAT(values(h.grad()), ElementsAre(5.0, 5.0));
+}
+
+struct Cube : autograd::Function {
+  std::string name() const override { return "cube"; }
+  Tensor forward(autograd::FunctionContext& ctx, const std::vector<Tensor>& in) override {
+    ctx.save_for_backward({in[0]});
+    return in[0] * in[0] * in[0];
+  }
+  std::vector<Tensor> backward(autograd::FunctionContext& ctx, const Tensor& g) override {
+    const Tensor x = ctx.saved()[0];
+    return {g * x * x * 3.0};
+  }
+};
+
+// Deliberately wrong: claims d(x^2)/dx = 3x.
+struct WrongSquare : autograd::Function {
+  std::string name() const override { return "wrong_square"; }
+  Tensor forward(autograd::FunctionContext& ctx, const std::vector<Tensor>& in) override {
+    ctx.save_for_backward({in[0]});
+    return in[0] * in[0];
+  }
+  std::vector<Tensor> backward(autograd::FunctionContext& ctx, const Tensor& g) override {
+    return {g * ctx.saved()[0] * 3.0};
+  }
+};
+
+// Right first derivative (2x) but computed from a detached copy: its second derivative is wrong.
+struct SquareWithConstantBackward : autograd::Function {
+  std::string name() const override { return "square_constant_backward"; }
+  Tensor forward(autograd::FunctionContext& ctx, const std::vector<Tensor>& in) override {
+    ctx.save_for_backward({in[0]});
+    return in[0] * in[0];
+  }
+  std::vector<Tensor> backward(autograd::FunctionContext& ctx, const Tensor& g) override {
+    return {g * ctx.saved()[0].detach() * 2.0};
+  }
+};
+
+TEST(CustomFunction, ForwardBackwardAndHigherOrder) {
+  auto cube = std::make_shared<Cube>();
+  Tensor x = tensor({2.0}, kFloat64).set_requires_grad();
+  Tensor y = autograd::apply_function(cube, {x});
+  EXPECT_DOUBLE_EQ(y.item(), 8.0);
+  EXPECT_EQ(y.grad_fn()->name(), "cube");
+  Tensor d1 = autograd::grad({y}, {x}, {}, true, true)[0];
+  EXPECT_DOUBLE_EQ(d1.item(), 12.0);
+  EXPECT_DOUBLE_EQ(autograd::grad({d1}, {x})[0].item(), 12.0);  // 6x
+  auto ok = autograd::gradcheck([&](const std::vector<Tensor>& in) { return autograd::apply_function(cube, in); },
+                                {randn({3}, kFloat64).set_requires_grad()});
+  EXPECT_TRUE(ok.ok) << ok.message;
+}
+
+TEST(Gradcheck, CatchesAWrongBackward) {
+  auto wrong = std::make_shared<WrongSquare>();
+  auto result = autograd::gradcheck(
+      [&](const std::vector<Tensor>& in) { return autograd::apply_function(wrong, in); },
+      {tensor({0.5, -1.5}, kFloat64).set_requires_grad()});
+  EXPECT_FALSE(result.ok);
+  EXPECT_THAT(result.message, HasSubstr("Jacobian mismatch"));
+}
+
+TEST(Gradcheck, GradgradcheckCatchesAWrongDoubleBackward) {
+  auto fn = std::make_shared<SquareWithConstantBackward>();
+  auto f = [&](const std::vector<Tensor>& in) { return autograd::apply_function(fn, in); };
+  const Tensor x = tensor({0.5, -1.5}, kFloat64).set_requires_grad();
+  EXPECT_TRUE(autograd::gradcheck(f, {x}).ok);
+  auto result = autograd::gradgradcheck(f, {x});
+  EXPECT_FALSE(result.ok);
+  EXPECT_THAT(result.message, HasSubstr("gradgradcheck"));
+}
+
+TEST(Gradcheck, RejectsFloat32Inputs) {
+  EXPECT_THROW(autograd::gradcheck([](const std::vector<Tensor>& in) { return in[0]; },
+                                   {tensor({1.0}).set_requires_grad()}),
+               Error);
+}
+
+TEST(Memory, GraphIsFreedWhenNoLongerReferenced) {
+  std::weak_ptr<Node> node;
+  std::weak_ptr<TensorImpl> saved_input;
+  Tensor x = randn({8, 8}, kFloat64).set_requires_grad();
+  {
+    Tensor h = tanh(matmul(x, x));
+    node = h.grad_fn();
+    Tensor y = sum(h);
+    y.backward();
+    EXPECT_FALSE(node.expired());  // h still references its node
+  }
+  EXPECT_TRUE(node.expired());
+}
+
+TEST(Memory, SavedTensorsAreReleasedAfterBackward) {
+  Tensor x = randn({4}, kFloat64).set_requires_grad();
+  Tensor big = randn({256, 4}, kFloat64);
+  std::weak_ptr<ops::Storage> storage = big.data().storage();
+  Tensor y = sum(matmul(big, reshape(x, {4, 1})));
+  big = Tensor();
+  EXPECT_FALSE(storage.expired());  // saved by matmul for backward
+  y.backward();
+  EXPECT_TRUE(storage.expired());  // released: no retain_graph
+}
+
+TEST(Memory, OutputSavedByItsOwnNodeDoesNotLeak) {
+  std::weak_ptr<Node> node;
+  {
+    Tensor x = randn({3}, kFloat64).set_requires_grad();
+    Tensor y = exp(x);  // exp saves its output
+    node = y.grad_fn();
+  }
+  EXPECT_TRUE(node.expired());
+}
+
+TEST(Memory, RepeatedTrainingStepsDoNotGrowTheGraph) {
+  Tensor w = randn({16, 16}, kFloat64).set_requires_grad();
+  Tensor x = randn({4, 16}, kFloat64);
+  std::weak_ptr<Node> previous;
+  for (int step = 0; step < 5; ++step) {
+    Tensor loss = mean(relu(matmul(x, w)));
+    loss.backward();
+    {
+      NoGradGuard no_grad;
+      w.add_(w.grad(), -0.1);
+    }
+    w.set_grad(Tensor());
+    EXPECT_TRUE(previous.expired()) << "step " << step;
+    previous = loss.grad_fn();
+  }
+}
+
+TEST(InPlace, RefusedWhileRecordingOnTensorsThatRequireGrad) {
+  Tensor w = tensor({1.0}, kFloat64).set_requires_grad();
+  EXPECT_THROW(w.add_(tensor({1.0}, kFloat64)), Error);
+  NoGradGuard no_grad;
+  w.add_(tensor({1.0}, kFloat64));
+  EXPECT_DOUBLE_EQ(w.item(), 2.0);
+}
+
+TEST(RequiresGrad, OnlyFloatingLeaves) {
+  EXPECT_THROW(tensor(std::vector<int64_t>{1, 2}).set_requires_grad(), Error);
+  Tensor x = tensor({1.0}).set_requires_grad();
+  Tensor y = x * 2.0;
+  EXPECT_THROW(y.set_requires_grad(false), Error);
+}
+
+}  // namespace
+}  // namespace tg
