@@ -102,13 +102,22 @@ void print_array(std::ostream& os, const Array& a, const std::string& suffix) {
     }
     f.scientific = max_abs >= 1e8 || (min_abs < 1e-4 && min_abs != INFINITY && !f.integer);
   }
-  // Width: the widest formatted value, so columns line up.
+  // Width: the widest formatted value (the most negative or the largest), so columns line up.
   {
-    const Array c = a.contiguous();
+    const Array c = a.contiguous().to(kFloat64);
+    double lo = INFINITY, hi = -INFINITY;
     for (int64_t i = 0; i < c.numel(); ++i) {
-      if (summarize && i > 200) break;
-      const double v = dispatch_all(c.dtype(), [&](auto tag) { return static_cast<double>(c.data<decltype(tag)>()[i]); });
-      f.width = std::max<int>(f.width, format_value(v, a.dtype(), f).size());
+      const double v = c.data<double>()[i];
+      if (std::isnan(v)) {
+        f.width = std::max<int>(f.width, 3);
+        continue;
+      }
+      lo = std::min(lo, v);
+      hi = std::max(hi, v);
+    }
+    if (c.numel() > 0 && lo <= hi) {
+      f.width = std::max<int>(f.width, format_value(lo, a.dtype(), f).size());
+      f.width = std::max<int>(f.width, format_value(hi, a.dtype(), f).size());
     }
   }
   os << "tensor(";

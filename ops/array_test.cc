@@ -1,0 +1,182 @@
+// tapegrad/ops/array_test.cc: views share storage and compute the right strides; reshape copies
+// only when it must; broadcasting; factories; the generator is reproducible; printing.
+#include "ops/array.h"
+
+#include <sstream>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "ops/elementwise.h"
+#include "ops/generator.h"
+#include "ops/print.h"
+#include "ops/reduce.h"
+
+namespace tg::ops {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+Array iota(const Shape& shape) { return arange(0, shape_numel(shape), 1, kFloat64).view(shape); }
+
+std::vector<double> values(const Array& a) {
+  const Array c = a.contiguous();
+  std::vector<double> v;
+  for (int64_t i = 0; i < c.numel(); ++i) v.push_back(c.data<double>()[i]);
+  return v;
+}
+
+TEST(Views, TransposeSharesStorageWithSwappedStrides) {
+  Array a = iota({2, 3});
+  Array t = a.transpose(0, 1);
+  EXPECT_EQ(t.storage(), a.storage());
+  EXPECT_EQ(t.shape(), Shape({3, 2}));
+  EXPECT_EQ(t.strides(), Shape({1, 3}));
+  EXPECT_FALSE(t.is_contiguous());
+  EXPECT_THAT(values(t), ElementsAre(0, 3, 1, 4, 2, 5));
+}
+
+TEST(Views, SliceWithStepAndNegativeBounds) {
+  Array a = iota({10});
+  Array s = a.slice(0, 1, -1, 3);  // 1, 4, 7
+  EXPECT_EQ(s.storage(), a.storage());
+  EXPECT_THAT(values(s), ElementsAre(1, 4, 7));
+  EXPECT_EQ(s.strides(), Shape({3}));
+  EXPECT_THAT(values(a.narrow(0, 8, 2)), ElementsAre(8, 9));
+}
+
+TEST(Views, ExpandUsesZeroStrides) {
+  Array a = iota({3, 1});
+  Array e = a.expand({2, 3, 4});
+  EXPECT_EQ(e.strides(), Shape({0, 1, 0}));
+  EXPECT_EQ(e.storage(), a.storage());
+  EXPECT_EQ(values(e)[4], 1.0);
+}
+
+TEST(Views, SqueezeUnsqueezeFlatten) {
+  Array a = iota({2, 1, 3});
+  EXPECT_EQ(a.squeeze().shape(), Shape({2, 3}));
+  EXPECT_EQ(a.squeeze(1).shape(), Shape({2, 3}));
+  EXPECT_EQ(a.squeeze(0).shape(), Shape({2, 1, 3}));
+  EXPECT_EQ(a.unsqueeze(-1).shape(), Shape({2, 1, 3, 1}));
+  EXPECT_EQ(a.flatten().shape(), Shape({6}));
+  EXPECT_EQ(a.flatten(1).shape(), Shape({2, 3}));
+  EXPECT_EQ(a.flatten().storage(), a.storage());
+}
+
+TEST(Views, ReshapeIsAViewWhenStridesAllowElseACopy) {
+  Array a = iota({2, 3, 4});
+  Array v = a.reshape({6, -1});
+  EXPECT_EQ(v.storage(), a.storage());
+  EXPECT_EQ(v.shape(), Shape({6, 4}));
+  Array t = a.permute({2, 0, 1});  // [4,2,3]
+  Array merged_tail = t.reshape({4, 6});  // dims 1,2 of t are contiguous together: a view
+  EXPECT_EQ(merged_tail.storage(), a.storage());
+  Array flat = t.reshape({-1});  // not expressible: copies
+  EXPECT_NE(flat.storage(), a.storage());
+  EXPECT_THAT(values(flat).front(), 0);
+  EXPECT_EQ(values(flat)[1], 4.0);
+  EXPECT_THROW(t.view({-1}), Error);
+}
+
+TEST(Views, ContiguousCopiesOnlyWhenNeeded) {
+  Array a = iota({3, 4});
+  EXPECT_EQ(a.contiguous().storage(), a.storage());
+  Array t = a.transpose(0, 1).contiguous();
+  EXPECT_NE(t.storage(), a.storage());
+  EXPECT_TRUE(t.is_contiguous());
+  EXPECT_THAT(values(t), ElementsAre(0, 4, 8, 1, 5, 9, 2, 6, 10, 3, 7, 11));
+}
+
+TEST(Broadcasting, BinaryOpsFollowNumPyRules) {
+  Array a = iota({2, 1, 3});
+  Array b = iota({4, 1});
+  Array c = binary(BinaryOp::kAdd, a, b);
+  EXPECT_EQ(c.shape(), Shape({2, 4, 3}));
+  // c[1][2][0] = a[1][0][0] + b[2][0] = 3 + 2
+  EXPECT_DOUBLE_EQ(c.at({1, 2, 0}), 5.0);
+  EXPECT_THROW(binary(BinaryOp::kAdd, iota({2, 3}), iota({4})), Error);
+}
+
+TEST(Broadcasting, WorksOnNonContiguousOperands) {
+  Array a = iota({3, 2}).transpose(0, 1);  // [2,3] strides {1,2}
+  Array b = iota({3}).slice(0, 0, 3);
+  EXPECT_THAT(values(binary(BinaryOp::kMul, a, b)), ElementsAre(0, 2, 8, 0, 3, 10));
+}
+
+TEST(Factories, FullArangeAndConversion) {
+  EXPECT_THAT(values(arange(1, 2, 0.25, kFloat64)), ElementsAre(1, 1.25, 1.5, 1.75));
+  Array i = arange(0, 4, 1, kInt64);
+  EXPECT_EQ(i.dtype(), kInt64);
+  EXPECT_THAT(values(i.to(kFloat64)), ElementsAre(0, 1, 2, 3));
+  EXPECT_THAT(values(Array::full({2}, 7, kFloat64)), ElementsAre(7, 7));
+}
+
+TEST(Generator, SameSeedSameNumbers) {
+  Generator a(42), b(42), c(43);
+  EXPECT_EQ(values(normal({5}, 0, 1, kFloat64, a)), values(normal({5}, 0, 1, kFloat64, b)));
+  EXPECT_NE(values(uniform({5}, 0, 1, kFloat64, a)), values(uniform({5}, 0, 1, kFloat64, c)));
+}
+
+TEST(Generator, StateRoundTripsExactly) {
+  Generator g(7);
+  g.normal();  // leaves a cached normal
+  const Generator::State s = g.state();
+  const double next = g.normal(), after = g.uniform();
+  Generator h;
+  h.set_state(s);
+  EXPECT_EQ(h.normal(), next);
+  EXPECT_EQ(h.uniform(), after);
+}
+
+TEST(Generator, NormalHasTheRightMoments) {
+  Generator g(1);
+  Array x = normal({100000}, 2.0, 3.0, kFloat64, g);
+  const double m = sum(x, {}, false).item() / x.numel();
+  Array centered = binary(BinaryOp::kSub, x, Array::scalar(m, kFloat64));
+  const double var = sum(binary(BinaryOp::kMul, centered, centered), {}, false).item() / x.numel();
+  EXPECT_NEAR(m, 2.0, 0.05);
+  EXPECT_NEAR(var, 9.0, 0.15);
+}
+
+TEST(Reduce, SumIsDeterministicAndAccurateForLongRows) {
+  Array x = Array::full({1000003}, 0.1, kFloat32);
+  const double s1 = sum(x, {}, false).item(), s2 = sum(x, {}, false).item();
+  EXPECT_EQ(s1, s2);
+  EXPECT_NEAR(s1, 100000.3, 1.0);  // float32 accumulated in double, rounded once
+}
+
+TEST(Print, LooksLikePyTorch) {
+  std::ostringstream os;
+  print_array(os, Array::from_vector<float>({1.5f, -2.f, 3.f, 4.25f}, {2, 2}));
+  EXPECT_EQ(os.str(),
+            "tensor([[ 1.5000, -2.0000],\n"
+            "        [ 3.0000,  4.2500]], shape=[2,2], dtype=float32)");
+  std::ostringstream ints;
+  print_array(ints, arange(0, 3, 1, kInt64));
+  EXPECT_EQ(ints.str(), "tensor([0, 1, 2], shape=[3], dtype=int64)");
+  std::ostringstream scalar;
+  print_array(scalar, Array::scalar(2, kFloat64));
+  EXPECT_EQ(scalar.str(), "tensor(2., shape=[], dtype=float64)");
+}
+
+TEST(Print, SummarizesLargeTensors) {
+  std::ostringstream os;
+  print_array(os, arange(0, 2000, 1, kInt64));
+  EXPECT_THAT(os.str(), HasSubstr("0,    1,    2, ..., 1997, 1998, 1999"));
+  EXPECT_THAT(os.str(), HasSubstr("shape=[2000]"));
+}
+
+TEST(Shapes, OverflowAndNegativeDimsAreErrors) {
+  EXPECT_THROW(Array::empty({-1, 2}, kFloat32), Error);
+  EXPECT_THROW(Array::empty({int64_t{1} << 40, int64_t{1} << 40}, kFloat32), Error);
+  try {
+    Array::empty({int64_t{1} << 30, int64_t{1} << 30}, kFloat32);  // 4 EiB
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("out of range"));
+  }
+}
+
+}  // namespace
+}  // namespace tg::ops
