@@ -1,0 +1,103 @@
+// tapegrad/tests/errors_test.cc: misuse throws tg::Error with a message naming the op and the
+// shapes (never a crash or silent garbage).
+#include <functional>
+
+#include "autograd/tapegrad.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace tg {
+namespace {
+
+using ::testing::AllOf;
+using ::testing::HasSubstr;
+
+struct ErrorCase {
+  std::string name;
+  std::function<void()> misuse;
+  std::vector<std::string> message_parts;
+};
+
+std::ostream& operator<<(std::ostream& os, const ErrorCase& c) { return os << c.name; }
+
+Tensor idx(std::vector<int64_t> v) { return tensor(v); }
+
+std::vector<ErrorCase> cases() {
+  return {
+      {"matmul_inner_dims", [] { matmul(zeros({2, 3}), zeros({4, 5})); },
+       {"matmul: [2,3] @ [4,5]: inner dimensions 3 and 4 differ"}},
+      {"matmul_batch_broadcast", [] { matmul(zeros({2, 2, 3}), zeros({3, 3, 4})); }, {"matmul", "cannot be broadcast"}},
+      {"add_broadcast", [] { add(zeros({2, 3}), zeros({4})); }, {"add: shapes [2,3] and [4] cannot be broadcast"}},
+      {"add_dtype", [] { add(zeros({2}), zeros({2}, kFloat64)); }, {"add: dtype mismatch float32 [2] vs float64 [2]"}},
+      {"conv_channels", [] { conv2d(zeros({8, 3, 32, 32}), zeros({4, 1, 3, 3})); },
+       {"conv2d: input [8,3,32,32] has 3 channels, weight [4,1,3,3] expects 1"}},
+      {"conv_negative_padding", [] { conv2d(zeros({1, 1, 5, 5}), zeros({1, 1, 3, 3}), Tensor(), 1, -1); },
+       {"conv2d: padding must be non-negative, got [-1,-1]"}},
+      {"conv_zero_stride", [] { conv2d(zeros({1, 1, 5, 5}), zeros({1, 1, 3, 3}), Tensor(), 0); },
+       {"conv2d: stride must be positive, got [0,0]"}},
+      {"conv_kernel_too_large", [] { conv2d(zeros({1, 1, 2, 2}), zeros({1, 1, 3, 3})); }, {"conv2d", "larger than padded input"}},
+      {"conv_input_rank", [] { conv2d(zeros({1, 5, 5}), zeros({1, 1, 3, 3})); }, {"conv2d: input must be 4-D", "[1,5,5]"}},
+      {"conv_groups", [] { conv2d(zeros({1, 3, 5, 5}), zeros({2, 1, 3, 3}), Tensor(), 1, 0, 1, 2); }, {"conv2d", "groups=2"}},
+      {"conv_bias", [] { conv2d(zeros({1, 1, 5, 5}), zeros({2, 1, 3, 3}), zeros({3})); }, {"conv2d: bias [3]", "2 output channels"}},
+      {"max_pool_zero_stride", [] { max_pool2d(zeros({1, 1, 4, 4}), 2, Size2(0)); }, {"max_pool2d: stride must be positive"}},
+      {"avg_pool_negative_padding", [] { avg_pool2d(zeros({1, 1, 4, 4}), 2, 2, -1); }, {"avg_pool2d: padding must be non-negative"}},
+      {"pool_kernel_too_large", [] { max_pool2d(zeros({1, 1, 2, 2}), 3); }, {"max_pool2d", "larger than padded input"}},
+      {"index_select_out_of_range", [] { index_select(zeros({3, 2}), 0, idx({0, 3})); },
+       {"index_select: index 3 is out of range for dimension 0 of size 3"}},
+      {"index_select_negative", [] { index_select(zeros({3, 2}), 1, idx({-1})); }, {"index_select: index -1 is out of range"}},
+      {"gather_out_of_range", [] { gather(zeros({2, 2}), 1, tensor(std::vector<int64_t>{0, 2}, {2, 1})); },
+       {"gather: index 2 is out of range for dimension 1 of size 2"}},
+      {"index_dtype", [] { index_select(zeros({3}), 0, zeros({1})); }, {"index_select: index must be int64, got float32"}},
+      {"cross_entropy_target_range", [] { cross_entropy(zeros({2, 10}), idx({3, 12})); },
+       {"cross_entropy: target 12 at position 1 is out of range for 10 classes"}},
+      {"cross_entropy_target_shape", [] { cross_entropy(zeros({2, 10}), idx({3})); }, {"cross_entropy: target [1] does not match input [2,10]"}},
+      {"cross_entropy_target_dtype", [] { cross_entropy(zeros({2, 10}), zeros({2})); }, {"target must hold int64"}},
+      {"mse_shapes", [] { mse_loss(zeros({2}), zeros({3})); }, {"mse_loss: input [2] and target [3] differ"}},
+      {"reshape_size", [] { reshape(zeros({2, 3}), {4, 2}); }, {"reshape: shape [4,2] is invalid for input of size 6"}},
+      {"reshape_two_inferred", [] { reshape(zeros({2, 3}), {-1, -1}); }, {"reshape: only one dimension can be -1"}},
+      {"view_noncontiguous", [] { view(zeros({2, 3}).t(), {6}); }, {"view:", "not compatible with the strides", "reshape"}},
+      {"permute_repeat", [] { permute(zeros({2, 3}), {0, 0}); }, {"permute: dimension 0 repeated"}},
+      {"dim_out_of_range", [] { sum(zeros({2, 3}), {2}); }, {"sum: dimension 2 out of range for a 2-d tensor"}},
+      {"narrow_out_of_range", [] { narrow(zeros({4}), 0, 3, 2); }, {"narrow: range [3, 5) out of bounds for dimension 0 of size 4"}},
+      {"slice_step", [] { slice(zeros({4}), 0, 0, 4, 0); }, {"slice: step must be positive"}},
+      {"expand_incompatible", [] { expand(zeros({3}), {2, 4}); }, {"expand: cannot expand [3] to [2,4]"}},
+      {"cat_shapes", [] { cat({zeros({2, 3}), zeros({3, 3})}, 1); }, {"cat: tensor 1 [3,3] does not match tensor 0 [2,3] in dimension 0"}},
+      {"cat_empty", [] { cat({}); }, {"cat: expected a non-empty list"}},
+      {"linear_features", [] { linear(zeros({2, 5}), zeros({3, 4})); }, {"linear: input [2,5] has 5 features, weight [3,4] expects 4"}},
+      {"batch_norm_channels", [] { batch_norm(zeros({2, 3}), zeros({4}), ones({4}), Tensor(), Tensor(), true); },
+       {"batch_norm: running_mean [4] does not match 3 channels"}},
+      {"batch_norm_single_value", [] { batch_norm(zeros({1, 3}), Tensor(), Tensor(), Tensor(), Tensor(), true); },
+       {"batch_norm: expected more than 1 value per channel"}},
+      {"dropout_probability", [] { dropout(zeros({2}), 1.5); }, {"dropout: probability must be in [0, 1], got 1.5"}},
+      {"softmax_dim", [] { softmax(zeros({2, 3}), 3); }, {"softmax: dimension 3 out of range"}},
+      {"max_of_empty", [] { max(zeros({0})); }, {"max", "empty"}},
+      {"item_of_many", [] { zeros({2}).item(); }, {"item: expected a one-element tensor, got shape [2]"}},
+      {"negative_shape", [] { zeros({2, -3}); }, {"negative dimension in shape [2,-3]"}},
+      {"overflowing_shape", [] { zeros({int64_t{1} << 62, 4}); }, {"overflows int64"}},
+      {"huge_allocation", [] { zeros({int64_t{1} << 50}); }, {"out of range"}},
+      {"undefined_tensor", [] { Tensor().shape(); }, {"tensor is undefined"}},
+      {"backward_wrong_grad_shape", [] { (zeros({2}).set_requires_grad() * 2.0).backward(zeros({3})); },
+       {"backward: gradient of shape [3] for tensor of shape [2]"}},
+      {"clamp_bounds", [] { clamp(zeros({2}), 1.0, 0.0); }, {"clamp: min 1 > max 0"}},
+      {"integer_division_by_zero", [] { div(idx({1}), idx({0})); }, {"div: integer division by zero"}},
+      {"float_op_on_int", [] { exp(idx({1})); }, {"exp: expected a floating dtype", "int64"}},
+  };
+}
+
+class Errors : public ::testing::TestWithParam<ErrorCase> {};
+
+TEST_P(Errors, ThrowWithAClearMessage) {
+  const ErrorCase& c = GetParam();
+  try {
+    c.misuse();
+    FAIL() << c.name << ": no error thrown";
+  } catch (const Error& e) {
+    for (const std::string& part : c.message_parts) EXPECT_THAT(e.what(), HasSubstr(part));
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Misuse, Errors, ::testing::ValuesIn(cases()),
+                         [](const ::testing::TestParamInfo<ErrorCase>& info) { return info.param.name; });
+
+}  // namespace
+}  // namespace tg
