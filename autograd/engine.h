@@ -12,6 +12,8 @@ namespace tg::autograd {
 
 // Accumulates d(sum of roots . grad_roots)/d(leaf) into every reachable leaf's .grad().
 // grad_roots may be empty (each root must then have one element) or hold one entry per root.
+// With create_graph, a leaf's .grad() keeps a graph that references the leaf: a reference cycle
+// (as in PyTorch). Prefer grad() for higher-order work, or reset with set_grad(Tensor()).
 void backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& grad_roots = {},
               bool retain_graph = false, bool create_graph = false);
 
