@@ -1,0 +1,60 @@
+// tapegrad/nn/conv.cc: the Conv2d layer.
+#include "nn/conv.h"
+
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "nn/init.h"
+
+namespace tg::nn {
+
+namespace {
+// "same" padding for stride 1: dilation * (k - 1) / 2 on each side; must be symmetric.
+int64_t same_padding(int64_t kernel, int64_t dilation) {
+  const int64_t total = dilation * (kernel - 1);
+  TG_CHECK(total % 2 == 0, "Conv2d: padding=\"same\" needs an odd effective kernel size (kernel ", kernel,
+           ", dilation ", dilation, ") for symmetric padding");
+  return total / 2;
+}
+}  // namespace
+
+Conv2d::Conv2d(Conv2dOptions o) : Module("Conv2d"), options(o), padding(o.padding_) {
+  TG_CHECK(o.in_channels > 0 && o.out_channels > 0, "Conv2d: channels must be positive, got in=", o.in_channels,
+           " out=", o.out_channels);
+  TG_CHECK(o.groups_ > 0 && o.in_channels % o.groups_ == 0 && o.out_channels % o.groups_ == 0,
+           "Conv2d: in_channels ", o.in_channels, " and out_channels ", o.out_channels, " must be divisible by groups ",
+           o.groups_);
+  TG_CHECK(o.kernel_size.h > 0 && o.kernel_size.w > 0, "Conv2d: kernel size must be positive");
+  if (o.same_) {
+    TG_CHECK(o.stride_.h == 1 && o.stride_.w == 1, "Conv2d: padding=\"same\" requires stride 1");
+    padding = Size2(same_padding(o.kernel_size.h, o.dilation_.h), same_padding(o.kernel_size.w, o.dilation_.w));
+  }
+  weight = register_parameter(
+      "weight", zeros({o.out_channels, o.in_channels / o.groups_, o.kernel_size.h, o.kernel_size.w}, o.dtype_));
+  if (o.bias_) bias = register_parameter("bias", zeros({o.out_channels}, o.dtype_));
+  reset_parameters();
+}
+
+void Conv2d::reset_parameters() {
+  init::kaiming_uniform_(weight, std::sqrt(5.0));
+  if (bias.defined()) {
+    const double bound = 1.0 / std::sqrt(static_cast<double>(init::fans(weight).first));
+    init::uniform_(bias, -bound, bound);
+  }
+}
+
+Tensor Conv2d::forward(const Tensor& input) {
+  return conv2d(input, weight, bias, options.stride_, padding, options.dilation_, options.groups_);
+}
+
+std::string Conv2d::extra_repr() const {
+  const auto& o = options;
+  return absl::StrCat(o.in_channels, ", ", o.out_channels, ", kernel_size=(", o.kernel_size.h, ", ", o.kernel_size.w,
+                      "), stride=(", o.stride_.h, ", ", o.stride_.w, "), padding=(", padding.h, ", ", padding.w, ")",
+                      o.dilation_.h != 1 || o.dilation_.w != 1
+                          ? absl::StrCat(", dilation=(", o.dilation_.h, ", ", o.dilation_.w, ")")
+                          : "",
+                      o.groups_ != 1 ? absl::StrCat(", groups=", o.groups_) : "", o.bias_ ? "" : ", bias=false");
+}
+
+}  // namespace tg::nn

@@ -1,0 +1,43 @@
+// tapegrad/nn/conv.h: Conv2d over NCHW input (stride, padding or "same", dilation, groups, bias),
+// initialized like PyTorch.
+//   tg::nn::Conv2d conv(tg::nn::Conv2dOptions{1, 16, 5}.padding(2));
+#pragma once
+
+#include "autograd/functions.h"
+#include "nn/module.h"
+
+namespace tg::nn {
+
+struct Conv2dOptions {
+  Conv2dOptions(int64_t in_channels, int64_t out_channels, Size2 kernel_size)
+      : in_channels(in_channels), out_channels(out_channels), kernel_size(kernel_size) {}
+  int64_t in_channels, out_channels;
+  Size2 kernel_size;
+  Size2 stride_ = 1, padding_ = 0, dilation_ = 1;
+  bool same_ = false;  // output spatial size = input size (stride 1 only)
+  int64_t groups_ = 1;
+  bool bias_ = true;
+  DType dtype_ = kFloat32;
+
+  Conv2dOptions& stride(Size2 s) { return stride_ = s, *this; }
+  Conv2dOptions& padding(Size2 p) { return padding_ = p, same_ = false, *this; }
+  Conv2dOptions& padding_same() { return same_ = true, *this; }
+  Conv2dOptions& dilation(Size2 d) { return dilation_ = d, *this; }
+  Conv2dOptions& groups(int64_t g) { return groups_ = g, *this; }
+  Conv2dOptions& bias(bool b) { return bias_ = b, *this; }
+  Conv2dOptions& dtype(DType d) { return dtype_ = d, *this; }
+};
+
+class Conv2d : public Module {
+ public:
+  explicit Conv2d(Conv2dOptions options);
+  Tensor forward(const Tensor& input) override;
+  void reset_parameters();
+  std::string extra_repr() const override;
+
+  const Conv2dOptions options;
+  Size2 padding;  // resolved ("same" -> explicit)
+  Tensor weight, bias;
+};
+
+}  // namespace tg::nn

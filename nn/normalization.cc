@@ -1,0 +1,56 @@
+// tapegrad/nn/normalization.cc: the batch-norm layers.
+#include "nn/normalization.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "autograd/functions.h"
+#include "autograd/grad_mode.h"
+#include "nn/init.h"
+
+namespace tg::nn {
+
+BatchNorm::BatchNorm(const char* type_name, BatchNormOptions o, std::vector<int64_t> allowed_ranks)
+    : Module(type_name), options(o), allowed_ranks_(std::move(allowed_ranks)) {
+  TG_CHECK(o.num_features > 0, type_name, ": num_features must be positive, got ", o.num_features);
+  if (o.affine) {
+    weight = register_parameter("weight", ones({o.num_features}, o.dtype));
+    bias = register_parameter("bias", zeros({o.num_features}, o.dtype));
+  }
+  if (o.track_running_stats) {
+    running_mean = register_buffer("running_mean", zeros({o.num_features}, o.dtype));
+    running_var = register_buffer("running_var", ones({o.num_features}, o.dtype));
+    num_batches_tracked = register_buffer("num_batches_tracked", zeros({}, kInt64));
+  }
+}
+
+void BatchNorm::reset_parameters() {
+  if (weight.defined()) init::ones_(weight), init::zeros_(bias);
+  if (running_mean.defined()) {
+    init::zeros_(running_mean), init::ones_(running_var), init::zeros_(num_batches_tracked);
+  }
+}
+
+Tensor BatchNorm::forward(const Tensor& input) {
+  TG_CHECK(std::find(allowed_ranks_.begin(), allowed_ranks_.end(), input.dim()) != allowed_ranks_.end(), type_name(),
+           ": expected a ", absl::StrJoin(allowed_ranks_, " or "), "-d input, got ", shape_str(input.shape()));
+  TG_CHECK(input.size(1) == options.num_features, type_name(), ": input ", shape_str(input.shape()), " has ",
+           input.size(1), " channels, expected ", options.num_features);
+  const bool use_batch_stats = is_training() || !options.track_running_stats;
+  if (is_training() && options.track_running_stats) {
+    NoGradGuard no_grad;
+    num_batches_tracked.add_(scalar_tensor(1, kInt64));
+  }
+  return batch_norm(input, is_training() ? running_mean : (use_batch_stats ? Tensor() : running_mean),
+                    is_training() ? running_var : (use_batch_stats ? Tensor() : running_var), weight, bias,
+                    use_batch_stats, options.momentum, options.eps);
+}
+
+std::string BatchNorm::extra_repr() const {
+  return absl::StrCat(options.num_features, ", eps=", options.eps, ", momentum=", options.momentum,
+                      ", affine=", options.affine ? "true" : "false",
+                      ", track_running_stats=", options.track_running_stats ? "true" : "false");
+}
+
+}  // namespace tg::nn

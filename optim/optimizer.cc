@@ -1,0 +1,74 @@
+// tapegrad/optim/optimizer.cc: the optimizer base and gradient clipping.
+#include "optim/optimizer.h"
+
+#include <cmath>
+#include <limits>
+
+#include "autograd/grad_mode.h"
+
+namespace tg::optim {
+
+Optimizer::Optimizer(std::vector<ParamGroup> groups, const char* name) : groups_(std::move(groups)), name_(name) {
+  TG_CHECK(!groups_.empty(), name, ": no parameter groups");
+  size_t count = 0;
+  for (size_t g = 0; g < groups_.size(); ++g) {
+    const ParamGroup& group = groups_[g];
+    TG_CHECK(group.lr >= 0, name, ": group ", g, " has negative learning rate ", group.lr);
+    TG_CHECK(group.weight_decay >= 0, name, ": group ", g, " has negative weight decay ", group.weight_decay);
+    for (size_t i = 0; i < group.params.size(); ++i) {
+      const Tensor& p = group.params[i];
+      TG_CHECK(p.defined() && p.is_leaf() && p.requires_grad(), name, ": parameter ", i, " of group ", g,
+               " must be a leaf tensor that requires grad");
+      TG_CHECK(p.is_contiguous(), name, ": parameter ", i, " of group ", g, " ", shape_str(p.shape()),
+               " is not contiguous");
+    }
+    count += group.params.size();
+  }
+  state_.resize(count);
+}
+
+void Optimizer::zero_grad() {
+  for (ParamGroup& g : groups_)
+    for (Tensor& p : g.params) p.set_grad(Tensor());
+}
+
+void Optimizer::step() {
+  NoGradGuard no_grad;
+  size_t index = 0;
+  for (ParamGroup& group : groups_) {
+    for (Tensor& p : group.params) {
+      ParamState& s = state_[index++];
+      Tensor g = p.grad();
+      if (!g.defined()) continue;
+      TG_CHECK(g.shape() == p.shape() && g.dtype() == p.dtype(), name_, ": gradient ", shape_str(g.shape()),
+               " does not match parameter ", shape_str(p.shape()));
+      if (!g.is_contiguous()) g = Tensor(g.data().contiguous());
+      ++s.step;
+      update(group, p, g, s);
+    }
+  }
+}
+
+double clip_grad_norm_(const std::vector<Tensor>& params, double max_norm, double norm_type) {
+  TG_CHECK(max_norm >= 0, "clip_grad_norm_: max_norm must be >= 0, got ", max_norm);
+  TG_CHECK(norm_type >= 1, "clip_grad_norm_: norm_type must be >= 1, got ", norm_type);
+  const bool inf = std::isinf(norm_type);
+  double total = 0;
+  for (const Tensor& p : params) {
+    if (!p.defined() || !p.grad().defined()) continue;
+    for (double v : p.grad().to_vector<double>()) {
+      total = inf ? std::max(total, std::fabs(v)) : total + std::pow(std::fabs(v), norm_type);
+    }
+  }
+  if (!inf) total = std::pow(total, 1.0 / norm_type);
+  const double coef = max_norm / (total + 1e-6);
+  if (coef < 1.0) {
+    NoGradGuard no_grad;
+    for (const Tensor& p : params) {
+      if (p.defined() && p.grad().defined()) p.grad().mul_(coef);
+    }
+  }
+  return total;
+}
+
+}  // namespace tg::optim
