@@ -18,7 +18,9 @@ void check_name(const std::string& owner, const std::string& name, const char* w
 }
 
 std::string join(const std::string& prefix, const std::string& name) {
-  return prefix.empty() ? name : absl::StrCat(prefix, ".", name);
+  if (prefix.empty()) return name;
+  if (name.empty()) return prefix;
+  return absl::StrCat(prefix, ".", name);
 }
 
 // The active summary: rows recorded by Module::operator() during Module::summary().

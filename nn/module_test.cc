@@ -1,0 +1,210 @@
+// tapegrad/nn/module_test.cc: Module registration and traversal, state dicts and their errors,
+// train/eval, summary, and the layers' shapes, defaults and modes.
+#include <cmath>
+
+#include "autograd/tapegrad.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "nn/nn.h"
+
+namespace tg::nn {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+// A user-defined module composed of library layers, inside a Sequential.
+struct Block : Module {
+  Block() : Module("Block") {
+    conv = register_module("conv", std::make_shared<Conv2d>(Conv2dOptions(1, 4, 3).padding_same()));
+    bn = register_module("bn", std::make_shared<BatchNorm2d>(4));
+  }
+  Tensor forward(const Tensor& x) override { return relu((*bn)((*conv)(x))); }
+  std::shared_ptr<Conv2d> conv;
+  std::shared_ptr<BatchNorm2d> bn;
+};
+
+std::shared_ptr<Sequential> make_net() {
+  return std::make_shared<Sequential>(std::initializer_list<std::shared_ptr<Module>>{
+      std::make_shared<Block>(), std::make_shared<MaxPool2d>(2), std::make_shared<Flatten>(),
+      std::make_shared<Dropout>(0.5), std::make_shared<Linear>(4 * 4 * 4, 10)});
+}
+
+std::vector<std::string> names(const NamedTensors& named) {
+  std::vector<std::string> out;
+  for (auto& [n, t] : named) out.push_back(n);
+  return out;
+}
+
+TEST(Module, QualifiedNamesInRegistrationOrder) {
+  auto net = make_net();
+  EXPECT_THAT(names(net->named_parameters()),
+              ElementsAre("0.conv.weight", "0.conv.bias", "0.bn.weight", "0.bn.bias", "4.weight", "4.bias"));
+  EXPECT_THAT(names(net->named_buffers()),
+              ElementsAre("0.bn.running_mean", "0.bn.running_var", "0.bn.num_batches_tracked"));
+  EXPECT_EQ(net->children().size(), 5u);
+  EXPECT_EQ(net->num_parameters(), 4 * 9 + 4 + 4 + 4 + 64 * 10 + 10);
+}
+
+TEST(Module, TrainEvalPropagatesToChildren) {
+  auto net = make_net();
+  net->eval();
+  for (auto& [name, m] : net->named_modules()) EXPECT_FALSE(m->is_training()) << name;
+  net->train();
+  for (auto& [name, m] : net->named_modules()) EXPECT_TRUE(m->is_training()) << name;
+}
+
+TEST(Module, ForwardBackwardAndZeroGrad) {
+  auto net = make_net();
+  manual_seed(0);
+  Tensor x = randn({2, 1, 8, 8});
+  Tensor loss = cross_entropy((*net)(x), tensor(std::vector<int64_t>{3, 7}));
+  loss.backward();
+  for (auto& [name, p] : net->named_parameters()) EXPECT_TRUE(p.grad().defined()) << name;
+  net->zero_grad();
+  for (auto& [name, p] : net->named_parameters()) EXPECT_FALSE(p.grad().defined()) << name;
+}
+
+TEST(Module, StateDictRoundTrip) {
+  auto a = make_net(), b = make_net();
+  Tensor x = randn({2, 1, 8, 8});
+  a->eval();
+  b->eval();
+  b->load_state_dict(a->state_dict());
+  EXPECT_EQ((*a)(x).to_vector<float>(), (*b)(x).to_vector<float>());
+  // The loaded values are copies: changing a afterwards does not change b.
+  NoGradGuard no_grad;
+  a->state_dict().at("4.bias").fill_(1.0);
+  EXPECT_NE(a->state_dict().at("4.bias").to_vector<float>(), b->state_dict().at("4.bias").to_vector<float>());
+}
+
+TEST(Module, LoadStateDictNamesEveryProblemAndChangesNothing) {
+  auto net = make_net();
+  auto state = net->state_dict();
+  const auto before = net->state_dict().at("4.weight").to_vector<float>();
+  state.erase("0.conv.bias");
+  state["extra.weight"] = zeros({1});
+  state["4.weight"] = zeros({3, 3});
+  try {
+    net->load_state_dict(state);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("missing key '0.conv.bias'"));
+    EXPECT_THAT(e.what(), HasSubstr("unexpected key 'extra.weight'"));
+    EXPECT_THAT(e.what(), HasSubstr("'4.weight' has shape [3,3] float32, expected [10,64] float32"));
+  }
+  EXPECT_EQ(net->state_dict().at("4.weight").to_vector<float>(), before);
+  // Non-strict loading tolerates missing and unexpected keys, never a wrong shape.
+  state["4.weight"] = zeros({10, 64});
+  net->load_state_dict(state, /*strict=*/false);
+  EXPECT_EQ(net->state_dict().at("4.weight").to_vector<float>(), std::vector<float>(640, 0.0f));
+}
+
+TEST(Module, SummaryListsLayersShapesAndParameters) {
+  auto net = make_net();
+  const std::string s = net->summary({1, 1, 8, 8});
+  EXPECT_THAT(s, HasSubstr("0.conv (Conv2d)"));
+  EXPECT_THAT(s, HasSubstr("[1,4,8,8]"));
+  EXPECT_THAT(s, HasSubstr("1 (MaxPool2d)"));
+  EXPECT_THAT(s, HasSubstr("[1,4,4,4]"));
+  EXPECT_THAT(s, HasSubstr("4 (Linear)"));
+  EXPECT_THAT(s, HasSubstr("[1,10]"));
+  EXPECT_THAT(s, HasSubstr("Total params: 698"));
+  EXPECT_THAT(s, HasSubstr("Trainable params: 698"));
+  EXPECT_TRUE(net->is_training());  // restored
+}
+
+TEST(Module, PrintsLikePyTorch) {
+  Linear fc(784, 10);
+  EXPECT_EQ(fc.to_string(), "Linear(in_features=784, out_features=10, bias=true)");
+  auto net = make_net();
+  EXPECT_THAT(net->to_string(), HasSubstr("(1): MaxPool2d(kernel_size=(2, 2), stride=(2, 2), padding=(0, 0))"));
+}
+
+TEST(Module, RegistrationErrors) {
+  struct Bad : Module {
+    Bad() : Module("Bad") {}
+  } bad;
+  bad.register_parameter("w", zeros({1}));
+  EXPECT_THROW(bad.register_parameter("w", zeros({1})), Error);
+  EXPECT_THROW(bad.register_parameter("a.b", zeros({1})), Error);
+  EXPECT_THROW(bad.forward(zeros({1})), Error);
+}
+
+TEST(Layers, DefaultInitializationBoundsLikePyTorch) {
+  manual_seed(1);
+  Linear fc(400, 50);
+  // kaiming_uniform(a=sqrt(5)) gives bound = 1/sqrt(fan_in) for the weight, and so for the bias.
+  const double bound = 1.0 / std::sqrt(400.0);
+  double max_w = 0, max_b = 0;
+  for (float v : fc.weight.to_vector<float>()) max_w = std::max(max_w, std::fabs(double(v)));
+  for (float v : fc.bias.to_vector<float>()) max_b = std::max(max_b, std::fabs(double(v)));
+  EXPECT_LE(max_w, bound);
+  EXPECT_GT(max_w, 0.95 * bound);
+  EXPECT_LE(max_b, bound);
+  Conv2d conv(Conv2dOptions(16, 32, 5));
+  EXPECT_EQ(conv.weight.shape(), Shape({32, 16, 5, 5}));
+  for (float v : conv.weight.to_vector<float>()) EXPECT_LE(std::fabs(v), 1.0 / std::sqrt(400.0));
+}
+
+TEST(Layers, InitializersFollowTheirFormulas) {
+  manual_seed(2);
+  Tensor w = zeros({200, 300});
+  init::xavier_uniform_(w);
+  double max_abs = 0;
+  for (float v : w.to_vector<float>()) max_abs = std::max(max_abs, std::fabs(double(v)));
+  EXPECT_LE(max_abs, std::sqrt(6.0 / 500));
+  EXPECT_GT(max_abs, 0.95 * std::sqrt(6.0 / 500));
+  Tensor k = zeros({400, 500});
+  init::kaiming_normal_(k, 0.0, init::FanMode::kFanIn, init::Nonlinearity::kRelu);
+  const auto v = k.to_vector<double>();
+  double ss = 0;
+  for (double x : v) ss += x * x;
+  EXPECT_NEAR(std::sqrt(ss / v.size()), std::sqrt(2.0 / 500), 0.01 * std::sqrt(2.0 / 500));
+  EXPECT_THROW(init::xavier_uniform_(zeros({3})), Error);
+}
+
+TEST(Layers, ConvSamePaddingKeepsSpatialSize) {
+  Conv2d c(Conv2dOptions(2, 3, 5).padding_same().dilation(2));
+  EXPECT_EQ(c(zeros({1, 2, 9, 7})).shape(), Shape({1, 3, 9, 7}));
+  EXPECT_THROW(Conv2d(Conv2dOptions(2, 3, 4).padding_same()), Error);
+  EXPECT_THROW(Conv2d(Conv2dOptions(2, 3, 3).padding_same().stride(2)), Error);
+}
+
+TEST(Layers, BatchNormTrainUpdatesRunningStatsEvalUsesThem) {
+  BatchNorm1d bn(2);
+  Tensor x = tensor({{1.0, 10.0}, {3.0, 30.0}});
+  bn(x);
+  EXPECT_THAT(bn.running_mean.to_vector<double>(), ElementsAre(testing::DoubleNear(0.2, 1e-6), testing::DoubleNear(2.0, 1e-6)));
+  EXPECT_EQ(bn.num_batches_tracked.item<int64_t>(), 1);
+  bn.eval();
+  const auto before = bn.running_mean.to_vector<double>();
+  Tensor y = bn(x);
+  EXPECT_EQ(bn.running_mean.to_vector<double>(), before);
+  EXPECT_NEAR(y.to_vector<double>()[0], (1.0 - 0.2) / std::sqrt(0.9 + 0.1 * 2 + 1e-5), 1e-5);
+  EXPECT_THROW(bn(zeros({2, 3})), Error);
+  BatchNorm2d bn2(3);
+  EXPECT_THROW(bn2(zeros({2, 3})), Error);
+}
+
+TEST(Layers, DropoutOnlyInTraining) {
+  Dropout d(0.5);
+  Tensor x = ones({1000});
+  EXPECT_NE(d(x).to_vector<float>(), x.to_vector<float>());
+  d.eval();
+  EXPECT_EQ(d(x).to_vector<float>(), x.to_vector<float>());
+}
+
+TEST(Losses, ModulesMatchFunctions) {
+  Tensor logits = tensor({{1.0, 2.0, 3.0}}), target = tensor(std::vector<int64_t>{0});
+  EXPECT_EQ(CrossEntropyLoss()(logits, target).item(), cross_entropy(logits, target).item());
+  EXPECT_EQ(CrossEntropyLoss(Reduction::kSum, 0.2)(logits, target).item(),
+            cross_entropy(logits, target, Reduction::kSum, 0.2).item());
+  EXPECT_EQ(NLLLoss()(log_softmax(logits, 1), target).item(), cross_entropy(logits, target).item());
+  EXPECT_EQ(MSELoss(Reduction::kNone)(tensor({1.0, 2.0}), tensor({0.0, 0.0})).to_vector<float>(),
+            (std::vector<float>{1.0f, 4.0f}));
+  EXPECT_NEAR(BCEWithLogitsLoss()(tensor({0.0}), tensor({1.0})).item(), std::log(2.0), 1e-6);
+}
+
+}  // namespace
+}  // namespace tg::nn
