@@ -11,6 +11,17 @@ namespace tg::ops {
 
 namespace {
 
+// An uninitialized work buffer (std::vector would zero it first).
+template <typename T>
+class Scratch {
+ public:
+  explicit Scratch(int64_t n) : array_(Array::empty({n}, dtype_of<T>())) {}
+  T* data() { return array_.data<T>(); }
+
+ private:
+  Array array_;
+};
+
 struct Geometry {
   int64_t n, c, h, w, oc, kh, kw, oh, ow, groups;
   int64_t cg() const { return c / groups; }
@@ -31,6 +42,11 @@ void im2col(const T* input, const Geometry& g, const Conv2dParams& p, int64_t gr
 #pragma omp parallel for schedule(static) if (rows * g.col_cols() >= 32768)
   for (int64_t r = 0; r < rows; ++r) {
     const int64_t c = r / (g.kh * g.kw), i = (r / g.kw) % g.kh, j = r % g.kw;
+    // Output columns x whose input column x*sw - pw + j*dw lies inside [0, w).
+    const int64_t shift = j * p.dilation_w - p.pad_w;
+    int64_t x_lo = 0, x_hi = g.ow;
+    while (x_lo < g.ow && x_lo * p.stride_w + shift < 0) ++x_lo;
+    while (x_hi > x_lo && (x_hi - 1) * p.stride_w + shift >= g.w) --x_hi;
     T* dst = col + r * g.col_cols();
     for (int64_t n = 0; n < g.n; ++n) {
       const T* src = input + ((n * g.c) + group * g.cg() + c) * g.h * g.w;
@@ -41,10 +57,14 @@ void im2col(const T* input, const Geometry& g, const Conv2dParams& p, int64_t gr
           std::fill_n(d, g.ow, T(0));
           continue;
         }
-        for (int64_t x = 0; x < g.ow; ++x) {
-          const int64_t ix = x * p.stride_w - p.pad_w + j * p.dilation_w;
-          d[x] = (ix >= 0 && ix < g.w) ? src[iy * g.w + ix] : T(0);
+        std::fill_n(d, x_lo, T(0));
+        const T* s = src + iy * g.w + shift;
+        if (p.stride_w == 1) {
+          std::memcpy(d + x_lo, s + x_lo, (x_hi - x_lo) * sizeof(T));
+        } else {
+          for (int64_t x = x_lo; x < x_hi; ++x) d[x] = s[x * p.stride_w];
         }
+        std::fill_n(d + x_hi, g.ow - x_hi, T(0));
       }
     }
   }
@@ -132,7 +152,7 @@ Array conv2d(const Array& input_in, const Array& weight_in, const Array& bias, c
   Array out = Array::empty({g.n, g.oc, g.oh, g.ow}, input.dtype());
   dispatch_floating(input.dtype(), "conv2d", [&](auto tag) {
     using T = decltype(tag);
-    std::vector<T> col(g.col_rows() * g.col_cols()), res(g.ocg() * g.col_cols());
+    Scratch<T> col(g.col_rows() * g.col_cols()), res(g.ocg() * g.col_cols());
     for (int64_t group = 0; group < g.groups; ++group) {
       im2col(input.data<T>(), g, p, group, col.data());
       gemm(false, false, g.ocg(), g.col_cols(), g.col_rows(), T(1),
@@ -164,7 +184,7 @@ Array conv2d_backward_input(const Array& grad_out_in, const Array& weight_in, co
   Array grad_in = Array::zeros(input_shape, grad_out.dtype());
   dispatch_floating(grad_out.dtype(), "conv2d_backward_input", [&](auto tag) {
     using T = decltype(tag);
-    std::vector<T> col(g.col_rows() * g.col_cols()), gy(g.ocg() * g.col_cols());
+    Scratch<T> col(g.col_rows() * g.col_cols()), gy(g.ocg() * g.col_cols());
     for (int64_t group = 0; group < g.groups; ++group) {
       nchw_to_cn(grad_out.data<T>(), g, group, gy.data());
       gemm(true, false, g.col_rows(), g.col_cols(), g.ocg(), T(1),
@@ -185,7 +205,7 @@ Array conv2d_backward_weight(const Array& input_in, const Array& grad_out_in, co
   Array grad_w = Array::empty(weight_shape, input.dtype());
   dispatch_floating(input.dtype(), "conv2d_backward_weight", [&](auto tag) {
     using T = decltype(tag);
-    std::vector<T> col(g.col_rows() * g.col_cols()), gy(g.ocg() * g.col_cols());
+    Scratch<T> col(g.col_rows() * g.col_cols()), gy(g.ocg() * g.col_cols());
     for (int64_t group = 0; group < g.groups; ++group) {
       im2col(input.data<T>(), g, p, group, col.data());
       nchw_to_cn(grad_out.data<T>(), g, group, gy.data());

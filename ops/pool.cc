@@ -47,6 +47,30 @@ std::pair<Array, Array> max_pool2d(const Array& input_in, const Pool2dParams& p)
     const T* ip = input.data<T>();
     T* op = out.data<T>();
     int64_t* xp = indices.data<int64_t>();
+    if (p.kernel_h == 2 && p.kernel_w == 2 && p.stride_h == 2 && p.stride_w == 2 && p.pad_h == 0 && p.pad_w == 0) {
+      // The common 2x2/2 case: no bounds checks, windows never leave the plane.
+#pragma omp parallel for schedule(static) if (planes * h * w >= 32768)
+      for (int64_t pl = 0; pl < planes; ++pl) {
+        const T* src = ip + pl * h * w;
+        T* o = op + pl * oh * ow;
+        int64_t* xi = xp + pl * oh * ow;
+        for (int64_t y = 0; y < oh; ++y) {
+          const T* r0 = src + 2 * y * w;
+          const T* r1 = r0 + w;
+          for (int64_t x = 0; x < ow; ++x) {
+            const int64_t j = 2 * x;
+            T best = r0[j];
+            int64_t at = 2 * y * w + j;
+            if (r0[j + 1] > best || r0[j + 1] != r0[j + 1]) best = r0[j + 1], at = 2 * y * w + j + 1;
+            if (r1[j] > best || r1[j] != r1[j]) best = r1[j], at = (2 * y + 1) * w + j;
+            if (r1[j + 1] > best || r1[j + 1] != r1[j + 1]) best = r1[j + 1], at = (2 * y + 1) * w + j + 1;
+            o[y * ow + x] = best;
+            xi[y * ow + x] = at;
+          }
+        }
+      }
+      return;
+    }
 #pragma omp parallel for schedule(static) if (planes * h * w >= 32768)
     for (int64_t pl = 0; pl < planes; ++pl) {
       const T* src = ip + pl * h * w;
@@ -55,17 +79,18 @@ std::pair<Array, Array> max_pool2d(const Array& input_in, const Pool2dParams& p)
           const int64_t hs = y * p.stride_h - p.pad_h, ws = x * p.stride_w - p.pad_w;
           T best = -std::numeric_limits<T>::infinity();
           int64_t best_i = std::max<int64_t>(hs, 0) * w + std::max<int64_t>(ws, 0);
-          for (int64_t i = std::max<int64_t>(hs, 0); i < std::min(hs + p.kernel_h, h); ++i) {
-            for (int64_t j = std::max<int64_t>(ws, 0); j < std::min(ws + p.kernel_w, w); ++j) {
-              const T v = src[i * w + j];
-              if (v > best || std::isnan(v)) {
+          const int64_t i_hi = std::min(hs + p.kernel_h, h), j_lo = std::max<int64_t>(ws, 0),
+                        j_hi = std::min(ws + p.kernel_w, w);
+          for (int64_t i = std::max<int64_t>(hs, 0); i < i_hi; ++i) {
+            const T* row = src + i * w;
+            for (int64_t j = j_lo; j < j_hi; ++j) {
+              const T v = row[j];
+              if (v > best || v != v) {  // NaN propagates, like PyTorch
                 best = v;
                 best_i = i * w + j;
-                if (std::isnan(v)) goto done;  // NaN propagates, like PyTorch
               }
             }
           }
-        done:
           op[(pl * oh + y) * ow + x] = best;
           xp[(pl * oh + y) * ow + x] = best_i;
         }

@@ -1,6 +1,8 @@
 // tapegrad/ops/storage.cc: aligned allocation with a clear error on failure.
 #include "ops/storage.h"
 
+#include <malloc.h>
+
 #include <cstdlib>
 #include <new>
 
@@ -11,6 +13,14 @@ namespace tg::ops {
 namespace {
 constexpr int64_t kAlignment = 64;
 constexpr int64_t kMaxBytes = int64_t{1} << 46;  // 64 TiB: anything larger is a shape bug
+// Note [Allocator reuse]: training allocates and frees the same large buffers every step. glibc
+// serves blocks above 128 KiB with fresh mmaps by default, so every step would page-fault and
+// zero them again; keeping large blocks in the heap lets freed buffers be reused.
+const bool kMallocTuned = [] {
+  mallopt(M_MMAP_THRESHOLD, 256 << 20);
+  mallopt(M_TRIM_THRESHOLD, 512 << 20);
+  return true;
+}();
 }  // namespace
 
 Storage::Storage(int64_t nbytes) : nbytes_(nbytes) {

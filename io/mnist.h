@@ -1,0 +1,32 @@
+// tapegrad/io/mnist.h: the MNIST IDX reader (raw or .gz). Every header field, dimension and the
+// file size are validated before any data is read; problems come back as absl::Status naming
+// the file and what is wrong.
+//   absl::StatusOr<tg::io::Mnist> train = tg::io::load_mnist("data/mnist", /*train=*/true);
+#pragma once
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "autograd/tensor.h"
+
+namespace tg::io {
+
+// uint8 images [N, 1, rows, cols] scaled to float32 in [0, 1].
+absl::StatusOr<Tensor> read_idx_images(const std::string& path);
+// int64 labels [N], each checked to be in [0, 9].
+absl::StatusOr<Tensor> read_idx_labels(const std::string& path);
+
+struct Mnist {
+  Tensor images;  // float32 [N, 1, 28, 28] in [0, 1]
+  Tensor labels;  // int64 [N]
+};
+
+// Reads {train,t10k}-{images-idx3,labels-idx1}-ubyte (or the same names + ".gz") from dir and
+// checks that images and labels agree in count.
+absl::StatusOr<Mnist> load_mnist(const std::string& dir, bool train);
+
+// The pixel statistics of the MNIST training set (the values every tutorial normalizes with).
+constexpr double kMnistMean = 0.1307;
+constexpr double kMnistStd = 0.3081;
+
+}  // namespace tg::io
