@@ -18,6 +18,14 @@ const OpDef kReshape{
     .backward = [](BackwardContext& c) -> Grads { return {reshape(c.grad, c.input_shape(0))}; },
 };
 
+// A row of its own (not a reshape with a concrete shape) so a traced graph stays independent of
+// the batch size.
+const OpDef kFlatten{
+    .name = "flatten",
+    .forward = [](ForwardContext& c) { return c.in(0).flatten(c.attrs.i("start_dim"), c.attrs.i("end_dim")); },
+    .backward = [](BackwardContext& c) -> Grads { return {reshape(c.grad, c.input_shape(0))}; },
+};
+
 const OpDef kPermute{
     .name = "permute",
     .forward = [](ForwardContext& c) { return c.in(0).permute(c.attrs.ints("dims")); },
@@ -104,7 +112,7 @@ const OpDef kCat{
 
 namespace internal {
 void register_shape_ops() {
-  for (const OpDef* op : {&kReshape, &kPermute, &kSlice, &kSliceBackward, &kExpand, &kContiguous, &kClone,
+  for (const OpDef* op : {&kReshape, &kFlatten, &kPermute, &kSlice, &kSliceBackward, &kExpand, &kContiguous, &kClone,
                           &kToDtype, &kCat}) {
     register_op(*op);
   }
@@ -175,15 +183,8 @@ Tensor flatten(const Tensor& x, int64_t start_dim, int64_t end_dim) {
   start_dim = ops::wrap_dim(start_dim, x.dim(), "flatten");
   end_dim = ops::wrap_dim(end_dim, x.dim(), "flatten");
   TG_CHECK(start_dim <= end_dim, "flatten: start_dim ", start_dim, " > end_dim ", end_dim);
-  Shape target(x.shape().begin(), x.shape().begin() + start_dim);
-  target.push_back(-1);
-  target.insert(target.end(), x.shape().begin() + end_dim + 1, x.shape().end());
-  if (x.numel() == 0) {
-    int64_t merged = 1;
-    for (int64_t d = start_dim; d <= end_dim; ++d) merged *= x.size(d);
-    target[start_dim] = merged;
-  }
-  return reshape(x, target);
+  if (start_dim == end_dim) return x;
+  return apply_op(kFlatten, {x}, {{"start_dim", start_dim}, {"end_dim", end_dim}});
 }
 
 Tensor contiguous(const Tensor& x) { return x.is_contiguous() ? x : apply_op(kContiguous, {x}); }
