@@ -16,12 +16,20 @@ std::map<std::string, const OpDef*>& registry() {
   return table;
 }
 
+thread_local OpObserver* op_observer = nullptr;
+
 void ensure_registered() {
   static std::once_flag once;
   std::call_once(once, [] { internal::register_all_ops(); });
 }
 
 }  // namespace
+
+OpObserver* set_op_observer(OpObserver* observer) {
+  OpObserver* previous = op_observer;
+  op_observer = observer;
+  return previous;
+}
 
 void register_op(const OpDef& op) {
   auto [it, inserted] = registry().emplace(op.name, &op);
@@ -72,6 +80,7 @@ Tensor apply_op(const OpDef& op, const std::vector<Tensor>& inputs, Attrs attrs,
   ops::Array out = op.forward(ctx);
   Tensor result(out);
   if (extras_out != nullptr) *extras_out = ctx.extras;
+  if (op_observer != nullptr) op_observer->on_op(op, inputs, attrs, result);
   if (!op.backward || !any_requires_grad || !GradMode::is_enabled()) return result;
 
   auto node = std::make_shared<OpNode>(op, std::move(attrs));

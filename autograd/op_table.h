@@ -67,6 +67,16 @@ struct OpDef {
 Tensor apply_op(const OpDef& op, const std::vector<Tensor>& inputs, Attrs attrs = {},
                 ops::Generator* generator = nullptr, std::vector<ops::Array>* extras_out = nullptr);
 
+// Sees every op apply_op runs on this thread (recording or not): graph tracing uses it.
+class OpObserver {
+ public:
+  virtual ~OpObserver() = default;
+  virtual void on_op(const OpDef& op, const std::vector<Tensor>& inputs, const Attrs& attrs,
+                     const Tensor& output) = 0;
+};
+// Installs `observer` for the current thread (nullptr removes it); returns the previous one.
+OpObserver* set_op_observer(OpObserver* observer);
+
 // Every op row by name (graph import re-executes recorded ops through this table).
 const OpDef* find_op(const std::string& name);
 std::vector<const OpDef*> all_ops();

@@ -43,6 +43,10 @@ class Array {
   T* data() const {
     return reinterpret_cast<T*>(storage_->data()) + offset_;
   }
+  // Address of the first element (offset applied), for byte-level I/O.
+  void* raw_data() const {
+    return static_cast<char*>(storage_->data()) + offset_ * dtype_size(dtype_);
+  }
   // The value of a one-element array, converted to double.
   double item() const;
   // Element at a multi-index (slow; for printing and tests).

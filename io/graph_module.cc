@@ -1,0 +1,207 @@
+// tapegrad/io/graph_module.cc: graph validation and execution through the op table.
+#include "io/graph_module.h"
+
+#include <unordered_map>
+
+#include "absl/strings/str_cat.h"
+#include "autograd/grad_mode.h"
+#include "autograd/op_table.h"
+#include "io/attributes_proto.h"
+#include "io/tensor_proto.h"
+
+namespace tg::io {
+
+namespace {
+
+// An empty container so dotted names rebuild the original module tree.
+class Container : public nn::Module {
+ public:
+  Container() : Module("Module") {}
+  using Module::register_buffer;
+  using Module::register_parameter;
+  std::shared_ptr<Container> child(const std::string& name) {
+    for (auto& [n, m] : named_children())
+      if (n == name) return std::static_pointer_cast<Container>(m);
+    return register_module(name, std::make_shared<Container>());
+  }
+};
+
+std::vector<std::string> split(const std::string& name) {
+  std::vector<std::string> parts;
+  size_t start = 0;
+  while (true) {
+    const size_t dot = name.find('.', start);
+    parts.push_back(name.substr(start, dot - start));
+    if (dot == std::string::npos) return parts;
+    start = dot + 1;
+  }
+}
+
+}  // namespace
+
+Tensor GraphModule::register_tensor(const std::string& qualified, const Tensor& t, bool parameter) {
+  std::vector<std::string> parts = split(qualified);
+  nn::Module* owner = this;
+  std::shared_ptr<Container> current;
+  for (size_t i = 0; i + 1 < parts.size(); ++i) {
+    if (i == 0) {
+      for (auto& [n, m] : named_children())
+        if (n == parts[0]) current = std::static_pointer_cast<Container>(m);
+      if (!current) current = register_module(parts[0], std::make_shared<Container>());
+    } else {
+      current = current->child(parts[i]);
+    }
+    owner = current.get();
+  }
+  const std::string& leaf = parts.back();
+  if (owner == this) return parameter ? register_parameter(leaf, t) : register_buffer(leaf, t);
+  auto* c = static_cast<Container*>(owner);
+  return parameter ? c->register_parameter(leaf, t) : c->register_buffer(leaf, t);
+}
+
+absl::StatusOr<std::shared_ptr<GraphModule>> GraphModule::create(const proto::GraphProto& graph,
+                                                                 const std::string& source) {
+  std::shared_ptr<GraphModule> m(new GraphModule());
+  m->graph_ = graph;
+  m->graph_.clear_parameters();
+  m->graph_.clear_buffers();  // read back from the module by to_proto()
+  std::unordered_map<std::string, int> slot_of;
+  auto fail = [&](const std::string& what) {
+    return absl::InvalidArgumentError(absl::StrCat(source, ": ", what));
+  };
+  auto add_slot = [&](const std::string& name, const Tensor& t) -> bool {
+    if (name.empty() || slot_of.count(name)) return false;
+    slot_of[name] = static_cast<int>(m->slots_.size());
+    m->slots_.push_back(t);
+    return true;
+  };
+  if (graph.inputs_size() != 1 || graph.outputs_size() != 1) {
+    return fail(absl::StrCat("graph must have exactly one input and one output, has ", graph.inputs_size(), " and ",
+                             graph.outputs_size()));
+  }
+  const proto::ValueInfoProto& in = graph.inputs(0);
+  auto in_dtype = from_proto(in.dtype(), "graph.inputs[0]");
+  if (!in_dtype.ok()) return fail(std::string(in_dtype.status().message()));
+  m->input_dtype_ = *in_dtype;
+  for (int i = 0; i < in.shape_size(); ++i) {
+    if (in.shape(i) < (i == 0 ? -1 : 1) || in.shape(i) > (int64_t{1} << 31)) {
+      return fail(absl::StrCat("graph.inputs[0].shape[", i, "]: invalid dimension ", in.shape(i)));
+    }
+    m->input_shape_.push_back(in.shape(i));
+  }
+  if (m->input_shape_.empty()) return fail("graph.inputs[0].shape: the input needs a batch dimension");
+  add_slot(in.name(), Tensor());
+  m->input_slot_ = 0;
+  struct Group {
+    const google::protobuf::RepeatedPtrField<proto::NamedTensor>* tensors;
+    const char* field;
+    int kind;  // 0 parameter, 1 buffer, 2 constant
+  };
+  for (const Group& g : {Group{&graph.parameters(), "graph.parameters", 0}, Group{&graph.buffers(), "graph.buffers", 1},
+                         Group{&graph.constants(), "graph.constants", 2}}) {
+    auto tensors = from_proto(*g.tensors, g.field);
+    if (!tensors.ok()) return fail(std::string(tensors.status().message()));
+    for (auto& [name, t] : *tensors) {
+      Tensor registered = t;
+      if (g.kind < 2) {
+        for (const std::string& part : split(name)) {
+          if (part.empty()) return fail(absl::StrCat(g.field, " (", name, "): invalid name"));
+        }
+        if (g.kind == 0 && !is_floating(t.dtype())) {
+          return fail(absl::StrCat(g.field, " (", name, "): a parameter must be floating point, is ", dtype_name(t.dtype())));
+        }
+        try {
+          registered = m->register_tensor(name, t, g.kind == 0);
+        } catch (const Error& e) {
+          return fail(absl::StrCat(g.field, " (", name, "): ", e.what()));
+        }
+      }
+      if (!add_slot(name, registered)) return fail(absl::StrCat(g.field, " (", name, "): name used twice"));
+    }
+  }
+  for (int i = 0; i < graph.nodes_size(); ++i) {
+    const proto::NodeProto& n = graph.nodes(i);
+    const std::string where = absl::StrCat("graph.nodes[", i, "] (", n.op(), ")");
+    Node node;
+    node.op = find_op(n.op());
+    if (node.op == nullptr) return fail(absl::StrCat(where, ": unknown op kind '", n.op(), "'"));
+    for (int k = 0; k < n.inputs_size(); ++k) {
+      if (n.inputs(k).empty()) {
+        node.inputs.push_back(-1);
+        continue;
+      }
+      auto it = slot_of.find(n.inputs(k));
+      if (it == slot_of.end()) {
+        return fail(absl::StrCat(where, ".inputs[", k, "]: refers to '", n.inputs(k), "', which is not defined before it"));
+      }
+      node.inputs.push_back(it->second);
+    }
+    auto attrs = from_proto(n.attributes(), where);
+    if (!attrs.ok()) return fail(std::string(attrs.status().message()));
+    node.attrs = *attrs;
+    node.has_training_attr = node.attrs.has("training");
+    node.output = static_cast<int>(m->slots_.size());
+    if (!add_slot(n.output(), Tensor())) {
+      return fail(absl::StrCat(where, ".output: '", n.output(), "' is empty or defined twice"));
+    }
+    m->nodes_.push_back(std::move(node));
+  }
+  auto out = slot_of.find(graph.outputs(0).name());
+  if (out == slot_of.end()) return fail(absl::StrCat("graph.outputs[0]: '", graph.outputs(0).name(), "' is not defined"));
+  m->output_slot_ = out->second;
+  m->num_slots_ = static_cast<int>(m->slots_.size());
+  // Dry run on one sample: catches bad attributes and shape mismatches now, not at first use.
+  Shape probe = m->input_shape_;
+  probe[0] = 1;
+  try {
+    NoGradGuard no_grad;
+    const bool was_training = m->is_training();
+    m->eval();
+    m->forward(Tensor(ops::Array::zeros(probe, m->input_dtype_)));
+    m->train(was_training);
+  } catch (const Error& e) {
+    return fail(absl::StrCat("graph does not run on an input of shape ", shape_str(probe), ": ", e.what()));
+  }
+  return m;
+}
+
+Tensor GraphModule::forward(const Tensor& input) {
+  TG_CHECK(input.defined() && input.dim() == static_cast<int64_t>(input_shape_.size()), "GraphModule: input ",
+           input.defined() ? shape_str(input.shape()) : "undefined", " does not match the graph input ",
+           shape_str(input_shape_));
+  for (size_t d = 1; d < input_shape_.size(); ++d) {
+    TG_CHECK(input.size(d) == input_shape_[d], "GraphModule: input ", shape_str(input.shape()),
+             " does not match the graph input ", shape_str(input_shape_), " in dimension ", d);
+  }
+  TG_CHECK(input.dtype() == input_dtype_, "GraphModule: input is ", dtype_name(input.dtype()), ", the graph expects ",
+           dtype_name(input_dtype_));
+  // Per-call values live in a local vector: concurrent forwards (eval mode) share nothing mutable.
+  std::vector<Tensor> values(slots_);
+  values[input_slot_] = input;
+  std::vector<Tensor> args;
+  for (const Node& node : nodes_) {
+    args.clear();
+    for (int slot : node.inputs) args.push_back(slot < 0 ? Tensor() : values[slot]);
+    if (node.has_training_attr) {
+      Attrs attrs = node.attrs;
+      attrs.set("training", is_training());
+      values[node.output] = apply_op(*node.op, args, std::move(attrs));
+    } else {
+      values[node.output] = apply_op(*node.op, args, node.attrs);
+    }
+  }
+  return values[output_slot_];
+}
+
+std::string GraphModule::extra_repr() const {
+  return absl::StrCat("nodes=", nodes_.size(), ", input=", shape_str(input_shape_));
+}
+
+proto::GraphProto GraphModule::to_proto() const {
+  proto::GraphProto g = graph_;
+  io::to_proto(named_parameters(), g.mutable_parameters());
+  io::to_proto(named_buffers(), g.mutable_buffers());
+  return g;
+}
+
+}  // namespace tg::io

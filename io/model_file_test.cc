@@ -1,0 +1,224 @@
+// tapegrad/io/model_file_test.cc: models survive save/load bit for bit with no C++ class of the
+// original, run at any batch size, keep train/eval behaviour, fine-tune; files are deterministic;
+// bad files give a Status naming the file and field, never a crash.
+#include "io/model_file.h"
+
+#include <filesystem>
+#include <fstream>
+
+#include "autograd/tapegrad.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "io/file_io.h"
+#include "io/proto/tapegrad.pb.h"
+#include "nn/nn.h"
+#include "optim/sgd.h"
+
+namespace tg::io {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::string tmp(const std::string& name) {
+  const char* dir = std::getenv("TEST_TMPDIR");
+  return (std::filesystem::path(dir ? dir : "/tmp") / name).string();
+}
+
+std::shared_ptr<nn::Sequential> make_cnn() {
+  return std::make_shared<nn::Sequential>(std::initializer_list<std::shared_ptr<nn::Module>>{
+      std::make_shared<nn::Conv2d>(nn::Conv2dOptions(1, 4, 3).padding(1)), std::make_shared<nn::BatchNorm2d>(4),
+      std::make_shared<nn::ReLU>(), std::make_shared<nn::MaxPool2d>(2), std::make_shared<nn::Flatten>(),
+      std::make_shared<nn::Dropout>(0.5), std::make_shared<nn::Linear>(4 * 4 * 4, 10)});
+}
+
+std::string slurp(const std::string& path) { return *read_file(path); }
+
+TEST(ModelFile, RoundTripIsBitIdenticalAtAnyBatchSize) {
+  manual_seed(0);
+  auto model = make_cnn();
+  model->eval();
+  ASSERT_TRUE(save_model(*model, randn({2, 1, 8, 8}), tmp("m.tgm"), {{"arch", "test"}}).ok());
+  auto loaded = load_model(tmp("m.tgm"));
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->metadata.at("arch"), "test");
+  EXPECT_FALSE(loaded->module->is_training());
+  for (int64_t batch : {1, 2, 7}) {
+    Tensor x = randn({batch, 1, 8, 8});
+    EXPECT_EQ((*model)(x).to_vector<float>(), (*loaded->module)(x).to_vector<float>()) << "batch " << batch;
+  }
+  // Same names as the original: the state dicts line up.
+  std::vector<std::string> a, b;
+  for (auto& [n, t] : model->named_parameters()) a.push_back(n);
+  for (auto& [n, t] : loaded->module->named_parameters()) b.push_back(n);
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(loaded->module->named_buffers().size(), model->named_buffers().size());
+}
+
+TEST(ModelFile, SavingIsDeterministic) {
+  manual_seed(1);
+  auto model = make_cnn();
+  model->eval();
+  Tensor x = randn({1, 1, 8, 8});
+  ASSERT_TRUE(save_model(*model, x, tmp("a.tgm"), {{"k", "v"}, {"a", "b"}}).ok());
+  ASSERT_TRUE(save_model(*model, x, tmp("b.tgm"), {{"a", "b"}, {"k", "v"}}).ok());
+  EXPECT_EQ(slurp(tmp("a.tgm")), slurp(tmp("b.tgm")));
+  auto loaded = load_model(tmp("a.tgm"));
+  ASSERT_TRUE(loaded.ok());
+  ASSERT_TRUE(save_model(*loaded->module, tmp("c.tgm"), {{"k", "v"}, {"a", "b"}}).ok());
+  EXPECT_EQ(slurp(tmp("a.tgm")), slurp(tmp("c.tgm")));  // load -> save reproduces the file
+}
+
+TEST(ModelFile, TrainEvalBehaviourSurvives) {
+  manual_seed(2);
+  auto model = make_cnn();
+  model->eval();
+  ASSERT_TRUE(save_model(*model, randn({2, 1, 8, 8}), tmp("t.tgm")).ok());
+  auto loaded = load_model(tmp("t.tgm"));
+  ASSERT_TRUE(loaded.ok());
+  auto& m = *loaded->module;
+  Tensor x = randn({4, 1, 8, 8});
+  const auto eval_out = m(x).to_vector<float>();
+  EXPECT_EQ(m(x).to_vector<float>(), eval_out);  // eval: deterministic
+  m.train();
+  const Tensor running_mean = m.state_dict().at("1.running_mean");
+  const auto before = running_mean.to_vector<float>();
+  EXPECT_NE(m(x).to_vector<float>(), eval_out);  // dropout and batch statistics active
+  EXPECT_NE(running_mean.to_vector<float>(), before);  // running statistics updated in place
+  // The original module in train mode updates the same way.
+  model->train();
+  (*model)(x);
+  EXPECT_EQ(model->state_dict().at("1.running_mean").to_vector<float>(), running_mean.to_vector<float>());
+}
+
+TEST(ModelFile, FineTuningALoadedModel) {
+  manual_seed(3);
+  auto model = make_cnn();
+  model->eval();
+  ASSERT_TRUE(save_model(*model, randn({2, 1, 8, 8}), tmp("f.tgm")).ok());
+  auto loaded = load_model(tmp("f.tgm"));
+  ASSERT_TRUE(loaded.ok());
+  auto& m = *loaded->module;
+  Tensor x = randn({8, 1, 8, 8});
+  Tensor y = tensor(std::vector<int64_t>{0, 1, 2, 3, 4, 5, 6, 7});
+  // Gradients equal the original module's.
+  cross_entropy((*model)(x), y).backward();
+  cross_entropy(m(x), y).backward();
+  auto orig = model->named_parameters(), mine = m.named_parameters();
+  for (size_t i = 0; i < orig.size(); ++i) {
+    EXPECT_EQ(orig[i].second.grad().to_vector<float>(), mine[i].second.grad().to_vector<float>()) << orig[i].first;
+  }
+  optim::SGD opt(m.parameters(), 0.1);
+  const double first = cross_entropy(m(x), y).item();
+  for (int i = 0; i < 5; ++i) {
+    opt.zero_grad();
+    cross_entropy(m(x), y).backward();
+    opt.step();
+  }
+  EXPECT_LT(cross_entropy(m(x), y).item(), first);
+}
+
+TEST(StateDictFile, RoundTrip) {
+  manual_seed(4);
+  auto a = make_cnn(), b = make_cnn();
+  ASSERT_TRUE(save(*a, tmp("w.tgw")).ok());
+  ASSERT_TRUE(load(*b, tmp("w.tgw")).ok());
+  for (auto& [name, t] : a->state_dict()) {
+    EXPECT_EQ(t.to_vector<double>(), b->state_dict().at(name).to_vector<double>()) << name;
+  }
+  auto other = std::make_shared<nn::Linear>(3, 2);
+  absl::Status s = load(*other, tmp("w.tgw"));
+  EXPECT_THAT(std::string(s.message()), HasSubstr("missing key 'weight'"));
+}
+
+// ---- bad files ----
+
+proto::ModelProto valid_model_proto() {
+  manual_seed(5);
+  auto model = make_cnn();
+  model->eval();
+  EXPECT_TRUE(save_model(*model, randn({1, 1, 8, 8}), tmp("valid.tgm")).ok());
+  proto::ModelProto m;
+  m.ParseFromString(slurp(tmp("valid.tgm")));
+  return m;
+}
+
+std::string status_of(const proto::ModelProto& m, const std::string& name) {
+  const std::string path = tmp(name);
+  EXPECT_TRUE(write_file_atomically(path, m.SerializeAsString()).ok());
+  auto loaded = load_model(path);
+  EXPECT_FALSE(loaded.ok()) << name;
+  return std::string(loaded.status().message());
+}
+
+TEST(BadFiles, EachProblemIsNamed) {
+  const proto::ModelProto good = valid_model_proto();
+  {
+    auto m = good;
+    m.set_format_major(kFormatMajor + 1);
+    EXPECT_THAT(status_of(m, "newer"), HasSubstr("is newer than this reader's"));
+  }
+  {
+    auto m = good;
+    m.mutable_graph()->mutable_nodes(0)->set_op("conv3d");
+    EXPECT_THAT(status_of(m, "unknown_op"), HasSubstr("graph.nodes[0] (conv3d): unknown op kind 'conv3d'"));
+  }
+  {
+    auto m = good;
+    m.mutable_graph()->mutable_nodes(1)->set_inputs(0, "nowhere");
+    EXPECT_THAT(status_of(m, "missing_value"), HasSubstr("inputs[0]: refers to 'nowhere'"));
+  }
+  {
+    auto m = good;
+    m.mutable_graph()->mutable_parameters(0)->mutable_tensor()->mutable_raw_data()->pop_back();
+    EXPECT_THAT(status_of(m, "bytes"), HasSubstr("raw_data: "));
+  }
+  {
+    auto m = good;
+    m.mutable_graph()->mutable_parameters(0)->mutable_tensor()->set_shape(0, -4);
+    EXPECT_THAT(status_of(m, "negative"), HasSubstr("negative dimension -4"));
+  }
+  {
+    auto m = good;
+    m.mutable_graph()->mutable_parameters(0)->mutable_tensor()->set_shape(0, int64_t{1} << 40);
+    EXPECT_THAT(status_of(m, "huge"), HasSubstr("(0.weight).shape: too many elements"));
+  }
+  {
+    auto m = good;
+    m.mutable_graph()->mutable_nodes(0)->clear_attributes();
+    EXPECT_THAT(status_of(m, "attrs"), HasSubstr("does not run"));
+  }
+  {
+    auto m = good;
+    m.set_kind("checkpoint");
+    EXPECT_THAT(status_of(m, "kind"), HasSubstr("is a 'checkpoint' file, expected a 'model' file"));
+  }
+}
+
+TEST(BadFiles, TruncatedEmptyGarbageAndMissing) {
+  valid_model_proto();
+  const std::string bytes = slurp(tmp("valid.tgm"));
+  for (size_t cut : {size_t{0}, size_t{1}, bytes.size() / 2, bytes.size() - 1}) {
+    ASSERT_TRUE(write_file_atomically(tmp("cut"), bytes.substr(0, cut)).ok());
+    auto loaded = load_model(tmp("cut"));
+    EXPECT_FALSE(loaded.ok()) << "cut at " << cut;
+    EXPECT_THAT(std::string(loaded.status().message()), HasSubstr(tmp("cut")));
+  }
+  ASSERT_TRUE(write_file_atomically(tmp("garbage"), std::string(1000, '\xff')).ok());
+  EXPECT_FALSE(load_model(tmp("garbage")).ok());
+  auto missing = load_model(tmp("does_not_exist"));
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST(AtomicWrite, FailedWriteLeavesThePreviousFile) {
+  ASSERT_TRUE(write_file_atomically(tmp("keep"), "old contents").ok());
+  EXPECT_FALSE(write_file_atomically(tmp("no_such_dir/keep"), "x").ok());
+  EXPECT_EQ(slurp(tmp("keep")), "old contents");
+  ASSERT_TRUE(write_file_atomically(tmp("keep"), "new contents").ok());
+  EXPECT_EQ(slurp(tmp("keep")), "new contents");
+  for (const auto& entry : std::filesystem::directory_iterator(std::filesystem::path(tmp("keep")).parent_path())) {
+    EXPECT_EQ(entry.path().filename().string().find(".keep.tmp"), std::string::npos) << "leftover temp file";
+  }
+}
+
+}  // namespace
+}  // namespace tg::io
