@@ -16,6 +16,7 @@
 #include "examples/training_report.h"
 #include "io/data_loader.h"
 #include "io/mnist.h"
+#include "io/model_file.h"
 #include "nn/nn.h"
 #include "optim/optim.h"
 
@@ -36,6 +37,7 @@ const char* kUsage = R"(usage: mnist_cnn [--flag=value ...]
   --augment            random shifts of up to 2 pixels
   --label_smoothing=X  default 0
   --train_limit=N      use only the first N training images (quick runs, tests)
+  --save=PATH          the trained model (traced graph + weights; tapegrad predict/inspect read it)
   --metrics_csv=PATH   per-epoch metrics
   --plot=PATH          SVG with the loss and accuracy curves
 )";
@@ -56,7 +58,7 @@ struct Flags {
 Flags parse_flags(int argc, char** argv) {
   static const std::set<std::string> known = {"arch", "data_dir", "epochs", "batch_size", "lr", "seed", "threads",
                                                "schedule", "weight_decay", "augment", "label_smoothing", "train_limit",
-                                               "metrics_csv", "plot", "help"};
+                                               "metrics_csv", "plot", "save", "help"};
   Flags f;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -209,6 +211,22 @@ int run(int argc, char** argv) {
     }
   }
   std::printf("test_accuracy %.4f\n", metrics.back().test_accuracy);
+  if (flags.has("save")) {
+    model->eval();
+    char accuracy[32];
+    std::snprintf(accuracy, sizeof accuracy, "%.4f", metrics.back().test_accuracy);
+    const Tensor example = Tensor(test->images.data().narrow(0, 0, 1));
+    const absl::Status saved = io::save_model(
+        *model, example, flags.str("save", ""),
+        {{"architecture", arch.name}, {"dataset", "mnist"}, {"epochs", std::to_string(epochs)},
+         {"seed", std::to_string(seed)}, {"test_accuracy", accuracy},
+         {"input_mean", std::to_string(io::kMnistMean)}, {"input_std", std::to_string(io::kMnistStd)}});
+    if (!saved.ok()) {
+      std::fprintf(stderr, "mnist_cnn: saving the model failed: %s\n", std::string(saved.message()).c_str());
+      return 1;
+    }
+    std::printf("saved %s\n", flags.str("save", "").c_str());
+  }
   return 0;
 }
 

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# tapegrad/tests/save_predict_test.sh: `mnist_cnn --save` then `tapegrad predict` on the saved
+# file reproduces the accuracy mnist_cnn printed, and `tapegrad inspect` describes the file;
+# bad inputs give a one-line reason and a non-zero exit.
+set -euo pipefail
+mnist_cnn=$1 tapegrad=$2
+out=$TEST_TMPDIR/model.tgm
+"$mnist_cnn" --arch=cnn_small --train_limit=1000 --data_dir=data/mnist --save="$out" > "$TEST_TMPDIR/train.log"
+trained=$(grep '^test_accuracy ' "$TEST_TMPDIR/train.log")
+predicted=$("$tapegrad" predict "$out" --data_dir=data/mnist)
+echo "mnist_cnn: $trained / tapegrad predict: $predicted"
+[[ "$trained" == "$predicted" ]]
+"$tapegrad" inspect "$out" | grep -q '^metadata architecture = cnn_small$'
+"$tapegrad" inspect "$out" | grep -q '^parameters total 28938$'
+# Bad input: a truncated model, a missing file, an unknown command.
+head -c 100 "$out" > "$TEST_TMPDIR/cut.tgm"
+if "$tapegrad" predict "$TEST_TMPDIR/cut.tgm" --data_dir=data/mnist 2> "$TEST_TMPDIR/err"; then exit 1; fi
+[[ $(wc -l < "$TEST_TMPDIR/err") == 1 ]] && grep -q "cut.tgm" "$TEST_TMPDIR/err"
+if "$tapegrad" inspect "$TEST_TMPDIR/none.tgm" 2>/dev/null; then exit 1; fi
+if "$tapegrad" frobnicate 2>/dev/null; then exit 1; fi
+echo "save/predict/inspect OK"

@@ -1,0 +1,142 @@
+// tapegrad/tools/cli/tapegrad_main.cc: the `tapegrad` command-line tool.
+//   tapegrad inspect FILE                   format, producer, metadata, input/output, ops, parameters
+//   tapegrad predict FILE --data_dir=DIR    test-set accuracy of a saved MNIST model
+// Exit code 0 on success; otherwise a one-line reason on stderr and a non-zero code.
+#include <cstdio>
+#include <map>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "autograd/tapegrad.h"
+#include "io/data_loader.h"
+#include "io/file_io.h"
+#include "io/mnist.h"
+#include "io/model_file.h"
+#include "io/proto/tapegrad.pb.h"
+
+namespace {
+
+using namespace tg;
+
+constexpr char kUsage[] =
+    "usage: tapegrad inspect FILE\n"
+    "       tapegrad predict FILE [--data_dir=DIR] [--batch_size=N]\n";
+
+struct UsageError {
+  std::string message;
+};
+
+int inspect(const std::string& path) {
+  auto loaded = io::load_model(path);
+  if (!loaded.ok()) throw loaded.status();
+  proto::ModelProto model;
+  if (absl::Status s = io::load_message(path, "model", &model); !s.ok()) throw s;
+  std::printf("file %s\nformat %u.%u\nproducer %s\n", path.c_str(), model.format_major(), model.format_minor(),
+              model.producer().c_str());
+  std::map<std::string, std::string> metadata(model.metadata().begin(), model.metadata().end());
+  for (const auto& [k, v] : metadata) std::printf("metadata %s = %s\n", k.c_str(), v.c_str());
+  auto shape = [](const proto::ValueInfoProto& v) {
+    std::string s = "[";
+    for (int i = 0; i < v.shape_size(); ++i) absl::StrAppend(&s, i ? "," : "", v.shape(i) < 0 ? "N" : std::to_string(v.shape(i)));
+    return s + "]";
+  };
+  for (const auto& v : model.graph().inputs()) std::printf("input %s %s\n", v.name().c_str(), shape(v).c_str());
+  for (const auto& v : model.graph().outputs()) std::printf("output %s %s\n", v.name().c_str(), shape(v).c_str());
+  std::map<std::string, int> ops;
+  for (const auto& n : model.graph().nodes()) ++ops[n.op()];
+  for (const auto& [op, count] : ops) std::printf("op %s %d\n", op.c_str(), count);
+  std::map<std::string, int64_t> per_layer;
+  int64_t total = 0;
+  for (auto& [name, t] : loaded->module->named_parameters()) {
+    const size_t dot = name.rfind('.');
+    per_layer[dot == std::string::npos ? "(model)" : name.substr(0, dot)] += t.numel();
+    total += t.numel();
+  }
+  for (const auto& [layer, n] : per_layer) std::printf("parameters %s %lld\n", layer.c_str(), static_cast<long long>(n));
+  std::printf("parameters total %lld\n", static_cast<long long>(total));
+  return 0;
+}
+
+double metadata_number(const std::map<std::string, std::string>& m, const std::string& key, double fallback) {
+  auto it = m.find(key);
+  if (it == m.end()) return fallback;
+  char* end = nullptr;
+  const double v = std::strtod(it->second.c_str(), &end);
+  if (end == it->second.c_str() || *end != '\0') throw absl::InvalidArgumentError("metadata " + key + " is not a number");
+  return v;
+}
+
+int predict(const std::string& path, const std::map<std::string, std::string>& flags) {
+  auto loaded = io::load_model(path);
+  if (!loaded.ok()) throw loaded.status();
+  const std::string dir = flags.count("data_dir") ? flags.at("data_dir") : "data/mnist";
+  auto test = io::load_mnist(dir, /*train=*/false);
+  if (!test.ok()) throw test.status();
+  const double mean = metadata_number(loaded->metadata, "input_mean", io::kMnistMean);
+  const double std = metadata_number(loaded->metadata, "input_std", io::kMnistStd);
+  const int64_t batch = flags.count("batch_size") ? std::stoll(flags.at("batch_size")) : 1000;
+  if (batch <= 0) throw UsageError{"--batch_size must be positive"};
+  io::DataLoader loader(io::TensorDataset(test->images, test->labels), {.batch_size = batch, .shuffle = false},
+                        io::normalize(mean, std));
+  nn::Module& model = *loaded->module;
+  model.eval();
+  NoGradGuard no_grad;
+  int64_t correct = 0;
+  auto epoch = loader.epoch(0);
+  for (io::Batch b; epoch->next(&b);) {
+    const auto pred = argmax(model(b.inputs), 1).to_vector<int64_t>();
+    const auto truth = b.targets.to_vector<int64_t>();
+    for (size_t i = 0; i < pred.size(); ++i) correct += pred[i] == truth[i];
+  }
+  std::printf("test_accuracy %.4f\n", static_cast<double>(correct) / test->images.size(0));
+  return 0;
+}
+
+int run(int argc, char** argv) {
+  if (argc < 2) throw UsageError{"missing command"};
+  const std::string command = argv[1];
+  std::vector<std::string> positional;
+  std::map<std::string, std::string> flags;
+  for (int i = 2; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a.rfind("--", 0) == 0) {
+      const size_t eq = a.find('=');
+      if (eq == std::string::npos) throw UsageError{"flag " + a + " needs a value (--name=value)"};
+      flags[a.substr(2, eq - 2)] = a.substr(eq + 1);
+    } else {
+      positional.push_back(a);
+    }
+  }
+  if (command == "inspect" || command == "predict") {
+    if (positional.size() != 1) throw UsageError{command + " takes exactly one FILE"};
+    for (const auto& [k, v] : flags) {
+      if (command == "inspect" || (k != "data_dir" && k != "batch_size")) throw UsageError{"unknown flag --" + k};
+    }
+    return command == "inspect" ? inspect(positional[0]) : predict(positional[0], flags);
+  }
+  if (command == "--help" || command == "help") {
+    std::printf("%s", kUsage);
+    return 0;
+  }
+  throw UsageError{"unknown command '" + command + "'"};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const UsageError& e) {
+    std::fprintf(stderr, "tapegrad: %s\n%s", e.message.c_str(), kUsage);
+    return 2;
+  } catch (const absl::Status& s) {
+    std::fprintf(stderr, "tapegrad: %s\n", std::string(s.message()).c_str());
+    return 1;
+  } catch (const tg::Error& e) {
+    std::fprintf(stderr, "tapegrad: %s\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "tapegrad: %s\n", e.what());
+    return 1;
+  }
+}
