@@ -14,6 +14,7 @@
 #include "autograd/tapegrad.h"
 #include "examples/mnist_models.h"
 #include "examples/training_report.h"
+#include "io/checkpoint.h"
 #include "io/data_loader.h"
 #include "io/mnist.h"
 #include "io/model_file.h"
@@ -37,6 +38,8 @@ const char* kUsage = R"(usage: mnist_cnn [--flag=value ...]
   --augment            random shifts of up to 2 pixels
   --label_smoothing=X  default 0
   --train_limit=N      use only the first N training images (quick runs, tests)
+  --checkpoint=PATH    training state written atomically after every epoch
+  --resume             continue from --checkpoint (same flags; reproduces the uninterrupted run)
   --save=PATH          the trained model (traced graph + weights; tapegrad predict/inspect read it)
   --metrics_csv=PATH   per-epoch metrics
   --plot=PATH          SVG with the loss and accuracy curves
@@ -58,7 +61,7 @@ struct Flags {
 Flags parse_flags(int argc, char** argv) {
   static const std::set<std::string> known = {"arch", "data_dir", "epochs", "batch_size", "lr", "seed", "threads",
                                                "schedule", "weight_decay", "augment", "label_smoothing", "train_limit",
-                                               "metrics_csv", "plot", "save", "help"};
+                                               "metrics_csv", "plot", "save", "checkpoint", "resume", "help"};
   Flags f;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -178,7 +181,29 @@ int run(int argc, char** argv) {
               static_cast<long long>(batch_size), epochs, get_num_threads(), static_cast<long long>(train_images.size(0)));
   std::vector<examples::EpochMetrics> metrics;
   int64_t step = 0;
-  for (int e = 1; e <= epochs; ++e) {
+  int first_epoch = 1;
+  if (flags.has("resume")) {
+    TG_CHECK(flags.has("checkpoint"), "--resume needs --checkpoint=PATH");
+    io::TrainingState state{model.get(), optimizer.get(), scheduler.get()};
+    const absl::Status loaded = io::load_checkpoint(flags.str("checkpoint", ""), &state);
+    if (!loaded.ok()) {
+      std::fprintf(stderr, "mnist_cnn: cannot resume: %s\n", std::string(loaded.message()).c_str());
+      return 2;
+    }
+    TG_CHECK(state.metadata.count("arch") && state.metadata.at("arch") == arch.name, "--resume: the checkpoint is for --arch=",
+             state.metadata.count("arch") ? state.metadata.at("arch") : "?");
+    first_epoch = static_cast<int>(state.epoch) + 1;
+    step = state.step;
+    for (int e = 1; e < first_epoch; ++e) {
+      const std::string key = "epoch" + std::to_string(e);
+      if (!state.metadata.count(key)) continue;
+      examples::EpochMetrics m{e, 0, 0, 0};
+      std::sscanf(state.metadata.at(key).c_str(), "%lf,%lf,%lf", &m.train_loss, &m.test_accuracy, &m.seconds);
+      metrics.push_back(m);
+    }
+    std::printf("resumed from %s after epoch %d\n", flags.str("checkpoint", "").c_str(), first_epoch - 1);
+  }
+  for (int e = first_epoch; e <= epochs; ++e) {
     const auto start = std::chrono::steady_clock::now();
     examples::Progress progress(e, train_loader.num_batches(), batch_size);
     double loss_sum = 0;
@@ -189,7 +214,8 @@ int run(int argc, char** argv) {
       Tensor loss = cross_entropy((*model)(b.inputs), b.targets, Reduction::kMean, label_smoothing);
       loss.backward();
       optimizer->step();
-      if (scheduler && per_batch && ++step < total_steps) scheduler->step();
+      ++step;
+      if (scheduler && per_batch && step < total_steps) scheduler->step();
       const double l = loss.item();
       loss_sum += l;
       progress.update(batches++, l);
@@ -201,6 +227,19 @@ int run(int argc, char** argv) {
     metrics.push_back({e, loss_sum / batches, accuracy, seconds});
     std::printf("epoch %d train_loss %.4f test_accuracy %.4f seconds %.1f\n", e, loss_sum / batches, accuracy, seconds);
     std::fflush(stdout);
+    if (flags.has("checkpoint")) {
+      io::TrainingState state{model.get(), optimizer.get(), scheduler.get(), e, step, {{"arch", arch.name}}};
+      for (const auto& m : metrics) {
+        char line[96];
+        std::snprintf(line, sizeof line, "%.17g,%.17g,%.17g", m.train_loss, m.test_accuracy, m.seconds);
+        state.metadata["epoch" + std::to_string(m.epoch)] = line;
+      }
+      const absl::Status saved = io::save_checkpoint(flags.str("checkpoint", ""), state);
+      if (!saved.ok()) {
+        std::fprintf(stderr, "mnist_cnn: checkpoint failed: %s\n", std::string(saved.message()).c_str());
+        return 1;
+      }
+    }
     if (flags.has("metrics_csv")) {
       const std::string err = examples::write_metrics_csv(flags.str("metrics_csv", ""), metrics);
       if (!err.empty()) std::fprintf(stderr, "mnist_cnn: %s\n", err.c_str());
@@ -209,6 +248,10 @@ int run(int argc, char** argv) {
       const std::string err = examples::write_plot_svg(flags.str("plot", ""), "MNIST " + arch.name, metrics);
       if (!err.empty()) std::fprintf(stderr, "mnist_cnn: %s\n", err.c_str());
     }
+  }
+  if (metrics.empty()) {
+    std::printf("nothing to train: the checkpoint already covers %d epochs\n", epochs);
+    return 0;
   }
   std::printf("test_accuracy %.4f\n", metrics.back().test_accuracy);
   if (flags.has("save")) {

@@ -18,4 +18,11 @@ if "$tapegrad" predict "$TEST_TMPDIR/cut.tgm" --data_dir=data/mnist 2> "$TEST_TM
 [[ $(wc -l < "$TEST_TMPDIR/err") == 1 ]] && grep -q "cut.tgm" "$TEST_TMPDIR/err"
 if "$tapegrad" inspect "$TEST_TMPDIR/none.tgm" 2>/dev/null; then exit 1; fi
 if "$tapegrad" frobnicate 2>/dev/null; then exit 1; fi
-echo "save/predict/inspect OK"
+# --checkpoint/--resume: 1 epoch + resume gives the same epoch-2 line as 2 straight epochs.
+common=(--arch=cnn_small --train_limit=300 --epochs=2 --data_dir=data/mnist)
+"$mnist_cnn" "${common[@]}" | grep '^epoch 2 train' | cut -d' ' -f1-6 > "$TEST_TMPDIR/straight"
+"$mnist_cnn" "${common[@]}" --epochs=1 --checkpoint="$TEST_TMPDIR/run.ckpt" > /dev/null
+"$mnist_cnn" "${common[@]}" --checkpoint="$TEST_TMPDIR/run.ckpt" --resume | grep '^epoch 2 train' | cut -d' ' -f1-6 > "$TEST_TMPDIR/resumed"
+echo "straight: $(cat "$TEST_TMPDIR/straight") / resumed: $(cat "$TEST_TMPDIR/resumed")"
+diff "$TEST_TMPDIR/straight" "$TEST_TMPDIR/resumed"
+echo "save/predict/inspect/resume OK"
