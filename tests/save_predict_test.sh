@@ -12,6 +12,8 @@ echo "mnist_cnn: $trained / tapegrad predict: $predicted"
 [[ "$trained" == "$predicted" ]]
 "$tapegrad" inspect "$out" | grep -q '^metadata architecture = cnn_small$'
 "$tapegrad" inspect "$out" | grep -q '^parameters total 28938$'
+"$tapegrad" export-onnx "$out" "$TEST_TMPDIR/model.onnx" | grep -q 'opset 13'
+"$tapegrad" dot "$out" | grep -q '"v1" \[label="conv2d"\]'
 # Bad input: a truncated model, a missing file, an unknown command.
 head -c 100 "$out" > "$TEST_TMPDIR/cut.tgm"
 if "$tapegrad" predict "$TEST_TMPDIR/cut.tgm" --data_dir=data/mnist 2> "$TEST_TMPDIR/err"; then exit 1; fi

@@ -1,9 +1,12 @@
 // tapegrad/tools/cli/tapegrad_main.cc: the `tapegrad` command-line tool.
 //   tapegrad inspect FILE                   format, producer, metadata, input/output, ops, parameters
 //   tapegrad predict FILE --data_dir=DIR    test-set accuracy of a saved MNIST model
+//   tapegrad export-onnx FILE OUT.onnx      standard ONNX (opset 13), checked by onnx::checker
+//   tapegrad dot FILE                       the graph in Graphviz dot syntax
 // Exit code 0 on success; otherwise a one-line reason on stderr and a non-zero code.
 #include <cstdio>
 #include <map>
+#include <set>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -12,6 +15,7 @@
 #include "io/file_io.h"
 #include "io/mnist.h"
 #include "io/model_file.h"
+#include "io/onnx_export.h"
 #include "io/proto/tapegrad.pb.h"
 
 namespace {
@@ -20,17 +24,27 @@ using namespace tg;
 
 constexpr char kUsage[] =
     "usage: tapegrad inspect FILE\n"
-    "       tapegrad predict FILE [--data_dir=DIR] [--batch_size=N]\n";
+    "       tapegrad predict FILE [--data_dir=DIR] [--batch_size=N]\n"
+    "       tapegrad export-onnx FILE OUT.onnx\n"
+    "       tapegrad dot FILE\n";
 
 struct UsageError {
   std::string message;
 };
 
-int inspect(const std::string& path) {
+proto::ModelProto read_model(const std::string& path) {
+  // load_model validates the whole graph; the raw proto is then read for its fields.
   auto loaded = io::load_model(path);
   if (!loaded.ok()) throw loaded.status();
   proto::ModelProto model;
   if (absl::Status s = io::load_message(path, "model", &model); !s.ok()) throw s;
+  return model;
+}
+
+int inspect(const std::string& path) {
+  auto loaded = io::load_model(path);
+  if (!loaded.ok()) throw loaded.status();
+  const proto::ModelProto model = read_model(path);
   std::printf("file %s\nformat %u.%u\nproducer %s\n", path.c_str(), model.format_major(), model.format_minor(),
               model.producer().c_str());
   std::map<std::string, std::string> metadata(model.metadata().begin(), model.metadata().end());
@@ -54,6 +68,39 @@ int inspect(const std::string& path) {
   }
   for (const auto& [layer, n] : per_layer) std::printf("parameters %s %lld\n", layer.c_str(), static_cast<long long>(n));
   std::printf("parameters total %lld\n", static_cast<long long>(total));
+  return 0;
+}
+
+int export_onnx(const std::string& path, const std::string& out) {
+  const proto::ModelProto model = read_model(path);
+  auto onnx = io::to_onnx(model.graph(), model.metadata().count("architecture") ? model.metadata().at("architecture") : "tapegrad");
+  if (!onnx.ok()) throw onnx.status();
+  if (absl::Status s = io::save_onnx(*onnx, out); !s.ok()) throw s;
+  std::printf("wrote %s (%d nodes, opset %d)\n", out.c_str(), onnx->graph().node_size(), io::kOnnxOpset);
+  return 0;
+}
+
+int dot(const std::string& path) {
+  const proto::ModelProto model = read_model(path);
+  const proto::GraphProto& g = model.graph();
+  std::set<std::string> tensors;
+  for (const auto* group : {&g.parameters(), &g.buffers(), &g.constants()})
+    for (const auto& t : *group) tensors.insert(t.name());
+  std::printf("digraph tapegrad {\n  rankdir=TB;\n  node [shape=box, style=rounded, fontname=\"sans-serif\"];\n");
+  for (const auto& v : g.inputs()) std::printf("  \"%s\" [shape=ellipse];\n", v.name().c_str());
+  for (int i = 0; i < g.nodes_size(); ++i) {
+    const auto& n = g.nodes(i);
+    std::printf("  \"%s\" [label=\"%s\"];\n", n.output().c_str(), n.op().c_str());
+    for (const auto& in : n.inputs()) {
+      if (in.empty()) continue;
+      if (tensors.count(in)) {
+        std::printf("  \"%s\" [shape=note, fontsize=9];\n", in.c_str());
+      }
+      std::printf("  \"%s\" -> \"%s\";\n", in.c_str(), n.output().c_str());
+    }
+  }
+  for (const auto& v : g.outputs()) std::printf("  \"%s\" -> output;\n", v.name().c_str());
+  std::printf("}\n");
   return 0;
 }
 
@@ -113,6 +160,15 @@ int run(int argc, char** argv) {
       if (command == "inspect" || (k != "data_dir" && k != "batch_size")) throw UsageError{"unknown flag --" + k};
     }
     return command == "inspect" ? inspect(positional[0]) : predict(positional[0], flags);
+  }
+  if (command == "export-onnx" || command == "dot") {
+    if (!flags.empty()) throw UsageError{"unknown flag --" + flags.begin()->first};
+    if (command == "export-onnx") {
+      if (positional.size() != 2) throw UsageError{"export-onnx takes FILE and OUT.onnx"};
+      return export_onnx(positional[0], positional[1]);
+    }
+    if (positional.size() != 1) throw UsageError{"dot takes exactly one FILE"};
+    return dot(positional[0]);
   }
   if (command == "--help" || command == "help") {
     std::printf("%s", kUsage);
