@@ -67,8 +67,51 @@ const ops::Array& BackwardContext::extra_array(size_t i) const {
   return node_.extras[i];
 }
 
+static const char* attr_type_name(AttrType t) {
+  switch (t) {
+    case AttrType::kInt: return "int";
+    case AttrType::kFloat: return "float";
+    case AttrType::kBool: return "bool";
+    case AttrType::kInts: return "int list";
+    case AttrType::kString: return "string";
+  }
+  return "?";
+}
+
+void check_signature(const OpDef& op, const std::vector<Tensor>& inputs, const Attrs& attrs) {
+  const size_t num_inputs = inputs.size();
+  TG_CHECK(static_cast<int>(num_inputs) >= op.min_inputs && (op.max_inputs < 0 || static_cast<int>(num_inputs) <= op.max_inputs),
+           op.name, ": got ", num_inputs, " inputs, expected ", op.min_inputs,
+           op.max_inputs == op.min_inputs ? "" : (op.max_inputs < 0 ? " or more" : absl::StrCat(" to ", op.max_inputs)));
+  for (size_t i = 0; i < num_inputs; ++i) {
+    const bool required = op.max_inputs < 0 || static_cast<int>(i) < op.min_inputs;
+    TG_CHECK(!required || inputs[i].defined(), op.name, ": input ", i, " is undefined");
+  }
+  for (const auto& [name, value] : attrs.items()) {
+    const AttrSpec* spec = nullptr;
+    for (const AttrSpec& s : op.attr_schema)
+      if (s.name == name) spec = &s;
+    TG_CHECK(spec != nullptr, op.name, ": unexpected attribute '", name, "'");
+    const bool type_ok = (spec->type == AttrType::kInt && std::holds_alternative<int64_t>(value)) ||
+                         (spec->type == AttrType::kFloat && std::holds_alternative<double>(value)) ||
+                         (spec->type == AttrType::kBool && std::holds_alternative<bool>(value)) ||
+                         (spec->type == AttrType::kInts && std::holds_alternative<std::vector<int64_t>>(value)) ||
+                         (spec->type == AttrType::kString && std::holds_alternative<std::string>(value));
+    TG_CHECK(type_ok, op.name, ": attribute '", name, "' must be of type ", attr_type_name(spec->type));
+    if (spec->type == AttrType::kInts && spec->list_size >= 0) {
+      const size_t n = std::get<std::vector<int64_t>>(value).size();
+      TG_CHECK(static_cast<int>(n) == spec->list_size, op.name, ": attribute '", name, "' needs ", spec->list_size,
+               " values, got ", n);
+    }
+  }
+  for (const AttrSpec& s : op.attr_schema) {
+    TG_CHECK(s.optional || attrs.has(s.name), op.name, ": attribute '", s.name, "' is missing");
+  }
+}
+
 Tensor apply_op(const OpDef& op, const std::vector<Tensor>& inputs, Attrs attrs, ops::Generator* generator,
                 std::vector<ops::Array>* extras_out) {
+  check_signature(op, inputs, attrs);
   std::vector<ops::Array> arrays;
   arrays.reserve(inputs.size());
   bool any_requires_grad = false;

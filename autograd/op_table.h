@@ -49,6 +49,16 @@ class BackwardContext {
   const OpNode& node_;
 };
 
+enum class AttrType { kInt, kFloat, kBool, kInts, kString };
+
+// One attribute a row accepts. list_size: required length of an int list (-1: any length).
+struct AttrSpec {
+  std::string name;
+  AttrType type;
+  int list_size = -1;
+  bool optional = false;
+};
+
 struct OpDef {
   std::string name;
   ops::Array (*forward)(ForwardContext&) = nullptr;
@@ -59,7 +69,16 @@ struct OpDef {
   // False when backward uses saved constants that depend on the inputs (batch_norm, gelu): a
   // second backward through such a gradient throws instead of returning a wrong value.
   bool double_differentiable = true;
+  // The signature apply_op enforces before running forward (so a malformed loaded graph gets a
+  // clear error, never an out-of-range read): input count and attribute names, types, sizes.
+  // Inputs below min_inputs must be defined; the ones after are optional (conv2d's bias).
+  int min_inputs = 1;
+  int max_inputs = 1;  // -1: any number, all required (cat)
+  std::vector<AttrSpec> attr_schema;
 };
+
+// Throws tg::Error naming the op and the first mismatch.
+void check_signature(const OpDef& op, const std::vector<Tensor>& inputs, const Attrs& attrs);
 
 // Runs op.forward on the inputs' data and, if recording and any input requires grad, records an
 // OpNode. Absent optional inputs are passed as undefined tensors.

@@ -69,9 +69,15 @@ absl::Status save_checkpoint(const std::string& path, const TrainingState& state
 }
 
 absl::Status load_checkpoint(const std::string& path, TrainingState* state) {
+  auto bytes = read_file(path);
+  if (!bytes.ok()) return bytes.status();
+  return parse_checkpoint(*bytes, path, state);
+}
+
+absl::Status parse_checkpoint(const std::string& bytes, const std::string& path, TrainingState* state) {
   if (state == nullptr || state->module == nullptr) return absl::InvalidArgumentError("load_checkpoint: no module");
   proto::CheckpointProto ckpt;
-  if (absl::Status s = load_message(path, "checkpoint", &ckpt); !s.ok()) return s;
+  if (absl::Status s = parse_message(bytes, path, "checkpoint", &ckpt); !s.ok()) return s;
   auto fail = [&](const std::string& what) { return absl::InvalidArgumentError(absl::StrCat(path, ": ", what)); };
 
   // Decode and validate everything before touching the live objects.

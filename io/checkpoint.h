@@ -30,5 +30,7 @@ absl::Status save_checkpoint(const std::string& path, const TrainingState& state
 // Restores into the objects `state` points to (which must have the same structure as the saved
 // ones) and sets epoch, step and metadata. Nothing is modified if it fails.
 absl::Status load_checkpoint(const std::string& path, TrainingState* state);
+// The same from bytes in memory; `source` names them in errors.
+absl::Status parse_checkpoint(const std::string& bytes, const std::string& source, TrainingState* state);
 
 }  // namespace tg::io

@@ -101,9 +101,14 @@ absl::Status load_message(const std::string& path, const std::string& expected_k
                           google::protobuf::Message* message) {
   auto bytes = read_file(path);
   if (!bytes.ok()) return bytes.status();
-  if (bytes->empty()) return absl::InvalidArgumentError(absl::StrCat(path, ": empty file"));
+  return parse_message(*bytes, path, expected_kind, message);
+}
+
+absl::Status parse_message(const std::string& bytes, const std::string& path, const std::string& expected_kind,
+                           google::protobuf::Message* message) {
+  if (bytes.empty()) return absl::InvalidArgumentError(absl::StrCat(path, ": empty file"));
   proto::FileHeader header;
-  if (!header.ParseFromString(*bytes)) {
+  if (!header.ParseFromString(bytes)) {
     return absl::DataLossError(absl::StrCat(path, ": not a tapegrad file (unparseable header)"));
   }
   if (header.kind() != expected_kind) {
@@ -116,7 +121,7 @@ absl::Status load_message(const std::string& path, const std::string& expected_k
                                                       ") is newer than this reader's ", kFormatMajor, ".", kFormatMinor,
                                                       "; upgrade tapegrad"));
   }
-  if (!message->ParseFromString(*bytes)) {
+  if (!message->ParseFromString(bytes)) {
     return absl::DataLossError(absl::StrCat(path, ": corrupt or truncated ", expected_kind, " file"));
   }
   return absl::OkStatus();

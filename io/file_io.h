@@ -24,5 +24,8 @@ absl::Status save_message(const std::string& path, const google::protobuf::Messa
 // Reads `path`, checks its header (kind, format version) and parses it into `message`.
 absl::Status load_message(const std::string& path, const std::string& expected_kind,
                           google::protobuf::Message* message);
+// The same on bytes already in memory; `source` names them in errors.
+absl::Status parse_message(const std::string& bytes, const std::string& source, const std::string& expected_kind,
+                           google::protobuf::Message* message);
 
 }  // namespace tg::io

@@ -155,6 +155,7 @@ absl::StatusOr<std::shared_ptr<GraphModule>> GraphModule::create(const proto::Gr
   probe[0] = 1;
   try {
     NoGradGuard no_grad;
+    ops::AllocationLimitGuard limit(int64_t{1} << 30);  // a sample's activations never need 1 GiB
     const bool was_training = m->is_training();
     m->eval();
     m->forward(Tensor(ops::Array::zeros(probe, m->input_dtype_)));

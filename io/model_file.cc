@@ -44,8 +44,14 @@ absl::Status save_model(const GraphModule& module, const std::string& path,
 }
 
 absl::StatusOr<LoadedModel> load_model(const std::string& path) {
+  auto bytes = read_file(path);
+  if (!bytes.ok()) return bytes.status();
+  return parse_model(*bytes, path);
+}
+
+absl::StatusOr<LoadedModel> parse_model(const std::string& bytes, const std::string& path) {
   proto::ModelProto model;
-  absl::Status s = load_message(path, "model", &model);
+  absl::Status s = parse_message(bytes, path, "model", &model);
   if (!s.ok()) return s;
   auto module = GraphModule::create(model.graph(), path);
   if (!module.ok()) return module.status();

@@ -28,6 +28,8 @@ struct LoadedModel {
   std::string producer;
 };
 absl::StatusOr<LoadedModel> load_model(const std::string& path);
+// The same from bytes in memory (e.g. received over a network); `source` names them in errors.
+absl::StatusOr<LoadedModel> parse_model(const std::string& bytes, const std::string& source);
 
 // The state dict alone (parameters and buffers by name), for a module whose class you have.
 absl::Status save(const nn::Module& module, const std::string& path);

@@ -188,6 +188,41 @@ TEST(BadFiles, EachProblemIsNamed) {
     EXPECT_THAT(status_of(m, "attrs"), HasSubstr("does not run"));
   }
   {
+    auto m = good;  // the crash the fuzzer found: an int-list attribute of the wrong length
+    auto* attrs = m.mutable_graph()->mutable_nodes(0)->mutable_attributes();
+    for (auto& a : *attrs)
+      if (a.name() == "stride") a.mutable_ints()->mutable_values()->RemoveLast();
+    EXPECT_THAT(status_of(m, "stride"), HasSubstr("conv2d: attribute 'stride' needs 2 values, got 1"));
+  }
+  {
+    auto m = good;
+    m.mutable_graph()->mutable_nodes(0)->set_inputs(1, "");
+    EXPECT_THAT(status_of(m, "undefined_input"), HasSubstr("conv2d: input 1 is undefined"));
+  }
+  {
+    auto m = good;
+    proto::AttributeProto* extra = m.mutable_graph()->mutable_nodes(0)->add_attributes();
+    extra->set_name("bogus");
+    extra->set_i(1);
+    EXPECT_THAT(status_of(m, "bogus"), HasSubstr("conv2d: unexpected attribute 'bogus'"));
+  }
+  {
+    auto m = good;  // an adjoint op asking for an enormous buffer is refused, not allocated
+    proto::NodeProto* n = m.mutable_graph()->mutable_nodes(0);
+    n->set_op("slice_backward");
+    n->clear_attributes();
+    for (const char* name : {"dim", "start", "end", "step"}) {
+      proto::AttributeProto* a = n->add_attributes();
+      a->set_name(name);
+      a->set_i(std::string(name) == "end" || std::string(name) == "step" ? 1 : 0);
+    }
+    proto::AttributeProto* shape = n->add_attributes();
+    shape->set_name("input_shape");
+    for (int64_t d : {int64_t{1}, int64_t{1}, int64_t{1} << 20, int64_t{1} << 20}) shape->mutable_ints()->add_values(d);
+    while (n->inputs_size() > 1) n->mutable_inputs()->RemoveLast();
+    EXPECT_THAT(status_of(m, "huge_alloc"), HasSubstr("exceeds the limit"));
+  }
+  {
     auto m = good;
     m.set_kind("checkpoint");
     EXPECT_THAT(status_of(m, "kind"), HasSubstr("is a 'checkpoint' file, expected a 'model' file"));

@@ -3,6 +3,7 @@
 
 #include <malloc.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <new>
 
@@ -21,10 +22,19 @@ const bool kMallocTuned = [] {
   mallopt(M_TRIM_THRESHOLD, 512 << 20);
   return true;
 }();
+
+thread_local int64_t allocation_limit = kMaxBytes;
 }  // namespace
+
+AllocationLimitGuard::AllocationLimitGuard(int64_t max_bytes) : previous_(allocation_limit) {
+  allocation_limit = std::min(allocation_limit, max_bytes);
+}
+AllocationLimitGuard::~AllocationLimitGuard() { allocation_limit = previous_; }
 
 Storage::Storage(int64_t nbytes) : nbytes_(nbytes) {
   TG_CHECK(nbytes >= 0 && nbytes <= kMaxBytes, "allocation of ", nbytes, " bytes is out of range");
+  TG_CHECK(nbytes <= allocation_limit, "allocation of ", nbytes, " bytes exceeds the limit of ", allocation_limit,
+           " bytes in force here");
   const int64_t rounded = ((nbytes + kAlignment - 1) / kAlignment) * kAlignment;
   if (rounded == 0) return;
   data_ = std::aligned_alloc(kAlignment, rounded);

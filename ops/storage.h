@@ -22,4 +22,18 @@ class Storage {
   int64_t nbytes_ = 0;
 };
 
+// Caps the size of every allocation on this thread for its scope (nesting keeps the smaller cap).
+// Loaders use it while dry-running untrusted graphs, so a corrupt file cannot request a huge
+// buffer: the allocation throws tg::Error instead.
+class AllocationLimitGuard {
+ public:
+  explicit AllocationLimitGuard(int64_t max_bytes);
+  ~AllocationLimitGuard();
+  AllocationLimitGuard(const AllocationLimitGuard&) = delete;
+  AllocationLimitGuard& operator=(const AllocationLimitGuard&) = delete;
+
+ private:
+  int64_t previous_;
+};
+
 }  // namespace tg::ops

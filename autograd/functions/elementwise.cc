@@ -30,6 +30,8 @@ const OpDef kAdd{
       return {if_needed(c, 0, [&] { return sum_to(c.grad, c.input_shape(0)); }),
               if_needed(c, 1, [&] { return sum_to(c.grad, c.input_shape(1)); })};
     },
+    .min_inputs = 2,
+    .max_inputs = 2,
 };
 
 const OpDef kSub{
@@ -39,6 +41,8 @@ const OpDef kSub{
       return {if_needed(c, 0, [&] { return sum_to(c.grad, c.input_shape(0)); }),
               if_needed(c, 1, [&] { return sum_to(neg(c.grad), c.input_shape(1)); })};
     },
+    .min_inputs = 2,
+    .max_inputs = 2,
 };
 
 const OpDef kMul{
@@ -49,6 +53,8 @@ const OpDef kMul{
               if_needed(c, 1, [&] { return sum_to(c.grad * c.input(0), c.input_shape(1)); })};
     },
     .save_inputs = {0, 1},
+    .min_inputs = 2,
+    .max_inputs = 2,
 };
 
 const OpDef kDiv{
@@ -60,6 +66,8 @@ const OpDef kDiv{
               if_needed(c, 1, [&] { return sum_to(neg(c.grad) * c.input(0) / (b * b), c.input_shape(1)); })};
     },
     .save_inputs = {0, 1},
+    .min_inputs = 2,
+    .max_inputs = 2,
 };
 
 const OpDef kPow{
@@ -72,6 +80,8 @@ const OpDef kPow{
     },
     .save_inputs = {0, 1},
     .save_output = true,
+    .min_inputs = 2,
+    .max_inputs = 2,
 };
 
 const OpDef kNeg{
@@ -124,6 +134,7 @@ const OpDef kClamp{
                                                 optional_attr(c.attrs(), "max")))};
     },
     .save_inputs = {0},
+    .attr_schema = {{"min", AttrType::kFloat, -1, true}, {"max", AttrType::kFloat, -1, true}},
 };
 
 const OpDef kWhere{
@@ -135,15 +146,17 @@ const OpDef kWhere{
               if_needed(c, 2, [&] { return sum_to(where(cond, zero, c.grad), c.input_shape(2)); })};
     },
     .save_inputs = {0},
+    .min_inputs = 3,
+    .max_inputs = 3,
 };
 
 template <ops::CompareOp kOp>
 ops::Array compare_forward(ForwardContext& c) {
   return ops::compare(kOp, c.in(0), c.in(1));
 }
-const OpDef kGt{.name = "gt", .forward = compare_forward<ops::CompareOp::kGt>};
-const OpDef kLt{.name = "lt", .forward = compare_forward<ops::CompareOp::kLt>};
-const OpDef kEq{.name = "eq", .forward = compare_forward<ops::CompareOp::kEq>};
+const OpDef kGt{.name = "gt", .forward = compare_forward<ops::CompareOp::kGt>, .min_inputs = 2, .max_inputs = 2};
+const OpDef kLt{.name = "lt", .forward = compare_forward<ops::CompareOp::kLt>, .min_inputs = 2, .max_inputs = 2};
+const OpDef kEq{.name = "eq", .forward = compare_forward<ops::CompareOp::kEq>, .min_inputs = 2, .max_inputs = 2};
 
 }  // namespace
 

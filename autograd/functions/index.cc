@@ -17,6 +17,9 @@ const OpDef kIndexSelect{
       return {index_add(c.input_shape(0), c.attrs().i("dim"), c.input(1), c.grad), Tensor()};
     },
     .save_inputs = {1},
+    .min_inputs = 2,
+    .max_inputs = 2,
+    .attr_schema = {{"dim", AttrType::kInt}},
 };
 
 const OpDef kIndexAdd{
@@ -28,6 +31,9 @@ const OpDef kIndexAdd{
       return {Tensor(), index_select(c.grad, c.attrs().i("dim"), c.input(0))};
     },
     .save_inputs = {0},
+    .min_inputs = 2,
+    .max_inputs = 2,
+    .attr_schema = {{"shape", AttrType::kInts}, {"dim", AttrType::kInt}},
 };
 
 const OpDef kGather{
@@ -37,6 +43,9 @@ const OpDef kGather{
       return {scatter_add(c.input_shape(0), c.attrs().i("dim"), c.input(1), c.grad), Tensor()};
     },
     .save_inputs = {1},
+    .min_inputs = 2,
+    .max_inputs = 2,
+    .attr_schema = {{"dim", AttrType::kInt}},
 };
 
 const OpDef kScatterAdd{
@@ -48,6 +57,9 @@ const OpDef kScatterAdd{
       return {Tensor(), gather(c.grad, c.attrs().i("dim"), c.input(0))};
     },
     .save_inputs = {0},
+    .min_inputs = 2,
+    .max_inputs = 2,
+    .attr_schema = {{"shape", AttrType::kInts}, {"dim", AttrType::kInt}},
 };
 
 }  // namespace

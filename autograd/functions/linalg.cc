@@ -25,6 +25,8 @@ const OpDef kMatmul{
               if_needed(c, 1, [&] { return reshape(sum_to(matmul(transpose(a2, -1, -2), g), b2.shape()), b.shape()); })};
     },
     .save_inputs = {0, 1},
+    .min_inputs = 2,
+    .max_inputs = 2,
 };
 
 }  // namespace

@@ -87,6 +87,9 @@ const OpDef kBatchNorm{
     },
     .save_inputs = {0, 3},
     .double_differentiable = false,
+    .min_inputs = 1,
+    .max_inputs = 5,
+    .attr_schema = {{"training", AttrType::kBool}, {"momentum", AttrType::kFloat}, {"eps", AttrType::kFloat}},
 };
 
 }  // namespace

@@ -32,6 +32,7 @@ const OpDef kMaxPool2d{
       const Tensor idx = constant(c.extra_array(0).reshape({n, ch, -1}));
       return {reshape(scatter_add({n, ch, in[2] * in[3]}, 2, idx, g), in)};
     },
+    .attr_schema = {{"kernel", AttrType::kInts, 2}, {"stride", AttrType::kInts, 2}, {"padding", AttrType::kInts, 2}},
 };
 
 const OpDef kAvgPool2dBackward{
@@ -40,9 +41,12 @@ const OpDef kAvgPool2dBackward{
       return ops::avg_pool2d_backward(c.in(0), c.attrs.ints("input_shape"), params(c.attrs));
     },
     .backward = [](BackwardContext& c) -> Grads {
-      Attrs a = c.attrs();
-      return {apply_op(*find_op("avg_pool2d"), {c.grad}, a)};
+      const Attrs& a = c.attrs();
+      Attrs pool{{"kernel", a.ints("kernel")}, {"stride", a.ints("stride")}, {"padding", a.ints("padding")}};
+      if (a.has("count_include_pad")) pool.set("count_include_pad", a.b("count_include_pad"));
+      return {apply_op(*find_op("avg_pool2d"), {c.grad}, pool)};
     },
+    .attr_schema = {{"kernel", AttrType::kInts, 2}, {"stride", AttrType::kInts, 2}, {"padding", AttrType::kInts, 2}, {"count_include_pad", AttrType::kBool, -1, true}, {"input_shape", AttrType::kInts, 4}},
 };
 
 const OpDef kAvgPool2d{
@@ -53,6 +57,7 @@ const OpDef kAvgPool2d{
       a.set("input_shape", c.input_shape(0));
       return {apply_op(kAvgPool2dBackward, {c.grad}, a)};
     },
+    .attr_schema = {{"kernel", AttrType::kInts, 2}, {"stride", AttrType::kInts, 2}, {"padding", AttrType::kInts, 2}, {"count_include_pad", AttrType::kBool, -1, true}},
 };
 
 Attrs pool_attrs(const char* op, const Tensor& x, Size2 kernel, std::optional<Size2> stride, Size2 padding) {

@@ -28,6 +28,7 @@ const OpDef kSum{
       const Shape& shape = c.input_shape(0);
       return {expand(unreduce(c.grad, shape, dims_attr(c), c.attrs().b("keepdim")), shape)};
     },
+    .attr_schema = {{"dims", AttrType::kInts}, {"keepdim", AttrType::kBool}},
 };
 
 int64_t reduced_count(const Shape& shape, const Shape& dims) {
@@ -49,6 +50,7 @@ const OpDef kMean{
       const Tensor g = unreduce(c.grad, shape, dims, c.attrs().b("keepdim"));
       return {expand(g / static_cast<double>(reduced_count(shape, dims)), shape)};
     },
+    .attr_schema = {{"dims", AttrType::kInts}, {"keepdim", AttrType::kBool}},
 };
 
 // d logsumexp(x) / dx = exp(x - logsumexp(x))
@@ -66,6 +68,7 @@ const OpDef kLogSumExp{
     },
     .save_inputs = {0},
     .save_output = true,
+    .attr_schema = {{"dims", AttrType::kInts}, {"keepdim", AttrType::kBool}},
 };
 
 // max/min along a dim: the gradient goes to the selected element (the first extremum).
@@ -87,6 +90,7 @@ const OpDef kMaxDim{
       return values;
     },
     .backward = extremum_backward,
+    .attr_schema = {{"dim", AttrType::kInt}, {"keepdim", AttrType::kBool}},
 };
 
 const OpDef kMinDim{
@@ -97,6 +101,7 @@ const OpDef kMinDim{
       return values;
     },
     .backward = extremum_backward,
+    .attr_schema = {{"dim", AttrType::kInt}, {"keepdim", AttrType::kBool}},
 };
 
 const OpDef kArgMax{
@@ -104,6 +109,7 @@ const OpDef kArgMax{
     .forward = [](ForwardContext& c) {
       return ops::max_along(c.in(0), c.attrs.i("dim"), c.attrs.b("keepdim")).second;
     },
+    .attr_schema = {{"dim", AttrType::kInt}, {"keepdim", AttrType::kBool}},
 };
 
 std::tuple<Tensor, Tensor> extremum(const OpDef& op, const Tensor& x, int64_t dim, bool keepdim) {

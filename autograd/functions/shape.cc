@@ -16,6 +16,7 @@ const OpDef kReshape{
     .name = "reshape",
     .forward = [](ForwardContext& c) { return c.in(0).reshape(c.attrs.ints("shape")); },
     .backward = [](BackwardContext& c) -> Grads { return {reshape(c.grad, c.input_shape(0))}; },
+    .attr_schema = {{"shape", AttrType::kInts}},
 };
 
 // A row of its own (not a reshape with a concrete shape) so a traced graph stays independent of
@@ -24,6 +25,7 @@ const OpDef kFlatten{
     .name = "flatten",
     .forward = [](ForwardContext& c) { return c.in(0).flatten(c.attrs.i("start_dim"), c.attrs.i("end_dim")); },
     .backward = [](BackwardContext& c) -> Grads { return {reshape(c.grad, c.input_shape(0))}; },
+    .attr_schema = {{"start_dim", AttrType::kInt}, {"end_dim", AttrType::kInt}},
 };
 
 const OpDef kPermute{
@@ -35,6 +37,7 @@ const OpDef kPermute{
       for (size_t i = 0; i < dims.size(); ++i) inverse[dims[i]] = static_cast<int64_t>(i);
       return {permute(c.grad, inverse)};
     },
+    .attr_schema = {{"dims", AttrType::kInts}},
 };
 
 ops::Array slice_of(const ops::Array& x, const Attrs& a) {
@@ -56,6 +59,7 @@ const OpDef kSliceBackward{
       const Attrs& a = c.attrs();
       return {slice(c.grad, a.i("dim"), a.i("start"), a.i("end"), a.i("step"))};
     },
+    .attr_schema = {{"dim", AttrType::kInt}, {"start", AttrType::kInt}, {"end", AttrType::kInt}, {"step", AttrType::kInt}, {"input_shape", AttrType::kInts}},
 };
 
 const OpDef kSlice{
@@ -66,12 +70,14 @@ const OpDef kSlice{
       a.set("input_shape", c.input_shape(0));
       return {apply_op(kSliceBackward, {c.grad}, a)};
     },
+    .attr_schema = {{"dim", AttrType::kInt}, {"start", AttrType::kInt}, {"end", AttrType::kInt}, {"step", AttrType::kInt}},
 };
 
 const OpDef kExpand{
     .name = "expand",
     .forward = [](ForwardContext& c) { return c.in(0).expand(c.attrs.ints("shape")); },
     .backward = [](BackwardContext& c) -> Grads { return {sum_to(c.grad, c.input_shape(0))}; },
+    .attr_schema = {{"shape", AttrType::kInts}},
 };
 
 const OpDef kContiguous{
@@ -88,8 +94,13 @@ const OpDef kClone{
 
 const OpDef kToDtype{
     .name = "to_dtype",
-    .forward = [](ForwardContext& c) { return c.in(0).to(static_cast<DType>(c.attrs.i("dtype"))); },
+    .forward = [](ForwardContext& c) {
+      const int64_t code = c.attrs.i("dtype");
+      TG_CHECK(code >= 0 && code <= static_cast<int64_t>(kBool), "to_dtype: unknown dtype code ", code);
+      return c.in(0).to(static_cast<DType>(code));
+    },
     .backward = [](BackwardContext& c) -> Grads { return {to_dtype(c.grad, c.input_dtype(0))}; },
+    .attr_schema = {{"dtype", AttrType::kInt}},
 };
 
 const OpDef kCat{
@@ -106,6 +117,9 @@ const OpDef kCat{
       }
       return grads;
     },
+    .min_inputs = 1,
+    .max_inputs = -1,
+    .attr_schema = {{"dim", AttrType::kInt}},
 };
 
 }  // namespace
