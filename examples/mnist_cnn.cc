@@ -16,6 +16,7 @@
 #include "examples/training_report.h"
 #include "io/checkpoint.h"
 #include "io/data_loader.h"
+#include "io/evaluate.h"
 #include "io/mnist.h"
 #include "io/model_file.h"
 #include "nn/nn.h"
@@ -99,20 +100,6 @@ io::Transform random_shift(int max_shift, uint64_t seed) {
     b.inputs = Tensor(out);
     return b;
   };
-}
-
-double evaluate(nn::Module& model, const io::DataLoader& test) {
-  NoGradGuard no_grad;
-  model.eval();
-  int64_t correct = 0;
-  auto epoch = test.epoch(0);
-  for (io::Batch b; epoch->next(&b);) {
-    const auto pred = argmax(model(b.inputs), 1).to_vector<int64_t>();
-    const auto truth = b.targets.to_vector<int64_t>();
-    for (size_t i = 0; i < pred.size(); ++i) correct += pred[i] == truth[i];
-  }
-  model.train();
-  return static_cast<double>(correct) / test.dataset_size();
 }
 
 int run(int argc, char** argv) {
@@ -222,7 +209,7 @@ int run(int argc, char** argv) {
     }
     if (scheduler && !per_batch) scheduler->step();
     progress.finish();
-    const double accuracy = evaluate(*model, test_loader);
+    const double accuracy = io::classification_accuracy(*model, test_loader);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     metrics.push_back({e, loss_sum / batches, accuracy, seconds});
     std::printf("epoch %d train_loss %.4f test_accuracy %.4f seconds %.1f\n", e, loss_sum / batches, accuracy, seconds);

@@ -11,6 +11,7 @@
 #include "autograd/tapegrad.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "io/testing/tmp_path.h"
 #include "io/data_loader.h"
 #include "io/model_file.h"
 #include "ops/elementwise.h"
@@ -22,10 +23,7 @@ namespace {
 
 using ::testing::HasSubstr;
 
-std::string tmp(const std::string& name) {
-  const char* dir = std::getenv("TEST_TMPDIR");
-  return (std::filesystem::path(dir ? dir : "/tmp") / name).string();
-}
+std::string tmp(const std::string& name) { return testing::tmp_path(name); }
 
 std::shared_ptr<nn::Sequential> make_model() {
   return std::make_shared<nn::Sequential>(std::initializer_list<std::shared_ptr<nn::Module>>{

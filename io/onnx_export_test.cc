@@ -14,6 +14,7 @@
 #include "examples/mnist_models.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "io/testing/tmp_path.h"
 #include "io/data_loader.h"
 #include "io/file_io.h"
 #include "io/mnist.h"
@@ -24,10 +25,7 @@ namespace {
 
 using ::testing::HasSubstr;
 
-std::string tmp(const std::string& name) {
-  const char* dir = std::getenv("TEST_TMPDIR");
-  return (std::filesystem::path(dir ? dir : "/tmp") / name).string();
-}
+std::string tmp(const std::string& name) { return testing::tmp_path(name); }
 
 TEST(OnnxExport, LayersOfTheExamplesPassTheChecker) {
   manual_seed(0);

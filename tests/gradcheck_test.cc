@@ -196,20 +196,24 @@ INSTANTIATE_TEST_SUITE_P(AllOps, OpGradcheck, ::testing::ValuesIn(op_cases()),
 
 // Every differentiable row in the op table is exercised by some case above: a new op without a
 // gradcheck row fails here.
+// Adds the op name of every node reachable from `root`.
+void collect_op_names(const std::shared_ptr<Node>& root, std::set<std::string>* names) {
+  std::vector<std::shared_ptr<Node>> stack{root};
+  while (!stack.empty()) {
+    auto n = stack.back();
+    stack.pop_back();
+    if (!n) continue;
+    names->insert(n->name());
+    for (auto& next : n->next_edges) stack.push_back(next);
+  }
+}
+
 TEST(OpGradcheckCoverage, EveryDifferentiableOpHasARow) {
   std::set<std::string> recorded;
   for (const OpCase& c : op_cases()) {
     const Inputs inputs = c.make_inputs();
-    // Walk the graph of the case's output and collect op names.
     Tensor out = c.fn(inputs);
-    std::vector<std::shared_ptr<Node>> stack{out.grad_fn()};
-    while (!stack.empty()) {
-      auto n = stack.back();
-      stack.pop_back();
-      if (!n) continue;
-      recorded.insert(n->name());
-      for (auto& next : n->next_edges) stack.push_back(next);
-    }
+    collect_op_names(out.grad_fn(), &recorded);
     // Backward-only rows (adjoints) are recorded when differentiating with create_graph.
     if (c.second_order) {
       std::vector<Tensor> wrt;
@@ -217,14 +221,7 @@ TEST(OpGradcheckCoverage, EveryDifferentiableOpHasARow) {
         if (t.requires_grad()) wrt.push_back(t);
       Tensor cotangent = ones_like(out).set_requires_grad();  // so adjoint rows are recorded too
       for (const Tensor& g : autograd::grad({out}, wrt, {cotangent}, true, true, true)) {
-        if (g.defined() && g.grad_fn()) stack.push_back(g.grad_fn());
-      }
-      while (!stack.empty()) {
-        auto n = stack.back();
-        stack.pop_back();
-        if (!n) continue;
-        recorded.insert(n->name());
-        for (auto& next : n->next_edges) stack.push_back(next);
+        if (g.defined()) collect_op_names(g.grad_fn(), &recorded);
       }
     }
   }

@@ -6,6 +6,7 @@
 #include "examples/mnist_models.h"
 #include "gtest/gtest.h"
 #include "io/data_loader.h"
+#include "io/evaluate.h"
 #include "io/mnist.h"
 
 namespace tg {
@@ -49,19 +50,9 @@ std::vector<double> train(nn::Module& model, const Slice& data, int64_t steps, u
 }
 
 double accuracy(nn::Module& model, const Slice& data) {
-  NoGradGuard no_grad;
-  model.eval();
-  io::DataLoader loader(io::TensorDataset(data.images, data.labels), {.batch_size = 500, .shuffle = false},
-                        io::normalize(io::kMnistMean, io::kMnistStd));
-  int64_t correct = 0;
-  auto epoch = loader.epoch(0);
-  for (io::Batch b; epoch->next(&b);) {
-    const auto pred = argmax(model(b.inputs), 1).to_vector<int64_t>();
-    const auto truth = b.targets.to_vector<int64_t>();
-    for (size_t i = 0; i < pred.size(); ++i) correct += pred[i] == truth[i];
-  }
-  model.train();
-  return static_cast<double>(correct) / data.images.size(0);
+  return io::classification_accuracy(
+      model, io::DataLoader(io::TensorDataset(data.images, data.labels), {.batch_size = 500, .shuffle = false},
+                            io::normalize(io::kMnistMean, io::kMnistStd)));
 }
 
 TEST(MnistTraining, CnnSmallLearnsFromASlice) {

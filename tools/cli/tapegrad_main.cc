@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "autograd/tapegrad.h"
 #include "io/data_loader.h"
+#include "io/evaluate.h"
 #include "io/file_io.h"
 #include "io/mnist.h"
 #include "io/model_file.h"
@@ -125,17 +126,7 @@ int predict(const std::string& path, const std::map<std::string, std::string>& f
   if (batch <= 0) throw UsageError{"--batch_size must be positive"};
   io::DataLoader loader(io::TensorDataset(test->images, test->labels), {.batch_size = batch, .shuffle = false},
                         io::normalize(mean, std));
-  nn::Module& model = *loaded->module;
-  model.eval();
-  NoGradGuard no_grad;
-  int64_t correct = 0;
-  auto epoch = loader.epoch(0);
-  for (io::Batch b; epoch->next(&b);) {
-    const auto pred = argmax(model(b.inputs), 1).to_vector<int64_t>();
-    const auto truth = b.targets.to_vector<int64_t>();
-    for (size_t i = 0; i < pred.size(); ++i) correct += pred[i] == truth[i];
-  }
-  std::printf("test_accuracy %.4f\n", static_cast<double>(correct) / test->images.size(0));
+  std::printf("test_accuracy %.4f\n", io::classification_accuracy(*loaded->module, loader));
   return 0;
 }
 

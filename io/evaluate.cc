@@ -1,0 +1,27 @@
+// tapegrad/io/evaluate.cc: accuracy evaluation.
+#include "io/evaluate.h"
+
+#include "autograd/functions.h"
+#include "autograd/grad_mode.h"
+
+namespace tg::io {
+
+double classification_accuracy(nn::Module& model, const DataLoader& loader) {
+  NoGradGuard no_grad;
+  const bool was_training = model.is_training();
+  model.eval();
+  int64_t correct = 0, seen = 0;
+  auto epoch = loader.epoch(0);
+  for (Batch b; epoch->next(&b);) {
+    const auto pred = argmax(model(b.inputs), 1).to_vector<int64_t>();
+    const auto truth = b.targets.to_vector<int64_t>();
+    TG_CHECK(pred.size() == truth.size(), "classification_accuracy: ", pred.size(), " predictions for ", truth.size(),
+             " targets");
+    for (size_t i = 0; i < pred.size(); ++i) correct += pred[i] == truth[i];
+    seen += static_cast<int64_t>(pred.size());
+  }
+  model.train(was_training);
+  return seen ? static_cast<double>(correct) / seen : 0.0;
+}
+
+}  // namespace tg::io
