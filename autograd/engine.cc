@@ -8,6 +8,8 @@
 #include <unordered_map>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "autograd/anomaly_mode.h"
 #include "autograd/functions.h"
 #include "autograd/grad_mode.h"
 #include "autograd/node.h"
@@ -35,6 +37,31 @@ void check_grad(const Node& node, size_t i, const Tensor& g) {
            shape_str(g.shape()), " for input ", i, " of shape ", shape_str(node.input_shapes[i]));
   TG_CHECK(g.dtype() == node.input_dtypes[i], node.name(), ": backward produced a ", dtype_name(g.dtype()),
            " gradient for ", dtype_name(node.input_dtypes[i]), " input ", i);
+}
+
+// Anomaly mode: a non-finite gradient names the forward op whose backward produced it.
+std::string describe(const Node& node) {
+  std::vector<std::string> shapes;
+  for (const Shape& s : node.input_shapes) shapes.push_back(shape_str(s));
+  const OpNode* op = dynamic_cast<const OpNode*>(&node);
+  return absl::StrCat("'", node.name(), "' (recorded in forward with inputs ", absl::StrJoin(shapes, ", "),
+                      op && !op->attrs().items().empty() ? "; " + op->attrs().to_string() : "", ")");
+}
+
+void check_anomaly(const Node& node, const std::vector<Tensor>& grads) {
+  for (size_t i = 0; i < grads.size(); ++i) {
+    if (!grads[i].defined()) continue;
+    const int64_t bad = autograd::first_non_finite(grads[i].data());
+    if (bad < 0) continue;
+    throw Error(absl::StrCat("detect_anomaly: backward of ", describe(node), " produced NaN/Inf at element ", bad,
+                             " of the gradient for input ", i, " ", shape_str(grads[i].shape())));
+  }
+}
+
+std::vector<Tensor> apply_node(Node& node, const Tensor& grad) {
+  if (!autograd::DetectAnomalyGuard::is_enabled()) return node.apply(grad);
+  autograd::CurrentBackwardScope scope(describe(node));
+  return node.apply(grad);
 }
 
 void execute(const std::vector<Tensor>& roots, const std::vector<Tensor>& grad_roots, bool retain_graph,
@@ -103,10 +130,11 @@ void execute(const std::vector<Tensor>& roots, const std::vector<Tensor>& grad_r
         for (size_t slot : it->second) capture->grads[slot] = grad;
       }
       // grad() never writes .grad(): leaf accumulators are only capture points.
-      if (dynamic_cast<AccumulateGrad*>(node) == nullptr) input_grads = node->apply(grad);
+      if (dynamic_cast<AccumulateGrad*>(node) == nullptr) input_grads = apply_node(*node, grad);
     } else {
-      input_grads = node->apply(grad);
+      input_grads = apply_node(*node, grad);
     }
+    if (autograd::DetectAnomalyGuard::is_enabled()) check_anomaly(*node, input_grads);
     if (!retain_graph) node->release_saved();
     for (size_t i = 0; i < node->next_edges.size(); ++i) {
       Node* next = node->next_edges[i].get();

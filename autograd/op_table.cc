@@ -4,6 +4,8 @@
 #include <map>
 #include <mutex>
 
+#include "absl/strings/str_join.h"
+#include "autograd/anomaly_mode.h"
 #include "autograd/functions/registry.h"
 #include "autograd/grad_mode.h"
 
@@ -121,6 +123,27 @@ Tensor apply_op(const OpDef& op, const std::vector<Tensor>& inputs, Attrs attrs,
   }
   ForwardContext ctx{arrays, attrs, {}, generator};
   ops::Array out = op.forward(ctx);
+  if (autograd::DetectAnomalyGuard::is_enabled()) {
+    const int64_t bad = autograd::first_non_finite(out);
+    if (bad >= 0) {
+      std::vector<std::string> shapes;
+      for (const Tensor& t : inputs) shapes.push_back(t.defined() ? shape_str(t.shape()) : "none");
+      const bool inputs_finite = [&] {
+        for (const Tensor& t : inputs)
+          if (t.defined() && autograd::first_non_finite(t.data()) >= 0) return false;
+        return true;
+      }();
+      throw Error(absl::StrCat("detect_anomaly: forward of '", op.name, "' (inputs ", absl::StrJoin(shapes, ", "),
+                               attrs.items().empty() ? "" : "; ", attrs.to_string(), ") produced ",
+                               out.dtype() == kFloat32 ? std::to_string(out.contiguous().data<float>()[bad])
+                                                       : std::to_string(out.contiguous().data<double>()[bad]),
+                               " at element ", bad, " of output ", shape_str(out.shape()),
+                               inputs_finite ? " from finite inputs" : " (its inputs already held NaN/Inf)",
+                               autograd::current_backward().empty()
+                                   ? ""
+                                   : absl::StrCat(", while computing the backward of ", autograd::current_backward())));
+    }
+  }
   Tensor result(out);
   if (extras_out != nullptr) *extras_out = ctx.extras;
   if (op_observer != nullptr) op_observer->on_op(op, inputs, attrs, result);

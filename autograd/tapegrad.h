@@ -1,6 +1,7 @@
 // tapegrad/autograd/tapegrad.h: the one header a training loop includes for tensors and autograd.
 #pragma once
 
+#include "autograd/anomaly_mode.h"
 #include "autograd/engine.h"
 #include "autograd/function.h"
 #include "autograd/functions.h"

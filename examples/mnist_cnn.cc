@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <set>
 #include <memory>
 #include <string>
@@ -38,6 +39,7 @@ const char* kUsage = R"(usage: mnist_cnn [--flag=value ...]
   --weight_decay=X     default 0 (AdamW for adam recipes)
   --augment            random shifts of up to 2 pixels
   --label_smoothing=X  default 0
+  --detect_anomaly     stop at the first NaN/Inf in forward or backward, naming the op (slower)
   --train_limit=N      use only the first N training images (quick runs, tests)
   --checkpoint=PATH    training state written atomically after every epoch
   --resume             continue from --checkpoint (same flags; reproduces the uninterrupted run)
@@ -62,7 +64,7 @@ struct Flags {
 Flags parse_flags(int argc, char** argv) {
   static const std::set<std::string> known = {"arch", "data_dir", "epochs", "batch_size", "lr", "seed", "threads",
                                                "schedule", "weight_decay", "augment", "label_smoothing", "train_limit",
-                                               "metrics_csv", "plot", "save", "checkpoint", "resume", "help"};
+                                               "metrics_csv", "plot", "save", "checkpoint", "resume", "detect_anomaly", "help"};
   Flags f;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -190,6 +192,8 @@ int run(int argc, char** argv) {
     }
     std::printf("resumed from %s after epoch %d\n", flags.str("checkpoint", "").c_str(), first_epoch - 1);
   }
+  std::optional<autograd::DetectAnomalyGuard> detect_anomaly;
+  if (flags.has("detect_anomaly")) detect_anomaly.emplace();
   for (int e = first_epoch; e <= epochs; ++e) {
     const auto start = std::chrono::steady_clock::now();
     examples::Progress progress(e, train_loader.num_batches(), batch_size);

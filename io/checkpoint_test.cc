@@ -136,7 +136,7 @@ TEST(Checkpoint, WriterKilledMidSaveLeavesALoadableFile) {
     const pid_t pid = fork();
     ASSERT_GE(pid, 0);
     if (pid == 0) {
-      for (;;) save_checkpoint(path, {big.get()});  // until killed
+      for (;;) (void)save_checkpoint(path, {big.get()});  // until killed
     }
     usleep(delay_ms * 1000);
     kill(pid, SIGKILL);

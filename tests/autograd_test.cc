@@ -1,6 +1,7 @@
 // tapegrad/tests/autograd_test.cc: the engine's contract: accumulation, backward(grad_output),
 // retain_graph, create_graph, functional grad, GradientTape, NoGradGuard, detach, hooks,
 // user-defined Functions, graph freeing, and a gradcheck that is shown to fail on a wrong backward.
+#include <cmath>
 #include <memory>
 
 #include "autograd/node.h"
@@ -373,6 +374,55 @@ TEST(RequiresGrad, OnlyFloatingLeaves) {
   Tensor x = tensor({1.0}).set_requires_grad();
   Tensor y = x * 2.0;
   EXPECT_THROW(y.set_requires_grad(false), Error);
+}
+
+}  // namespace
+}  // namespace tg
+
+namespace tg {
+namespace {
+
+TEST(DetectAnomaly, LogOfZeroInForward) {
+  Tensor x = tensor({1.0, 0.0}, kFloat64).set_requires_grad();
+  autograd::DetectAnomalyGuard detect;
+  try {
+    sum(log(x * 2.0));
+    FAIL() << "expected an anomaly";
+  } catch (const Error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("forward of 'log' (inputs [2])"));
+    EXPECT_THAT(e.what(), HasSubstr("-inf at element 1"));
+    EXPECT_THAT(e.what(), HasSubstr("from finite inputs"));
+  }
+}
+
+TEST(DetectAnomaly, ZeroOverZero) {
+  Tensor x = zeros({3}, kFloat64).set_requires_grad();
+  autograd::DetectAnomalyGuard detect;
+  EXPECT_THROW(x / x, Error);
+  try {
+    x / x;
+  } catch (const Error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("forward of 'div'"));
+    EXPECT_THAT(e.what(), HasSubstr("nan at element 0"));
+  }
+}
+
+TEST(DetectAnomaly, NaNInBackwardNamesTheForwardOp) {
+  // sqrt(0) is fine forward, but its gradient 1 / (2 sqrt(0)) is infinite.
+  Tensor x = tensor({4.0, 0.0}, kFloat64).set_requires_grad();
+  Tensor y = sum(sqrt(x));
+  autograd::DetectAnomalyGuard detect;
+  try {
+    y.backward();
+    FAIL() << "expected an anomaly";
+  } catch (const Error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("while computing the backward of 'sqrt' (recorded in forward with inputs [2])"));
+  }
+}
+
+TEST(DetectAnomaly, OffByDefault) {
+  Tensor x = tensor({0.0}, kFloat64);
+  EXPECT_TRUE(std::isinf(log(x).item()));
 }
 
 }  // namespace
