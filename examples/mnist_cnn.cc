@@ -41,6 +41,7 @@ const char* kUsage = R"(usage: mnist_cnn [--flag=value ...]
   --label_smoothing=X  default 0
   --detect_anomaly     stop at the first NaN/Inf in forward or backward, naming the op (slower)
   --train_limit=N      use only the first N training images (quick runs, tests)
+  --test_limit=N       evaluate on only the first N test images
   --checkpoint=PATH    training state written atomically after every epoch
   --resume             continue from --checkpoint (same flags; reproduces the uninterrupted run)
   --save=PATH          the trained model (traced graph + weights; tapegrad predict/inspect read it)
@@ -64,7 +65,7 @@ struct Flags {
 Flags parse_flags(int argc, char** argv) {
   static const std::set<std::string> known = {"arch", "data_dir", "epochs", "batch_size", "lr", "seed", "threads",
                                                "schedule", "weight_decay", "augment", "label_smoothing", "train_limit",
-                                               "metrics_csv", "plot", "save", "checkpoint", "resume", "detect_anomaly", "help"};
+                                               "metrics_csv", "plot", "save", "checkpoint", "resume", "detect_anomaly", "test_limit", "help"};
   Flags f;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -148,7 +149,14 @@ int run(int argc, char** argv) {
   }
   io::DataLoader train_loader(io::TensorDataset(train_images, train_labels),
                               {.batch_size = batch_size, .shuffle = true, .seed = seed}, train_transform);
-  io::DataLoader test_loader(io::TensorDataset(test->images, test->labels),
+  Tensor test_images = test->images, test_labels = test->labels;
+  if (flags.has("test_limit")) {
+    const int64_t limit = std::min<int64_t>(static_cast<int64_t>(flags.num("test_limit", 0)), test_images.size(0));
+    TG_CHECK(limit > 0, "--test_limit must be positive");
+    test_images = Tensor(test_images.data().narrow(0, 0, limit));
+    test_labels = Tensor(test_labels.data().narrow(0, 0, limit));
+  }
+  io::DataLoader test_loader(io::TensorDataset(test_images, test_labels),
                              {.batch_size = 1000, .shuffle = false}, norm);
   const int64_t total_steps = train_loader.num_batches() * epochs;
   std::unique_ptr<optim::LRScheduler> scheduler;
