@@ -9,6 +9,7 @@ PACKAGES=(
   libprotobuf-dev protobuf-compiler  # protobuf runtime and protoc
   libgtest-dev libgmock-dev          # GoogleTest
   libdnnl-dev libopenblas-dev        # kernel libraries for the fast path
+  libopenblas0-openmp                # OpenBLAS on the OpenMP pool (see third_party/system/openblas.BUILD)
   zlib1g-dev                         # reading .gz MNIST files
   libonnx-dev                        # ONNX export (onnx.proto classes, onnx::checker)
   clang-14 libclang-rt-14-dev libomp-14-dev  # the libFuzzer build (tools/fuzz/run_fuzz.sh)
