@@ -227,6 +227,17 @@ TEST(BadFiles, EachProblemIsNamed) {
   }
 }
 
+TEST(Versioning, UnknownFieldsFromANewerMinorVersionAreTolerated) {
+  valid_model_proto();
+  std::string bytes = slurp(tmp("valid.tgm"));
+  // Field 99 (varint 7) and field 100 (a length-delimited string): fields this reader never heard of.
+  bytes += std::string("\x98\x06\x07", 3);
+  bytes += std::string("\xa2\x06\x03new", 6);
+  ASSERT_TRUE(write_file_atomically(tmp("newer_minor.tgm"), bytes).ok());
+  auto loaded = load_model(tmp("newer_minor.tgm"));
+  EXPECT_TRUE(loaded.ok()) << loaded.status();
+}
+
 TEST(BadFiles, TruncatedEmptyGarbageAndMissing) {
   valid_model_proto();
   const std::string bytes = slurp(tmp("valid.tgm"));
