@@ -130,13 +130,9 @@ int run(int argc, char** argv) {
       return 2;
     }
   }
-  Tensor train_images = train->images, train_labels = train->labels;
-  if (flags.has("train_limit")) {
-    const int64_t limit = std::min<int64_t>(static_cast<int64_t>(flags.num("train_limit", 0)), train_images.size(0));
-    TG_CHECK(limit > 0, "--train_limit must be positive");
-    train_images = Tensor(train_images.data().narrow(0, 0, limit));
-    train_labels = Tensor(train_labels.data().narrow(0, 0, limit));
-  }
+  if (flags.has("train_limit")) *train = io::first_examples(*train, static_cast<int64_t>(flags.num("train_limit", 0)));
+  if (flags.has("test_limit")) *test = io::first_examples(*test, static_cast<int64_t>(flags.num("test_limit", 0)));
+  const Tensor train_images = train->images, train_labels = train->labels;
 
   manual_seed(seed);
   auto model = arch.build();
@@ -149,14 +145,7 @@ int run(int argc, char** argv) {
   }
   io::DataLoader train_loader(io::TensorDataset(train_images, train_labels),
                               {.batch_size = batch_size, .shuffle = true, .seed = seed}, train_transform);
-  Tensor test_images = test->images, test_labels = test->labels;
-  if (flags.has("test_limit")) {
-    const int64_t limit = std::min<int64_t>(static_cast<int64_t>(flags.num("test_limit", 0)), test_images.size(0));
-    TG_CHECK(limit > 0, "--test_limit must be positive");
-    test_images = Tensor(test_images.data().narrow(0, 0, limit));
-    test_labels = Tensor(test_labels.data().narrow(0, 0, limit));
-  }
-  io::DataLoader test_loader(io::TensorDataset(test_images, test_labels),
+  io::DataLoader test_loader(io::TensorDataset(test->images, test->labels),
                              {.batch_size = 1000, .shuffle = false}, norm);
   const int64_t total_steps = train_loader.num_batches() * epochs;
   std::unique_ptr<optim::LRScheduler> scheduler;

@@ -3,6 +3,7 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <vector>
@@ -133,6 +134,12 @@ absl::StatusOr<Tensor> read_idx_labels(const std::string& path) {
     p[i] = v;
   }
   return Tensor(out);
+}
+
+Mnist first_examples(const Mnist& m, int64_t n) {
+  TG_CHECK(n > 0, "first_examples: n must be positive, got ", n);
+  n = std::min<int64_t>(n, m.images.size(0));
+  return {Tensor(m.images.data().narrow(0, 0, n)), Tensor(m.labels.data().narrow(0, 0, n))};
 }
 
 absl::StatusOr<Mnist> load_mnist(const std::string& dir, bool train) {

@@ -21,6 +21,9 @@ struct Mnist {
   Tensor labels;  // int64 [N]
 };
 
+// The first n examples (views, no copy); n larger than the set keeps all of it.
+Mnist first_examples(const Mnist& m, int64_t n);
+
 // Reads {train,t10k}-{images-idx3,labels-idx1}-ubyte (or the same names + ".gz") from dir and
 // checks that images and labels agree in count.
 absl::StatusOr<Mnist> load_mnist(const std::string& dir, bool train);
