@@ -36,7 +36,23 @@ const OpDef kBatchNorm{
     .name = "batch_norm",
     .forward = [](ForwardContext& c) {
       const ops::Array& x = c.in(0);
+      // Checked here, not only in batch_norm(): loaded graphs call the row directly.
+      TG_CHECK(x.dim() >= 2 && x.size(1) > 0, "batch_norm: input must be [N, C, *] with C > 0, got ",
+               shape_str(x.shape()));
+      static const char* kNames[] = {"input", "running_mean", "running_var", "weight", "bias"};
+      for (size_t i = 1; i < 5; ++i) {
+        if (!c.has(i)) continue;
+        TG_CHECK(c.in(i).shape() == Shape{x.size(1)}, "batch_norm: ", kNames[i], " ", shape_str(c.in(i).shape()),
+                 " does not match ", x.size(1), " channels of input ", shape_str(x.shape()));
+        TG_CHECK(c.in(i).dtype() == x.dtype() || i < 3, "batch_norm: ", kNames[i], " is ", dtype_name(c.in(i).dtype()),
+                 ", input is ", dtype_name(x.dtype()));
+        TG_CHECK(is_floating(c.in(i).dtype()), "batch_norm: ", kNames[i], " must be floating, is ",
+                 dtype_name(c.in(i).dtype()));
+      }
       const double eps = c.attrs.f("eps");
+      TG_CHECK(eps > 0, "batch_norm: eps must be positive, got ", eps);
+      TG_CHECK(!c.attrs.b("training") || x.numel() / x.size(1) > 1,
+               "batch_norm: expected more than 1 value per channel when training, got input ", shape_str(x.shape()));
       ops::Array mean, invstd;
       if (c.attrs.b("training")) {
         auto [batch_mean, batch_var] = ops::batch_norm_stats(x);
