@@ -177,6 +177,8 @@ Array conv2d(const Array& input_in, const Array& weight_in, const Array& bias, c
 
 Array conv2d_backward_input(const Array& grad_out_in, const Array& weight_in, const Shape& input_shape,
                             const Conv2dParams& p) {
+  TG_CHECK(grad_out_in.dtype() == weight_in.dtype(), "conv2d_backward_input: gradient dtype ",
+           dtype_name(grad_out_in.dtype()), " differs from weight dtype ", dtype_name(weight_in.dtype()));
   const Geometry g = geometry(input_shape, weight_in.shape(), p);
   TG_CHECK(grad_out_in.shape() == Shape({g.n, g.oc, g.oh, g.ow}), "conv2d_backward_input: grad ",
            shape_str(grad_out_in.shape()), " does not match output ", shape_str({g.n, g.oc, g.oh, g.ow}));
@@ -198,6 +200,8 @@ Array conv2d_backward_input(const Array& grad_out_in, const Array& weight_in, co
 
 Array conv2d_backward_weight(const Array& input_in, const Array& grad_out_in, const Shape& weight_shape,
                              const Conv2dParams& p) {
+  TG_CHECK(grad_out_in.dtype() == input_in.dtype(), "conv2d_backward_weight: gradient dtype ",
+           dtype_name(grad_out_in.dtype()), " differs from input dtype ", dtype_name(input_in.dtype()));
   const Geometry g = geometry(input_in.shape(), weight_shape, p);
   TG_CHECK(grad_out_in.shape() == Shape({g.n, g.oc, g.oh, g.ow}), "conv2d_backward_weight: grad ",
            shape_str(grad_out_in.shape()), " does not match output ", shape_str({g.n, g.oc, g.oh, g.ow}));

@@ -26,8 +26,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       // A tg::Error is a clean refusal (e.g. an input dtype the graph does not take).
     }
   }
-  static auto linear = std::make_shared<tg::nn::Linear>(4, 3);
-  static auto optimizer = std::make_unique<tg::optim::Adam>(linear->parameters(), 0.01);
+  // Fresh objects for every input, so one input never changes how the next one runs.
+  tg::manual_seed(0);
+  auto linear = std::make_shared<tg::nn::Linear>(4, 3);
+  auto optimizer = std::make_unique<tg::optim::Adam>(linear->parameters(), 0.01);
   tg::io::TrainingState state{linear.get(), optimizer.get()};
   (void)tg::io::parse_checkpoint(bytes, "fuzz", &state);
   return 0;

@@ -47,7 +47,7 @@ else
   echo "run_fuzz.sh: fuzzing for ${seconds}s over $(ls "$out/corpus" | wc -l) seed files"
 fi
 # New inputs go to $out/work; the seeds stay as they are.
-ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=0 \
+OMP_NUM_THREADS=1 ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=0 \
   "$out/loader_fuzzer" "${budget[@]}" -rss_limit_mb=2048 -malloc_limit_mb=2048 -max_len=65536 \
   -timeout=10 -print_final_stats=1 "$out/work" "$out/corpus" 2>&1 | grep -v "^\[libprotobuf ERROR" | tail -20
 status=${PIPESTATUS[0]}
