@@ -42,9 +42,8 @@ Tensor BatchNorm::forward(const Tensor& input) {
     NoGradGuard no_grad;
     num_batches_tracked.add_(scalar_tensor(1, kInt64));
   }
-  return batch_norm(input, is_training() ? running_mean : (use_batch_stats ? Tensor() : running_mean),
-                    is_training() ? running_var : (use_batch_stats ? Tensor() : running_var), weight, bias,
-                    use_batch_stats, options.momentum, options.eps);
+  // Without track_running_stats the running tensors are undefined: batch statistics, no update.
+  return batch_norm(input, running_mean, running_var, weight, bias, use_batch_stats, options.momentum, options.eps);
 }
 
 std::string BatchNorm::extra_repr() const {
