@@ -6,8 +6,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <sstream>
+
+#include "io/files.h"
 
 namespace tg::examples {
 
@@ -18,16 +19,8 @@ double since(std::chrono::steady_clock::time_point t) {
 }
 
 std::string write_atomically(const std::string& path, const std::string& content) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return "cannot write " + tmp;
-    out << content;
-    out.flush();
-    if (!out) return "write failed for " + tmp;
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) return "cannot rename " + tmp + " to " + path;
-  return "";
+  const absl::Status s = io::write_file_atomically(path, content);
+  return s.ok() ? "" : std::string(s.message());
 }
 
 }  // namespace

@@ -1,6 +1,5 @@
-// tapegrad/io/file_io.h: whole-file reads with a size limit and atomic writes (temp file in the
-// same directory, fsync, rename, fsync of the directory): a crash during a save leaves the
-// previous file intact. Also the FileHeader check every loader runs first.
+// tapegrad/io/file_io.h: tapegrad's protobuf files: deterministic serialization, atomic saves
+// (io/files.h) and the FileHeader check every loader runs first.
 #pragma once
 
 #include <string>
@@ -8,15 +7,13 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "google/protobuf/message.h"
+#include "io/files.h"
 
 namespace tg::io {
 
 inline constexpr uint32_t kFormatMajor = 1;
 inline constexpr uint32_t kFormatMinor = 0;
 inline constexpr char kProducer[] = "tapegrad 0.1";
-
-absl::StatusOr<std::string> read_file(const std::string& path, int64_t max_bytes = int64_t{1} << 34);
-absl::Status write_file_atomically(const std::string& path, const std::string& bytes);
 
 // Serializes deterministically (sorted map entries): the same message gives the same bytes.
 std::string serialize_deterministic(const google::protobuf::Message& message);

@@ -4,13 +4,14 @@
 #include <zlib.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <filesystem>
+#include <string_view>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "io/files.h"
 
 namespace tg::io {
 
@@ -19,42 +20,27 @@ namespace {
 constexpr int64_t kMaxFileBytes = int64_t{1} << 32;  // 4 GiB: far beyond any IDX dataset
 
 // Reads a whole file, decompressing when the name ends in ".gz".
-absl::StatusOr<std::vector<uint8_t>> read_file(const std::string& path) {
+absl::StatusOr<std::string> read_idx_file(const std::string& path) {
   const bool gz = path.size() > 3 && path.compare(path.size() - 3, 3, ".gz") == 0;
-  std::vector<uint8_t> bytes;
-  if (gz) {
-    gzFile f = gzopen(path.c_str(), "rb");
-    if (f == nullptr) return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
-    uint8_t buf[1 << 16];
-    int n;
-    while ((n = gzread(f, buf, sizeof buf)) > 0) {
-      bytes.insert(bytes.end(), buf, buf + n);
-      if (static_cast<int64_t>(bytes.size()) > kMaxFileBytes) {
-        gzclose(f);
-        return absl::InvalidArgumentError(absl::StrCat(path, ": decompresses to more than 4 GiB"));
-      }
-    }
-    int err = 0;
-    const char* msg = gzerror(f, &err);
-    const bool failed = n < 0 || (err != Z_OK && err != Z_STREAM_END);
-    const std::string reason = failed ? msg : "";
-    gzclose(f);
-    if (failed) return absl::DataLossError(absl::StrCat(path, ": corrupt gzip stream (", reason, ")"));
-    return bytes;
-  }
-  FILE* f = std::fopen(path.c_str(), "rb");
+  if (!gz) return read_file(path, kMaxFileBytes);
+  gzFile f = gzopen(path.c_str(), "rb");
   if (f == nullptr) return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
-  std::fseek(f, 0, SEEK_END);
-  const long size = std::ftell(f);
-  std::fseek(f, 0, SEEK_SET);
-  if (size < 0 || size > kMaxFileBytes) {
-    std::fclose(f);
-    return absl::InvalidArgumentError(absl::StrCat(path, ": unreadable size"));
+  std::string bytes;
+  char buf[1 << 16];
+  int n;
+  while ((n = gzread(f, buf, sizeof buf)) > 0) {
+    bytes.append(buf, n);
+    if (static_cast<int64_t>(bytes.size()) > kMaxFileBytes) {
+      gzclose(f);
+      return absl::InvalidArgumentError(absl::StrCat(path, ": decompresses to more than 4 GiB"));
+    }
   }
-  bytes.resize(size);
-  const size_t got = std::fread(bytes.data(), 1, size, f);
-  std::fclose(f);
-  if (got != static_cast<size_t>(size)) return absl::DataLossError(absl::StrCat(path, ": short read"));
+  int err = 0;
+  const char* msg = gzerror(f, &err);
+  const bool failed = n < 0 || (err != Z_OK && err != Z_STREAM_END);
+  const std::string reason = failed ? msg : "";
+  gzclose(f);
+  if (failed) return absl::DataLossError(absl::StrCat(path, ": corrupt gzip stream (", reason, ")"));
   return bytes;
 }
 
@@ -64,8 +50,9 @@ uint32_t big_endian(const uint8_t* p) {
 
 // Parses the IDX header: magic 0x00 0x00 0x08 (unsigned byte) then the dimension count, then
 // dims; checks that the payload is exactly the product of the dims.
-absl::StatusOr<std::vector<int64_t>> parse_header(const std::string& path, const std::vector<uint8_t>& bytes,
+absl::StatusOr<std::vector<int64_t>> parse_header(const std::string& path, const std::string& file,
                                                   int expected_dims, size_t* payload_offset) {
+  const std::basic_string_view<uint8_t> bytes(reinterpret_cast<const uint8_t*>(file.data()), file.size());
   if (bytes.size() < 4) return absl::DataLossError(absl::StrCat(path, ": truncated header (", bytes.size(), " bytes)"));
   if (bytes[0] != 0 || bytes[1] != 0 || bytes[2] != 0x08) {
     return absl::InvalidArgumentError(absl::StrFormat("%s: bad magic number 0x%02x%02x%02x%02x (expected 0x000008%02x)",
@@ -106,7 +93,7 @@ std::string pick(const std::string& dir, const std::string& name) {
 }  // namespace
 
 absl::StatusOr<Tensor> read_idx_images(const std::string& path) {
-  auto bytes = read_file(path);
+  auto bytes = read_idx_file(path);
   if (!bytes.ok()) return bytes.status();
   size_t offset = 0;
   auto dims = parse_header(path, *bytes, 3, &offset);
@@ -114,13 +101,13 @@ absl::StatusOr<Tensor> read_idx_images(const std::string& path) {
   const int64_t n = (*dims)[0], rows = (*dims)[1], cols = (*dims)[2];
   ops::Array out = ops::Array::empty({n, 1, rows, cols}, kFloat32);
   float* p = out.data<float>();
-  const uint8_t* src = bytes->data() + offset;
+  const uint8_t* src = reinterpret_cast<const uint8_t*>(bytes->data()) + offset;
   for (int64_t i = 0; i < n * rows * cols; ++i) p[i] = src[i] / 255.0f;
   return Tensor(out);
 }
 
 absl::StatusOr<Tensor> read_idx_labels(const std::string& path) {
-  auto bytes = read_file(path);
+  auto bytes = read_idx_file(path);
   if (!bytes.ok()) return bytes.status();
   size_t offset = 0;
   auto dims = parse_header(path, *bytes, 1, &offset);
@@ -129,7 +116,7 @@ absl::StatusOr<Tensor> read_idx_labels(const std::string& path) {
   ops::Array out = ops::Array::empty({n}, kInt64);
   int64_t* p = out.data<int64_t>();
   for (int64_t i = 0; i < n; ++i) {
-    const uint8_t v = (*bytes)[offset + i];
+    const uint8_t v = static_cast<uint8_t>((*bytes)[offset + i]);
     if (v > 9) return absl::InvalidArgumentError(absl::StrCat(path, ": label ", v, " at index ", i, " is not a digit 0-9"));
     p[i] = v;
   }
