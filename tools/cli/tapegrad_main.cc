@@ -33,19 +33,25 @@ struct UsageError {
   std::string message;
 };
 
-proto::ModelProto read_model(const std::string& path) {
-  // load_model validates the whole graph; the raw proto is then read for its fields.
-  auto loaded = io::load_model(path);
+// A model file read once: the validated, runnable module and the raw message for its fields.
+struct ModelFile {
+  io::LoadedModel loaded;
+  proto::ModelProto proto;
+};
+
+ModelFile read_model(const std::string& path) {
+  auto bytes = io::read_file(path);
+  if (!bytes.ok()) throw bytes.status();
+  auto loaded = io::parse_model(*bytes, path);  // validates the whole graph
   if (!loaded.ok()) throw loaded.status();
-  proto::ModelProto model;
-  if (absl::Status s = io::load_message(path, "model", &model); !s.ok()) throw s;
-  return model;
+  ModelFile file{*std::move(loaded), {}};
+  if (absl::Status s = io::parse_message(*bytes, path, "model", &file.proto); !s.ok()) throw s;
+  return file;
 }
 
 int inspect(const std::string& path) {
-  auto loaded = io::load_model(path);
-  if (!loaded.ok()) throw loaded.status();
-  const proto::ModelProto model = read_model(path);
+  const ModelFile file = read_model(path);
+  const proto::ModelProto& model = file.proto;
   std::printf("file %s\nformat %u.%u\nproducer %s\n", path.c_str(), model.format_major(), model.format_minor(),
               model.producer().c_str());
   std::map<std::string, std::string> metadata(model.metadata().begin(), model.metadata().end());
@@ -62,7 +68,7 @@ int inspect(const std::string& path) {
   for (const auto& [op, count] : ops) std::printf("op %s %d\n", op.c_str(), count);
   std::map<std::string, int64_t> per_layer;
   int64_t total = 0;
-  for (auto& [name, t] : loaded->module->named_parameters()) {
+  for (auto& [name, t] : file.loaded.module->named_parameters()) {
     const size_t dot = name.rfind('.');
     per_layer[dot == std::string::npos ? "(model)" : name.substr(0, dot)] += t.numel();
     total += t.numel();
@@ -73,7 +79,8 @@ int inspect(const std::string& path) {
 }
 
 int export_onnx(const std::string& path, const std::string& out) {
-  const proto::ModelProto model = read_model(path);
+  const ModelFile file = read_model(path);
+  const proto::ModelProto& model = file.proto;
   auto onnx = io::to_onnx(model.graph(), model.metadata().count("architecture") ? model.metadata().at("architecture") : "tapegrad");
   if (!onnx.ok()) throw onnx.status();
   if (absl::Status s = io::save_onnx(*onnx, out); !s.ok()) throw s;
@@ -82,8 +89,8 @@ int export_onnx(const std::string& path, const std::string& out) {
 }
 
 int dot(const std::string& path) {
-  const proto::ModelProto model = read_model(path);
-  const proto::GraphProto& g = model.graph();
+  const ModelFile file = read_model(path);
+  const proto::GraphProto& g = file.proto.graph();
   std::set<std::string> tensors;
   for (const auto* group : {&g.parameters(), &g.buffers(), &g.constants()})
     for (const auto& t : *group) tensors.insert(t.name());
