@@ -17,14 +17,14 @@ namespace {
 class Container : public nn::Module {
  public:
   Container() : Module("Module") {}
-  using Module::register_buffer;
-  using Module::register_parameter;
-  std::shared_ptr<Container> child(const std::string& name) {
-    for (auto& [n, m] : named_children())
-      if (n == name) return std::static_pointer_cast<Container>(m);
-    return register_module(name, std::make_shared<Container>());
-  }
 };
+
+// The submodule `name` of `parent`, created as a Container when it does not exist yet.
+nn::Module& child_module(nn::Module& parent, const std::string& name) {
+  for (auto& [n, m] : parent.named_children())
+    if (n == name) return *m;
+  return *parent.register_module(name, std::make_shared<Container>());
+}
 
 std::vector<std::string> split(const std::string& name) {
   std::vector<std::string> parts;
@@ -40,23 +40,10 @@ std::vector<std::string> split(const std::string& name) {
 }  // namespace
 
 Tensor GraphModule::register_tensor(const std::string& qualified, const Tensor& t, bool parameter) {
-  std::vector<std::string> parts = split(qualified);
+  const std::vector<std::string> parts = split(qualified);
   nn::Module* owner = this;
-  std::shared_ptr<Container> current;
-  for (size_t i = 0; i + 1 < parts.size(); ++i) {
-    if (i == 0) {
-      for (auto& [n, m] : named_children())
-        if (n == parts[0]) current = std::static_pointer_cast<Container>(m);
-      if (!current) current = register_module(parts[0], std::make_shared<Container>());
-    } else {
-      current = current->child(parts[i]);
-    }
-    owner = current.get();
-  }
-  const std::string& leaf = parts.back();
-  if (owner == this) return parameter ? register_parameter(leaf, t) : register_buffer(leaf, t);
-  auto* c = static_cast<Container*>(owner);
-  return parameter ? c->register_parameter(leaf, t) : c->register_buffer(leaf, t);
+  for (size_t i = 0; i + 1 < parts.size(); ++i) owner = &child_module(*owner, parts[i]);
+  return parameter ? owner->register_parameter(parts.back(), t) : owner->register_buffer(parts.back(), t);
 }
 
 absl::StatusOr<std::shared_ptr<GraphModule>> GraphModule::create(const proto::GraphProto& graph,
