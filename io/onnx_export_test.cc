@@ -67,7 +67,8 @@ TEST(OnnxExport, MnistCnnMatchesOnnxRuntime) {
   auto model = examples::find_architecture("cnn_small").build();
   {
     auto opt = examples::make_optimizer({"adam", 1e-3, 0, 50}, model->parameters(), 1e-3);
-    DataLoader loader(TensorDataset(Tensor(train->images.data().narrow(0, 0, 2000)), Tensor(train->labels.data().narrow(0, 0, 2000))),
+    const Mnist slice = first_examples(*train, 2000);
+    DataLoader loader(TensorDataset(slice.images, slice.labels),
                       {.batch_size = 50}, normalize(kMnistMean, kMnistStd));
     auto epoch = loader.epoch(0);
     for (Batch b; epoch->next(&b);) {

@@ -12,14 +12,6 @@
 namespace tg {
 namespace {
 
-struct Slice {
-  Tensor images, labels;
-};
-
-Slice slice(const io::Mnist& m, int64_t n) {
-  return {Tensor(m.images.data().narrow(0, 0, n)), Tensor(m.labels.data().narrow(0, 0, n))};
-}
-
 io::Mnist load(bool train) {
   auto m = io::load_mnist("data/mnist", train);
   if (!m.ok()) {
@@ -30,7 +22,7 @@ io::Mnist load(bool train) {
 }
 
 // Trains `steps` batches of cnn_small (Adam 1e-3, batch 50); returns the per-step losses.
-std::vector<double> train(nn::Module& model, const Slice& data, int64_t steps, uint64_t seed) {
+std::vector<double> train(nn::Module& model, const io::Mnist& data, int64_t steps, uint64_t seed) {
   const auto& arch = examples::find_architecture("cnn_small");
   auto optimizer = examples::make_optimizer(arch.recipe, model.parameters(), arch.recipe.lr);
   io::DataLoader loader(io::TensorDataset(data.images, data.labels), {.batch_size = 50, .seed = seed},
@@ -49,7 +41,7 @@ std::vector<double> train(nn::Module& model, const Slice& data, int64_t steps, u
   return losses;
 }
 
-double accuracy(nn::Module& model, const Slice& data) {
+double accuracy(nn::Module& model, const io::Mnist& data) {
   return io::classification_accuracy(
       model, io::DataLoader(io::TensorDataset(data.images, data.labels), {.batch_size = 500, .shuffle = false},
                             io::normalize(io::kMnistMean, io::kMnistStd)));
@@ -62,9 +54,9 @@ TEST(MnistTraining, CnnSmallLearnsFromASlice) {
   EXPECT_EQ(test_set.labels.shape(), Shape({10000}));
   manual_seed(0);
   auto model = examples::find_architecture("cnn_small").build();
-  const Slice test = slice(test_set, 1000);
+  const io::Mnist test = io::first_examples(test_set, 1000);
   const double before = accuracy(*model, test);
-  const auto losses = train(*model, slice(train_set, 3000), 60, 0);  // one pass over 3,000 images
+  const auto losses = train(*model, io::first_examples(train_set, 3000), 60, 0);  // one pass over 3,000 images
   const double after = accuracy(*model, test);
   EXPECT_LT(before, 0.3);
   EXPECT_GT(after, 0.85) << "accuracy on 1,000 test images after 60 steps";
@@ -74,7 +66,7 @@ TEST(MnistTraining, CnnSmallLearnsFromASlice) {
 TEST(MnistTraining, SameSeedSameLossesBitForBit) {
   const io::Mnist train_set = load(true);
   if (!train_set.images.defined()) return;
-  const Slice data = slice(train_set, 500);
+  const io::Mnist data = io::first_examples(train_set, 500);
   std::vector<std::vector<double>> runs;
   for (int run = 0; run < 2; ++run) {
     manual_seed(7);
