@@ -13,12 +13,6 @@ Adam::Adam(std::vector<ParamGroup> groups, AdamOptions o, bool decoupled)
 }
 
 void Adam::update(const ParamGroup& group, Tensor& param, const Tensor& grad, ParamState& state) {
-  for (const char* key : {"exp_avg", "exp_avg_sq"}) {
-    if (!state.buffers.count(key)) state.buffers[key] = zeros(param.shape(), param.dtype());
-  }
-  if (options.amsgrad && !state.buffers.count("max_exp_avg_sq")) {
-    state.buffers["max_exp_avg_sq"] = zeros(param.shape(), param.dtype());
-  }
   const double t = static_cast<double>(state.step);
   const double bias1 = 1 - std::pow(options.beta1, t), bias2 = 1 - std::pow(options.beta2, t);
   const double step_size = group.lr / bias1, bias2_sqrt = std::sqrt(bias2);
@@ -26,9 +20,9 @@ void Adam::update(const ParamGroup& group, Tensor& param, const Tensor& grad, Pa
     using T = decltype(tag);
     T* p = param.data_ptr<T>();
     const T* g = grad.data_ptr<T>();
-    T* m = state.buffers["exp_avg"].data_ptr<T>();
-    T* v = state.buffers["exp_avg_sq"].data_ptr<T>();
-    T* vmax = options.amsgrad ? state.buffers["max_exp_avg_sq"].data_ptr<T>() : nullptr;
+    T* m = state.buffer("exp_avg", param).data_ptr<T>();
+    T* v = state.buffer("exp_avg_sq", param).data_ptr<T>();
+    T* vmax = options.amsgrad ? state.buffer("max_exp_avg_sq", param).data_ptr<T>() : nullptr;
     const T b1 = options.beta1, b2 = options.beta2, eps = options.eps, wd = group.weight_decay;
     const T decay = decoupled_weight_decay ? T(1) - static_cast<T>(group.lr) * wd : T(1);
     const T l2 = decoupled_weight_decay ? T(0) : wd;

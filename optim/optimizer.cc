@@ -8,6 +8,12 @@
 
 namespace tg::optim {
 
+Tensor& ParamState::buffer(const std::string& name, const Tensor& param) {
+  Tensor& b = buffers[name];
+  if (!b.defined()) b = zeros(param.shape(), param.dtype());
+  return b;
+}
+
 Optimizer::Optimizer(std::vector<ParamGroup> groups, const char* name) : groups_(std::move(groups)), name_(name) {
   TG_CHECK(!groups_.empty(), name, ": no parameter groups");
   size_t count = 0;

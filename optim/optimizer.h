@@ -23,6 +23,9 @@ struct ParamGroup {
 struct ParamState {
   int64_t step = 0;
   std::map<std::string, Tensor> buffers;  // e.g. "exp_avg", "momentum_buffer"
+
+  // The buffer `name`, created as zeros shaped like `param` on first use.
+  Tensor& buffer(const std::string& name, const Tensor& param);
 };
 
 class Optimizer {

@@ -11,17 +11,13 @@ RMSprop::RMSprop(std::vector<ParamGroup> groups, RMSpropOptions o) : Optimizer(s
 }
 
 void RMSprop::update(const ParamGroup& group, Tensor& param, const Tensor& grad, ParamState& state) {
-  auto buffer = [&](const char* key) -> Tensor& {
-    if (!state.buffers.count(key)) state.buffers[key] = zeros(param.shape(), param.dtype());
-    return state.buffers[key];
-  };
   dispatch_floating(param.dtype(), "RMSprop", [&](auto tag) {
     using T = decltype(tag);
     T* p = param.data_ptr<T>();
     const T* g = grad.data_ptr<T>();
-    T* sq = buffer("square_avg").data_ptr<T>();
-    T* ga = options.centered ? buffer("grad_avg").data_ptr<T>() : nullptr;
-    T* buf = options.momentum > 0 ? buffer("momentum_buffer").data_ptr<T>() : nullptr;
+    T* sq = state.buffer("square_avg", param).data_ptr<T>();
+    T* ga = options.centered ? state.buffer("grad_avg", param).data_ptr<T>() : nullptr;
+    T* buf = options.momentum > 0 ? state.buffer("momentum_buffer", param).data_ptr<T>() : nullptr;
     const T alpha = options.alpha, eps = options.eps, mom = options.momentum, lr = group.lr, wd = group.weight_decay;
     const int64_t n = param.numel();
 #pragma omp parallel for schedule(static) if (n >= 65536)

@@ -9,13 +9,12 @@ SGD::SGD(std::vector<ParamGroup> groups, SGDOptions o) : Optimizer(std::move(gro
 }
 
 void SGD::update(const ParamGroup& group, Tensor& param, const Tensor& grad, ParamState& state) {
-  const bool first = !state.buffers.count("momentum_buffer");
-  if (options.momentum != 0 && first) state.buffers["momentum_buffer"] = zeros(param.shape(), param.dtype());
+  const bool first = !state.buffers.count("momentum_buffer");  // the buffer starts as the first gradient
   dispatch_floating(param.dtype(), "SGD", [&](auto tag) {
     using T = decltype(tag);
     T* p = param.data_ptr<T>();
     const T* g = grad.data_ptr<T>();
-    T* buf = options.momentum != 0 ? state.buffers["momentum_buffer"].data_ptr<T>() : nullptr;
+    T* buf = options.momentum != 0 ? state.buffer("momentum_buffer", param).data_ptr<T>() : nullptr;
     const T lr = group.lr, wd = group.weight_decay, mom = options.momentum, damp = options.dampening;
     const int64_t n = param.numel();
 #pragma omp parallel for schedule(static) if (n >= 65536)
