@@ -88,37 +88,33 @@ void print_array(std::ostream& os, const Array& a, const std::string& suffix) {
   }
   const bool summarize = a.numel() > kSummarizeAbove;
   Format f{true, false, 0};
-  if (is_floating(a.dtype()) && a.numel() > 0) {
-    double max_abs = 0, min_abs = INFINITY;
-    Shape index(a.dim(), 0);
-    // Scan all values (cheap compared with printing) to pick one format for the whole tensor.
-    const Array c = a.contiguous().to(kFloat64);
-    for (int64_t i = 0; i < c.numel(); ++i) {
-      const double v = c.data<double>()[i];
-      if (!std::isfinite(v)) continue;
-      if (v != std::floor(v)) f.integer = false;
-      max_abs = std::max(max_abs, std::fabs(v));
-      if (v != 0) min_abs = std::min(min_abs, std::fabs(v));
+  // One scan of all values (cheap compared with printing) picks one format for the whole tensor:
+  // integral or not, scientific or not, and the width of the widest value (the most negative or
+  // the largest) so columns line up.
+  const Array c = a.contiguous().to(kFloat64);
+  double max_abs = 0, min_abs = INFINITY, lo = INFINITY, hi = -INFINITY;
+  bool has_nan = false, integral = true;
+  for (int64_t i = 0; i < c.numel(); ++i) {
+    const double v = c.data<double>()[i];
+    if (std::isnan(v)) {
+      has_nan = true;
+      continue;
     }
-    f.scientific = max_abs >= 1e8 || (min_abs < 1e-4 && min_abs != INFINITY && !f.integer);
+    lo = std::min(lo, v);
+    hi = std::max(hi, v);
+    if (!std::isfinite(v)) continue;
+    if (v != std::floor(v)) integral = false;
+    max_abs = std::max(max_abs, std::fabs(v));
+    if (v != 0) min_abs = std::min(min_abs, std::fabs(v));
   }
-  // Width: the widest formatted value (the most negative or the largest), so columns line up.
-  {
-    const Array c = a.contiguous().to(kFloat64);
-    double lo = INFINITY, hi = -INFINITY;
-    for (int64_t i = 0; i < c.numel(); ++i) {
-      const double v = c.data<double>()[i];
-      if (std::isnan(v)) {
-        f.width = std::max<int>(f.width, 3);
-        continue;
-      }
-      lo = std::min(lo, v);
-      hi = std::max(hi, v);
-    }
-    if (c.numel() > 0 && lo <= hi) {
-      f.width = std::max<int>(f.width, format_value(lo, a.dtype(), f).size());
-      f.width = std::max<int>(f.width, format_value(hi, a.dtype(), f).size());
-    }
+  if (is_floating(a.dtype())) {
+    f.integer = integral;
+    f.scientific = max_abs >= 1e8 || (min_abs < 1e-4 && min_abs != INFINITY && !integral);
+  }
+  if (has_nan) f.width = 3;
+  if (lo <= hi) {
+    f.width = std::max<int>(f.width, format_value(lo, a.dtype(), f).size());
+    f.width = std::max<int>(f.width, format_value(hi, a.dtype(), f).size());
   }
   os << "tensor(";
   Shape index(a.dim(), 0);
