@@ -35,6 +35,7 @@ const char* kUsage = R"(usage: mnist_cnn [--flag=value ...]
   --lr=X               default: the recipe's (adam 1e-3, sgd 1e-3 / 0.05 for lenet5)
   --seed=N             default 0: initialization, shuffling, dropout and augmentation
   --threads=N          default: all cores
+  --deterministic      bit-identical results for any --threads (thread-count independent GEMM tiling)
   --schedule=NAME      none (default), onecycle (per batch), cosine (per batch), step (x0.5 per epoch)
   --weight_decay=X     default 0 (AdamW for adam recipes)
   --augment            random shifts of up to 2 pixels
@@ -65,7 +66,8 @@ struct Flags {
 Flags parse_flags(int argc, char** argv) {
   static const std::set<std::string> known = {"arch", "data_dir", "epochs", "batch_size", "lr", "seed", "threads",
                                                "schedule", "weight_decay", "augment", "label_smoothing", "train_limit",
-                                               "metrics_csv", "plot", "save", "checkpoint", "resume", "detect_anomaly", "test_limit", "help"};
+                                               "metrics_csv", "plot", "save", "checkpoint", "resume", "detect_anomaly", "test_limit", "deterministic",
+                                               "help"};
   Flags f;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -119,6 +121,7 @@ int run(int argc, char** argv) {
   const std::string schedule = flags.str("schedule", "none");
   TG_CHECK(epochs > 0 && batch_size > 0 && lr > 0, "--epochs, --batch_size and --lr must be positive");
   if (flags.has("threads")) set_num_threads(static_cast<int>(flags.num("threads", 1)));
+  set_deterministic(flags.has("deterministic"));
 
   const std::string data_dir = flags.str("data_dir", "data/mnist");
   auto train = io::load_mnist(data_dir, true);

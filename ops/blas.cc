@@ -1,24 +1,94 @@
-// tapegrad/ops/blas.cc: GEMM through OpenBLAS's CBLAS interface.
+// tapegrad/ops/blas.cc: GEMM through OpenBLAS's CBLAS interface, and its thread-count independent
+// tiling for deterministic mode (see Note [Determinism across thread counts] in ops/parallel.h).
 #include "ops/blas.h"
 
 #include <cblas.h>
 
+#include <algorithm>
+#include <vector>
+
+#include "ops/parallel.h"
+
 namespace tg::ops {
 
 namespace {
+
 CBLAS_TRANSPOSE t(bool trans) { return trans ? CblasTrans : CblasNoTrans; }
+
+void blas(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
+          const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+  cblas_sgemm(CblasRowMajor, t(ta), t(tb), m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+void blas(bool ta, bool tb, int64_t m, int64_t n, int64_t k, double alpha, const double* a, int64_t lda,
+          const double* b, int64_t ldb, double beta, double* c, int64_t ldc) {
+  cblas_dgemm(CblasRowMajor, t(ta), t(tb), m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+// Deterministic mode cuts the work by shape alone, never by thread count: C into fixed tiles, or,
+// when C has few tiles and K is long (weight gradients: [32,400] summed over 9,800 columns), K into
+// fixed chunks whose partial products are added in order. Inside the OpenMP region OpenBLAS (its
+// OpenMP build) runs each call on the calling thread alone.
+constexpr int64_t kTileM = 128, kTileN = 512, kChunkK = 2048;
+
+template <typename T>
+void gemm_tiles(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda, const T* b,
+                int64_t ldb, T beta, T* c, int64_t ldc) {
+  const int64_t tiles_m = (m + kTileM - 1) / kTileM, tiles_n = (n + kTileN - 1) / kTileN;
+#pragma omp parallel for schedule(static)
+  for (int64_t tile = 0; tile < tiles_m * tiles_n; ++tile) {
+    const int64_t i0 = (tile / tiles_n) * kTileM, j0 = (tile % tiles_n) * kTileN;
+    const int64_t mm = std::min(kTileM, m - i0), nn = std::min(kTileN, n - j0);
+    const T* a_rows = ta ? a + i0 : a + i0 * lda;  // rows i0.. of op(A)
+    const T* b_cols = tb ? b + j0 * ldb : b + j0;  // columns j0.. of op(B)
+    blas(ta, tb, mm, nn, k, alpha, a_rows, lda, b_cols, ldb, beta, c + i0 * ldc + j0, ldc);
+  }
+}
+
+template <typename T>
+void gemm_split_k(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda,
+                  const T* b, int64_t ldb, T beta, T* c, int64_t ldc) {
+  const int64_t chunks = (k + kChunkK - 1) / kChunkK;
+  std::vector<T> partial(chunks * m * n);
+#pragma omp parallel for schedule(static)
+  for (int64_t q = 0; q < chunks; ++q) {
+    const int64_t k0 = q * kChunkK, kk = std::min(kChunkK, k - k0);
+    const T* a_cols = ta ? a + k0 * lda : a + k0;  // columns k0.. of op(A)
+    const T* b_rows = tb ? b + k0 : b + k0 * ldb;  // rows k0.. of op(B)
+    blas(ta, tb, m, n, kk, alpha, a_cols, lda, b_rows, ldb, T(0), partial.data() + q * m * n, n);
+  }
+  for (int64_t i = 0; i < m; ++i) {
+    T* row = c + i * ldc;
+    for (int64_t j = 0; j < n; ++j) {
+      T sum = beta == T(0) ? T(0) : beta * row[j];  // beta 0: C may hold garbage, even NaN
+      for (int64_t q = 0; q < chunks; ++q) sum += partial[(q * m + i) * n + j];
+      row[j] = sum;
+    }
+  }
+}
+
+template <typename T>
+void gemm_impl(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda, const T* b,
+               int64_t ldb, T beta, T* c, int64_t ldc) {
+  if (m == 0 || n == 0) return;
+  if (!deterministic()) {
+    blas(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  } else if (((m + kTileM - 1) / kTileM) * ((n + kTileN - 1) / kTileN) < 4 && k > 2 * kChunkK) {
+    gemm_split_k(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  } else {
+    gemm_tiles(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  }
+}
+
 }  // namespace
 
 void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
           const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
-  if (m == 0 || n == 0) return;
-  cblas_sgemm(CblasRowMajor, t(ta), t(tb), m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  gemm_impl(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
 void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, double alpha, const double* a, int64_t lda,
           const double* b, int64_t ldb, double beta, double* c, int64_t ldc) {
-  if (m == 0 || n == 0) return;
-  cblas_dgemm(CblasRowMajor, t(ta), t(tb), m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  gemm_impl(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
 }  // namespace tg::ops

@@ -8,38 +8,14 @@
 #include "io/data_loader.h"
 #include "io/evaluate.h"
 #include "io/mnist.h"
+#include "tests/mnist_training.h"
 
 namespace tg {
 namespace {
 
-io::Mnist load(bool train) {
-  auto m = io::load_mnist("data/mnist", train);
-  if (!m.ok()) {
-    ADD_FAILURE() << m.status() << " (run tools/setup.sh, which fetches MNIST into data/mnist)";
-    return {};
-  }
-  return *m;
-}
+using mnist_test::train_cnn_small;
 
-// Trains `steps` batches of cnn_small (Adam 1e-3, batch 50); returns the per-step losses.
-std::vector<double> train(nn::Module& model, const io::Mnist& data, int64_t steps, uint64_t seed) {
-  const auto& arch = examples::find_architecture("cnn_small");
-  auto optimizer = examples::make_optimizer(arch.recipe, model.parameters(), arch.recipe.lr);
-  io::DataLoader loader(io::TensorDataset(data.images, data.labels), {.batch_size = 50, .seed = seed},
-                        io::normalize(io::kMnistMean, io::kMnistStd));
-  std::vector<double> losses;
-  for (int64_t e = 0; static_cast<int64_t>(losses.size()) < steps; ++e) {
-    auto epoch = loader.epoch(e);
-    for (io::Batch b; static_cast<int64_t>(losses.size()) < steps && epoch->next(&b);) {
-      optimizer->zero_grad();
-      Tensor loss = cross_entropy(model(b.inputs), b.targets);
-      loss.backward();
-      optimizer->step();
-      losses.push_back(loss.item());
-    }
-  }
-  return losses;
-}
+io::Mnist load(bool train) { return mnist_test::load_mnist_or_fail(train); }
 
 double accuracy(nn::Module& model, const io::Mnist& data) {
   return io::classification_accuracy(
@@ -56,7 +32,7 @@ TEST(MnistTraining, CnnSmallLearnsFromASlice) {
   auto model = examples::find_architecture("cnn_small").build();
   const io::Mnist test = io::first_examples(test_set, 1000);
   const double before = accuracy(*model, test);
-  const auto losses = train(*model, io::first_examples(train_set, 3000), 60, 0);  // one pass over 3,000 images
+  const auto losses = train_cnn_small(*model, io::first_examples(train_set, 3000), 60, 0);  // one pass over 3,000 images
   const double after = accuracy(*model, test);
   EXPECT_LT(before, 0.3);
   EXPECT_GT(after, 0.85) << "accuracy on 1,000 test images after 60 steps";
@@ -71,7 +47,7 @@ TEST(MnistTraining, SameSeedSameLossesBitForBit) {
   for (int run = 0; run < 2; ++run) {
     manual_seed(7);
     auto model = examples::find_architecture("cnn_small").build();
-    runs.push_back(train(*model, data, 8, 7));
+    runs.push_back(train_cnn_small(*model, data, 8, 7));
   }
   EXPECT_EQ(runs[0], runs[1]);
 }
