@@ -1,5 +1,6 @@
 // tapegrad/tests/errors_test.cc: misuse throws tg::Error with a message naming the op and the
 // shapes (never a crash or silent garbage).
+#include <cmath>
 #include <functional>
 
 #include "autograd/tapegrad.h"
@@ -98,6 +99,26 @@ TEST_P(Errors, ThrowWithAClearMessage) {
 
 INSTANTIATE_TEST_SUITE_P(Misuse, Errors, ::testing::ValuesIn(cases()),
                          [](const ::testing::TestParamInfo<ErrorCase>& info) { return info.param.name; });
+
+// Zero-size dimensions are valid shapes, not errors: ops return empty results of the right shape
+// and reductions over nothing return their identity (sum 0; mean NaN, as in PyTorch).
+TEST(EmptyTensors, GiveWellDefinedResults) {
+  EXPECT_EQ(relu(zeros({0, 3})).shape(), Shape({0, 3}));
+  EXPECT_EQ(add(zeros({0, 3}), zeros({3})).shape(), Shape({0, 3}));
+  EXPECT_EQ(sum(zeros({0, 3})).item(), 0.0);
+  EXPECT_EQ(sum(zeros({0, 3}), {0}).shape(), Shape({3}));
+  EXPECT_TRUE(std::isnan(mean(zeros({0})).item()));
+  EXPECT_EQ(matmul(zeros({0, 3}), zeros({3, 4})).shape(), Shape({0, 4}));
+  const Tensor inner_empty = matmul(ones({2, 0}), ones({0, 4}));  // sums over nothing: zeros
+  EXPECT_EQ(inner_empty.shape(), Shape({2, 4}));
+  EXPECT_EQ(sum(abs(inner_empty)).item(), 0.0);
+  EXPECT_EQ(conv2d(zeros({0, 1, 5, 5}), zeros({2, 1, 3, 3}), zeros({2})).shape(), Shape({0, 2, 3, 3}));
+  EXPECT_EQ(max_pool2d(zeros({0, 1, 4, 4}), 2).shape(), Shape({0, 1, 2, 2}));
+  EXPECT_EQ(cat({zeros({0, 2}), ones({1, 2})}, 0).shape(), Shape({1, 2}));
+  Tensor x = zeros({0, 3}).set_requires_grad();
+  sum(x * 2.0).backward();
+  EXPECT_EQ(x.grad().shape(), Shape({0, 3}));
+}
 
 }  // namespace
 }  // namespace tg
