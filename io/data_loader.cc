@@ -38,10 +38,12 @@ DataLoader::DataLoader(TensorDataset dataset, DataLoaderOptions options, Transfo
     : dataset_(std::move(dataset)), options_(options), transform_(std::move(transform)) {
   TG_CHECK(options.batch_size > 0, "DataLoader: batch_size must be positive, got ", options.batch_size);
   TG_CHECK(options.prefetch >= 0, "DataLoader: prefetch must be >= 0, got ", options.prefetch);
+  TG_CHECK(options.num_shards >= 1 && options.shard >= 0 && options.shard < options.num_shards,
+           "DataLoader: shard ", options.shard, " of ", options.num_shards, " shards is invalid");
 }
 
 int64_t DataLoader::num_batches() const {
-  const int64_t n = dataset_.size(), b = options_.batch_size;
+  const int64_t n = dataset_.size(), b = options_.batch_size * options_.num_shards;
   return options_.drop_last ? n / b : (n + b - 1) / b;
 }
 
@@ -79,8 +81,13 @@ DataLoader::Epoch::~Epoch() {
 }
 
 Batch DataLoader::Epoch::make(int64_t b) const {
-  const int64_t bs = loader_.options_.batch_size;
-  const int64_t begin = b * bs, end = std::min<int64_t>(begin + bs, static_cast<int64_t>(order_.size()));
+  const DataLoaderOptions& o = loader_.options_;
+  const int64_t global = o.batch_size * o.num_shards;
+  const int64_t global_begin = b * global;
+  const int64_t rows = std::min<int64_t>(global, static_cast<int64_t>(order_.size()) - global_begin);
+  // This shard's contiguous part of the global batch (all equal unless the batch is partial).
+  const int64_t begin = global_begin + rows * o.shard / o.num_shards;
+  const int64_t end = global_begin + rows * (o.shard + 1) / o.num_shards;
   Batch batch = loader_.dataset_.get(std::vector<int64_t>(order_.begin() + begin, order_.begin() + end));
   return loader_.transform_ ? loader_.transform_(std::move(batch)) : batch;
 }

@@ -47,6 +47,15 @@ struct DataLoaderOptions {
   bool drop_last = false;
   uint64_t seed = 0;
   int prefetch = 2;  // batches prepared ahead; 0 prepares them on the caller's thread
+  // Data-parallel sharding (see tg::distributed::shard_for_rank). Each step takes the next
+  // batch_size * num_shards examples of the epoch's order and splits them into num_shards
+  // contiguous parts; this loader yields part `shard`. Every shard has the same number of batches,
+  // the shards of a step are disjoint and their union is the step's global batch (exactly the
+  // batch a single process with batch_size * num_shards would see), and over an epoch the union
+  // is the whole dataset. Only a last partial global batch is split unevenly; a part can then be
+  // empty (0 rows).
+  int64_t num_shards = 1;
+  int64_t shard = 0;
 };
 
 class DataLoader {

@@ -74,9 +74,42 @@ TEST(DataLoader, AbandoningAnEpochEarlyIsSafe) {
   }  // destroyed with batches still being produced
 }
 
+// Sharding for data-parallel training: 3 shards, per-shard batch 4, 23 samples (a partial last
+// global batch of 11). Every shard has the same number of batches; at each step the shards are
+// disjoint and their concatenation is exactly the unsharded loader's batch of 12; over the epoch
+// the union is every sample once.
+TEST(DataLoader, ShardsSplitEachGlobalBatch) {
+  DataLoader whole(dataset(23), {.batch_size = 12, .seed = 3});
+  const auto global = collect(whole, 1);
+  std::vector<std::vector<std::vector<int64_t>>> shards;
+  for (int64_t s = 0; s < 3; ++s) {
+    DataLoader part(dataset(23), {.batch_size = 4, .seed = 3, .num_shards = 3, .shard = s});
+    EXPECT_EQ(part.num_batches(), 2);
+    shards.push_back(collect(part, 1));
+    ASSERT_EQ(shards.back().size(), 2u);
+  }
+  std::multiset<int64_t> seen;
+  for (size_t step = 0; step < 2; ++step) {
+    std::vector<int64_t> joined;
+    for (const auto& shard : shards) joined.insert(joined.end(), shard[step].begin(), shard[step].end());
+    EXPECT_EQ(joined, global[step]) << "step " << step;
+    seen.insert(joined.begin(), joined.end());
+  }
+  EXPECT_EQ(shards[0][1].size() + shards[1][1].size() + shards[2][1].size(), 11u);
+  EXPECT_EQ(seen.size(), 23u);
+  EXPECT_EQ(std::set<int64_t>(seen.begin(), seen.end()).size(), 23u);
+  // A global remainder smaller than the shard count leaves some parts empty, still one batch each.
+  DataLoader tiny(dataset(3), {.batch_size = 2, .shuffle = false, .num_shards = 4, .shard = 0});
+  const auto tiny_batches = collect(tiny, 0);
+  ASSERT_EQ(tiny_batches.size(), 1u);
+  EXPECT_TRUE(tiny_batches[0].empty());
+}
+
 TEST(DataLoader, BadArguments) {
   EXPECT_THROW(TensorDataset(zeros({3, 2}), zeros({4})), Error);
   EXPECT_THROW(DataLoader(dataset(3), {.batch_size = 0}), Error);
+  EXPECT_THROW(DataLoader(dataset(3), {.batch_size = 1, .num_shards = 2, .shard = 2}), Error);
+  EXPECT_THROW(DataLoader(dataset(3), {.batch_size = 1, .num_shards = 0}), Error);
 }
 
 }  // namespace

