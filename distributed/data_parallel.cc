@@ -3,6 +3,7 @@
 #include "distributed/data_parallel.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 
 #include "autograd/functions.h"
@@ -18,6 +19,19 @@ void broadcast_parameters(nn::Module& module, ProcessGroup& group, int root) {
       group.broadcast(values, root);
     }
   }
+}
+
+bool replicas_identical(nn::Module& module, ProcessGroup& group) {
+  int mismatches = 0;
+  for (const auto& list : {module.named_parameters(), module.named_buffers()}) {
+    for (const auto& [name, tensor] : list) {
+      const ops::Array mine = tensor.data().contiguous();
+      ops::Array root = mine.clone();
+      group.broadcast(root, 0);
+      mismatches += std::memcmp(root.raw_data(), mine.raw_data(), mine.numel() * dtype_size(mine.dtype())) != 0;
+    }
+  }
+  return group.sum({static_cast<double>(mismatches)})[0] == 0;
 }
 
 io::DataLoaderOptions shard_for_rank(io::DataLoaderOptions options, const ProcessGroup& group) {
@@ -63,29 +77,37 @@ namespace {
 template <typename T>
 void pack(const Tensor& param, T scale, T* flat) {
   const Tensor grad = param.grad();
+  const int64_t n = param.numel();
   if (!grad.defined()) {
-    std::fill_n(flat, param.numel(), T(0));
+    std::fill_n(flat, n, T(0));
     return;
   }
   TG_CHECK(grad.shape() == param.shape(), "synchronize_gradients: gradient ", shape_str(grad.shape()),
            " for parameter ", shape_str(param.shape()));
   const ops::Array g = grad.data().contiguous();
   const T* src = g.data<T>();
-  for (int64_t i = 0; i < param.numel(); ++i) flat[i] = src[i] * scale;
+  for (int64_t i = 0; i < n; ++i) flat[i] = src[i] * scale;
 }
 
+// grad = flat / total, in place when the parameter owns a plain contiguous gradient (the usual
+// case after backward), else into a new array.
 template <typename T>
 void unpack(const T* flat, T total, const Tensor& param) {
-  ops::Array g = ops::Array::empty(param.shape(), param.dtype());
+  Tensor grad = param.grad();
+  const bool in_place = grad.defined() && !grad.requires_grad() && grad.data().is_contiguous() &&
+                        grad.shape() == param.shape() && grad.data().storage().use_count() == 1;
+  ops::Array g = in_place ? grad.data() : ops::Array::empty(param.shape(), param.dtype());
   T* dst = g.data<T>();
-  for (int64_t i = 0; i < param.numel(); ++i) dst[i] = flat[i] / total;
-  param.set_grad(Tensor(g));
+  const int64_t n = param.numel();
+  for (int64_t i = 0; i < n; ++i) dst[i] = flat[i] / total;
+  if (!in_place) param.set_grad(Tensor(g));
 }
 
 }  // namespace
 
 void DistributedDataParallel::synchronize_gradients(int64_t local_examples) {
   TG_CHECK(local_examples >= 0, "synchronize_gradients: local_examples must be >= 0, got ", local_examples);
+  const auto start = std::chrono::steady_clock::now();
   ops::Array examples = ops::Array::from_vector(std::vector<int64_t>{local_examples}, {1});
   group_.start_allreduce_sum(examples);
   for (Bucket& bucket : buckets_) {
@@ -116,6 +138,7 @@ void DistributedDataParallel::synchronize_gradients(int64_t local_examples) {
     ops::Array values = buffer.data();
     group_.broadcast(values, 0);
   }
+  sync_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 }  // namespace tg::distributed

@@ -25,6 +25,10 @@ namespace tg::distributed {
 // Overwrites every rank's parameters and buffers with root's (in registration order).
 void broadcast_parameters(nn::Module& module, ProcessGroup& group, int root = 0);
 
+// True on every rank iff every rank holds exactly rank 0's bytes in every parameter and buffer
+// (a collective: every rank must call it).
+bool replicas_identical(nn::Module& module, ProcessGroup& group);
+
 // The distributed sampler: `options` sharded for this rank (see DataLoaderOptions::num_shards).
 // Each step's global batch is batch_size * world size examples of the epoch's seeded shuffle; the
 // ranks' parts are disjoint, their union is the step's global batch and, over an epoch, the whole
@@ -52,6 +56,9 @@ class DistributedDataParallel {
 
   nn::Module& module() { return *module_; }
   size_t num_buckets() const { return buckets_.size(); }
+  // Wall time spent in synchronize_gradients so far (packing, waiting for the slowest rank,
+  // reducing, unpacking): what overlapping with backward could at most hide.
+  double sync_seconds() const { return sync_seconds_; }
 
  private:
   struct Bucket {
@@ -61,6 +68,7 @@ class DistributedDataParallel {
   std::shared_ptr<nn::Module> module_;
   ProcessGroup& group_;
   std::vector<Bucket> buckets_;
+  double sync_seconds_ = 0;
 };
 
 }  // namespace tg::distributed

@@ -17,18 +17,7 @@ namespace {
 
 ProcessGroup& world() { return ProcessGroup::world(); }
 
-// True on every rank iff every rank holds exactly rank 0's bytes for every parameter and buffer.
-bool replicas_identical(nn::Module& module) {
-  int mismatches = 0;
-  for (const auto& list : {module.named_parameters(), module.named_buffers()}) {
-    for (const auto& [name, t] : list) {
-      ops::Array root = t.data().clone();
-      world().broadcast(root, 0);
-      mismatches += std::memcmp(root.raw_data(), t.data().raw_data(), t.numel() * dtype_size(t.dtype())) != 0;
-    }
-  }
-  return world().sum({static_cast<double>(mismatches)})[0] == 0;
-}
+bool replicas_identical(nn::Module& module) { return distributed::replicas_identical(module, world()); }
 
 std::shared_ptr<nn::Sequential> small_model() {
   return std::make_shared<nn::Sequential>(std::initializer_list<std::shared_ptr<nn::Module>>{

@@ -37,6 +37,9 @@ class ProcessGroup {
   // The sums of a few doubles (metrics).
   std::vector<double> sum(std::vector<double> values);
   void barrier();
+  // Ends every rank of the job with `code` (MPI_Abort): a rank that fails alone must not leave the
+  // others waiting in a collective.
+  [[noreturn]] void abort(int code);
 
   ProcessGroup(const ProcessGroup&) = delete;
   ProcessGroup& operator=(const ProcessGroup&) = delete;

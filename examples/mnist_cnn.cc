@@ -11,8 +11,10 @@
 #include <set>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "autograd/tapegrad.h"
+#include "distributed/data_parallel.h"
 #include "examples/mnist_models.h"
 #include "examples/training_report.h"
 #include "io/checkpoint.h"
@@ -27,6 +29,8 @@ namespace {
 
 using namespace tg;
 
+distributed::ProcessGroup* g_group = nullptr;  // set by --distributed
+
 const char* kUsage = R"(usage: mnist_cnn [--flag=value ...]
   --arch=NAME          cnn_small (default), cnn_wide, cnn_fc3, lenet5
   --data_dir=DIR       MNIST IDX files (default data/mnist; tools/fetch_mnist.sh fetches them)
@@ -34,12 +38,15 @@ const char* kUsage = R"(usage: mnist_cnn [--flag=value ...]
   --batch_size=N       default: the architecture's recipe (50 or 64)
   --lr=X               default: the recipe's (adam 1e-3, sgd 1e-3 / 0.05 for lenet5)
   --seed=N             default 0: initialization, shuffling, dropout and augmentation
-  --threads=N          default: all cores
+  --threads=N          default: all cores (shared among the ranks of this machine with --distributed)
   --deterministic      bit-identical results for any --threads (thread-count independent GEMM tiling)
   --schedule=NAME      none (default), onecycle (per batch), cosine (per batch), step (x0.5 per epoch)
   --weight_decay=X     default 0 (AdamW for adam recipes)
   --augment            random shifts of up to 2 pixels
   --label_smoothing=X  default 0
+  --distributed        data-parallel over MPI: run under mpirun -np R; --batch_size is the global
+                       batch, split over the R ranks, so results match a single process up to
+                       float rounding; rank 0 prints and writes files
   --detect_anomaly     stop at the first NaN/Inf in forward or backward, naming the op (slower)
   --train_limit=N      use only the first N training images (quick runs, tests)
   --test_limit=N       evaluate on only the first N test images
@@ -66,7 +73,7 @@ struct Flags {
 Flags parse_flags(int argc, char** argv) {
   static const std::set<std::string> known = {"arch", "data_dir", "epochs", "batch_size", "lr", "seed", "threads",
                                                "schedule", "weight_decay", "augment", "label_smoothing", "train_limit",
-                                               "metrics_csv", "plot", "save", "checkpoint", "resume", "detect_anomaly", "test_limit", "deterministic",
+                                               "metrics_csv", "plot", "save", "checkpoint", "resume", "detect_anomaly", "test_limit", "deterministic", "distributed",
                                                "help"};
   Flags f;
   for (int i = 1; i < argc; ++i) {
@@ -120,7 +127,19 @@ int run(int argc, char** argv) {
   const uint64_t seed = static_cast<uint64_t>(flags.num("seed", 0));
   const std::string schedule = flags.str("schedule", "none");
   TG_CHECK(epochs > 0 && batch_size > 0 && lr > 0, "--epochs, --batch_size and --lr must be positive");
-  if (flags.has("threads")) set_num_threads(static_cast<int>(flags.num("threads", 1)));
+  // Data-parallel: every rank runs this program on its shard of each global batch.
+  distributed::ProcessGroup* group = flags.has("distributed") ? &distributed::ProcessGroup::world() : nullptr;
+  g_group = group;
+  const int ranks = group ? group->size() : 1;
+  const bool main_rank = group == nullptr || group->rank() == 0;
+  // Rank 0 reports; the others print nothing to stdout (their errors still reach stderr).
+  if (!main_rank && std::freopen("/dev/null", "w", stdout) == nullptr) throw Error("cannot silence stdout");
+  TG_CHECK(batch_size % ranks == 0, "--batch_size=", batch_size, " must be divisible by the ", ranks, " ranks");
+  if (flags.has("threads")) {
+    set_num_threads(static_cast<int>(flags.num("threads", 1)));
+  } else if (group) {
+    set_num_threads(std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / group->local_size()));
+  }
   set_deterministic(flags.has("deterministic"));
 
   const std::string data_dir = flags.str("data_dir", "data/mnist");
@@ -146,10 +165,16 @@ int run(int argc, char** argv) {
     auto shift = random_shift(2, seed);
     train_transform = [shift, norm](io::Batch b) { return norm(shift(std::move(b))); };
   }
-  io::DataLoader train_loader(io::TensorDataset(train_images, train_labels),
-                              {.batch_size = batch_size, .shuffle = true, .seed = seed}, train_transform);
-  io::DataLoader test_loader(io::TensorDataset(test->images, test->labels),
-                             {.batch_size = 1000, .shuffle = false}, norm);
+  io::DataLoaderOptions train_options{.batch_size = batch_size / ranks, .shuffle = true, .seed = seed};
+  io::DataLoaderOptions test_options{.batch_size = 1000, .shuffle = false};
+  std::optional<distributed::DistributedDataParallel> ddp;
+  if (group) {
+    train_options = distributed::shard_for_rank(train_options, *group);
+    test_options = distributed::shard_for_rank(test_options, *group);
+    ddp.emplace(model, *group);  // every rank starts from rank 0's weights
+  }
+  io::DataLoader train_loader(io::TensorDataset(train_images, train_labels), train_options, train_transform);
+  io::DataLoader test_loader(io::TensorDataset(test->images, test->labels), test_options, norm);
   const int64_t total_steps = train_loader.num_batches() * epochs;
   std::unique_ptr<optim::LRScheduler> scheduler;
   bool per_batch = true;
@@ -165,9 +190,10 @@ int run(int argc, char** argv) {
   }
   const double label_smoothing = flags.num("label_smoothing", 0.0);
 
-  std::printf("arch %s params %lld optimizer %s lr %g batch_size %lld epochs %d threads %d train_images %lld\n",
+  std::printf("arch %s params %lld optimizer %s lr %g batch_size %lld epochs %d threads %d train_images %lld%s\n",
               arch.name.c_str(), static_cast<long long>(model->num_parameters()), arch.recipe.optimizer.c_str(), lr,
-              static_cast<long long>(batch_size), epochs, get_num_threads(), static_cast<long long>(train_images.size(0)));
+              static_cast<long long>(batch_size), epochs, get_num_threads(), static_cast<long long>(train_images.size(0)),
+              group ? (" ranks " + std::to_string(ranks)).c_str() : "");
   std::vector<examples::EpochMetrics> metrics;
   int64_t step = 0;
   int first_epoch = 1;
@@ -197,27 +223,45 @@ int run(int argc, char** argv) {
   for (int e = first_epoch; e <= epochs; ++e) {
     const auto start = std::chrono::steady_clock::now();
     examples::Progress progress(e, train_loader.num_batches(), batch_size);
-    double loss_sum = 0;
+    double loss_sum = 0, examples = 0;  // this rank's example-weighted loss
     int64_t batches = 0;
     auto epoch = train_loader.epoch(e - 1);
     for (io::Batch b; epoch->next(&b);) {
       optimizer->zero_grad();
-      Tensor loss = cross_entropy((*model)(b.inputs), b.targets, Reduction::kMean, label_smoothing);
-      loss.backward();
+      const int64_t n = b.targets.numel();  // 0 only for a rank's empty part of a ragged last batch
+      double l = 0;
+      if (n > 0) {
+        Tensor loss = cross_entropy((*model)(b.inputs), b.targets, Reduction::kMean, label_smoothing);
+        loss.backward();
+        l = loss.item();
+      }
+      if (ddp) ddp->synchronize_gradients(n);
       optimizer->step();
       ++step;
       if (scheduler && per_batch && step < total_steps) scheduler->step();
-      const double l = loss.item();
-      loss_sum += l;
+      loss_sum += l * n;
+      examples += n;
       progress.update(batches++, l);
     }
     if (scheduler && !per_batch) scheduler->step();
     progress.finish();
-    const double accuracy = io::classification_accuracy(*model, test_loader);
+    const io::ClassificationCounts counts = io::count_correct(*model, test_loader);
+    // Metrics over all ranks' examples: [loss sum, examples, correct, tested].
+    std::vector<double> totals{loss_sum, examples, double(counts.correct), double(counts.total)};
+    if (group) {
+      totals = group->sum(totals);
+      TG_CHECK(distributed::replicas_identical(*model, *group), "--distributed: the ranks' weights diverged");
+    }
+    const double train_loss = totals[0] / totals[1], accuracy = totals[3] > 0 ? totals[2] / totals[3] : 0.0;
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    metrics.push_back({e, loss_sum / batches, accuracy, seconds});
-    std::printf("epoch %d train_loss %.4f test_accuracy %.4f seconds %.1f\n", e, loss_sum / batches, accuracy, seconds);
+    metrics.push_back({e, train_loss, accuracy, seconds});
+    std::printf("epoch %d train_loss %.4f test_accuracy %.4f seconds %.1f\n", e, train_loss, accuracy, seconds);
+    if (group) {
+      std::printf("epoch %d weights bit-identical on all %d ranks; gradient synchronization %.1f s so far\n", e, ranks,
+                  ddp->sync_seconds());
+    }
     std::fflush(stdout);
+    if (!main_rank) continue;  // rank 0 alone writes files
     if (flags.has("checkpoint")) {
       io::TrainingState state{model.get(), optimizer.get(), scheduler.get(), e, step, {{"arch", arch.name}}};
       for (const auto& m : metrics) {
@@ -245,7 +289,7 @@ int run(int argc, char** argv) {
     return 0;
   }
   std::printf("test_accuracy %.4f\n", metrics.back().test_accuracy);
-  if (flags.has("save")) {
+  if (flags.has("save") && main_rank) {
     model->eval();
     char accuracy[32];
     std::snprintf(accuracy, sizeof accuracy, "%.4f", metrics.back().test_accuracy);
@@ -267,10 +311,14 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  int code = 0;
   try {
-    return run(argc, argv);
+    code = run(argc, argv);
   } catch (const tg::Error& e) {
     std::fprintf(stderr, "mnist_cnn: %s\n", e.what());
-    return 2;
+    code = 2;
   }
+  // A failing rank takes the whole MPI job down instead of leaving the others waiting.
+  if (code != 0 && g_group != nullptr) g_group->abort(code);
+  return code;
 }
