@@ -9,4 +9,5 @@
 #include "autograd/gradcheck.h"
 #include "autograd/gradient_tape.h"
 #include "autograd/tensor.h"
+#include "ops/backend.h"
 #include "ops/parallel.h"

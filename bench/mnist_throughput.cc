@@ -31,11 +31,18 @@ int run(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     const size_t eq = a.find('=');
-    if (a.rfind("--", 0) != 0 || eq == std::string::npos) throw Error("usage: --arch=A --steps=N --threads=T --data_dir=D");
+    if (a.rfind("--", 0) != 0 || eq == std::string::npos) throw Error("usage: --arch=A --steps=N --threads=T --data_dir=D --backend=fast|reference");
     flags[a.substr(2, eq - 2)] = a.substr(eq + 1);
   }
   for (const auto& [k, v] : flags) {
-    if (k != "arch" && k != "steps" && k != "threads" && k != "data_dir") throw Error("unknown flag --" + k);
+    if (k != "arch" && k != "steps" && k != "threads" && k != "data_dir" && k != "backend")
+      throw Error("unknown flag --" + k);
+  }
+  // --backend=reference measures the portable im2col + BLAS path instead of oneDNN.
+  if (flags.count("backend")) {
+    TG_CHECK(flags["backend"] == "fast" || flags["backend"] == "reference", "--backend: fast or reference, got '",
+             flags["backend"], "'");
+    ops::set_backend(flags["backend"] == "fast" ? ops::Backend::kFast : ops::Backend::kReference);
   }
   const auto& arch = examples::find_architecture(flags.count("arch") ? flags["arch"] : "cnn_small");
   const int steps = flags.count("steps") ? std::stoi(flags["steps"]) : 200;

@@ -1,11 +1,14 @@
-// tapegrad/ops/conv.cc: convolution as im2col + one GEMM per group over the whole batch.
+// tapegrad/ops/conv.cc: convolution. Validates, then takes the fast path (oneDNN, float32; see
+// ops/backend.h) or the reference path here: im2col + one GEMM per group over the whole batch.
 // Note [Batched im2col]: the column matrix holds every sample ([C/g*KH*KW, N*OH*OW]) so each
 // group is a single large GEMM (BLAS threads it) and im2col/col2im parallelize over planes.
 #include "ops/conv.h"
 
 #include <cstring>
 
+#include "ops/backend.h"
 #include "ops/blas.h"
+#include "ops/internal/onednn_conv.h"
 
 namespace tg::ops {
 
@@ -148,6 +151,8 @@ Array conv2d(const Array& input_in, const Array& weight_in, const Array& bias, c
              " does not match ", g.oc, " output channels");
     TG_CHECK(bias.dtype() == input_in.dtype(), "conv2d: bias dtype ", dtype_name(bias.dtype()), " differs");
   }
+  if (use_fast_path(input_in.dtype()) && onednn::conv2d_supported(input_in.shape(), weight_in.shape(), p))
+    return onednn::conv2d(input_in, weight_in, bias, p);
   const Array input = input_in.contiguous(), weight = weight_in.contiguous();
   Array out = Array::empty({g.n, g.oc, g.oh, g.ow}, input.dtype());
   dispatch_floating(input.dtype(), "conv2d", [&](auto tag) {
@@ -182,6 +187,8 @@ Array conv2d_backward_input(const Array& grad_out_in, const Array& weight_in, co
   const Geometry g = geometry(input_shape, weight_in.shape(), p);
   TG_CHECK(grad_out_in.shape() == Shape({g.n, g.oc, g.oh, g.ow}), "conv2d_backward_input: grad ",
            shape_str(grad_out_in.shape()), " does not match output ", shape_str({g.n, g.oc, g.oh, g.ow}));
+  if (use_fast_path(grad_out_in.dtype()) && onednn::conv2d_supported(input_shape, weight_in.shape(), p))
+    return onednn::conv2d_backward_input(grad_out_in, weight_in, input_shape, p);
   const Array grad_out = grad_out_in.contiguous(), weight = weight_in.contiguous();
   Array grad_in = Array::zeros(input_shape, grad_out.dtype());
   dispatch_floating(grad_out.dtype(), "conv2d_backward_input", [&](auto tag) {
@@ -205,6 +212,8 @@ Array conv2d_backward_weight(const Array& input_in, const Array& grad_out_in, co
   const Geometry g = geometry(input_in.shape(), weight_shape, p);
   TG_CHECK(grad_out_in.shape() == Shape({g.n, g.oc, g.oh, g.ow}), "conv2d_backward_weight: grad ",
            shape_str(grad_out_in.shape()), " does not match output ", shape_str({g.n, g.oc, g.oh, g.ow}));
+  if (use_fast_path(input_in.dtype()) && onednn::conv2d_supported(input_in.shape(), weight_shape, p))
+    return onednn::conv2d_backward_weight(input_in, grad_out_in, weight_shape, p);
   const Array input = input_in.contiguous(), grad_out = grad_out_in.contiguous();
   Array grad_w = Array::empty(weight_shape, input.dtype());
   dispatch_floating(input.dtype(), "conv2d_backward_weight", [&](auto tag) {

@@ -25,4 +25,8 @@ Array conv2d_backward_input(const Array& grad_out, const Array& weight, const Sh
 Array conv2d_backward_weight(const Array& input, const Array& grad_out, const Shape& weight_shape,
                              const Conv2dParams& p);
 
+// How many fast-path (oneDNN) convolution primitives have been built: tests use it to check the
+// fast path ran and that repeated shapes hit the cache.
+int64_t fast_conv_primitives_built();
+
 }  // namespace tg::ops

@@ -1,0 +1,20 @@
+// tapegrad/ops/internal/onednn_conv.h: the fast float32 convolution kernels, oneDNN primitives
+// cached by shape. Called only by ops/conv.cc, which validates shapes first and keeps the
+// portable reference path for everything else (float64, deterministic mode, the reference backend).
+#pragma once
+
+#include "ops/array.h"
+#include "ops/conv.h"
+
+namespace tg::ops::onednn {
+
+// False when oneDNN cannot express the geometry exactly (then the caller uses the reference path).
+bool conv2d_supported(const Shape& input, const Shape& weight, const Conv2dParams& p);
+
+Array conv2d(const Array& input, const Array& weight, const Array& bias, const Conv2dParams& p);
+Array conv2d_backward_input(const Array& grad_out, const Array& weight, const Shape& input_shape,
+                            const Conv2dParams& p);
+Array conv2d_backward_weight(const Array& input, const Array& grad_out, const Shape& weight_shape,
+                             const Conv2dParams& p);
+
+}  // namespace tg::ops::onednn
