@@ -261,6 +261,7 @@ void copy_into(const Array& dst, const Array& src) {
       src.shape(), src.strides(), broadcast_shapes(dst.shape(), src.shape(), "copy"));
   TG_CHECK(broadcast_shapes(dst.shape(), src.shape(), "copy") == dst.shape(), "copy: cannot copy ",
            shape_str(src.shape()), " into ", shape_str(dst.shape()));
+  if (dst.numel() == 0) return;  // empty arrays may have no storage (null data)
   dispatch_all(dst.dtype(), [&](auto dtag) {
     using D = decltype(dtag);
     dispatch_all(src.dtype(), [&](auto stag) {

@@ -8,6 +8,7 @@ PACKAGES=(
   g++ libabsl-dev                    # compiler, Abseil
   libprotobuf-dev protobuf-compiler  # protobuf runtime and protoc
   libgtest-dev libgmock-dev          # GoogleTest
+  libbenchmark-dev                   # Google Benchmark (bench/op_overhead)
   libdnnl-dev libopenblas-dev        # kernel libraries for the fast path
   libopenblas0-openmp                # OpenBLAS on the OpenMP pool (see third_party/system/openblas.BUILD)
   zlib1g-dev                         # reading .gz MNIST files

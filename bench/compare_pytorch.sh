@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# tapegrad/bench/compare_pytorch.sh [STEPS] [ROUNDS] [THREADS]: tapegrad against Debian's PyTorch
+# (python3-torch, installed here if missing) on the same machine, same run. For cnn_small,
+# cnn_wide and cnn_fc3 it alternates bench/mnist_throughput (tapegrad) and
+# bench/pytorch_mnist_throughput.py (same models, optimizers, batch sizes, data handling and
+# measurements) ROUNDS times (default 3) with STEPS timed steps each (default 200), both with
+# THREADS threads (default 2; OMP_NUM_THREADS and OPENBLAS_NUM_THREADS set for PyTorch too), and
+# prints the medians and the tapegrad/PyTorch ratio of each figure with its target.
+# Run from anywhere after tools/setup.sh.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+steps=${1:-200} rounds=${2:-3} threads=${3:-2}
+
+if ! python3 -c "import torch, numpy" 2>/dev/null; then
+  SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends python3-torch python3-numpy
+fi
+bazel build -c opt //bench:mnist_throughput >/dev/null 2>&1
+tapegrad=(bazel-bin/bench/mnist_throughput)
+pytorch=(python3 bench/pytorch_mnist_throughput.py)
+export OMP_NUM_THREADS=$threads OPENBLAS_NUM_THREADS=$threads MKL_NUM_THREADS=$threads
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+for arch in cnn_small cnn_wide cnn_fc3; do
+  for ((r = 0; r < rounds; r++)); do
+    args=(--arch="$arch" --steps="$steps" --threads="$threads" --data_dir=data/mnist)
+    "${tapegrad[@]}" "${args[@]}" >> "$tmp/$arch.tapegrad"
+    "${pytorch[@]}" "${args[@]}" >> "$tmp/$arch.pytorch"
+  done
+done
+
+echo "tapegrad vs PyTorch $(python3 -c 'import torch; print(torch.__version__)'), $threads threads, $steps steps after 20 warm-up, median of $rounds alternating rounds; $(date +%F), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
+printf "| %-9s | %-18s | %10s | %10s | %7s | %-8s |\n" arch figure tapegrad PyTorch ratio target
+printf "|%s|%s|%s|%s|%s|%s|\n" "-----------" "--------------------" "------------" "------------" "---------" "----------"
+for arch in cnn_small cnn_wide cnn_fc3; do
+  for figure in train_images_per_s infer_images_per_s latency_batch1_us peak_rss_mb; do
+    case $figure in
+      train_images_per_s) target=">= 1.25" ;; infer_images_per_s) target=">= 2" ;;
+      latency_batch1_us) target="<= 0.8" ;; peak_rss_mb) target="<= 1" ;;
+    esac
+    median() { awk -v f="$figure" '$1 == f {print $2}' "$1" | sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
+    tg=$(median "$tmp/$arch.tapegrad") pt=$(median "$tmp/$arch.pytorch")
+    awk -v a="$arch" -v f="$figure" -v t="$tg" -v p="$pt" -v g="$target" \
+      'BEGIN { printf "| %-9s | %-18s | %10.1f | %10.1f | %7.2f | %-8s |\n", a, f, t, p, t / p, g }'
+  done
+done

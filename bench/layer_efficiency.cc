@@ -1,0 +1,97 @@
+// tapegrad/bench/layer_efficiency.cc: how close the conv and linear layers of cnn_wide come to the
+// machine's matrix-multiply limit.
+//   bazel run -c opt //bench:layer_efficiency -- --threads=2
+// Prints the sgemm rate of a 2048x2048x2048 product (OpenBLAS, the library behind tapegrad's
+// GEMMs), then for each layer of cnn_wide at batch 50 the GFLOP/s of forward, backward-data and
+// backward-weights (best of 20 after warm-up) and that rate as a percentage of sgemm:
+//   sgemm_2048_gflops X
+//   conv2 forward_gflops X (Y% of sgemm) ...
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <functional>
+#include <string>
+#include <tuple>
+
+#include "autograd/tapegrad.h"
+#include "ops/blas.h"
+#include "ops/conv.h"
+
+namespace {
+
+using namespace tg;
+using Clock = std::chrono::steady_clock;
+
+// Best wall time of `fn` over `runs` runs after 3 warm-up runs.
+double best_seconds(const std::function<void()>& fn, int runs = 20) {
+  for (int i = 0; i < 3; ++i) fn();
+  double best = 1e30;
+  for (int i = 0; i < runs; ++i) {
+    const auto t = Clock::now();
+    fn();
+    best = std::min(best, std::chrono::duration<double>(Clock::now() - t).count());
+  }
+  return best;
+}
+
+struct ConvLayer {
+  const char* name;
+  Shape input, weight;
+  int64_t pad;
+};
+
+int run(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a.rfind("--threads=", 0) != 0) throw Error("usage: layer_efficiency [--threads=T]");
+    set_num_threads(std::stoi(a.substr(10)));
+  }
+  const int64_t n = 2048;
+  const ops::Array a = ops::Array::full({n, n}, 1.0, kFloat32), b = ops::Array::full({n, n}, 1.0, kFloat32);
+  ops::Array c = ops::Array::empty({n, n}, kFloat32);
+  const double sgemm = 2.0 * n * n * n / best_seconds([&] {
+    ops::gemm(false, false, n, n, n, 1.0f, a.data<float>(), n, b.data<float>(), n, 0.0f, c.data<float>(), n);
+  }, 5) / 1e9;
+  std::printf("sgemm_2048_gflops %.1f (threads %d)\n", sgemm, get_num_threads());
+  auto report = [&](const std::string& what, double flops, double seconds) {
+    const double gflops = flops / seconds / 1e9;
+    std::printf("%-28s %8.1f GFLOP/s  %5.1f%% of sgemm\n", what.c_str(), gflops, 100 * gflops / sgemm);
+  };
+
+  NoGradGuard no_grad;
+  for (const ConvLayer& l : {ConvLayer{"conv1", {50, 1, 28, 28}, {32, 1, 5, 5}, 2},
+                             ConvLayer{"conv2", {50, 32, 14, 14}, {64, 32, 5, 5}, 2}}) {
+    const Tensor x = randn(l.input), w = randn(l.weight), bias = randn({l.weight[0]});
+    const Tensor y = conv2d(x, w, bias, 1, l.pad);
+    const Tensor gy = randn(y.shape());
+    const double flops = 2.0 * y.numel() * l.weight[1] * l.weight[2] * l.weight[3];
+    const std::string name = l.name;
+    report(name + " forward", flops, best_seconds([&] { conv2d(x, w, bias, 1, l.pad); }));
+    if (l.input[1] > 1) {  // the first layer's input gradient is never needed
+      report(name + " backward_data", flops,
+             best_seconds([&] { conv2d_backward_input(gy, w, l.input, 1, l.pad, 1, 1); }));
+    }
+    report(name + " backward_weights", flops,
+           best_seconds([&] { conv2d_backward_weight(x, gy, l.weight, 1, l.pad, 1, 1); }));
+  }
+  for (const auto& [name, in, out] : {std::tuple<const char*, int64_t, int64_t>{"fc1", 64 * 7 * 7, 1024},
+                                      std::tuple<const char*, int64_t, int64_t>{"fc2", 1024, 10}}) {
+    const Tensor x = randn({50, in}), w = randn({out, in}), gy = randn({50, out});
+    const double flops = 2.0 * 50 * in * out;
+    report(std::string(name) + " forward", flops, best_seconds([&] { linear(x, w); }));
+    report(std::string(name) + " backward_data", flops, best_seconds([&] { matmul(gy, w); }));
+    report(std::string(name) + " backward_weights", flops, best_seconds([&] { matmul(gy.t(), x); }));
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const tg::Error& e) {
+    std::fprintf(stderr, "layer_efficiency: %s\n", e.what());
+    return 2;
+  }
+}

@@ -1,0 +1,108 @@
+#!/usr/bin/env python3
+"""tapegrad/bench/pytorch_mnist_throughput.py: the PyTorch side of bench/compare_pytorch.sh.
+
+The same models, optimizers, batch sizes, data handling and measurements as
+bench/mnist_throughput.cc, in Debian's python3-torch, printing the same lines:
+  train_images_per_s X / infer_images_per_s X / latency_batch1_us X / peak_rss_mb X
+Usage: pytorch_mnist_throughput.py --arch=cnn_small --steps=200 --threads=2 --data_dir=data/mnist
+Set OMP_NUM_THREADS and OPENBLAS_NUM_THREADS to the same count (compare_pytorch.sh does).
+"""
+import argparse
+import resource
+import statistics
+import struct
+import time
+
+import numpy as np
+import torch
+from torch import nn
+
+MEAN, STD = 0.1307, 0.3081
+
+
+def read_idx(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    ndim = data[3]
+    dims = struct.unpack(">" + "I" * ndim, data[4:4 + 4 * ndim])
+    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
+
+
+def load(data_dir, train):
+    prefix = "train" if train else "t10k"
+    images = read_idx(f"{data_dir}/{prefix}-images-idx3-ubyte")
+    labels = read_idx(f"{data_dir}/{prefix}-labels-idx1-ubyte")
+    x = torch.from_numpy(images.astype(np.float32) / 255.0).unsqueeze(1)
+    return x, torch.from_numpy(labels.astype(np.int64))
+
+
+def build(arch):
+    if arch == "cnn_small":
+        return nn.Sequential(nn.Conv2d(1, 16, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+                             nn.Conv2d(16, 32, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                             nn.Linear(32 * 7 * 7, 10)), "adam", 1e-3, 50
+    if arch == "cnn_wide":
+        return nn.Sequential(nn.Conv2d(1, 32, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+                             nn.Conv2d(32, 64, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                             nn.Linear(64 * 7 * 7, 1024), nn.ReLU(), nn.Linear(1024, 10)), "adam", 1e-3, 50
+    if arch == "cnn_fc3":
+        return nn.Sequential(nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                             nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                             nn.Linear(64 * 7 * 7, 1024), nn.ReLU(), nn.Linear(1024, 512), nn.ReLU(),
+                             nn.Linear(512, 10)), "sgd", 1e-3, 64
+    raise SystemExit(f"unknown --arch {arch}")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--arch", default="cnn_small")
+    ap.add_argument("--steps", type=int, default=200)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--data_dir", default="data/mnist")
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    train_x, train_y = load(args.data_dir, True)
+    test_x, test_y = load(args.data_dir, False)
+    model, opt_name, lr, batch = build(args.arch)
+    opt = torch.optim.Adam(model.parameters(), lr) if opt_name == "adam" else \
+        torch.optim.SGD(model.parameters(), lr, momentum=0.9)
+    loss_fn = nn.CrossEntropyLoss()
+    warmup, done, start = 20, 0, 0.0
+    gen = torch.Generator().manual_seed(0)
+    while done < warmup + args.steps:
+        order = torch.randperm(train_x.shape[0], generator=gen)
+        for b in range(0, train_x.shape[0], batch):
+            if done >= warmup + args.steps:
+                break
+            if done == warmup:
+                start = time.perf_counter()
+            idx = order[b:b + batch]
+            x, y = (train_x[idx] - MEAN) / STD, train_y[idx]
+            opt.zero_grad(set_to_none=True)
+            loss_fn(model(x), y).backward()
+            opt.step()
+            done += 1
+    train_rate = args.steps * batch / (time.perf_counter() - start)
+
+    model.eval()
+    with torch.no_grad():
+        model((test_x[:1000] - MEAN) / STD)  # warm-up
+        start = time.perf_counter()
+        for b in range(0, test_x.shape[0], 1000):
+            model((test_x[b:b + 1000] - MEAN) / STD)
+        infer_rate = test_x.shape[0] / (time.perf_counter() - start)
+        latencies = []
+        for i in range(220):
+            x = (test_x[i:i + 1] - MEAN) / STD
+            t = time.perf_counter()
+            model(x)
+            if i >= 20:
+                latencies.append((time.perf_counter() - t) * 1e6)
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    print(f"train_images_per_s {train_rate:.1f}\ninfer_images_per_s {infer_rate:.1f}\n"
+          f"latency_batch1_us {statistics.median(latencies):.1f}\npeak_rss_mb {rss_mb:.1f}")
+
+
+if __name__ == "__main__":
+    main()
