@@ -11,13 +11,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 steps=${1:-200} rounds=${2:-3} threads=${3:-2}
 
-if ! python3 -c "import torch, numpy" 2>/dev/null; then
+py=/usr/bin/python3  # Debian's interpreter, where python3-torch lives (not a pyenv/venv python3)
+if ! $py -c "import torch, numpy" 2>/dev/null; then
   SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends python3-torch python3-numpy
 fi
 bazel build -c opt //bench:mnist_throughput >/dev/null 2>&1
 tapegrad=(bazel-bin/bench/mnist_throughput)
-pytorch=(python3 bench/pytorch_mnist_throughput.py)
+pytorch=($py bench/pytorch_mnist_throughput.py)
 export OMP_NUM_THREADS=$threads OPENBLAS_NUM_THREADS=$threads MKL_NUM_THREADS=$threads
 
 tmp=$(mktemp -d)
@@ -30,7 +31,7 @@ for arch in cnn_small cnn_wide cnn_fc3; do
   done
 done
 
-echo "tapegrad vs PyTorch $(python3 -c 'import torch; print(torch.__version__)'), $threads threads, $steps steps after 20 warm-up, median of $rounds alternating rounds; $(date +%F), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
+echo "tapegrad vs PyTorch $($py -c 'import torch; print(torch.__version__)'), $threads threads, $steps steps after 20 warm-up, median of $rounds alternating rounds; $(date +%F), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
 printf "| %-9s | %-18s | %10s | %10s | %7s | %-8s |\n" arch figure tapegrad PyTorch ratio target
 printf "|%s|%s|%s|%s|%s|%s|\n" "-----------" "--------------------" "------------" "------------" "---------" "----------"
 for arch in cnn_small cnn_wide cnn_fc3; do

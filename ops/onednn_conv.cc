@@ -1,14 +1,18 @@
 // tapegrad/ops/onednn_conv.cc: float32 convolution forward, backward-data and backward-weights
 // through oneDNN. Note [oneDNN primitive cache]: building a primitive (choosing and JIT-compiling
 // a kernel) costs far more than running it on MNIST-sized tensors, so each (kind, shapes, params)
-// gets its primitive built once and kept in a process-wide map. Tensors stay in tapegrad's plain
-// NCHW / OIHW layout; the scratchpad is allocated per call, so concurrent calls from several
-// threads (each with its own stream) never share memory.
+// gets its primitive (and the reorders around it) built once and kept in a process-wide map.
+// Tensors stay in tapegrad's plain NCHW / OIHW layout and are reordered to and from the blocked
+// layouts oneDNN's direct kernels use; temporaries and the scratchpad are allocated per call, so
+// concurrent calls from several threads (each with its own stream) never share memory.
 #include "ops/internal/onednn_conv.h"
 
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <unordered_map>
+#include <vector>
 #include <tuple>
 
 #include "oneapi/dnnl/dnnl.hpp"
@@ -56,6 +60,7 @@ Geometry geometry(const Shape& in, const Shape& w, const Conv2dParams& p) {
 }
 
 memory::desc plain(const memory::dims& dims, Tag tag) { return memory::desc(dims, memory::data_type::f32, tag); }
+memory::desc any(const memory::dims& dims) { return plain(dims, Tag::any); }
 Tag weights_tag(const Geometry& g) { return g.grouped ? Tag::goihw : Tag::oihw; }
 
 dnnl::primitive_attr user_scratchpad() {
@@ -64,18 +69,38 @@ dnnl::primitive_attr user_scratchpad() {
   return attr;
 }
 
+// Layouts are left to oneDNN ("any"): it then picks its direct JIT kernels and their blocked
+// layouts (nChw16c...) instead of an im2col GEMM; tensors are reordered at the boundary.
 dnnl::convolution_forward::primitive_desc forward_pd(const Geometry& g, bool bias) {
-  const dnnl::convolution_forward::desc d(
-      dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct, plain(g.src, Tag::nchw),
-      plain(g.weights, weights_tag(g)), bias ? plain({g.dst[1]}, Tag::x) : memory::desc(), plain(g.dst, Tag::nchw),
-      g.strides, g.dilates, g.pad_l, g.pad_r);
+  const dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct,
+                                          any(g.src), any(g.weights), bias ? plain({g.dst[1]}, Tag::x) : memory::desc(),
+                                          any(g.dst), g.strides, g.dilates, g.pad_l, g.pad_r);
   return dnnl::convolution_forward::primitive_desc(d, user_scratchpad(), engine());
 }
+
+// One argument of a primitive: the plain layout tapegrad holds, the layout the kernel wants, and
+// the reorder between them when they differ (user -> kernel for inputs, kernel -> user for outputs).
+struct ArgPlan {
+  int arg;
+  memory::desc user, want;
+  bool output;
+  std::optional<dnnl::reorder> reorder;
+};
 
 struct Entry {
   dnnl::primitive primitive;
   memory::desc scratchpad;
+  std::vector<ArgPlan> args;
 };
+
+ArgPlan plan(int arg, const memory::desc& user, const memory::desc& want, bool output) {
+  ArgPlan p{arg, user, want, output, std::nullopt};
+  if (user != want) {
+    p.reorder = output ? dnnl::reorder(dnnl::reorder::primitive_desc(engine(), want, engine(), user))
+                       : dnnl::reorder(dnnl::reorder::primitive_desc(engine(), user, engine(), want));
+  }
+  return p;
+}
 
 using Key = std::tuple<Kind, bool, memory::dims, memory::dims, memory::dims, memory::dims, memory::dims, memory::dims>;
 
@@ -88,41 +113,71 @@ std::map<Key, Entry>& cache() {
   return *c;
 }
 
+Entry build(Kind kind, const Geometry& g, bool bias) {
+  const memory::desc src = plain(g.src, Tag::nchw), weights = plain(g.weights, weights_tag(g)),
+                     dst = plain(g.dst, Tag::nchw);
+  const auto fwd = forward_pd(g, bias);
+  if (kind == Kind::kForward) {
+    std::vector<ArgPlan> args{plan(DNNL_ARG_SRC, src, fwd.src_desc(), false),
+                              plan(DNNL_ARG_WEIGHTS, weights, fwd.weights_desc(), false),
+                              plan(DNNL_ARG_DST, dst, fwd.dst_desc(), true)};
+    if (bias) args.push_back(plan(DNNL_ARG_BIAS, plain({g.dst[1]}, Tag::x), fwd.bias_desc(), false));
+    return {dnnl::convolution_forward(fwd), fwd.scratchpad_desc(), args};
+  }
+  if (kind == Kind::kBackwardData) {
+    const dnnl::convolution_backward_data::desc d(dnnl::algorithm::convolution_direct, any(g.src), any(g.weights),
+                                                  any(g.dst), g.strides, g.dilates, g.pad_l, g.pad_r);
+    const dnnl::convolution_backward_data::primitive_desc pd(d, user_scratchpad(), engine(), fwd);
+    return {dnnl::convolution_backward_data(pd), pd.scratchpad_desc(),
+            {plan(DNNL_ARG_DIFF_DST, dst, pd.diff_dst_desc(), false),
+             plan(DNNL_ARG_WEIGHTS, weights, pd.weights_desc(), false),
+             plan(DNNL_ARG_DIFF_SRC, src, pd.diff_src_desc(), true)}};
+  }
+  const dnnl::convolution_backward_weights::desc d(dnnl::algorithm::convolution_direct, any(g.src), any(g.weights),
+                                                   any(g.dst), g.strides, g.dilates, g.pad_l, g.pad_r);
+  const dnnl::convolution_backward_weights::primitive_desc pd(d, user_scratchpad(), engine(), fwd);
+  return {dnnl::convolution_backward_weights(pd), pd.scratchpad_desc(),
+          {plan(DNNL_ARG_SRC, src, pd.src_desc(), false), plan(DNNL_ARG_DIFF_DST, dst, pd.diff_dst_desc(), false),
+           plan(DNNL_ARG_DIFF_WEIGHTS, weights, pd.diff_weights_desc(), true)}};
+}
+
 const Entry& cached(Kind kind, const Geometry& g, bool bias) {
   const Key key{kind, bias, g.src, g.weights, g.strides, g.dilates, g.pad_l, g.pad_r};
   std::lock_guard<std::mutex> lock(cache_mutex());
-  std::map<Key, Entry>* cache = &tg::ops::onednn::cache();
-  auto it = cache->find(key);
-  if (it != cache->end()) return it->second;
-  Entry e;
-  const auto fwd = forward_pd(g, bias);
-  if (kind == Kind::kForward) {
-    e = {dnnl::convolution_forward(fwd), fwd.scratchpad_desc()};
-  } else if (kind == Kind::kBackwardData) {
-    const dnnl::convolution_backward_data::desc d(dnnl::algorithm::convolution_direct, plain(g.src, Tag::nchw),
-                                                  plain(g.weights, weights_tag(g)), plain(g.dst, Tag::nchw), g.strides,
-                                                  g.dilates, g.pad_l, g.pad_r);
-    const dnnl::convolution_backward_data::primitive_desc pd(d, user_scratchpad(), engine(), fwd);
-    e = {dnnl::convolution_backward_data(pd), pd.scratchpad_desc()};
-  } else {
-    const dnnl::convolution_backward_weights::desc d(dnnl::algorithm::convolution_direct, plain(g.src, Tag::nchw),
-                                                     plain(g.weights, weights_tag(g)), plain(g.dst, Tag::nchw),
-                                                     g.strides, g.dilates, g.pad_l, g.pad_r);
-    const dnnl::convolution_backward_weights::primitive_desc pd(d, user_scratchpad(), engine(), fwd);
-    e = {dnnl::convolution_backward_weights(pd), pd.scratchpad_desc()};
+  auto it = cache().find(key);
+  if (it != cache().end()) return it->second;
+  return cache().emplace(key, build(kind, g, bias)).first->second;
+}
+
+// An uninitialized buffer of `bytes` bytes that lives as long as the returned Array.
+Array buffer(size_t bytes) { return Array::empty({static_cast<int64_t>((bytes + 3) / 4)}, kFloat32); }
+
+// Runs the primitive on tapegrad's plain arrays (by argument id), reordering where planned.
+void run(const Entry& e, const std::unordered_map<int, Array>& arrays) {
+  dnnl::stream& s = stream();
+  std::vector<Array> temporaries;
+  std::unordered_map<int, memory> args;
+  std::vector<std::pair<const ArgPlan*, memory>> outputs;  // (plan, user memory) to reorder back
+  for (const ArgPlan& p : e.args) {
+    memory user(p.user, engine(), arrays.at(p.arg).raw_data());
+    if (!p.reorder) {
+      args.insert({p.arg, user});
+      continue;
+    }
+    temporaries.push_back(buffer(p.want.get_size()));
+    memory kernel(p.want, engine(), temporaries.back().raw_data());
+    if (p.output) {
+      outputs.push_back({&p, user});
+    } else {
+      p.reorder->execute(s, user, kernel);
+    }
+    args.insert({p.arg, kernel});
   }
-  return cache->emplace(key, std::move(e)).first->second;
-}
-
-memory wrap(const memory::dims& dims, Tag tag, const Array& a) {
-  return memory(plain(dims, tag), engine(), a.raw_data());
-}
-
-void run(const Entry& e, std::unordered_map<int, memory> args) {
-  Array scratch = Array::empty({static_cast<int64_t>((e.scratchpad.get_size() + 3) / 4)}, kFloat32);
+  const Array scratch = buffer(e.scratchpad.get_size());
   args.insert({DNNL_ARG_SCRATCHPAD, memory(e.scratchpad, engine(), scratch.raw_data())});
-  e.primitive.execute(stream(), args);
-  stream().wait();
+  e.primitive.execute(s, args);
+  for (auto& [p, user] : outputs) p->reorder->execute(s, args.at(p->arg), user);
+  s.wait();
 }
 
 }  // namespace
@@ -139,40 +194,30 @@ bool conv2d_supported(const Shape& input, const Shape& weight, const Conv2dParam
 
 Array conv2d(const Array& input_in, const Array& weight_in, const Array& bias_in, const Conv2dParams& p) {
   const Geometry g = geometry(input_in.shape(), weight_in.shape(), p);
-  const Array input = input_in.contiguous(), weight = weight_in.contiguous();
-  const bool has_bias = bias_in.defined();
   Array out = Array::empty({g.dst[0], g.dst[1], g.dst[2], g.dst[3]}, kFloat32);
-  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, wrap(g.src, Tag::nchw, input)},
-                                       {DNNL_ARG_WEIGHTS, wrap(g.weights, weights_tag(g), weight)},
-                                       {DNNL_ARG_DST, wrap(g.dst, Tag::nchw, out)}};
-  Array bias;
-  if (has_bias) {
-    bias = bias_in.contiguous();
-    args.insert({DNNL_ARG_BIAS, wrap({g.dst[1]}, Tag::x, bias)});
-  }
-  run(cached(Kind::kForward, g, has_bias), std::move(args));
+  std::unordered_map<int, Array> arrays{{DNNL_ARG_SRC, input_in.contiguous()},
+                                        {DNNL_ARG_WEIGHTS, weight_in.contiguous()},
+                                        {DNNL_ARG_DST, out}};
+  if (bias_in.defined()) arrays.insert({DNNL_ARG_BIAS, bias_in.contiguous()});
+  run(cached(Kind::kForward, g, bias_in.defined()), arrays);
   return out;
 }
 
-Array conv2d_backward_input(const Array& grad_out_in, const Array& weight_in, const Shape& input_shape,
+Array conv2d_backward_input(const Array& grad_out, const Array& weight, const Shape& input_shape,
                             const Conv2dParams& p) {
-  const Geometry g = geometry(input_shape, weight_in.shape(), p);
-  const Array grad_out = grad_out_in.contiguous(), weight = weight_in.contiguous();
+  const Geometry g = geometry(input_shape, weight.shape(), p);
   Array grad_in = Array::empty(input_shape, kFloat32);
-  run(cached(Kind::kBackwardData, g, false), {{DNNL_ARG_DIFF_DST, wrap(g.dst, Tag::nchw, grad_out)},
-                                              {DNNL_ARG_WEIGHTS, wrap(g.weights, weights_tag(g), weight)},
-                                              {DNNL_ARG_DIFF_SRC, wrap(g.src, Tag::nchw, grad_in)}});
+  run(cached(Kind::kBackwardData, g, false),
+      {{DNNL_ARG_DIFF_DST, grad_out.contiguous()}, {DNNL_ARG_WEIGHTS, weight.contiguous()}, {DNNL_ARG_DIFF_SRC, grad_in}});
   return grad_in;
 }
 
-Array conv2d_backward_weight(const Array& input_in, const Array& grad_out_in, const Shape& weight_shape,
+Array conv2d_backward_weight(const Array& input, const Array& grad_out, const Shape& weight_shape,
                              const Conv2dParams& p) {
-  const Geometry g = geometry(input_in.shape(), weight_shape, p);
-  const Array input = input_in.contiguous(), grad_out = grad_out_in.contiguous();
+  const Geometry g = geometry(input.shape(), weight_shape, p);
   Array grad_w = Array::empty(weight_shape, kFloat32);
-  run(cached(Kind::kBackwardWeights, g, false), {{DNNL_ARG_SRC, wrap(g.src, Tag::nchw, input)},
-                                                 {DNNL_ARG_DIFF_DST, wrap(g.dst, Tag::nchw, grad_out)},
-                                                 {DNNL_ARG_DIFF_WEIGHTS, wrap(g.weights, weights_tag(g), grad_w)}});
+  run(cached(Kind::kBackwardWeights, g, false),
+      {{DNNL_ARG_SRC, input.contiguous()}, {DNNL_ARG_DIFF_DST, grad_out.contiguous()}, {DNNL_ARG_DIFF_WEIGHTS, grad_w}});
   return grad_w;
 }
 
