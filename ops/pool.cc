@@ -35,6 +35,30 @@ Shape pool2d_output_shape(const Shape& in, const Pool2dParams& p, const char* op
   return {in[0], in[1], oh, ow};
 }
 
+// One output row of the 2x2/2 max pool from input rows r0 and r1 (flat offsets top and bottom):
+// branch-free selects, so it vectorizes. The first maximum wins; a NaN wins over numbers.
+template <typename T>
+void max_pool_2x2_row(const T* r0, const T* r1, int64_t top, int64_t bottom, int64_t ow, T* out, int64_t* index) {
+#pragma omp simd
+  for (int64_t x = 0; x < ow; ++x) {
+    const int64_t j = 2 * x;
+    T best = r0[j];
+    int64_t at = top + j;
+    const T b = r0[j + 1], c = r1[j], d = r1[j + 1];
+    bool take = (b > best) | (b != b);
+    best = take ? b : best;
+    at = take ? top + j + 1 : at;
+    take = (c > best) | (c != c);
+    best = take ? c : best;
+    at = take ? bottom + j : at;
+    take = (d > best) | (d != d);
+    best = take ? d : best;
+    at = take ? bottom + j + 1 : at;
+    out[x] = best;
+    index[x] = at;
+  }
+}
+
 std::pair<Array, Array> max_pool2d(const Array& input_in, const Pool2dParams& p) {
   const Shape out_shape = pool2d_output_shape(input_in.shape(), p, "max_pool2d");
   const Array input = input_in.contiguous();
@@ -57,16 +81,8 @@ std::pair<Array, Array> max_pool2d(const Array& input_in, const Pool2dParams& p)
         for (int64_t y = 0; y < oh; ++y) {
           const T* r0 = src + 2 * y * w;
           const T* r1 = r0 + w;
-          for (int64_t x = 0; x < ow; ++x) {
-            const int64_t j = 2 * x;
-            T best = r0[j];
-            int64_t at = 2 * y * w + j;
-            if (r0[j + 1] > best || r0[j + 1] != r0[j + 1]) best = r0[j + 1], at = 2 * y * w + j + 1;
-            if (r1[j] > best || r1[j] != r1[j]) best = r1[j], at = (2 * y + 1) * w + j;
-            if (r1[j + 1] > best || r1[j + 1] != r1[j + 1]) best = r1[j + 1], at = (2 * y + 1) * w + j + 1;
-            o[y * ow + x] = best;
-            xi[y * ow + x] = at;
-          }
+          const int64_t top = 2 * y * w, bottom = top + w;
+          max_pool_2x2_row(r0, r1, top, bottom, ow, o + y * ow, xi + y * ow);
         }
       }
       return;

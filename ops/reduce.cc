@@ -126,8 +126,48 @@ Shape reduced_shape(const Shape& shape, const Shape& dims, bool keepdim) {
   return out;
 }
 
+// Sums a contiguous x viewed as [a, k, b] over a and b (e.g. a bias gradient: NCHW summed over
+// N, H and W) without as_rows' transposing copy. Eight interleaved accumulators (so the loop
+// vectorizes), added in a fixed order: deterministic for any thread count.
+template <typename T>
+static void sum_outer_and_inner(const T* x, int64_t a, int64_t k, int64_t b, T* out) {
+  constexpr int kLanes = 8;
+#pragma omp parallel for schedule(static) if (a * k * b >= internal::kParallelGrain)
+  for (int64_t j = 0; j < k; ++j) {
+    Acc<T> lanes[kLanes] = {};
+    for (int64_t i = 0; i < a; ++i) {
+      const T* row = x + (i * k + j) * b;
+      int64_t m = 0;
+      for (; m + kLanes <= b; m += kLanes)
+        for (int l = 0; l < kLanes; ++l) lanes[l] += row[m + l];
+      for (; m < b; ++m) lanes[m % kLanes] += row[m];
+    }
+    Acc<T> s = 0;
+    for (int l = 0; l < kLanes; ++l) s += lanes[l];
+    out[j] = static_cast<T>(s);
+  }
+}
+
 Array sum(const Array& x, const Shape& dims_in, bool keepdim) {
   const Shape dims = normalize_dims(dims_in, x.dim(), "sum");
+  // Kept dims forming one block [lo, hi) with reduced dims on both sides: no transposing copy.
+  std::vector<bool> reduced(x.dim(), false);
+  for (int64_t d : dims) reduced[d] = true;
+  int64_t lo = 0, hi = x.dim();
+  while (lo < x.dim() && reduced[lo]) ++lo;
+  while (hi > lo && reduced[hi - 1]) --hi;
+  bool block = lo > 0 && hi < x.dim() && x.is_contiguous();
+  for (int64_t d = lo; d < hi; ++d) block = block && !reduced[d];
+  if (block) {
+    int64_t a = 1, k = 1, b = 1;
+    for (int64_t d = 0; d < x.dim(); ++d) (d < lo ? a : d < hi ? k : b) *= x.size(d);
+    Array out = Array::empty(reduced_shape(x.shape(), dims, keepdim), x.dtype());
+    dispatch_numeric(x.dtype(), "sum", [&](auto tag) {
+      using T = decltype(tag);
+      sum_outer_and_inner(x.data<T>(), a, k, b, out.data<T>());
+    });
+    return out;
+  }
   const Array rows = as_rows(x, dims);
   const int64_t outer = rows.size(0), inner = rows.size(1);
   Array out = Array::empty(reduced_shape(x.shape(), dims, keepdim), x.dtype());
