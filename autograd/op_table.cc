@@ -121,7 +121,8 @@ Tensor apply_op(const OpDef& op, const std::vector<Tensor>& inputs, Attrs attrs,
     arrays.push_back(t.defined() ? t.data() : ops::Array());
     any_requires_grad = any_requires_grad || (t.defined() && t.requires_grad());
   }
-  ForwardContext ctx{arrays, attrs, {}, generator};
+  const bool recording = op.backward && any_requires_grad && GradMode::is_enabled();
+  ForwardContext ctx{arrays, attrs, {}, generator, recording || extras_out != nullptr};
   ops::Array out = op.forward(ctx);
   if (autograd::DetectAnomalyGuard::is_enabled()) {
     const int64_t bad = autograd::first_non_finite(out);
@@ -147,7 +148,7 @@ Tensor apply_op(const OpDef& op, const std::vector<Tensor>& inputs, Attrs attrs,
   Tensor result(out);
   if (extras_out != nullptr) *extras_out = ctx.extras;
   if (op_observer != nullptr) op_observer->on_op(op, inputs, attrs, result);
-  if (!op.backward || !any_requires_grad || !GradMode::is_enabled()) return result;
+  if (!recording) return result;
 
   auto node = std::make_shared<OpNode>(op, std::move(attrs));
   node->next_edges.reserve(inputs.size());

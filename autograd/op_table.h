@@ -25,6 +25,9 @@ struct ForwardContext {
   const Attrs& attrs;
   std::vector<ops::Array> extras;  // forward appends values its backward reads
   ops::Generator* generator = nullptr;  // random ops (dropout); the default generator if null
+  // False when nothing will read extras (no backward recorded, no caller asking): forward may
+  // skip computing them (max_pool2d's indices in inference).
+  bool extras_needed = true;
 
   const ops::Array& in(size_t i) const { return inputs[i]; }
   bool has(size_t i) const { return i < inputs.size() && inputs[i].defined(); }

@@ -37,7 +37,7 @@ Shape pool2d_output_shape(const Shape& in, const Pool2dParams& p, const char* op
 
 // One output row of the 2x2/2 max pool from input rows r0 and r1 (flat offsets top and bottom):
 // branch-free selects, so it vectorizes. The first maximum wins; a NaN wins over numbers.
-template <typename T>
+template <bool kIndices, typename T>
 void max_pool_2x2_row(const T* r0, const T* r1, int64_t top, int64_t bottom, int64_t ow, T* out, int64_t* index) {
 #pragma omp simd
   for (int64_t x = 0; x < ow; ++x) {
@@ -55,34 +55,38 @@ void max_pool_2x2_row(const T* r0, const T* r1, int64_t top, int64_t bottom, int
     best = take ? d : best;
     at = take ? bottom + j + 1 : at;
     out[x] = best;
-    index[x] = at;
+    if constexpr (kIndices) index[x] = at;
   }
 }
 
-std::pair<Array, Array> max_pool2d(const Array& input_in, const Pool2dParams& p) {
+std::pair<Array, Array> max_pool2d(const Array& input_in, const Pool2dParams& p, bool with_indices) {
   const Shape out_shape = pool2d_output_shape(input_in.shape(), p, "max_pool2d");
   const Array input = input_in.contiguous();
   Array out = Array::empty(out_shape, input.dtype());
-  Array indices = Array::empty(out_shape, kInt64);
+  Array indices = with_indices ? Array::empty(out_shape, kInt64) : Array();
   const int64_t planes = out_shape[0] * out_shape[1], h = input.size(2), w = input.size(3);
   const int64_t oh = out_shape[2], ow = out_shape[3];
   dispatch_floating(input.dtype(), "max_pool2d", [&](auto tag) {
     using T = decltype(tag);
     const T* ip = input.data<T>();
     T* op = out.data<T>();
-    int64_t* xp = indices.data<int64_t>();
+    int64_t* xp = with_indices ? indices.data<int64_t>() : nullptr;
     if (p.kernel_h == 2 && p.kernel_w == 2 && p.stride_h == 2 && p.stride_w == 2 && p.pad_h == 0 && p.pad_w == 0) {
       // The common 2x2/2 case: no bounds checks, windows never leave the plane.
 #pragma omp parallel for schedule(static) if (planes * h * w >= 32768)
       for (int64_t pl = 0; pl < planes; ++pl) {
         const T* src = ip + pl * h * w;
         T* o = op + pl * oh * ow;
-        int64_t* xi = xp + pl * oh * ow;
+        int64_t* xi = with_indices ? xp + pl * oh * ow : nullptr;
         for (int64_t y = 0; y < oh; ++y) {
           const T* r0 = src + 2 * y * w;
           const T* r1 = r0 + w;
           const int64_t top = 2 * y * w, bottom = top + w;
-          max_pool_2x2_row(r0, r1, top, bottom, ow, o + y * ow, xi + y * ow);
+          if (with_indices) {
+            max_pool_2x2_row<true>(r0, r1, top, bottom, ow, o + y * ow, xi + y * ow);
+          } else {
+            max_pool_2x2_row<false>(r0, r1, top, bottom, ow, o + y * ow, nullptr);
+          }
         }
       }
       return;
@@ -108,7 +112,7 @@ std::pair<Array, Array> max_pool2d(const Array& input_in, const Pool2dParams& p)
             }
           }
           op[(pl * oh + y) * ow + x] = best;
-          xp[(pl * oh + y) * ow + x] = best_i;
+          if (xp != nullptr) xp[(pl * oh + y) * ow + x] = best_i;
         }
       }
     }

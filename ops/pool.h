@@ -18,7 +18,9 @@ struct Pool2dParams {
 
 Shape pool2d_output_shape(const Shape& input, const Pool2dParams& p, const char* op);
 // (output, int64 indices of each maximum within its H*W plane, as in torch's return_indices).
-std::pair<Array, Array> max_pool2d(const Array& input, const Pool2dParams& p);
+// Values and the flat (h*w) index of each maximum within its plane; with_indices false skips the
+// indices (undefined in the result): inference has no backward to read them.
+std::pair<Array, Array> max_pool2d(const Array& input, const Pool2dParams& p, bool with_indices = true);
 Array avg_pool2d(const Array& input, const Pool2dParams& p);
 // The adjoint of avg_pool2d: spreads each output gradient evenly over its window.
 Array avg_pool2d_backward(const Array& grad_out, const Shape& input_shape, const Pool2dParams& p);

@@ -21,8 +21,8 @@ ops::Pool2dParams params(const Attrs& a) {
 const OpDef kMaxPool2d{
     .name = "max_pool2d",
     .forward = [](ForwardContext& c) {
-      auto [out, indices] = ops::max_pool2d(c.in(0), params(c.attrs));
-      c.extras.push_back(indices);
+      auto [out, indices] = ops::max_pool2d(c.in(0), params(c.attrs), c.extras_needed);
+      if (c.extras_needed) c.extras.push_back(indices);
       return out;
     },
     .backward = [](BackwardContext& c) -> Grads {
