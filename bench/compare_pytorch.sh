@@ -5,8 +5,10 @@
 # bench/pytorch_mnist_throughput.py (same models, optimizers, batch sizes, data handling and
 # measurements) ROUNDS times (default 3) with STEPS timed steps each (default 200), both with
 # THREADS threads (default 2; OMP_NUM_THREADS and OPENBLAS_NUM_THREADS set for PyTorch too), and
-# prints the medians and the tapegrad/PyTorch ratio of each figure with its target.
-# Run from anywhere after tools/setup.sh.
+# prints the medians and the tapegrad/PyTorch ratio of each figure with its target; then
+# tapegrad's 2-thread/1-thread training scaling on cnn_wide. With TO_ACCURACY=0.99 in the
+# environment it also trains cnn_small in both until that test accuracy (slow: minutes) and
+# prints seconds_to_accuracy for each. Run from anywhere after tools/setup.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 steps=${1:-200} rounds=${2:-3} threads=${3:-2}
@@ -21,6 +23,9 @@ tapegrad=(bazel-bin/bench/mnist_throughput)
 pytorch=($py bench/pytorch_mnist_throughput.py)
 export OMP_NUM_THREADS=$threads OPENBLAS_NUM_THREADS=$threads MKL_NUM_THREADS=$threads
 
+# median FILE FIGURE: the median of FIGURE's values over the rounds in FILE.
+median() { awk -v f="$2" '$1 == f {print $2}' "$1" | sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
+
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 for arch in cnn_small cnn_wide cnn_fc3; do
@@ -29,6 +34,9 @@ for arch in cnn_small cnn_wide cnn_fc3; do
     "${tapegrad[@]}" "${args[@]}" >> "$tmp/$arch.tapegrad"
     "${pytorch[@]}" "${args[@]}" >> "$tmp/$arch.pytorch"
   done
+done
+for ((r = 0; r < rounds; r++)); do  # scaling: cnn_wide training with 1 thread
+  "${tapegrad[@]}" --arch=cnn_wide --steps="$steps" --threads=1 --data_dir=data/mnist >> "$tmp/scaling.1"
 done
 
 echo "tapegrad vs PyTorch $($py -c 'import torch; print(torch.__version__)'), $threads threads, $steps steps after 20 warm-up, median of $rounds alternating rounds; $(date +%F), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
@@ -40,9 +48,21 @@ for arch in cnn_small cnn_wide cnn_fc3; do
       train_images_per_s) target=">= 1.25" ;; infer_images_per_s) target=">= 2" ;;
       latency_batch1_us) target="<= 0.8" ;; peak_rss_mb) target="<= 1" ;;
     esac
-    median() { awk -v f="$figure" '$1 == f {print $2}' "$1" | sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
-    tg=$(median "$tmp/$arch.tapegrad") pt=$(median "$tmp/$arch.pytorch")
+    tg=$(median "$tmp/$arch.tapegrad" "$figure") pt=$(median "$tmp/$arch.pytorch" "$figure")
     awk -v a="$arch" -v f="$figure" -v t="$tg" -v p="$pt" -v g="$target" \
       'BEGIN { printf "| %-9s | %-18s | %10.1f | %10.1f | %7.2f | %-8s |\n", a, f, t, p, t / p, g }'
   done
 done
+
+one=$(median "$tmp/scaling.1" train_images_per_s) two=$(median "$tmp/cnn_wide.tapegrad" train_images_per_s)
+awk -v a="$one" -v b="$two" -v t="$threads" \
+  'BEGIN { printf "scaling: cnn_wide training %.1f images/s with 1 thread, %.1f with %d: %.2fx (target >= 1.7 for 2)\n", a, b, t, b / a }'
+
+if [[ -n ${TO_ACCURACY:-} ]]; then
+  for side in tapegrad pytorch; do
+    if [[ $side == tapegrad ]]; then cmd=("${tapegrad[@]}"); else cmd=("${pytorch[@]}"); fi
+    line=$("${cmd[@]}" --arch=cnn_small --threads="$threads" --to_accuracy="$TO_ACCURACY" --data_dir=data/mnist |
+           grep seconds_to_accuracy)
+    echo "$side cnn_small to $TO_ACCURACY: $line"
+  done
+fi

@@ -5,6 +5,8 @@
 //   infer_images_per_s X      (10,000 test images, batches of 1000, no grad)
 //   latency_batch1_us X       (median single-image forward)
 //   peak_rss_mb X
+// With --to_accuracy=0.99 [--max_epochs=10] it instead trains whole epochs of the recipe until
+// the test accuracy reaches the goal and prints "seconds_to_accuracy X" (training time only).
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -17,6 +19,7 @@
 #include "autograd/tapegrad.h"
 #include "examples/mnist_models.h"
 #include "io/data_loader.h"
+#include "io/evaluate.h"
 #include "io/mnist.h"
 
 namespace {
@@ -31,11 +34,12 @@ int run(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     const size_t eq = a.find('=');
-    if (a.rfind("--", 0) != 0 || eq == std::string::npos) throw Error("usage: --arch=A --steps=N --threads=T --data_dir=D --backend=fast|reference");
+    if (a.rfind("--", 0) != 0 || eq == std::string::npos) throw Error("usage: --arch=A --steps=N --threads=T --data_dir=D --backend=fast|reference [--to_accuracy=X --max_epochs=E]");
     flags[a.substr(2, eq - 2)] = a.substr(eq + 1);
   }
   for (const auto& [k, v] : flags) {
-    if (k != "arch" && k != "steps" && k != "threads" && k != "data_dir" && k != "backend")
+    if (k != "arch" && k != "steps" && k != "threads" && k != "data_dir" && k != "backend" && k != "to_accuracy" &&
+        k != "max_epochs")
       throw Error("unknown flag --" + k);
   }
   // --backend=reference measures the portable im2col + BLAS path instead of oneDNN.
@@ -57,6 +61,34 @@ int run(int argc, char** argv) {
   auto optimizer = examples::make_optimizer(arch.recipe, model->parameters(), arch.recipe.lr);
   const io::Transform norm = io::normalize(io::kMnistMean, io::kMnistStd);
   io::DataLoader loader(io::TensorDataset(train->images, train->labels), {.batch_size = arch.recipe.batch_size}, norm);
+  io::DataLoader test_loader(io::TensorDataset(test->images, test->labels), {.batch_size = 1000, .shuffle = false},
+                             norm);
+  if (flags.count("to_accuracy")) {
+    // Whole epochs of the recipe until the test accuracy reaches the goal; training time only
+    // (the evaluation after each epoch is not counted).
+    const double goal = std::stod(flags["to_accuracy"]);
+    const int max_epochs = flags.count("max_epochs") ? std::stoi(flags["max_epochs"]) : 10;
+    double seconds = 0, accuracy = 0;
+    int e = 0;
+    while (e < max_epochs && accuracy < goal) {
+      const auto t = Clock::now();
+      auto epoch = loader.epoch(e++);
+      for (io::Batch b; epoch->next(&b);) {
+        optimizer->zero_grad();
+        cross_entropy((*model)(b.inputs), b.targets).backward();
+        optimizer->step();
+      }
+      seconds += seconds_since(t);
+      accuracy = io::classification_accuracy(*model, test_loader);
+      std::printf("epoch %d test_accuracy %.4f train_seconds %.1f\n", e, accuracy, seconds);
+    }
+    if (accuracy < goal) {
+      std::printf("seconds_to_accuracy nan (%.4f after %d epochs)\n", accuracy, e);
+    } else {
+      std::printf("seconds_to_accuracy %.1f (epochs %d, test_accuracy %.4f)\n", seconds, e, accuracy);
+    }
+    return 0;
+  }
   constexpr int kWarmup = 20;
   int done = 0;
   Clock::time_point start;
@@ -73,8 +105,6 @@ int run(int argc, char** argv) {
 
   model->eval();
   NoGradGuard no_grad;
-  io::DataLoader test_loader(io::TensorDataset(test->images, test->labels), {.batch_size = 1000, .shuffle = false},
-                             norm);
   {
     auto warm = test_loader.epoch(0);
     io::Batch b;

@@ -5,6 +5,8 @@ The same models, optimizers, batch sizes, data handling and measurements as
 bench/mnist_throughput.cc, in Debian's python3-torch, printing the same lines:
   train_images_per_s X / infer_images_per_s X / latency_batch1_us X / peak_rss_mb X
 Usage: pytorch_mnist_throughput.py --arch=cnn_small --steps=200 --threads=2 --data_dir=data/mnist
+With --to_accuracy=0.99 [--max_epochs=10]: whole epochs until the test accuracy reaches the goal,
+printing "seconds_to_accuracy X" (training time only), as bench/mnist_throughput does.
 Set OMP_NUM_THREADS and OPENBLAS_NUM_THREADS to the same count (compare_pytorch.sh does).
 """
 import argparse
@@ -59,6 +61,8 @@ def main():
     ap.add_argument("--steps", type=int, default=200)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--data_dir", default="data/mnist")
+    ap.add_argument("--to_accuracy", type=float)
+    ap.add_argument("--max_epochs", type=int, default=10)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -68,8 +72,32 @@ def main():
     opt = torch.optim.Adam(model.parameters(), lr) if opt_name == "adam" else \
         torch.optim.SGD(model.parameters(), lr, momentum=0.9)
     loss_fn = nn.CrossEntropyLoss()
-    warmup, done, start = 20, 0, 0.0
     gen = torch.Generator().manual_seed(0)
+    if args.to_accuracy is not None:
+        train_seconds, accuracy, epoch = 0.0, 0.0, 0
+        while epoch < args.max_epochs and accuracy < args.to_accuracy:
+            t = time.perf_counter()
+            model.train()
+            order = torch.randperm(train_x.shape[0], generator=gen)
+            for b in range(0, train_x.shape[0], batch):
+                idx = order[b:b + batch]
+                opt.zero_grad(set_to_none=True)
+                loss_fn(model((train_x[idx] - MEAN) / STD), train_y[idx]).backward()
+                opt.step()
+            train_seconds += time.perf_counter() - t
+            epoch += 1
+            model.eval()
+            with torch.no_grad():
+                correct = sum(int((model((test_x[b:b + 1000] - MEAN) / STD).argmax(1) == test_y[b:b + 1000]).sum())
+                              for b in range(0, test_x.shape[0], 1000))
+            accuracy = correct / test_x.shape[0]
+            print(f"epoch {epoch} test_accuracy {accuracy:.4f} train_seconds {train_seconds:.1f}")
+        if accuracy < args.to_accuracy:
+            print(f"seconds_to_accuracy nan ({accuracy:.4f} after {epoch} epochs)")
+        else:
+            print(f"seconds_to_accuracy {train_seconds:.1f} (epochs {epoch}, test_accuracy {accuracy:.4f})")
+        return
+    warmup, done, start = 20, 0, 0.0
     while done < warmup + args.steps:
         order = torch.randperm(train_x.shape[0], generator=gen)
         for b in range(0, train_x.shape[0], batch):
