@@ -13,6 +13,15 @@ namespace {
 // Note [matmul backward]: vectors are promoted to matrices (a: [k] -> [1,k], b: [k] -> [k,1]),
 // the gradient is reshaped to the promoted product's shape, and broadcast batch dims are summed
 // back with sum_to.
+// Note [Transposed operands]: when b is a transposed view of a contiguous matrix (linear's W^T),
+// its gradient is computed as (g^T a)^T rather than a^T g: the same products, but the transpose
+// backward then hands the weight a contiguous gradient instead of a transposed view that would be
+// copied element by element (measured: 17 % of a cnn_wide training step).
+bool is_transposed_matrix(const Tensor& t) {
+  const ops::Array& d = t.data();
+  return d.dim() == 2 && d.size(0) > 1 && d.size(1) > 1 && d.strides()[0] == 1 && d.strides()[1] == d.size(0);
+}
+
 const OpDef kMatmul{
     .name = "matmul",
     .forward = [](ForwardContext& c) { return ops::matmul(c.in(0), c.in(1)); },
@@ -22,7 +31,10 @@ const OpDef kMatmul{
       const Tensor b2 = b.dim() == 1 ? unsqueeze(b, 1) : b;
       const Tensor g = reshape(c.grad, ops::matmul_shape(a2.shape(), b2.shape()));
       return {if_needed(c, 0, [&] { return reshape(sum_to(matmul(g, transpose(b2, -1, -2)), a2.shape()), a.shape()); }),
-              if_needed(c, 1, [&] { return reshape(sum_to(matmul(transpose(a2, -1, -2), g), b2.shape()), b.shape()); })};
+              if_needed(c, 1, [&] {
+                if (a2.dim() == 2 && is_transposed_matrix(b2)) return transpose(matmul(transpose(g, 0, 1), a2), 0, 1);
+                return reshape(sum_to(matmul(transpose(a2, -1, -2), g), b2.shape()), b.shape());
+              })};
     },
     .save_inputs = {0, 1},
     .min_inputs = 2,
