@@ -110,6 +110,7 @@ const char* binary_op_name(BinaryOp op) {
     case BinaryOp::kPow: return "pow";
     case BinaryOp::kMaximum: return "maximum";
     case BinaryOp::kMinimum: return "minimum";
+    case BinaryOp::kMaskByPositive: return "mask_by_positive";
   }
   return "binary";
 }
@@ -176,6 +177,8 @@ Array binary(BinaryOp op, const Array& a, const Array& b) {
         }
       case BinaryOp::kMaximum:
         return map_binary<T, T>(a, b, a.dtype(), name, [](T x, T y) { return x >= y ? x : y; });
+      case BinaryOp::kMaskByPositive:
+        return map_binary<T, T>(a, b, a.dtype(), name, [](T x, T y) { return y > T(0) ? x : T(0); });
       default: return map_binary<T, T>(a, b, a.dtype(), name, [](T x, T y) { return x <= y ? x : y; });
     }
   });

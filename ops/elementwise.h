@@ -14,7 +14,8 @@ enum class UnaryOp {
   kGeluDerivative,  // d/dx gelu(x) = Phi(x) + x phi(x)
   kPositiveMask,    // 1 where x > 0 else 0, in x's dtype
 };
-enum class BinaryOp { kAdd, kSub, kMul, kDiv, kPow, kMaximum, kMinimum };
+// kMaskByPositive: x where y > 0, else 0 (ReLU's backward in one pass: gradient x, output y).
+enum class BinaryOp { kAdd, kSub, kMul, kDiv, kPow, kMaximum, kMinimum, kMaskByPositive };
 enum class CompareOp { kGt, kGe, kLt, kLe, kEq, kNe };
 
 const char* unary_op_name(UnaryOp op);

@@ -1,6 +1,7 @@
 // tapegrad/autograd/functions/activation.cc: op rows for relu, leaky_relu, sigmoid, tanh, gelu,
 // softmax, log_softmax and dropout.
 #include "autograd/functions/common.h"
+#include "autograd/grad_mode.h"
 #include "autograd/functions/registry.h"
 #include "ops/elementwise.h"
 #include "ops/softmax.h"
@@ -16,7 +17,10 @@ const OpDef kRelu{
     .name = "relu",
     .forward = [](ForwardContext& c) { return ops::unary(UnaryOp::kRelu, c.in(0)); },
     // The mask is constant almost everywhere, so this is also the exact second derivative (zero).
+    // Without create_graph nothing differentiates the result: one fused pass instead.
     .backward = [](BackwardContext& c) -> Grads {
+      if (!GradMode::is_enabled())
+        return {Tensor(ops::binary(ops::BinaryOp::kMaskByPositive, c.grad.data(), c.output().data()))};
       return {c.grad * constant(ops::unary(UnaryOp::kPositiveMask, c.output().data()))};
     },
     .save_output = true,
