@@ -30,7 +30,7 @@ for src in "${sources[@]}"; do
   fi
 done
 wait
-libs=(-lprotobuf -lopenblas -lz -pthread
+libs=(-lprotobuf -lopenblas -ldnnl -lz -pthread
       $(ls /usr/lib/x86_64-linux-gnu/libabsl_*.so | sed -E 's|.*/lib(absl_[a-z0-9_]+)\.so|-l\1|'))
 clang++-14 "${flags[@]}" -fsanitize=fuzzer tools/fuzz/loader_fuzzer.cc "${objects[@]}" "${libs[@]}" -o "$out/loader_fuzzer"
 clang++-14 "${flags[@]}" tools/fuzz/make_seeds.cc "${objects[@]}" "${libs[@]}" -o "$out/make_seeds"
