@@ -40,6 +40,7 @@ for ((r = 0; r < rounds; r++)); do  # scaling: cnn_wide training with 1 thread
 done
 
 echo "tapegrad vs PyTorch $($py -c 'import torch; print(torch.__version__)'), $threads threads, $steps steps after 20 warm-up, median of $rounds alternating rounds; $(date +%F), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
+echo  # blank lines around the table: it pastes into Markdown as is
 printf "| %-9s | %-18s | %10s | %10s | %7s | %-8s |\n" arch figure tapegrad PyTorch ratio target
 printf "|%s|%s|%s|%s|%s|%s|\n" "-----------" "--------------------" "------------" "------------" "---------" "----------"
 for arch in cnn_small cnn_wide cnn_fc3; do
@@ -54,6 +55,7 @@ for arch in cnn_small cnn_wide cnn_fc3; do
   done
 done
 
+echo
 one=$(median "$tmp/scaling.1" train_images_per_s) two=$(median "$tmp/cnn_wide.tapegrad" train_images_per_s)
 awk -v a="$one" -v b="$two" -v t="$threads" \
   'BEGIN { printf "scaling: cnn_wide training %.1f images/s with 1 thread, %.1f with %d: %.2fx (target >= 1.7 for 2)\n", a, b, t, b / a }'
