@@ -121,6 +121,31 @@ std::pair<Array, Array> max_pool2d(const Array& input_in, const Pool2dParams& p,
   return {out, indices};
 }
 
+Array max_pool2d_backward(const Array& grad_out_in, const Array& indices_in, const Shape& input_shape) {
+  TG_CHECK(grad_out_in.shape() == indices_in.shape() && grad_out_in.dim() == 4 && input_shape.size() == 4 &&
+               grad_out_in.size(0) == input_shape[0] && grad_out_in.size(1) == input_shape[1],
+           "max_pool2d_backward: gradient ", shape_str(grad_out_in.shape()), " and indices ",
+           shape_str(indices_in.shape()), " do not match input ", shape_str(input_shape));
+  const Array grad_out = grad_out_in.contiguous(), indices = indices_in.contiguous();
+  Array grad_in = Array::empty(input_shape, grad_out.dtype());
+  const int64_t planes = input_shape[0] * input_shape[1], plane = input_shape[2] * input_shape[3];
+  const int64_t outputs = grad_out.size(2) * grad_out.size(3);
+  dispatch_floating(grad_out.dtype(), "max_pool2d_backward", [&](auto tag) {
+    using T = decltype(tag);
+    const T* g = grad_out.data<T>();
+    const int64_t* ix = indices.data<int64_t>();
+    T* d = grad_in.data<T>();
+    // Parallel over planes: each plane is zeroed and written by one iteration.
+#pragma omp parallel for schedule(static) if (planes * plane >= 32768)
+    for (int64_t pl = 0; pl < planes; ++pl) {
+      T* dst = d + pl * plane;
+      std::fill_n(dst, plane, T(0));
+      for (int64_t k = 0; k < outputs; ++k) dst[ix[pl * outputs + k]] += g[pl * outputs + k];
+    }
+  });
+  return grad_in;
+}
+
 Array avg_pool2d(const Array& input_in, const Pool2dParams& p) {
   const Shape out_shape = pool2d_output_shape(input_in.shape(), p, "avg_pool2d");
   const Array input = input_in.contiguous();

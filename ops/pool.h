@@ -18,9 +18,12 @@ struct Pool2dParams {
 
 Shape pool2d_output_shape(const Shape& input, const Pool2dParams& p, const char* op);
 // (output, int64 indices of each maximum within its H*W plane, as in torch's return_indices).
-// Values and the flat (h*w) index of each maximum within its plane; with_indices false skips the
-// indices (undefined in the result): inference has no backward to read them.
+// with_indices false skips the indices (undefined in the result): inference has no backward to
+// read them.
 std::pair<Array, Array> max_pool2d(const Array& input, const Pool2dParams& p, bool with_indices = true);
+// The adjoint of max_pool2d: each output gradient added at its maximum's position (indices from
+// max_pool2d, trusted: in range for the plane) of a zero [N, C, H, W] array.
+Array max_pool2d_backward(const Array& grad_out, const Array& indices, const Shape& input_shape);
 Array avg_pool2d(const Array& input, const Pool2dParams& p);
 // The adjoint of avg_pool2d: spreads each output gradient evenly over its window.
 Array avg_pool2d_backward(const Array& grad_out, const Shape& input_shape, const Pool2dParams& p);

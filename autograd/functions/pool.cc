@@ -1,6 +1,7 @@
 // tapegrad/autograd/functions/pool.cc: op rows for max_pool2d and avg_pool2d (and the latter's
 // adjoint avg_pool2d_backward). max_pool2d's backward scatters into the argmax positions.
 #include "autograd/functions/common.h"
+#include "autograd/grad_mode.h"
 #include "autograd/functions/registry.h"
 #include "ops/pool.h"
 
@@ -25,8 +26,11 @@ const OpDef kMaxPool2d{
       if (c.extras_needed) c.extras.push_back(indices);
       return out;
     },
+    // Without create_graph nothing differentiates the result: one fused kernel (zero + scatter).
     .backward = [](BackwardContext& c) -> Grads {
       const Shape& in = c.input_shape(0);
+      if (!GradMode::is_enabled())
+        return {Tensor(ops::max_pool2d_backward(c.grad.data(), c.extra_array(0), in))};
       const int64_t n = in[0], ch = in[1];
       const Tensor g = reshape(c.grad, {n, ch, -1});
       const Tensor idx = constant(c.extra_array(0).reshape({n, ch, -1}));
