@@ -6,19 +6,24 @@
 #include <chrono>
 #include <cstring>
 
-#include "autograd/functions.h"
-#include "ops/elementwise.h"
-
 namespace tg::distributed {
 
-void broadcast_parameters(nn::Module& module, ProcessGroup& group, int root) {
-  for (const auto& list : {module.named_parameters(), module.named_buffers()}) {
-    for (const auto& [name, tensor] : list) {
-      TG_CHECK(tensor.data().is_contiguous(), "broadcast_parameters: ", name, " is not contiguous");
-      ops::Array values = tensor.data();  // shares storage: broadcast writes the parameter itself
-      group.broadcast(values, root);
-    }
+namespace {
+
+// Overwrites each tensor's values with root's, in place (the arrays share the tensors' storage).
+void broadcast_in_place(const nn::NamedTensors& tensors, ProcessGroup& group, int root) {
+  for (const auto& [name, tensor] : tensors) {
+    TG_CHECK(tensor.data().is_contiguous(), "broadcast_parameters: ", name, " is not contiguous");
+    ops::Array values = tensor.data();
+    group.broadcast(values, root);
   }
+}
+
+}  // namespace
+
+void broadcast_parameters(nn::Module& module, ProcessGroup& group, int root) {
+  broadcast_in_place(module.named_parameters(), group, root);
+  broadcast_in_place(module.named_buffers(), group, root);
 }
 
 bool replicas_identical(nn::Module& module, ProcessGroup& group) {
@@ -134,10 +139,7 @@ void DistributedDataParallel::synchronize_gradients(int64_t local_examples) {
       }
     });
   }
-  for (const auto& [name, buffer] : module_->named_buffers()) {
-    ops::Array values = buffer.data();
-    group_.broadcast(values, 0);
-  }
+  broadcast_in_place(module_->named_buffers(), group_, 0);
   sync_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 

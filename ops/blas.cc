@@ -30,10 +30,12 @@ void blas(bool ta, bool tb, int64_t m, int64_t n, int64_t k, double alpha, const
 // OpenMP build) runs each call on the calling thread alone.
 constexpr int64_t kTileM = 128, kTileN = 512, kChunkK = 2048;
 
+int64_t tiles_of(int64_t size, int64_t tile) { return (size + tile - 1) / tile; }
+
 template <typename T>
 void gemm_tiles(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda, const T* b,
                 int64_t ldb, T beta, T* c, int64_t ldc) {
-  const int64_t tiles_m = (m + kTileM - 1) / kTileM, tiles_n = (n + kTileN - 1) / kTileN;
+  const int64_t tiles_m = tiles_of(m, kTileM), tiles_n = tiles_of(n, kTileN);
 #pragma omp parallel for schedule(static)
   for (int64_t tile = 0; tile < tiles_m * tiles_n; ++tile) {
     const int64_t i0 = (tile / tiles_n) * kTileM, j0 = (tile % tiles_n) * kTileN;
@@ -47,7 +49,7 @@ void gemm_tiles(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, cons
 template <typename T>
 void gemm_split_k(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda,
                   const T* b, int64_t ldb, T beta, T* c, int64_t ldc) {
-  const int64_t chunks = (k + kChunkK - 1) / kChunkK;
+  const int64_t chunks = tiles_of(k, kChunkK);
   std::vector<T> partial(chunks * m * n);
 #pragma omp parallel for schedule(static)
   for (int64_t q = 0; q < chunks; ++q) {
@@ -72,7 +74,7 @@ void gemm_impl(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const
   if (m == 0 || n == 0) return;
   if (!deterministic()) {
     blas(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-  } else if (((m + kTileM - 1) / kTileM) * ((n + kTileN - 1) / kTileN) < 4 && k > 2 * kChunkK) {
+  } else if (tiles_of(m, kTileM) * tiles_of(n, kTileN) < 4 && k > 2 * kChunkK) {
     gemm_split_k(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
   } else {
     gemm_tiles(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);

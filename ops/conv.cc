@@ -117,6 +117,12 @@ void cn_to_nchw(const T* src, const Geometry& g, int64_t group, T* dst) {
                   plane * sizeof(T));
 }
 
+// The fast path takes float32 (outside deterministic mode, see ops/backend.h) for every geometry
+// oneDNN can run.
+bool take_fast_path(DType dtype, const Shape& input, const Shape& weight, const Conv2dParams& p) {
+  return use_fast_path(dtype) && onednn::conv2d_supported(input, weight, p);
+}
+
 }  // namespace
 
 Shape conv2d_output_shape(const Shape& in, const Shape& w, const Conv2dParams& p, const char* op) {
@@ -151,7 +157,7 @@ Array conv2d(const Array& input_in, const Array& weight_in, const Array& bias, c
              " does not match ", g.oc, " output channels");
     TG_CHECK(bias.dtype() == input_in.dtype(), "conv2d: bias dtype ", dtype_name(bias.dtype()), " differs");
   }
-  if (use_fast_path(input_in.dtype()) && onednn::conv2d_supported(input_in.shape(), weight_in.shape(), p))
+  if (take_fast_path(input_in.dtype(), input_in.shape(), weight_in.shape(), p))
     return onednn::conv2d(input_in, weight_in, bias, p);
   const Array input = input_in.contiguous(), weight = weight_in.contiguous();
   Array out = Array::empty({g.n, g.oc, g.oh, g.ow}, input.dtype());
@@ -187,7 +193,7 @@ Array conv2d_backward_input(const Array& grad_out_in, const Array& weight_in, co
   const Geometry g = geometry(input_shape, weight_in.shape(), p);
   TG_CHECK(grad_out_in.shape() == Shape({g.n, g.oc, g.oh, g.ow}), "conv2d_backward_input: grad ",
            shape_str(grad_out_in.shape()), " does not match output ", shape_str({g.n, g.oc, g.oh, g.ow}));
-  if (use_fast_path(grad_out_in.dtype()) && onednn::conv2d_supported(input_shape, weight_in.shape(), p))
+  if (take_fast_path(grad_out_in.dtype(), input_shape, weight_in.shape(), p))
     return onednn::conv2d_backward_input(grad_out_in, weight_in, input_shape, p);
   const Array grad_out = grad_out_in.contiguous(), weight = weight_in.contiguous();
   Array grad_in = Array::zeros(input_shape, grad_out.dtype());
@@ -212,7 +218,7 @@ Array conv2d_backward_weight(const Array& input_in, const Array& grad_out_in, co
   const Geometry g = geometry(input_in.shape(), weight_shape, p);
   TG_CHECK(grad_out_in.shape() == Shape({g.n, g.oc, g.oh, g.ow}), "conv2d_backward_weight: grad ",
            shape_str(grad_out_in.shape()), " does not match output ", shape_str({g.n, g.oc, g.oh, g.ow}));
-  if (use_fast_path(input_in.dtype()) && onednn::conv2d_supported(input_in.shape(), weight_shape, p))
+  if (take_fast_path(input_in.dtype(), input_in.shape(), weight_shape, p))
     return onednn::conv2d_backward_weight(input_in, grad_out_in, weight_shape, p);
   const Array input = input_in.contiguous(), grad_out = grad_out_in.contiguous();
   Array grad_w = Array::empty(weight_shape, input.dtype());

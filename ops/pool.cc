@@ -16,25 +16,6 @@ int64_t avg_divisor(int64_t hs, int64_t ws, int64_t h, int64_t w, const Pool2dPa
   return (std::min(he, h) - std::max<int64_t>(hs, 0)) * (std::min(we, w) - std::max<int64_t>(ws, 0));
 }
 
-}  // namespace
-
-Shape pool2d_output_shape(const Shape& in, const Pool2dParams& p, const char* op) {
-  TG_CHECK(in.size() == 4, op, ": input must be 4-D [N,C,H,W], got ", shape_str(in));
-  TG_CHECK(p.kernel_h > 0 && p.kernel_w > 0, op, ": kernel size must be positive, got [", p.kernel_h, ",",
-           p.kernel_w, "]");
-  TG_CHECK(p.stride_h > 0 && p.stride_w > 0, op, ": stride must be positive, got [", p.stride_h, ",",
-           p.stride_w, "]");
-  TG_CHECK(p.pad_h >= 0 && p.pad_w >= 0, op, ": padding must be non-negative, got [", p.pad_h, ",", p.pad_w,
-           "]");
-  TG_CHECK(p.pad_h * 2 <= p.kernel_h && p.pad_w * 2 <= p.kernel_w, op, ": padding [", p.pad_h, ",", p.pad_w,
-           "] must be at most half the kernel [", p.kernel_h, ",", p.kernel_w, "]");
-  const int64_t oh = (in[2] + 2 * p.pad_h - p.kernel_h) / p.stride_h + 1;
-  const int64_t ow = (in[3] + 2 * p.pad_w - p.kernel_w) / p.stride_w + 1;
-  TG_CHECK(in[2] + 2 * p.pad_h >= p.kernel_h && in[3] + 2 * p.pad_w >= p.kernel_w && oh > 0 && ow > 0, op,
-           ": kernel [", p.kernel_h, ",", p.kernel_w, "] is larger than padded input ", shape_str(in));
-  return {in[0], in[1], oh, ow};
-}
-
 // One output row of the 2x2/2 max pool from input rows r0 and r1 (flat offsets top and bottom):
 // branch-free selects, so it vectorizes (only rows of 8+ outputs benefit: MNIST's 7- and
 // 14-wide rows still run mostly in the scalar remainder). The first maximum wins; a NaN wins.
@@ -58,6 +39,25 @@ void max_pool_2x2_row(const T* r0, const T* r1, int64_t top, int64_t bottom, int
     out[x] = best;
     if constexpr (kIndices) index[x] = at;
   }
+}
+
+}  // namespace
+
+Shape pool2d_output_shape(const Shape& in, const Pool2dParams& p, const char* op) {
+  TG_CHECK(in.size() == 4, op, ": input must be 4-D [N,C,H,W], got ", shape_str(in));
+  TG_CHECK(p.kernel_h > 0 && p.kernel_w > 0, op, ": kernel size must be positive, got [", p.kernel_h, ",",
+           p.kernel_w, "]");
+  TG_CHECK(p.stride_h > 0 && p.stride_w > 0, op, ": stride must be positive, got [", p.stride_h, ",",
+           p.stride_w, "]");
+  TG_CHECK(p.pad_h >= 0 && p.pad_w >= 0, op, ": padding must be non-negative, got [", p.pad_h, ",", p.pad_w,
+           "]");
+  TG_CHECK(p.pad_h * 2 <= p.kernel_h && p.pad_w * 2 <= p.kernel_w, op, ": padding [", p.pad_h, ",", p.pad_w,
+           "] must be at most half the kernel [", p.kernel_h, ",", p.kernel_w, "]");
+  const int64_t oh = (in[2] + 2 * p.pad_h - p.kernel_h) / p.stride_h + 1;
+  const int64_t ow = (in[3] + 2 * p.pad_w - p.kernel_w) / p.stride_w + 1;
+  TG_CHECK(in[2] + 2 * p.pad_h >= p.kernel_h && in[3] + 2 * p.pad_w >= p.kernel_w && oh > 0 && ow > 0, op,
+           ": kernel [", p.kernel_h, ",", p.kernel_w, "] is larger than padded input ", shape_str(in));
+  return {in[0], in[1], oh, ow};
 }
 
 std::pair<Array, Array> max_pool2d(const Array& input_in, const Pool2dParams& p, bool with_indices) {
