@@ -6,9 +6,9 @@
 # measurements) ROUNDS times (default 3) with STEPS timed steps each (default 200), both with
 # THREADS threads (default 2; OMP_NUM_THREADS and OPENBLAS_NUM_THREADS set for PyTorch too), and
 # prints the medians and the tapegrad/PyTorch ratio of each figure with its target; then
-# tapegrad's 2-thread/1-thread training scaling on cnn_wide. With TO_ACCURACY=0.99 in the
-# environment it also trains cnn_small in both until that test accuracy (slow: minutes) and
-# prints seconds_to_accuracy for each. Run from anywhere after tools/setup.sh.
+# tapegrad's THREADS/1-thread training scaling on cnn_wide (its 1-thread run is in the same
+# rounds). With TO_ACCURACY=0.99 in the environment it also trains cnn_small in both until that
+# test accuracy (slow: minutes) and prints seconds_to_accuracy for each. Run from anywhere after tools/setup.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 steps=${1:-200} rounds=${2:-3} threads=${3:-2}
@@ -33,10 +33,10 @@ for arch in cnn_small cnn_wide cnn_fc3; do
     args=(--arch="$arch" --steps="$steps" --threads="$threads" --data_dir=data/mnist)
     "${tapegrad[@]}" "${args[@]}" >> "$tmp/$arch.tapegrad"
     "${pytorch[@]}" "${args[@]}" >> "$tmp/$arch.pytorch"
+    if [[ $arch == cnn_wide ]]; then  # scaling: 1 thread in the same round as the THREADS run
+      "${tapegrad[@]}" --arch=cnn_wide --steps="$steps" --threads=1 --data_dir=data/mnist >> "$tmp/scaling.1"
+    fi
   done
-done
-for ((r = 0; r < rounds; r++)); do  # scaling: cnn_wide training with 1 thread
-  "${tapegrad[@]}" --arch=cnn_wide --steps="$steps" --threads=1 --data_dir=data/mnist >> "$tmp/scaling.1"
 done
 
 echo "tapegrad vs PyTorch $($py -c 'import torch; print(torch.__version__)'), $threads threads, $steps steps after 20 warm-up, median of $rounds alternating rounds; $(date +%F), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
@@ -56,9 +56,15 @@ for arch in cnn_small cnn_wide cnn_fc3; do
 done
 
 echo
+# Scaling: the median over rounds of each round's THREADS/1-thread ratio (the two runs of a round
+# are back to back, so they share the machine's load of the moment).
 one=$(median "$tmp/scaling.1" train_images_per_s) two=$(median "$tmp/cnn_wide.tapegrad" train_images_per_s)
-awk -v a="$one" -v b="$two" -v t="$threads" \
-  'BEGIN { printf "scaling: cnn_wide training %.1f images/s with 1 thread, %.1f with %d: %.2fx (target >= 1.7 for 2)\n", a, b, t, b / a }'
+paste <(awk '$1 == "train_images_per_s" {print $2}' "$tmp/cnn_wide.tapegrad") \
+      <(awk '$1 == "train_images_per_s" {print $2}' "$tmp/scaling.1") | awk '{print $1 / $2}' > "$tmp/scaling.ratio"
+ratios=$(sort -g "$tmp/scaling.ratio" | awk '{printf "%s%.2f", NR > 1 ? " " : "", $1}')
+ratio=$(sort -g "$tmp/scaling.ratio" | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}')
+awk -v a="$one" -v b="$two" -v t="$threads" -v r="$ratio" -v all="$ratios" \
+  'BEGIN { printf "scaling: cnn_wide training %.1f images/s with 1 thread, %.1f with %d (medians); per-round ratios %s, median %.2fx (target >= 1.7 for 2)\n", a, b, t, all, r }'
 
 if [[ -n ${TO_ACCURACY:-} ]]; then
   for side in tapegrad pytorch; do

@@ -44,7 +44,7 @@ absl::StatusOr<std::string> read_file(const std::string& path, int64_t max_bytes
 absl::Status write_file_atomically(const std::string& path, const std::string& bytes) {
   const std::filesystem::path target(path);
   const std::filesystem::path dir = target.has_parent_path() ? target.parent_path() : std::filesystem::path(".");
-  std::string tmpl = (dir / ("." + target.filename().string() + ".tmp.XXXXXX")).string();
+  std::string tmpl = (dir / absl::StrCat(".", target.filename().string(), ".tmp.XXXXXX")).string();
   const int fd = ::mkstemp(tmpl.data());
   if (fd < 0) return absl::PermissionDeniedError(absl::StrCat(path, ": cannot create a temporary file in ", dir.string(), " (", errno_text(), ")"));
   size_t written = 0;

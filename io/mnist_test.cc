@@ -48,7 +48,7 @@ std::vector<uint8_t> images() {
 TEST(Mnist, ReadsRawAndGzipFiles) {
   write(tmp("img"), images());
   write_gz(tmp("img.gz"), images());
-  for (const std::string path : {tmp("img"), tmp("img.gz")}) {
+  for (const std::string& path : {tmp("img"), tmp("img.gz")}) {
     auto t = read_idx_images(path);
     ASSERT_TRUE(t.ok()) << t.status();
     EXPECT_EQ(t->shape(), Shape({2, 1, 2, 3}));

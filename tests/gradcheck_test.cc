@@ -35,7 +35,6 @@ Tensor uniform(const Shape& s, double lo, double hi) { return leaf(ops::uniform(
 Tensor transposed(int64_t s0, int64_t s1) {
   return leaf(ops::normal({s1, s0}, 0, 1, kFloat64, gen()).transpose(0, 1));
 }
-Tensor constant(const ops::Array& a) { return Tensor(a); }
 Tensor indices(const std::vector<int64_t>& v, const Shape& s) { return tensor(v, s, kInt64); }
 
 struct OpCase {
