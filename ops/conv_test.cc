@@ -1,6 +1,7 @@
 // tapegrad/ops/conv_test.cc: the fast float32 convolution path (oneDNN) agrees with the reference
 // path (im2col + BLAS) for forward, backward-data and backward-weights over strides, padding,
-// dilation, groups, bias, odd sizes and non-contiguous inputs; repeated shapes reuse the cache.
+// dilation, groups, bias, odd sizes and non-contiguous inputs; repeated shapes reuse the cache and a
+// thread-count change builds new primitives.
 #include <cmath>
 #include <random>
 
@@ -8,6 +9,7 @@
 #include "ops/backend.h"
 #include "ops/conv.h"
 #include "ops/elementwise.h"
+#include "ops/parallel.h"
 
 namespace tg::ops {
 namespace {
@@ -84,6 +86,24 @@ TEST(FastConvInputs, NonContiguousInputsAndEmptyBatches) {
   }
   EXPECT_LT(relative_gap(conv2d(x, w, Array(), p), ref), 1e-5);
   EXPECT_EQ(conv2d(Array::zeros({0, 2, 6, 6}, kFloat32), w, Array(), p).shape(), Shape({0, 4, 6, 6}));
+}
+
+// oneDNN fixes a primitive's work split for the thread count it was built under; a later
+// set_num_threads must get primitives built for the new count (results unchanged).
+TEST(FastConvInputs, ThreadCountChangeBuildsNewPrimitives) {
+  const Array x = random_array({8, 3, 10, 10}, 7), w = random_array({5, 3, 3, 3}, 8);
+  const Conv2dParams p{1, 1, 1, 1, 1, 1, 1};
+  const int threads = get_num_threads();
+  set_num_threads(1);
+  const Array one = conv2d(x, w, Array(), p);
+  const int64_t built = fast_conv_primitives_built();
+  set_num_threads(2);
+  const Array two = conv2d(x, w, Array(), p);
+  EXPECT_EQ(fast_conv_primitives_built(), built + 1);
+  EXPECT_LT(relative_gap(two, one), 1e-6);
+  conv2d(x, w, Array(), p);
+  EXPECT_EQ(fast_conv_primitives_built(), built + 1) << "the 2-thread primitive is cached";
+  set_num_threads(threads);
 }
 
 }  // namespace

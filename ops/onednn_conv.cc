@@ -16,6 +16,7 @@
 #include <tuple>
 
 #include "oneapi/dnnl/dnnl.hpp"
+#include "ops/parallel.h"
 
 namespace tg::ops::onednn {
 
@@ -102,7 +103,10 @@ ArgPlan plan(int arg, const memory::desc& user, const memory::desc& want, bool o
   return p;
 }
 
-using Key = std::tuple<Kind, bool, memory::dims, memory::dims, memory::dims, memory::dims, memory::dims, memory::dims>;
+// The thread count is part of the key: oneDNN fixes a primitive's thread count (its work split)
+// when it is created, so after set_num_threads a shape gets primitives built for the new count.
+using Key =
+    std::tuple<Kind, bool, int, memory::dims, memory::dims, memory::dims, memory::dims, memory::dims, memory::dims>;
 
 std::mutex& cache_mutex() {
   static auto* mu = new std::mutex();
@@ -142,7 +146,7 @@ Entry build(Kind kind, const Geometry& g, bool bias) {
 }
 
 const Entry& cached(Kind kind, const Geometry& g, bool bias) {
-  const Key key{kind, bias, g.src, g.weights, g.strides, g.dilates, g.pad_l, g.pad_r};
+  const Key key{kind, bias, get_num_threads(), g.src, g.weights, g.strides, g.dilates, g.pad_l, g.pad_r};
   std::lock_guard<std::mutex> lock(cache_mutex());
   auto it = cache().find(key);
   if (it != cache().end()) return it->second;

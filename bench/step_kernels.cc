@@ -1,0 +1,67 @@
+// tapegrad/bench/step_kernels.cc: the kernels of one cnn_small training step at batch 50, one by
+// one (Google Benchmark), with 1 and 2 threads: where a step's time goes, kernel by kernel.
+//   bazel run -c opt //bench:step_kernels
+// Shapes: conv1 [50,1,28,28] -> [50,16,28,28], pool -> [50,16,14,14]; conv2 -> [50,32,14,14],
+// pool -> [50,32,7,7]. Each benchmark's argument is the thread count.
+#include "benchmark/benchmark.h"
+#include "ops/conv.h"
+#include "ops/elementwise.h"
+#include "ops/generator.h"
+#include "ops/parallel.h"
+#include "ops/pool.h"
+
+namespace tg::ops {
+namespace {
+
+Array random(const Shape& shape) {
+  static Generator gen(0);
+  return normal(shape, 0, 1, kFloat32, gen);
+}
+
+const Shape kConv1Out = {50, 16, 28, 28}, kConv2Out = {50, 32, 14, 14};
+
+void BM_MaxPoolForward(benchmark::State& state, Shape shape, bool with_indices) {
+  set_num_threads(state.range(0));
+  const Array x = random(shape);
+  for (auto _ : state) benchmark::DoNotOptimize(max_pool2d(x, Pool2dParams{}, with_indices));
+}
+BENCHMARK_CAPTURE(BM_MaxPoolForward, conv1_indices, kConv1Out, true)->Arg(1)->Arg(2);
+BENCHMARK_CAPTURE(BM_MaxPoolForward, conv1_no_indices, kConv1Out, false)->Arg(1)->Arg(2);
+BENCHMARK_CAPTURE(BM_MaxPoolForward, conv2_indices, kConv2Out, true)->Arg(1)->Arg(2);
+
+void BM_MaxPoolBackward(benchmark::State& state, Shape shape) {
+  set_num_threads(state.range(0));
+  const Array x = random(shape);
+  auto [out, indices] = max_pool2d(x, Pool2dParams{}, true);
+  const Array grad = random(out.shape());
+  for (auto _ : state) benchmark::DoNotOptimize(max_pool2d_backward(grad, indices, shape));
+}
+BENCHMARK_CAPTURE(BM_MaxPoolBackward, conv1, kConv1Out)->Arg(1)->Arg(2);
+BENCHMARK_CAPTURE(BM_MaxPoolBackward, conv2, kConv2Out)->Arg(1)->Arg(2);
+
+void BM_Relu(benchmark::State& state, Shape shape) {
+  set_num_threads(state.range(0));
+  const Array x = random(shape);
+  for (auto _ : state) benchmark::DoNotOptimize(unary(UnaryOp::kRelu, x));
+}
+BENCHMARK_CAPTURE(BM_Relu, conv1, kConv1Out)->Arg(1)->Arg(2);
+
+void BM_ReluBackward(benchmark::State& state, Shape shape) {
+  set_num_threads(state.range(0));
+  const Array g = random(shape), y = unary(UnaryOp::kRelu, random(shape));
+  for (auto _ : state) benchmark::DoNotOptimize(binary(BinaryOp::kMaskByPositive, g, y));
+}
+BENCHMARK_CAPTURE(BM_ReluBackward, conv1, kConv1Out)->Arg(1)->Arg(2);
+
+void BM_Conv(benchmark::State& state, Shape in, Shape weight) {
+  set_num_threads(state.range(0));
+  const Array x = random(in), w = random(weight), b = random({weight[0]});
+  Conv2dParams p;
+  p.pad_h = p.pad_w = 2;
+  for (auto _ : state) benchmark::DoNotOptimize(conv2d(x, w, b, p));
+}
+BENCHMARK_CAPTURE(BM_Conv, conv1, Shape{50, 1, 28, 28}, Shape{16, 1, 5, 5})->Arg(1)->Arg(2);
+BENCHMARK_CAPTURE(BM_Conv, conv2, Shape{50, 16, 14, 14}, Shape{32, 16, 5, 5})->Arg(1)->Arg(2);
+
+}  // namespace
+}  // namespace tg::ops
