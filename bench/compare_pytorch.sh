@@ -61,7 +61,7 @@ echo
 one=$(median "$tmp/scaling.1" train_images_per_s) two=$(median "$tmp/cnn_wide.tapegrad" train_images_per_s)
 paste <(awk '$1 == "train_images_per_s" {print $2}' "$tmp/cnn_wide.tapegrad") \
       <(awk '$1 == "train_images_per_s" {print $2}' "$tmp/scaling.1") | awk '{print $1 / $2}' > "$tmp/scaling.ratio"
-ratios=$(sort -g "$tmp/scaling.ratio" | awk '{printf "%s%.2f", NR > 1 ? " " : "", $1}')
+ratios=$(sort -g "$tmp/scaling.ratio" | awk '{printf "%.2f\n", $1}' | paste -sd' ')
 ratio=$(sort -g "$tmp/scaling.ratio" | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}')
 awk -v a="$one" -v b="$two" -v t="$threads" -v r="$ratio" -v all="$ratios" \
   'BEGIN { printf "scaling: cnn_wide training %.1f images/s with 1 thread, %.1f with %d (medians); per-round ratios %s, median %.2fx (target >= 1.7 for 2)\n", a, b, t, all, r }'
