@@ -63,8 +63,12 @@ def main():
     ap.add_argument("--data_dir", default="data/mnist")
     ap.add_argument("--to_accuracy", type=float)
     ap.add_argument("--max_epochs", type=int, default=10)
+    ap.add_argument("--flush_denormal", action="store_true",
+                    help="torch.set_flush_denormal(True), tapegrad's default (off in PyTorch by default)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
+    if args.flush_denormal and not torch.set_flush_denormal(True):
+        raise SystemExit("this CPU cannot flush denormals")
     torch.manual_seed(0)
     train_x, train_y = load(args.data_dir, True)
     test_x, test_y = load(args.data_dir, False)
