@@ -5,7 +5,7 @@
 //   infer_images_per_s X      (10,000 test images, batches of 1000, no grad)
 //   latency_batch1_us X       (median single-image forward)
 //   peak_rss_mb X
-// With --to_accuracy=0.99 [--max_epochs=10] it instead trains whole epochs of the recipe until
+// With --to_accuracy=0.99 [--max_epochs=10] [--seed=S] it instead trains whole epochs of the recipe until
 // the test accuracy reaches the goal and prints "seconds_to_accuracy X" (training time only).
 #include <sys/resource.h>
 
@@ -34,12 +34,12 @@ int run(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     const size_t eq = a.find('=');
-    if (a.rfind("--", 0) != 0 || eq == std::string::npos) throw Error("usage: --arch=A --steps=N --threads=T --data_dir=D --backend=fast|reference [--to_accuracy=X --max_epochs=E]");
+    if (a.rfind("--", 0) != 0 || eq == std::string::npos) throw Error("usage: --arch=A --steps=N --threads=T --data_dir=D --backend=fast|reference [--to_accuracy=X --max_epochs=E --seed=S]");
     flags[a.substr(2, eq - 2)] = a.substr(eq + 1);
   }
   for (const auto& [k, v] : flags) {
     if (k != "arch" && k != "steps" && k != "threads" && k != "data_dir" && k != "backend" && k != "to_accuracy" &&
-        k != "max_epochs")
+        k != "max_epochs" && k != "seed")
       throw Error("unknown flag --" + k);
   }
   // --backend=reference measures the portable im2col + BLAS path instead of oneDNN.
@@ -56,11 +56,13 @@ int run(int argc, char** argv) {
   auto test = io::load_mnist(dir, false);
   if (!train.ok() || !test.ok()) throw Error(std::string((train.ok() ? test.status() : train.status()).message()));
 
-  manual_seed(0);
+  const uint64_t seed = flags.count("seed") ? std::stoull(flags["seed"]) : 0;  // initialization and shuffling
+  manual_seed(seed);
   auto model = arch.build();
   auto optimizer = examples::make_optimizer(arch.recipe, model->parameters(), arch.recipe.lr);
   const io::Transform norm = io::normalize(io::kMnistMean, io::kMnistStd);
-  io::DataLoader loader(io::TensorDataset(train->images, train->labels), {.batch_size = arch.recipe.batch_size}, norm);
+  io::DataLoader loader(io::TensorDataset(train->images, train->labels),
+                        {.batch_size = arch.recipe.batch_size, .seed = seed}, norm);
   io::DataLoader test_loader(io::TensorDataset(test->images, test->labels), {.batch_size = 1000, .shuffle = false},
                              norm);
   if (flags.count("to_accuracy")) {

@@ -63,20 +63,21 @@ def main():
     ap.add_argument("--data_dir", default="data/mnist")
     ap.add_argument("--to_accuracy", type=float)
     ap.add_argument("--max_epochs", type=int, default=10)
+    ap.add_argument("--seed", type=int, default=0, help="initialization and shuffling")
     ap.add_argument("--flush_denormal", action="store_true",
                     help="torch.set_flush_denormal(True), tapegrad's default (off in PyTorch by default)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     if args.flush_denormal and not torch.set_flush_denormal(True):
         raise SystemExit("this CPU cannot flush denormals")
-    torch.manual_seed(0)
+    torch.manual_seed(args.seed)
     train_x, train_y = load(args.data_dir, True)
     test_x, test_y = load(args.data_dir, False)
     model, opt_name, lr, batch = build(args.arch)
     opt = torch.optim.Adam(model.parameters(), lr) if opt_name == "adam" else \
         torch.optim.SGD(model.parameters(), lr, momentum=0.9)
     loss_fn = nn.CrossEntropyLoss()
-    gen = torch.Generator().manual_seed(0)
+    gen = torch.Generator().manual_seed(args.seed)
     if args.to_accuracy is not None:
         train_seconds, accuracy, epoch = 0.0, 0.0, 0
         while epoch < args.max_epochs and accuracy < args.to_accuracy:
