@@ -1,9 +1,11 @@
-// tapegrad/ops/blas_test.cc: the deterministic GEMM paths (C tiles, split K) agree with a plain
-// double-precision reference for every transpose combination and beta, and give bit-identical
-// results for 1 and 2 threads.
+// tapegrad/ops/blas_test.cc: the GEMM paths agree with a plain double-precision reference for
+// every transpose combination, beta and padded leading dimensions: the fast path (oneDNN or
+// OpenBLAS by shape, Note [Which float32 GEMM library]) with 1 and 2 threads, and the deterministic
+// paths (C tiles, split K), which also give bit-identical results for 1 and 2 threads.
 #include "ops/blas.h"
 
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <vector>
 
@@ -17,6 +19,7 @@ struct GemmCase {
   bool ta, tb;
   int64_t m, n, k;
   float beta;
+  int64_t pad = 0;  // added to every leading dimension
 };
 
 std::vector<float> random_values(size_t n, uint32_t seed) {
@@ -27,15 +30,52 @@ std::vector<float> random_values(size_t n, uint32_t seed) {
   return v;
 }
 
-// op(A)[i][p] and op(B)[p][j] for row-major storage with the leading dimensions gemm uses.
-std::vector<float> run(const GemmCase& g, const std::vector<float>& a, const std::vector<float>& b,
-                       std::vector<float> c) {
-  const int64_t lda = g.ta ? g.m : g.k, ldb = g.tb ? g.k : g.n;
-  gemm(g.ta, g.tb, g.m, g.n, g.k, 1.5f, a.data(), lda, b.data(), ldb, g.beta, c.data(), g.n);
+// Row-major storage with the leading dimensions gemm is given (padded by g.pad).
+struct Operands {
+  int64_t lda, ldb, ldc;
+  std::vector<float> a, b, c0;
+};
+
+Operands operands(const GemmCase& g) {
+  Operands o;
+  o.lda = (g.ta ? g.m : g.k) + g.pad;
+  o.ldb = (g.tb ? g.k : g.n) + g.pad;
+  o.ldc = g.n + g.pad;
+  o.a = random_values((g.ta ? g.k : g.m) * o.lda, 1);
+  o.b = random_values((g.tb ? g.n : g.k) * o.ldb, 2);
+  // beta 0 must ignore what C holds, even NaN.
+  o.c0 = g.beta == 0 ? std::vector<float>(g.m * o.ldc, NAN) : random_values(g.m * o.ldc, 3);
+  return o;
+}
+
+std::vector<float> run(const GemmCase& g, const Operands& o) {
+  std::vector<float> c = o.c0;
+  gemm(g.ta, g.tb, g.m, g.n, g.k, 1.5f, o.a.data(), o.lda, o.b.data(), o.ldb, g.beta, c.data(), o.ldc);
   return c;
 }
 
-class DeterministicGemm : public ::testing::TestWithParam<GemmCase> {
+// C = 1.5 op(A) op(B) + beta C in double; the padding columns of C untouched.
+void expect_matches_reference(const GemmCase& g, const Operands& o, const std::vector<float>& c) {
+  for (int64_t i = 0; i < g.m; ++i) {
+    for (int64_t j = 0; j < o.ldc; ++j) {
+      const float got = c[i * o.ldc + j];
+      if (j >= g.n) {
+        ASSERT_TRUE(std::isnan(got) ? std::isnan(o.c0[i * o.ldc + j]) : got == o.c0[i * o.ldc + j])
+            << "padding C[" << i << "][" << j << "] written";
+        continue;
+      }
+      double ref = g.beta == 0 ? 0.0 : double(g.beta) * o.c0[i * o.ldc + j];
+      for (int64_t p = 0; p < g.k; ++p) {
+        const double x = g.ta ? o.a[p * o.lda + i] : o.a[i * o.lda + p];
+        const double y = g.tb ? o.b[j * o.ldb + p] : o.b[p * o.ldb + j];
+        ref += 1.5 * x * y;
+      }
+      ASSERT_NEAR(got, ref, 1e-3 * std::sqrt(double(g.k)) + 1e-4) << "C[" << i << "][" << j << "]";
+    }
+  }
+}
+
+class Gemm : public ::testing::TestWithParam<GemmCase> {
  protected:
   void TearDown() override {
     set_deterministic(false);
@@ -43,32 +83,31 @@ class DeterministicGemm : public ::testing::TestWithParam<GemmCase> {
   }
 };
 
-TEST_P(DeterministicGemm, MatchesReferenceAndIgnoresThreadCount) {
+TEST_P(Gemm, FastPathMatchesReference) {
   const GemmCase g = GetParam();
-  const auto a = random_values(g.m * g.k, 1), b = random_values(g.k * g.n, 2);
-  // beta 0 must ignore what C holds, even NaN.
-  const auto c0 = g.beta == 0 ? std::vector<float>(g.m * g.n, NAN) : random_values(g.m * g.n, 3);
-  const int64_t lda = g.ta ? g.m : g.k, ldb = g.tb ? g.k : g.n;
-  set_deterministic(true);
-  set_num_threads(1);
-  const auto one = run(g, a, b, c0);
-  set_num_threads(2);
-  const auto two = run(g, a, b, c0);
-  ASSERT_EQ(one, two) << "deterministic GEMM depends on the thread count";
-  for (int64_t i = 0; i < g.m; ++i) {
-    for (int64_t j = 0; j < g.n; ++j) {
-      double ref = g.beta == 0 ? 0.0 : double(g.beta) * c0[i * g.n + j];
-      for (int64_t p = 0; p < g.k; ++p) {
-        const double x = g.ta ? a[p * lda + i] : a[i * lda + p], y = g.tb ? b[j * ldb + p] : b[p * ldb + j];
-        ref += 1.5 * x * y;
-      }
-      ASSERT_NEAR(one[i * g.n + j], ref, 1e-3 * std::sqrt(double(g.k)) + 1e-4) << "C[" << i << "][" << j << "]";
-    }
+  const Operands o = operands(g);
+  for (int threads : {1, 2}) {
+    SCOPED_TRACE(threads);
+    set_num_threads(threads);
+    expect_matches_reference(g, o, run(g, o));
   }
 }
 
+TEST_P(Gemm, DeterministicMatchesReferenceAndIgnoresThreadCount) {
+  const GemmCase g = GetParam();
+  const Operands o = operands(g);
+  set_deterministic(true);
+  set_num_threads(1);
+  const auto one = run(g, o);
+  set_num_threads(2);
+  const auto two = run(g, o);
+  ASSERT_EQ(std::memcmp(one.data(), two.data(), one.size() * sizeof(float)), 0)
+      << "deterministic GEMM depends on the thread count";
+  expect_matches_reference(g, o, one);
+}
+
 INSTANTIATE_TEST_SUITE_P(
-    Shapes, DeterministicGemm,
+    Shapes, Gemm,
     ::testing::Values(
         // Many C tiles (forward convolution shapes), ragged edges, all transposes.
         GemmCase{false, false, 130, 1030, 70, 0.0f}, GemmCase{true, false, 130, 1030, 70, 0.5f},
@@ -76,8 +115,13 @@ INSTANTIATE_TEST_SUITE_P(
         // Few C tiles, long K (weight gradients): the split-K path.
         GemmCase{false, true, 32, 400, 9800, 0.0f}, GemmCase{true, false, 20, 30, 5000, 0.5f},
         GemmCase{false, false, 20, 30, 5000, 1.0f}, GemmCase{true, true, 20, 30, 5000, 0.0f},
+        // Linear layers (batch 50: forward on OpenBLAS, backward-data and -weights on oneDNN), with
+        // padded leading dimensions.
+        GemmCase{false, true, 50, 1024, 3136, 0.0f, 3}, GemmCase{false, false, 50, 3136, 1024, 0.0f, 5},
+        GemmCase{true, false, 1024, 3136, 50, 1.0f, 1}, GemmCase{true, true, 7, 9, 11, 0.5f, 2},
         // Degenerate sizes.
-        GemmCase{false, false, 1, 1, 1, 0.0f}, GemmCase{false, false, 3, 4, 0, 0.5f}));
+        GemmCase{false, false, 1, 1, 1, 0.0f}, GemmCase{false, false, 3, 4, 0, 0.5f},
+        GemmCase{true, false, 3, 4, 0, 0.0f, 2}));
 
 }  // namespace
 }  // namespace tg::ops
