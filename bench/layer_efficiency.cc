@@ -6,6 +6,7 @@
 // backward-weights (best of 20 after warm-up) and that rate as a percentage of sgemm:
 //   sgemm_2048_gflops X
 //   conv2 forward_gflops X (Y% of sgemm) ...
+// and last the rate of all of them together (total FLOPs over total time).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -53,7 +54,10 @@ int run(int argc, char** argv) {
     ops::gemm(false, false, n, n, n, 1.0f, a.data<float>(), n, b.data<float>(), n, 0.0f, c.data<float>(), n);
   }, 5) / 1e9;
   std::printf("sgemm_2048_gflops %.1f (threads %d)\n", sgemm, get_num_threads());
+  double all_flops = 0, all_seconds = 0;
   auto report = [&](const std::string& what, double flops, double seconds) {
+    all_flops += flops;
+    all_seconds += seconds;
     const double gflops = flops / seconds / 1e9;
     std::printf("%-28s %8.1f GFLOP/s  %5.1f%% of sgemm\n", what.c_str(), gflops, 100 * gflops / sgemm);
   };
@@ -82,6 +86,9 @@ int run(int argc, char** argv) {
     report(std::string(name) + " backward_data", flops, best_seconds([&] { matmul(gy, w); }));
     report(std::string(name) + " backward_weights", flops, best_seconds([&] { matmul(gy.t(), x); }));
   }
+  // A training step's conv and linear work as a whole: the layers' FLOPs over their summed times.
+  const double all = all_flops / all_seconds / 1e9;
+  std::printf("%-28s %8.1f GFLOP/s  %5.1f%% of sgemm\n", "all layers", all, 100 * all / sgemm);
   return 0;
 }
 

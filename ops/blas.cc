@@ -1,25 +1,29 @@
-// tapegrad/ops/blas.cc: GEMM through OpenBLAS's CBLAS interface or oneDNN's sgemm, and the
+// tapegrad/ops/blas.cc: GEMM through OpenBLAS's CBLAS interface or oneDNN (sgemm, matmul), and the
 // thread-count independent tiling for deterministic mode (see Note [Determinism across thread
 // counts] in ops/parallel.h).
 //
 // Note [Which float32 GEMM library]: oneDNN's sgemm (the JIT kernels behind PyTorch's inner
 // products) beats OpenBLAS 0.3.21 on this AVX-512 machine for every product whose B is not
-// transposed, and OpenBLAS wins when it is (x @ W^T, a linear layer's forward). Measured with 2
-// threads, GFLOP/s OpenBLAS / oneDNN, [M,K]@[K,N]: linear backward-data 50x1024 @ 1024x3136
-// 147 / 196, 64x512 @ 512x1024 127 / 176; backward-weights (A transposed) 1024x50 @ 50x3136
-// 174 / 180, 512x64 @ 64x1024 90 / 181; 256^3 103 / 203; forward 50x3136 @ (1024x3136)^T
-// 148 / 126, 64x1024 @ (512x1024)^T 98 / 64. So float32 products with an untransposed B go to
-// oneDNN, the rest to OpenBLAS; float64 and deterministic mode stay on OpenBLAS.
+// transposed; when B is transposed (x @ W^T, a linear layer's forward) oneDNN's matmul primitive
+// (brgemm kernels; it has to be built per shape, so it is cached) beats both. Measured with 2
+// threads, GFLOP/s OpenBLAS / oneDNN sgemm / oneDNN matmul, [M,K]@[K,N]: linear backward-data
+// 50x1024 @ 1024x3136 147 / 196 / -, 64x512 @ 512x1024 127 / 176 / -; backward-weights (A
+// transposed) 1024x50 @ 50x3136 174 / 180 / -, 512x64 @ 64x1024 90 / 181 / -; 256^3 103 / 203 / -;
+// forward 50x3136 @ (1024x3136)^T 148 / 126 / 175, 64x1024 @ (512x1024)^T 98 / 64 / 189,
+// 1000x3136 @ (1024x3136)^T 199 / - / 213, 50x1024 @ (32x1024)^T 45 / - / 134; but with N = 10 (a
+// classifier's last layer) 50x1024 @ (10x1024)^T 103 / - / 78 (1 thread 93 / - / 59). So the
+// matmul primitive takes M, N >= 32; smaller products (batch-1 inference, classifier heads),
+// alpha != 1 or beta != 0 stay on OpenBLAS, and so do float64 and deterministic mode.
 #include "ops/blas.h"
 
 #include <cblas.h>
 
-#include "oneapi/dnnl/dnnl.h"
-
 #include <algorithm>
 #include <vector>
 
+#include "oneapi/dnnl/dnnl.h"
 #include "ops/error.h"
+#include "ops/internal/onednn_matmul.h"
 #include "ops/parallel.h"
 
 namespace tg::ops {
@@ -84,14 +88,15 @@ void gemm_split_k(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, co
 // The fastest library for this product (Note [Which float32 GEMM library]); multi-threaded.
 void fastest(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
              const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
-  if (tb || k == 0) {  // (k == 0 only scales C by beta)
+  if (k == 0) {  // C = beta C
     blas(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-    return;
+  } else if (!tb) {
+    const dnnl_status_t status = dnnl_sgemm(ta ? 'T' : 'N', 'N', m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    TG_CHECK(status == dnnl_success, "gemm: oneDNN sgemm failed with status ", static_cast<int>(status), " for M=",
+             m, " N=", n, " K=", k, " lda=", lda, " ldb=", ldb, " ldc=", ldc);
+  } else if (!(m >= 32 && n >= 32 && alpha == 1 && beta == 0 && onednn::matmul(ta, tb, m, n, k, a, lda, b, ldb, c, ldc))) {
+    blas(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
   }
-  const dnnl_status_t status =
-      dnnl_sgemm(ta ? 'T' : 'N', 'N', m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-  TG_CHECK(status == dnnl_success, "gemm: oneDNN sgemm failed with status ", static_cast<int>(status), " for M=", m,
-           " N=", n, " K=", k, " lda=", lda, " ldb=", ldb, " ldc=", ldc);
 }
 void fastest(bool ta, bool tb, int64_t m, int64_t n, int64_t k, double alpha, const double* a, int64_t lda,
              const double* b, int64_t ldb, double beta, double* c, int64_t ldc) {

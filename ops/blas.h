@@ -11,4 +11,7 @@ void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alp
 void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, double alpha, const double* a,
           int64_t lda, const double* b, int64_t ldb, double beta, double* c, int64_t ldc);
 
+// How many float32 products have a cached oneDNN matmul primitive (at most 256; for tests).
+int64_t fast_matmul_primitives_built();
+
 }  // namespace tg::ops

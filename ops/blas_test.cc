@@ -20,6 +20,7 @@ struct GemmCase {
   int64_t m, n, k;
   float beta;
   int64_t pad = 0;  // added to every leading dimension
+  float alpha = 1.5f;
 };
 
 std::vector<float> random_values(size_t n, uint32_t seed) {
@@ -50,11 +51,11 @@ Operands operands(const GemmCase& g) {
 
 std::vector<float> run(const GemmCase& g, const Operands& o) {
   std::vector<float> c = o.c0;
-  gemm(g.ta, g.tb, g.m, g.n, g.k, 1.5f, o.a.data(), o.lda, o.b.data(), o.ldb, g.beta, c.data(), o.ldc);
+  gemm(g.ta, g.tb, g.m, g.n, g.k, g.alpha, o.a.data(), o.lda, o.b.data(), o.ldb, g.beta, c.data(), o.ldc);
   return c;
 }
 
-// C = 1.5 op(A) op(B) + beta C in double; the padding columns of C untouched.
+// C = alpha op(A) op(B) + beta C in double; the padding columns of C untouched.
 void expect_matches_reference(const GemmCase& g, const Operands& o, const std::vector<float>& c) {
   for (int64_t i = 0; i < g.m; ++i) {
     for (int64_t j = 0; j < o.ldc; ++j) {
@@ -68,7 +69,7 @@ void expect_matches_reference(const GemmCase& g, const Operands& o, const std::v
       for (int64_t p = 0; p < g.k; ++p) {
         const double x = g.ta ? o.a[p * o.lda + i] : o.a[i * o.lda + p];
         const double y = g.tb ? o.b[j * o.ldb + p] : o.b[p * o.ldb + j];
-        ref += 1.5 * x * y;
+        ref += double(g.alpha) * x * y;
       }
       ASSERT_NEAR(got, ref, 1e-3 * std::sqrt(double(g.k)) + 1e-4) << "C[" << i << "][" << j << "]";
     }
@@ -106,6 +107,18 @@ TEST_P(Gemm, DeterministicMatchesReferenceAndIgnoresThreadCount) {
   expect_matches_reference(g, o, one);
 }
 
+// More shapes than the matmul primitive cache keeps: the ones past its limit fall back to OpenBLAS
+// and are just as right.
+TEST(GemmPrimitiveCache, ShapesBeyondItsLimitStayCorrect) {
+  for (int64_t n = 1; n <= 300; ++n) {
+    const GemmCase g{false, true, 32, n, 8, 0.0f, 0, 1.0f};
+    SCOPED_TRACE(n);
+    const Operands o = operands(g);
+    expect_matches_reference(g, o, run(g, o));
+  }
+  EXPECT_EQ(fast_matmul_primitives_built(), 256) << "the cache is bounded, and these shapes filled it";
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Shapes, Gemm,
     ::testing::Values(
@@ -119,6 +132,9 @@ INSTANTIATE_TEST_SUITE_P(
         // padded leading dimensions.
         GemmCase{false, true, 50, 1024, 3136, 0.0f, 3}, GemmCase{false, false, 50, 3136, 1024, 0.0f, 5},
         GemmCase{true, false, 1024, 3136, 50, 1.0f, 1}, GemmCase{true, true, 7, 9, 11, 0.5f, 2},
+        // alpha 1, beta 0, B transposed, M >= 32: oneDNN's matmul primitive.
+        GemmCase{false, true, 50, 1024, 3136, 0.0f, 0, 1.0f}, GemmCase{false, true, 64, 77, 130, 0.0f, 3, 1.0f},
+        GemmCase{true, true, 33, 20, 17, 0.0f, 1, 1.0f},
         // Degenerate sizes.
         GemmCase{false, false, 1, 1, 1, 0.0f}, GemmCase{false, false, 3, 4, 0, 0.5f},
         GemmCase{true, false, 3, 4, 0, 0.0f, 2}));

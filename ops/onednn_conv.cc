@@ -3,8 +3,8 @@
 // a kernel) costs far more than running it on MNIST-sized tensors, so each (kind, shapes, params)
 // gets its primitive (and the reorders around it) built once and kept in a process-wide map.
 // Tensors stay in tapegrad's plain NCHW / OIHW layout and are reordered to and from the blocked
-// layouts oneDNN's direct kernels use; temporaries and the scratchpad are allocated per call, so
-// concurrent calls from several threads (each with its own stream) never share memory.
+// layouts oneDNN's direct kernels use; temporaries and the scratchpad are allocated per call
+// (ops/internal/onednn.h).
 #include "ops/internal/onednn_conv.h"
 
 #include <map>
@@ -16,6 +16,7 @@
 #include <tuple>
 
 #include "oneapi/dnnl/dnnl.hpp"
+#include "ops/internal/onednn.h"
 #include "ops/parallel.h"
 
 namespace tg::ops::onednn {
@@ -24,16 +25,6 @@ namespace {
 
 using dnnl::memory;
 using Tag = memory::format_tag;
-
-dnnl::engine& engine() {
-  static dnnl::engine* e = new dnnl::engine(dnnl::engine::kind::cpu, 0);
-  return *e;
-}
-
-dnnl::stream& stream() {
-  thread_local dnnl::stream s(engine());
-  return s;
-}
 
 enum class Kind { kForward, kBackwardData, kBackwardWeights };
 
@@ -63,12 +54,6 @@ Geometry geometry(const Shape& in, const Shape& w, const Conv2dParams& p) {
 memory::desc plain(const memory::dims& dims, Tag tag) { return memory::desc(dims, memory::data_type::f32, tag); }
 memory::desc any(const memory::dims& dims) { return plain(dims, Tag::any); }
 Tag weights_tag(const Geometry& g) { return g.grouped ? Tag::goihw : Tag::oihw; }
-
-dnnl::primitive_attr user_scratchpad() {
-  dnnl::primitive_attr attr;
-  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
-  return attr;
-}
 
 // Layouts are left to oneDNN ("any"): it then picks its direct JIT kernels and their blocked
 // layouts (nChw16c...) instead of an im2col GEMM; tensors are reordered at the boundary.
@@ -152,9 +137,6 @@ const Entry& cached(Kind kind, const Geometry& g, bool bias) {
   if (it != cache().end()) return it->second;
   return cache().emplace(key, build(kind, g, bias)).first->second;
 }
-
-// An uninitialized buffer of `bytes` bytes that lives as long as the returned Array.
-Array buffer(size_t bytes) { return Array::empty({static_cast<int64_t>((bytes + 3) / 4)}, kFloat32); }
 
 // Runs the primitive on tapegrad's plain arrays (by argument id), reordering where planned.
 void run(const Entry& e, const std::unordered_map<int, Array>& arrays) {
