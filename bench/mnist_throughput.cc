@@ -5,8 +5,9 @@
 //   infer_images_per_s X      (10,000 test images, batches of 1000, no grad)
 //   latency_batch1_us X       (median single-image forward)
 //   peak_rss_mb X
-// With --to_accuracy=0.99 [--max_epochs=10] [--seed=S] it instead trains whole epochs of the recipe until
-// the test accuracy reaches the goal and prints "seconds_to_accuracy X" (training time only).
+// With --to_accuracy=0.99 [--max_epochs=10] it instead trains whole epochs of the recipe until the
+// test accuracy reaches the goal and prints "seconds_to_accuracy X" (training time only).
+// --seed=S (default 0) seeds initialization and shuffling in both modes.
 #include <sys/resource.h>
 
 #include <algorithm>

@@ -53,11 +53,17 @@ void BM_ReluBackward(benchmark::State& state, Shape shape) {
 }
 BENCHMARK_CAPTURE(BM_ReluBackward, conv1, kConv1Out)->Arg(1)->Arg(2);
 
+// cnn_small's convolutions: 5x5, stride 1, padding 2.
+Conv2dParams padding_2() {
+  Conv2dParams p;
+  p.pad_h = p.pad_w = 2;
+  return p;
+}
+
 void BM_Conv(benchmark::State& state, Shape in, Shape weight) {
   set_num_threads(state.range(0));
   const Array x = random(in), w = random(weight), b = random({weight[0]});
-  Conv2dParams p;
-  p.pad_h = p.pad_w = 2;
+  const Conv2dParams p = padding_2();
   for (auto _ : state) benchmark::DoNotOptimize(conv2d(x, w, b, p));
 }
 BENCHMARK_CAPTURE(BM_Conv, conv1, Shape{50, 1, 28, 28}, Shape{16, 1, 5, 5})->Arg(1)->Arg(2);
@@ -66,8 +72,7 @@ BENCHMARK_CAPTURE(BM_Conv, conv2, Shape{50, 16, 14, 14}, Shape{32, 16, 5, 5})->A
 void BM_ConvBackwardData(benchmark::State& state, Shape in, Shape weight, Shape out) {
   set_num_threads(state.range(0));
   const Array g = random(out), w = random(weight);
-  Conv2dParams p;
-  p.pad_h = p.pad_w = 2;
+  const Conv2dParams p = padding_2();
   for (auto _ : state) benchmark::DoNotOptimize(conv2d_backward_input(g, w, in, p));
 }
 BENCHMARK_CAPTURE(BM_ConvBackwardData, conv2, Shape{50, 16, 14, 14}, Shape{32, 16, 5, 5}, kConv2Out)->Arg(1)->Arg(2);
@@ -75,8 +80,7 @@ BENCHMARK_CAPTURE(BM_ConvBackwardData, conv2, Shape{50, 16, 14, 14}, Shape{32, 1
 void BM_ConvBackwardWeights(benchmark::State& state, Shape in, Shape weight, Shape out) {
   set_num_threads(state.range(0));
   const Array x = random(in), g = random(out);
-  Conv2dParams p;
-  p.pad_h = p.pad_w = 2;
+  const Conv2dParams p = padding_2();
   for (auto _ : state) benchmark::DoNotOptimize(conv2d_backward_weight(x, g, weight, p));
 }
 BENCHMARK_CAPTURE(BM_ConvBackwardWeights, conv1, Shape{50, 1, 28, 28}, Shape{16, 1, 5, 5}, kConv1Out)

@@ -88,15 +88,17 @@ void gemm_split_k(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, co
 // The fastest library for this product (Note [Which float32 GEMM library]); multi-threaded.
 void fastest(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
              const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
-  if (k == 0) {  // C = beta C
-    blas(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-  } else if (!tb) {
+  if (k > 0 && !tb) {
     const dnnl_status_t status = dnnl_sgemm(ta ? 'T' : 'N', 'N', m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     TG_CHECK(status == dnnl_success, "gemm: oneDNN sgemm failed with status ", static_cast<int>(status), " for M=",
              m, " N=", n, " K=", k, " lda=", lda, " ldb=", ldb, " ldc=", ldc);
-  } else if (!(m >= 32 && n >= 32 && alpha == 1 && beta == 0 && onednn::matmul(ta, tb, m, n, k, a, lda, b, ldb, c, ldc))) {
-    blas(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    return;
   }
+  if (k > 0 && m >= 32 && n >= 32 && alpha == 1 && beta == 0 &&
+      onednn::matmul(ta, tb, m, n, k, a, lda, b, ldb, c, ldc)) {
+    return;
+  }
+  blas(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);  // also k == 0: C = beta C
 }
 void fastest(bool ta, bool tb, int64_t m, int64_t n, int64_t k, double alpha, const double* a, int64_t lda,
              const double* b, int64_t ldb, double beta, double* c, int64_t ldc) {

@@ -1,15 +1,11 @@
 // tapegrad/ops/onednn_conv.cc: float32 convolution forward, backward-data and backward-weights
-// through oneDNN. Note [oneDNN primitive cache]: building a primitive (choosing and JIT-compiling
-// a kernel) costs far more than running it on MNIST-sized tensors, so each (kind, shapes, params)
-// gets its primitive (and the reorders around it) built once and kept in a process-wide map.
-// Tensors stay in tapegrad's plain NCHW / OIHW layout and are reordered to and from the blocked
-// layouts oneDNN's direct kernels use; temporaries and the scratchpad are allocated per call
-// (ops/internal/onednn.h).
+// through oneDNN. Each (kind, shapes, params) gets its primitive (and the reorders around it)
+// built once (Note [oneDNN primitive cache] in ops/internal/onednn.h). Tensors stay in tapegrad's
+// plain NCHW / OIHW layout and are reordered to and from the blocked layouts oneDNN's direct
+// kernels use; temporaries and the scratchpad are allocated per call.
 #include "ops/internal/onednn_conv.h"
 
-#include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <unordered_map>
 #include <vector>
@@ -17,7 +13,6 @@
 
 #include "oneapi/dnnl/dnnl.hpp"
 #include "ops/internal/onednn.h"
-#include "ops/parallel.h"
 
 namespace tg::ops::onednn {
 
@@ -88,17 +83,10 @@ ArgPlan plan(int arg, const memory::desc& user, const memory::desc& want, bool o
   return p;
 }
 
-// The thread count is part of the key: oneDNN fixes a primitive's thread count (its work split)
-// when it is created, so after set_num_threads a shape gets primitives built for the new count.
-using Key =
-    std::tuple<Kind, bool, int, memory::dims, memory::dims, memory::dims, memory::dims, memory::dims, memory::dims>;
+using Key = std::tuple<Kind, bool, memory::dims, memory::dims, memory::dims, memory::dims, memory::dims, memory::dims>;
 
-std::mutex& cache_mutex() {
-  static auto* mu = new std::mutex();
-  return *mu;
-}
-std::map<Key, Entry>& cache() {
-  static auto* c = new std::map<Key, Entry>();
+PrimitiveCache<Key, Entry>& cache() {
+  static auto* c = new PrimitiveCache<Key, Entry>();
   return *c;
 }
 
@@ -131,11 +119,8 @@ Entry build(Kind kind, const Geometry& g, bool bias) {
 }
 
 const Entry& cached(Kind kind, const Geometry& g, bool bias) {
-  const Key key{kind, bias, get_num_threads(), g.src, g.weights, g.strides, g.dilates, g.pad_l, g.pad_r};
-  std::lock_guard<std::mutex> lock(cache_mutex());
-  auto it = cache().find(key);
-  if (it != cache().end()) return it->second;
-  return cache().emplace(key, build(kind, g, bias)).first->second;
+  const Key key{kind, bias, g.src, g.weights, g.strides, g.dilates, g.pad_l, g.pad_r};
+  return *cache().get(key, [&] { return build(kind, g, bias); });  // unbounded: never nullptr
 }
 
 // Runs the primitive on tapegrad's plain arrays (by argument id), reordering where planned.
@@ -211,9 +196,6 @@ Array conv2d_backward_weight(const Array& input, const Array& grad_out, const Sh
 
 namespace tg::ops {
 
-int64_t fast_conv_primitives_built() {
-  std::lock_guard<std::mutex> lock(onednn::cache_mutex());
-  return static_cast<int64_t>(onednn::cache().size());
-}
+int64_t fast_conv_primitives_built() { return static_cast<int64_t>(onednn::cache().size()); }
 
 }  // namespace tg::ops

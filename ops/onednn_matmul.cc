@@ -1,19 +1,16 @@
 // tapegrad/ops/onednn_matmul.cc: float32 products as oneDNN matmul primitives (its brgemm
-// kernels), built once per (transposes, sizes, leading dimensions, thread count) as in Note
-// [oneDNN primitive cache] (ops/onednn_conv.cc). Transposes and leading dimensions become the
+// kernels), built once per (transposes, sizes, leading dimensions) as in Note [oneDNN primitive
+// cache] (ops/internal/onednn.h). Transposes and leading dimensions become the
 // strides of the memory descriptors, so nothing is copied. At most kMaxPrimitives shapes are
 // kept: a program that multiplies ever new shapes falls back to the caller's library instead of
 // growing the cache without bound.
 #include "ops/internal/onednn_matmul.h"
 
-#include <map>
-#include <mutex>
 #include <tuple>
 
 #include "oneapi/dnnl/dnnl.hpp"
 #include "ops/blas.h"
 #include "ops/internal/onednn.h"
-#include "ops/parallel.h"
 
 namespace tg::ops::onednn {
 
@@ -23,17 +20,12 @@ using dnnl::memory;
 
 constexpr size_t kMaxPrimitives = 256;
 
-std::mutex& cache_mutex() {
-  static auto* mu = new std::mutex();
-  return *mu;
-}
-
 struct Entry {
   dnnl::matmul primitive;
   memory::desc a, b, c, scratchpad;
 };
 
-using Key = std::tuple<bool, bool, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int>;
+using Key = std::tuple<bool, bool, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t>;
 
 // A rows x cols matrix stored row-major with leading dimension ld, or its transpose (stored
 // cols x rows).
@@ -41,8 +33,8 @@ memory::desc matrix(int64_t rows, int64_t cols, bool transposed, int64_t ld) {
   return memory::desc({rows, cols}, memory::data_type::f32, transposed ? memory::dims{1, ld} : memory::dims{ld, 1});
 }
 
-std::map<Key, Entry>& cache() {
-  static auto* c = new std::map<Key, Entry>();
+PrimitiveCache<Key, Entry>& cache() {
+  static auto* c = new PrimitiveCache<Key, Entry>(kMaxPrimitives);
   return *c;
 }
 
@@ -56,17 +48,9 @@ Entry build(bool ta, bool tb, int64_t m, int64_t n, int64_t k, int64_t lda, int6
 
 bool matmul(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
             int64_t ldb, float* c, int64_t ldc) {
-  const Key key{ta, tb, m, n, k, lda, ldb, ldc, get_num_threads()};
-  const Entry* e;
-  {
-    std::lock_guard<std::mutex> lock(cache_mutex());
-    auto it = cache().find(key);
-    if (it == cache().end()) {
-      if (cache().size() >= kMaxPrimitives) return false;
-      it = cache().emplace(key, build(ta, tb, m, n, k, lda, ldb, ldc)).first;
-    }
-    e = &it->second;  // std::map entries never move
-  }
+  const Entry* e =
+      cache().get({ta, tb, m, n, k, lda, ldb, ldc}, [&] { return build(ta, tb, m, n, k, lda, ldb, ldc); });
+  if (e == nullptr) return false;
   const Array scratch = buffer(e->scratchpad.get_size());
   dnnl::stream& s = stream();
   const dnnl::engine& eng = engine();
@@ -82,9 +66,6 @@ bool matmul(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float* a, i
 
 namespace tg::ops {
 
-int64_t fast_matmul_primitives_built() {
-  std::lock_guard<std::mutex> lock(onednn::cache_mutex());
-  return static_cast<int64_t>(onednn::cache().size());
-}
+int64_t fast_matmul_primitives_built() { return static_cast<int64_t>(onednn::cache().size()); }
 
 }  // namespace tg::ops

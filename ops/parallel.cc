@@ -48,8 +48,7 @@ const bool g_flush_default_applied = [] {
 
 bool set_flush_denormal(bool on) {
 #if defined(__SSE__)
-  set_this_thread_flush(on);
-  set_pool_flush(on, std::max(g_most_threads.load(), omp_get_max_threads()));
+  set_pool_flush(on, std::max(g_most_threads.load(), omp_get_max_threads()));  // the caller is its thread 0
   g_flush_denormal.store(on, std::memory_order_relaxed);
   return true;
 #else
