@@ -38,7 +38,8 @@ const char* kUsage = R"(usage: mnist_cnn [--flag=value ...]
   --batch_size=N       default: the architecture's recipe (50 or 64)
   --lr=X               default: the recipe's (adam 1e-3, sgd 1e-3 / 0.05 for lenet5)
   --seed=N             default 0: initialization, shuffling, dropout and augmentation
-  --threads=N          default: all cores (shared among the ranks of this machine with --distributed)
+  --threads=N          fixed thread count; default: all cores, fewer while other processes use some
+                       (Note [Sharing the cores]); with --distributed, the cores split among the ranks
   --deterministic      bit-identical results for any --threads (thread-count independent GEMM tiling)
   --schedule=NAME      none (default), onecycle (per batch), cosine (per batch), step (x0.5 per epoch)
   --weight_decay=X     default 0 (AdamW for adam recipes)

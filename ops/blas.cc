@@ -109,6 +109,7 @@ template <typename T>
 void gemm_impl(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda, const T* b,
                int64_t ldb, T beta, T* c, int64_t ldc) {
   if (m == 0 || n == 0) return;
+  refresh_team_size();
   if (!deterministic()) {
     fastest(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
   } else if (tiles_of(m, kTileM) * tiles_of(n, kTileN) < 4 && k > 2 * kChunkK) {

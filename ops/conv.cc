@@ -9,6 +9,7 @@
 #include "ops/backend.h"
 #include "ops/blas.h"
 #include "ops/internal/onednn_conv.h"
+#include "ops/parallel.h"
 
 namespace tg::ops {
 
@@ -157,6 +158,7 @@ Array conv2d(const Array& input_in, const Array& weight_in, const Array& bias, c
              " does not match ", g.oc, " output channels");
     TG_CHECK(bias.dtype() == input_in.dtype(), "conv2d: bias dtype ", dtype_name(bias.dtype()), " differs");
   }
+  refresh_team_size();
   if (take_fast_path(input_in.dtype(), input_in.shape(), weight_in.shape(), p))
     return onednn::conv2d(input_in, weight_in, bias, p);
   const Array input = input_in.contiguous(), weight = weight_in.contiguous();
@@ -193,6 +195,7 @@ Array conv2d_backward_input(const Array& grad_out_in, const Array& weight_in, co
   const Geometry g = geometry(input_shape, weight_in.shape(), p);
   TG_CHECK(grad_out_in.shape() == Shape({g.n, g.oc, g.oh, g.ow}), "conv2d_backward_input: grad ",
            shape_str(grad_out_in.shape()), " does not match output ", shape_str({g.n, g.oc, g.oh, g.ow}));
+  refresh_team_size();
   if (take_fast_path(grad_out_in.dtype(), input_shape, weight_in.shape(), p))
     return onednn::conv2d_backward_input(grad_out_in, weight_in, input_shape, p);
   const Array grad_out = grad_out_in.contiguous(), weight = weight_in.contiguous();
@@ -218,6 +221,7 @@ Array conv2d_backward_weight(const Array& input_in, const Array& grad_out_in, co
   const Geometry g = geometry(input_in.shape(), weight_shape, p);
   TG_CHECK(grad_out_in.shape() == Shape({g.n, g.oc, g.oh, g.ow}), "conv2d_backward_weight: grad ",
            shape_str(grad_out_in.shape()), " does not match output ", shape_str({g.n, g.oc, g.oh, g.ow}));
+  refresh_team_size();
   if (take_fast_path(input_in.dtype(), input_in.shape(), weight_shape, p))
     return onednn::conv2d_backward_weight(input_in, grad_out_in, weight_shape, p);
   const Array input = input_in.contiguous(), grad_out = grad_out_in.contiguous();

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "ops/internal/strided_loop.h"
+#include "ops/parallel.h"
 
 namespace tg::ops {
 
@@ -18,6 +19,7 @@ Array map_unary(const Array& x, DType out_dtype, F f) {
   const int64_t n = x.numel();
   if (x.is_contiguous()) {
     if (n >= internal::kParallelGrain) {
+      refresh_team_size();
 #pragma omp parallel for schedule(static)
       for (int64_t i = 0; i < n; ++i) op[i] = f(xp[i]);
     } else {
@@ -45,6 +47,7 @@ Array map_binary(const Array& a, const Array& b, DType out_dtype, const char* op
   const int64_t n = out.numel();
   if (a.is_contiguous() && b.is_contiguous() && a.shape() == b.shape()) {
     if (n >= internal::kParallelGrain) {
+      refresh_team_size();
 #pragma omp parallel for schedule(static)
       for (int64_t i = 0; i < n; ++i) op[i] = f(ap[i], bp[i]);
     } else {
@@ -281,6 +284,7 @@ void add_into(const Array& dst, const Array& src, double alpha) {
     if (dst.is_contiguous() && src.is_contiguous() && dst.shape() == src.shape()) {
       const int64_t n = dst.numel();
       if (n >= internal::kParallelGrain) {
+      refresh_team_size();
 #pragma omp parallel for schedule(static)
         for (int64_t i = 0; i < n; ++i) d[i] += a * s[i];
       } else {

@@ -1,6 +1,26 @@
-// tapegrad/ops/parallel.h: the process-wide thread count, deterministic mode and denormal flushing
-// of the compute threads. Our kernels and oneDNN share OpenMP's single pool; OpenBLAS is told the
-// same count so the two never oversubscribe the cores.
+// tapegrad/ops/parallel.h: the thread count (fixed, or adapted to the cores other processes leave
+// free), deterministic mode and denormal flushing of the compute threads. Our kernels, oneDNN and
+// OpenBLAS (its OpenMP build) share OpenMP's single pool and follow the calling thread's count.
+//
+// Note [Sharing the cores]: a team of OpenMP threads finishes a parallel region only when its
+// slowest thread does. When another process keeps cores busy, some of our threads wait in the run
+// queue at nearly every region (a training step has ~60), idle threads spin in libgomp's barrier
+// for milliseconds, and both processes crawl: two copies of the regression example took 11 s each
+// instead of 2.3 s, two cnn_small trainings together reached 0.2-0.3x the images/s of one alone.
+// So by default the team adapts: every 100 ms (checked at kernel entry, no extra thread) tapegrad
+// compares the busy time of the CPUs it may use (/proc/stat, affinity mask) with its own CPU time;
+// what is left is the other processes' load, and the team shrinks to the cores they leave free
+// (at least 1) and grows back, one thread per window, once a whole core has been free
+// (internal/core_share.h has the rule and its margins). Alone it keeps every core; two tapegrad
+// processes settle at half the cores each. set_num_threads(n) or OMP_NUM_THREADS fix the count
+// instead. libgomp's spin time (GOMP_SPINCOUNT, OMP_WAIT_POLICY) cannot be given a default from
+// here: libgomp reads them in its own constructor, before any of ours, and glibc resets the
+// environment after .preinit_array runs; users may still set them.
+//
+// Reproducibility: with a fixed thread count (or deterministic mode, for any count) every run
+// gives the same bits. An adaptive team may change size with the machine's load, and some
+// library kernels (OpenBLAS's SGEMM, see below) round differently per count, so bit-for-bit
+// repeatable runs need set_num_threads(n) or set_deterministic(true).
 //
 // Note [Determinism across thread counts]: with a fixed thread count every kernel is bit-for-bit
 // reproducible. Across thread counts, OpenBLAS's multi-threaded SGEMM splits its reduction
@@ -23,8 +43,15 @@
 
 namespace tg {
 
+// Fixes the team at `threads` (Note [Sharing the cores]: the count stops adapting).
 void set_num_threads(int threads);
+// The calling thread's current team size.
 int get_num_threads();
+
+// Adapt the team to the free cores, up to the count set last (default: the usable cores). On by
+// default unless OMP_NUM_THREADS is set; set_num_threads turns it off.
+void set_adaptive_threads(bool on);
+bool adaptive_threads();
 
 // Results independent of the thread count (costs a little GEMM speed); off by default.
 void set_deterministic(bool on);
@@ -34,5 +61,11 @@ bool deterministic();
 // Returns false, changing nothing, on CPUs without the MXCSR flags (non-x86).
 bool set_flush_denormal(bool on);
 bool flush_denormal();
+
+namespace ops {
+// Kernels call this before parallel work: with adaptive threads it re-measures the load when the
+// window is over and updates the calling thread's OpenMP team size. A few nanoseconds otherwise.
+void refresh_team_size();
+}  // namespace ops
 
 }  // namespace tg

@@ -10,6 +10,8 @@
 #include <immintrin.h>
 #endif
 
+#include "ops/parallel.h"
+
 namespace tg::ops {
 
 namespace {
@@ -126,6 +128,7 @@ Shape pool2d_output_shape(const Shape& in, const Pool2dParams& p, const char* op
 
 std::pair<Array, Array> max_pool2d(const Array& input_in, const Pool2dParams& p, bool with_indices) {
   const Shape out_shape = pool2d_output_shape(input_in.shape(), p, "max_pool2d");
+  refresh_team_size();
   const Array input = input_in.contiguous();
   Array out = Array::empty(out_shape, input.dtype());
   Array indices = with_indices ? Array::empty(out_shape, kInt64) : Array();
@@ -212,6 +215,7 @@ Array max_pool2d_backward(const Array& grad_out_in, const Array& indices_in, con
 
 Array avg_pool2d(const Array& input_in, const Pool2dParams& p) {
   const Shape out_shape = pool2d_output_shape(input_in.shape(), p, "avg_pool2d");
+  refresh_team_size();
   const Array input = input_in.contiguous();
   Array out = Array::empty(out_shape, input.dtype());
   const int64_t planes = out_shape[0] * out_shape[1], h = input.size(2), w = input.size(3);

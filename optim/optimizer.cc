@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "autograd/grad_mode.h"
+#include "ops/parallel.h"
 
 namespace tg::optim {
 
@@ -40,6 +41,7 @@ void Optimizer::zero_grad() {
 
 void Optimizer::step() {
   NoGradGuard no_grad;
+  ops::refresh_team_size();  // the updates below may run in parallel (Note [Sharing the cores])
   size_t index = 0;
   for (ParamGroup& group : groups_) {
     for (Tensor& p : group.params) {

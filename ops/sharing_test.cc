@@ -1,0 +1,100 @@
+// tapegrad/ops/sharing_test.cc: the adaptive team of Note [Sharing the cores] against real load:
+// it shrinks to one thread while another process keeps every core busy, comes back once the
+// cores are free, and does not mistake its own threads' work for another process's. Runs alone
+// (tag "exclusive"), since other tests' load would be load too.
+#include <omp.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <thread>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "ops/internal/core_share.h"
+#include "ops/parallel.h"
+
+namespace tg {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+int usable_cores() {
+  ops::internal::CpuUsage usage;
+  return ops::internal::read_cpu_usage(&usage) ? usage.cores : 0;
+}
+
+// Calls refresh_team_size() every 10 ms until the team has `threads` threads or `seconds` pass;
+// returns the team size reached.
+int wait_for_team(int threads, double seconds) {
+  const auto end = Clock::now() + std::chrono::duration<double>(seconds);
+  while (Clock::now() < end) {
+    ops::refresh_team_size();
+    if (get_num_threads() == threads) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return get_num_threads();
+}
+
+// A child process spinning on `threads` threads until killed.
+pid_t start_spinner(int threads) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    for (int t = 1; t < threads; ++t) std::thread([] { for (volatile long i = 0;; i = i + 1) {} }).detach();
+    for (volatile long i = 0;; i = i + 1) {
+    }
+  }
+  return pid;
+}
+
+TEST(Sharing, AdaptiveUnlessTheCountIsFixed) {
+  EXPECT_EQ(adaptive_threads(), std::getenv("OMP_NUM_THREADS") == nullptr);
+  set_num_threads(1);
+  EXPECT_FALSE(adaptive_threads());
+  set_adaptive_threads(true);
+  EXPECT_TRUE(adaptive_threads());
+  EXPECT_EQ(get_num_threads(), 1);  // the ceiling is the count set last
+}
+
+TEST(Sharing, ShrinksWhileAnotherProcessBusiesTheCoresAndGrowsBack) {
+  const int cores = usable_cores();
+  if (cores < 2) GTEST_SKIP() << "needs 2 usable cores, has " << cores;
+  set_num_threads(cores);
+  set_adaptive_threads(true);
+  ASSERT_EQ(wait_for_team(cores, 0.5), cores) << "alone, the team keeps every core";
+
+  const pid_t spinner = start_spinner(cores);
+  ASSERT_GT(spinner, 0);
+  const int loaded = wait_for_team(1, 3.0);
+  kill(spinner, SIGKILL);
+  waitpid(spinner, nullptr, 0);
+  EXPECT_EQ(loaded, 1) << "another process spinning on all " << cores << " cores";
+
+  EXPECT_EQ(wait_for_team(cores, 3.0 * cores), cores) << "after the other process ended";
+}
+
+TEST(Sharing, OwnWorkIsNotLoad) {
+  const int cores = usable_cores();
+  if (cores < 2) GTEST_SKIP() << "needs 2 usable cores, has " << cores;
+  set_num_threads(cores);
+  set_adaptive_threads(true);
+  // Half a second of parallel work on our own team, checking the team between regions.
+  std::vector<double> sums(static_cast<size_t>(cores));
+  int smallest = cores;
+  for (const auto end = Clock::now() + std::chrono::milliseconds(500); Clock::now() < end;) {
+    ops::refresh_team_size();
+    smallest = std::min(smallest, get_num_threads());
+#pragma omp parallel
+    {
+      double s = 0;
+      for (int i = 0; i < 2'000'000; ++i) s += i * 1e-9;
+      sums[static_cast<size_t>(omp_get_thread_num())] += s;
+    }
+  }
+  EXPECT_EQ(smallest, cores);
+}
+
+}  // namespace
+}  // namespace tg
