@@ -100,6 +100,6 @@ for p in "${programs[@]}"; do
       fi
     done
     ratio=$(printf "%s\n" "${ratios[@]}" | median)
-    printf "| %-22s | %6d | %14.2f %-7s | %24.2f |\n" "$p" "$copies" "$each" "$unit" "$ratio"
+    printf "| %-22s | %6d | %13.2f %-8s | %24.2f |\n" "$p" "$copies" "$each" "$unit" "$ratio"
   done
 done
