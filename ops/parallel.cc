@@ -93,6 +93,11 @@ int64_t coarse_now_ns() {
   return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
+// The team size refresh_team_size() last gave the calling thread (0: none yet). A thread whose
+// count differs from it was set by someone else (omp_set_num_threads: the data loader's prefetch
+// thread keeps itself serial) and is left alone.
+thread_local int tl_team_given = 0;
+
 void note_team_size(int threads) {
   int most = g_most_threads.load();
   while (threads > most && !g_most_threads.compare_exchange_weak(most, threads)) {
@@ -130,14 +135,20 @@ void set_num_threads(int threads) {
   omp_set_num_threads(threads);
   openblas_set_num_threads(threads);
   note_team_size(threads);
+  tl_team_given = 0;
 }
 
 void set_adaptive_threads(bool on) {
   Adaptive& a = adaptive();
+  {
+    std::lock_guard<std::mutex> lock(a.mu);
+    a.previous = {};  // a whole new window before the first decision
+  }
   a.team.store(a.max_threads.load());
   a.next_window_ns.store(0);
   a.on.store(on);
   omp_set_num_threads(a.max_threads.load());
+  tl_team_given = 0;
 }
 
 bool adaptive_threads() { return adaptive().on.load(std::memory_order_relaxed); }
@@ -149,8 +160,11 @@ void refresh_team_size() {
   if (!a.on.load(std::memory_order_relaxed) || omp_in_parallel()) return;
   const int64_t now = coarse_now_ns();
   if (now >= a.next_window_ns.load(std::memory_order_relaxed)) measure(a, now);
+  const int current = omp_get_max_threads();
+  if (current != (tl_team_given == 0 ? a.max_threads.load(std::memory_order_relaxed) : tl_team_given)) return;
   const int team = a.team.load(std::memory_order_relaxed);
-  if (omp_get_max_threads() != team) omp_set_num_threads(team);
+  if (current != team) omp_set_num_threads(team);
+  tl_team_given = team;
 }
 
 }  // namespace ops

@@ -64,7 +64,8 @@ bool flush_denormal();
 
 namespace ops {
 // Kernels call this before parallel work: with adaptive threads it re-measures the load when the
-// window is over and updates the calling thread's OpenMP team size. A few nanoseconds otherwise.
+// window is over and updates the calling thread's OpenMP team size, unless the thread's count was
+// set with omp_set_num_threads (then it is kept). A few nanoseconds otherwise.
 void refresh_team_size();
 }  // namespace ops
 

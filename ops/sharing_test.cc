@@ -38,6 +38,21 @@ int wait_for_team(int threads, double seconds) {
   return get_num_threads();
 }
 
+// The cores other processes keep busy over `seconds` (this one sleeping).
+double others_busy_cores(double seconds) {
+  ops::internal::CpuUsage a, b;
+  if (!ops::internal::read_cpu_usage(&a)) return 0;
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+  if (!ops::internal::read_cpu_usage(&b)) return 0;
+  return ((b.busy - a.busy) - (b.own - a.own)) / (b.wall - a.wall);
+}
+
+// Skips the test when something outside it (another job on the machine) is using the cores: the
+// team would rightly shrink for it.
+#define SKIP_IF_MACHINE_BUSY()                                                                  \
+  if (const double others = others_busy_cores(0.3); others > 0.3)                              \
+  GTEST_SKIP() << "other processes keep " << others << " cores busy; this test needs a quiet machine"
+
 // A child process spinning on `threads` threads until killed.
 pid_t start_spinner(int threads) {
   const pid_t pid = fork();
@@ -61,6 +76,7 @@ TEST(Sharing, AdaptiveUnlessTheCountIsFixed) {
 TEST(Sharing, ShrinksWhileAnotherProcessBusiesTheCoresAndGrowsBack) {
   const int cores = usable_cores();
   if (cores < 2) GTEST_SKIP() << "needs 2 usable cores, has " << cores;
+  SKIP_IF_MACHINE_BUSY();
   set_num_threads(cores);
   set_adaptive_threads(true);
   ASSERT_EQ(wait_for_team(cores, 0.5), cores) << "alone, the team keeps every core";
@@ -72,12 +88,16 @@ TEST(Sharing, ShrinksWhileAnotherProcessBusiesTheCoresAndGrowsBack) {
   waitpid(spinner, nullptr, 0);
   EXPECT_EQ(loaded, 1) << "another process spinning on all " << cores << " cores";
 
-  EXPECT_EQ(wait_for_team(cores, 3.0 * cores), cores) << "after the other process ended";
+  if (wait_for_team(cores, 3.0 * cores) != cores) {
+    SKIP_IF_MACHINE_BUSY();  // a job that started meanwhile
+    ADD_FAILURE() << "the team did not grow back to " << cores << " threads after the other process ended";
+  }
 }
 
 TEST(Sharing, OwnWorkIsNotLoad) {
   const int cores = usable_cores();
   if (cores < 2) GTEST_SKIP() << "needs 2 usable cores, has " << cores;
+  SKIP_IF_MACHINE_BUSY();
   set_num_threads(cores);
   set_adaptive_threads(true);
   // Half a second of parallel work on our own team, checking the team between regions.
@@ -93,7 +113,31 @@ TEST(Sharing, OwnWorkIsNotLoad) {
       sums[static_cast<size_t>(omp_get_thread_num())] += s;
     }
   }
-  EXPECT_EQ(smallest, cores);
+  if (smallest != cores) {
+    SKIP_IF_MACHINE_BUSY();
+    ADD_FAILURE() << "the team shrank to " << smallest << " threads for its own work";
+  }
+}
+
+TEST(Sharing, KeepsACountAThreadSetForItself) {
+  int fresh = 0;  // a new thread's count: libgomp's default
+  std::thread([&] { fresh = omp_get_max_threads(); }).join();
+  if (fresh < 2) GTEST_SKIP() << "needs a default of 2 or more threads, has " << fresh;
+  set_num_threads(fresh);
+  set_adaptive_threads(true);  // the first 100 ms window keeps the full team, whatever the load
+  int kept = 0;
+  std::thread([&] {
+    omp_set_num_threads(1);  // as the data loader's prefetch thread does
+    ops::refresh_team_size();
+    kept = get_num_threads();
+  }).join();
+  EXPECT_EQ(kept, 1);
+  int managed = 0;
+  std::thread([&] {
+    ops::refresh_team_size();
+    managed = get_num_threads();
+  }).join();
+  EXPECT_EQ(managed, fresh);
 }
 
 }  // namespace
