@@ -135,6 +135,23 @@ TEST(HigherOrder, OpsWithoutDoubleBackwardSayWhich) {
   }
 }
 
+// The upstream gradient of batch_norm below is a constant (sum's); its gradient still depends on
+// x through the saved input, so differentiating it again is refused, not answered with a wrong
+// value (gelu's gradient once was built from constants only and slipped through; now gelu is
+// twice differentiable).
+TEST(HigherOrder, RefusalFiresForAConstantUpstreamGradient) {
+  Tensor x = randn({4, 3}, kFloat64).set_requires_grad();
+  Tensor y = sum(batch_norm(x, Tensor(), Tensor(), Tensor(), Tensor(), true)) + sum(x * x);
+  Tensor g = autograd::grad({y}, {x}, {}, true, true)[0];
+  try {
+    autograd::grad({sum(g * x)}, {x});
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("batch_norm"));
+    EXPECT_THAT(e.what(), HasSubstr("double backward"));
+  }
+}
+
 TEST(FunctionalGrad, DoesNotTouchDotGrad) {
   Tensor x = tensor({1.0, 2.0}, kFloat64).set_requires_grad();
   Tensor w = tensor({3.0, 4.0}, kFloat64).set_requires_grad();

@@ -76,7 +76,7 @@ std::vector<OpCase> op_cases() {
       {"sigmoid", [](const Inputs& x) { return sigmoid(x[0]); }, [] { return Inputs{normal({3, 4})}; }, true},
       {"tanh", [](const Inputs& x) { return tanh(x[0]); }, [] { return Inputs{normal({3, 4})}; }, true},
       {"tanh_noncontiguous", [](const Inputs& x) { return tanh(x[0]); }, [] { return Inputs{transposed(2, 5)}; }, true},
-      {"gelu", [](const Inputs& x) { return gelu(x[0]); }, [] { return Inputs{normal({3, 4})}; }},
+      {"gelu", [](const Inputs& x) { return gelu(x[0]); }, [] { return Inputs{normal({3, 4})}; }, true},
       {"softmax_dim1", [](const Inputs& x) { return softmax(x[0], 1); }, [] { return Inputs{normal({3, 4})}; }, true},
       {"softmax_dim0_3d", [](const Inputs& x) { return softmax(x[0], 0); }, [] { return Inputs{normal({3, 2, 2})}; }, true},
       {"log_softmax_dim_last", [](const Inputs& x) { return log_softmax(x[0], -1); }, [] { return Inputs{normal({3, 4})}; }, true},
@@ -169,7 +169,10 @@ std::vector<OpCase> op_cases() {
       {"mse_loss_sum", [](const Inputs& x) { return mse_loss(x[0], x[1], Reduction::kSum); }, [] { return Inputs{normal({4}), normal({4})}; }},
       {"bce_with_logits",
        [](const Inputs& x) { return binary_cross_entropy_with_logits(x[0], x[1]); },
-       [] { return Inputs{normal({3, 2}), uniform({3, 2}, 0, 1)}; }},
+       [] { return Inputs{normal({3, 2}), uniform({3, 2}, 0, 1)}; }, true},
+      // The loss is smooth at a logit of 0, where relu and |x| have kinks (a zero-initialised head).
+      {"bce_with_logits_at_zero", [](const Inputs& x) { return binary_cross_entropy_with_logits(x[0], x[1], Reduction::kSum); },
+       [] { return Inputs{leaf(ops::Array::zeros({4}, kFloat64)), uniform({4}, 0, 1)}; }, true},
   };
 }
 

@@ -141,7 +141,7 @@ const OpDef kWhere{
     .name = "where",
     .forward = [](ForwardContext& c) { return ops::where(c.in(0), c.in(1), c.in(2)); },
     .backward = [](BackwardContext& c) -> Grads {
-      const Tensor cond = c.input(0), zero = scalar_like(0.0, c.grad);
+      const Tensor cond = c.input(0), zero = scalar_like(0.0, c.grad, "where");
       return {Tensor(), if_needed(c, 1, [&] { return sum_to(where(cond, c.grad, zero), c.input_shape(1)); }),
               if_needed(c, 2, [&] { return sum_to(where(cond, zero, c.grad), c.input_shape(2)); })};
     },
@@ -172,9 +172,17 @@ void register_elementwise_ops() {
 Tensor add(const Tensor& a, const Tensor& b) { return apply_op(kAdd, {a, b}); }
 Tensor sub(const Tensor& a, const Tensor& b) { return apply_op(kSub, {a, b}); }
 Tensor mul(const Tensor& a, const Tensor& b) { return apply_op(kMul, {a, b}); }
-Tensor div(const Tensor& a, const Tensor& b) { return apply_op(kDiv, {a, b}); }
+// True division, as in PyTorch; on integers that needs type promotion, so until tapegrad has it
+// an integer division is refused rather than truncated (arange(5) / 2 is not [0, 0, 1, 1, 2]).
+Tensor div(const Tensor& a, const Tensor& b) {
+  TG_CHECK(!a.defined() || !b.defined() || is_floating(a.dtype()) || is_floating(b.dtype()), "div: ",
+           dtype_name(a.dtype()), " ", shape_str(a.shape()), " / ", dtype_name(b.dtype()), " ", shape_str(b.shape()),
+           " is true division, which would need type promotion (not supported yet); convert first, e.g. "
+           "to_dtype(x, kFloat32)");
+  return apply_op(kDiv, {a, b});
+}
 Tensor pow(const Tensor& a, const Tensor& b) { return apply_op(kPow, {a, b}); }
-Tensor pow(const Tensor& a, double b) { return apply_op(kPow, {a, scalar_like(b, a)}); }
+Tensor pow(const Tensor& a, double b) { return apply_op(kPow, {a, scalar_like(b, a, "pow")}); }
 Tensor neg(const Tensor& x) { return apply_op(kNeg, {x}); }
 Tensor exp(const Tensor& x) { return apply_op(kExp, {x}); }
 Tensor log(const Tensor& x) { return apply_op(kLog, {x}); }
@@ -197,13 +205,13 @@ Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }
 Tensor operator*(const Tensor& a, const Tensor& b) { return mul(a, b); }
 Tensor operator/(const Tensor& a, const Tensor& b) { return div(a, b); }
 Tensor operator-(const Tensor& x) { return neg(x); }
-Tensor operator+(const Tensor& a, double b) { return add(a, scalar_like(b, a)); }
-Tensor operator-(const Tensor& a, double b) { return sub(a, scalar_like(b, a)); }
-Tensor operator*(const Tensor& a, double b) { return mul(a, scalar_like(b, a)); }
-Tensor operator/(const Tensor& a, double b) { return div(a, scalar_like(b, a)); }
-Tensor operator+(double a, const Tensor& b) { return add(scalar_like(a, b), b); }
-Tensor operator-(double a, const Tensor& b) { return sub(scalar_like(a, b), b); }
-Tensor operator*(double a, const Tensor& b) { return mul(scalar_like(a, b), b); }
-Tensor operator/(double a, const Tensor& b) { return div(scalar_like(a, b), b); }
+Tensor operator+(const Tensor& a, double b) { return add(a, scalar_like(b, a, "add")); }
+Tensor operator-(const Tensor& a, double b) { return sub(a, scalar_like(b, a, "sub")); }
+Tensor operator*(const Tensor& a, double b) { return mul(a, scalar_like(b, a, "mul")); }
+Tensor operator/(const Tensor& a, double b) { return div(a, scalar_like(b, a, "div")); }
+Tensor operator+(double a, const Tensor& b) { return add(scalar_like(a, b, "add"), b); }
+Tensor operator-(double a, const Tensor& b) { return sub(scalar_like(a, b, "sub"), b); }
+Tensor operator*(double a, const Tensor& b) { return mul(scalar_like(a, b, "mul"), b); }
+Tensor operator/(double a, const Tensor& b) { return div(scalar_like(a, b, "div"), b); }
 
 }  // namespace tg

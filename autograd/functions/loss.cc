@@ -1,7 +1,11 @@
 // tapegrad/autograd/functions/loss.cc: losses composed from op rows (so their gradients, and
-// second derivatives, come from the rows): cross_entropy, nll_loss, mse_loss,
-// binary_cross_entropy_with_logits.
+// second derivatives, come from the rows): cross_entropy, nll_loss, mse_loss; and the row of
+// binary_cross_entropy_with_logits, whose stable formula has kinks its true gradient does not.
+#include <algorithm>
+#include <cmath>
+
 #include "autograd/functions/common.h"
+#include "autograd/functions/registry.h"
 #include "ops/elementwise.h"
 
 namespace tg {
@@ -59,7 +63,44 @@ Tensor reduce_weighted(const Tensor& losses, const Tensor& weights, Reduction re
   return reduce(losses, reduction);
 }
 
+// Elementwise max(x, 0) - x t + log1p(exp(-|x|)): never exponentiates a large positive number.
+// Composed from relu and abs, autograd would take their slopes at x = 0 as 0 and give -t where
+// the derivative is sigmoid(0) - t = 0.5 - t (every zero-initialised classifier head sits there),
+// so the row has its own backward: d/dx = sigmoid(x) - t, d/dt = -x, written with differentiable
+// ops (exact second derivatives).
+ops::Array bce_with_logits_forward(ForwardContext& c) {
+  const ops::Array x = c.in(0).contiguous(), t = c.in(1).contiguous();
+  ops::Array out = ops::Array::empty(x.shape(), x.dtype());
+  dispatch_floating(x.dtype(), "binary_cross_entropy_with_logits", [&](auto tag) {
+    using T = decltype(tag);
+    const T* xp = x.data<T>();
+    const T* tp = t.data<T>();
+    T* op = out.data<T>();
+    for (int64_t i = 0; i < x.numel(); ++i) {
+      op[i] = std::max(xp[i], T(0)) - xp[i] * tp[i] + std::log1p(std::exp(-std::abs(xp[i])));
+    }
+  });
+  return out;
+}
+
+const OpDef kBceWithLogits{
+    .name = "binary_cross_entropy_with_logits",
+    .forward = bce_with_logits_forward,
+    .backward = [](BackwardContext& c) -> Grads {
+      const Tensor x = c.input(0), t = c.input(1);
+      return {internal::if_needed(c, 0, [&] { return c.grad * (sigmoid(x) - t); }),
+              internal::if_needed(c, 1, [&] { return c.grad * neg(x); })};
+    },
+    .save_inputs = {0, 1},
+    .min_inputs = 2,
+    .max_inputs = 2,
+};
+
 }  // namespace
+
+namespace internal {
+void register_loss_ops() { register_op(kBceWithLogits); }
+}  // namespace internal
 
 Tensor nll_loss(const Tensor& log_probs_in, const Tensor& target_in, Reduction reduction, int64_t ignore_index) {
   TG_CHECK(log_probs_in.defined() && target_in.defined(), "nll_loss: input and target must be defined");
@@ -100,10 +141,11 @@ Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction) 
   return reduce(diff * diff, reduction);
 }
 
-// max(x, 0) - x * y + log(1 + exp(-|x|)): never exponentiates a large positive number.
 Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& target, Reduction reduction) {
   check_same_shape("binary_cross_entropy_with_logits", logits, target);
-  return reduce(relu(logits) - logits * target + log(exp(-abs(logits)) + 1.0), reduction);
+  TG_CHECK(is_floating(logits.dtype()), "binary_cross_entropy_with_logits: expected floating tensors, got ",
+           dtype_name(logits.dtype()));
+  return reduce(apply_op(kBceWithLogits, {logits, target}), reduction);
 }
 
 }  // namespace tg

@@ -1,5 +1,7 @@
-// tapegrad/autograd/functions/reduce.cc: op rows for sum, mean, logsumexp, max/min along a dim,
-// and argmax (not differentiable).
+// tapegrad/autograd/functions/reduce.cc: op rows for sum, mean, logsumexp, max/min along a dim
+// and over all elements, and argmax (not differentiable).
+#include <cmath>
+
 #include "autograd/functions/common.h"
 #include "autograd/functions/registry.h"
 #include "ops/elementwise.h"
@@ -104,6 +106,38 @@ const OpDef kMinDim{
     .attr_schema = {{"dim", AttrType::kInt}, {"keepdim", AttrType::kBool}},
 };
 
+// max/min over all elements. As in PyTorch, tied extrema share the gradient evenly (a NaN result
+// shares it among the NaNs): the subgradient that treats the tied elements alike.
+template <bool kMax>
+ops::Array extremum_all_forward(ForwardContext& c) {
+  const ops::Array flat = c.in(0).reshape({-1});
+  return (kMax ? ops::max_along(flat, 0, false) : ops::min_along(flat, 0, false)).first;
+}
+Grads extremum_all_backward(BackwardContext& c) {
+  const ops::Array x = c.input(0).data(), value = c.output().data();
+  const bool nan = std::isnan(value.to(kFloat64).data<double>()[0]);
+  const ops::Array ties = (nan ? ops::compare(ops::CompareOp::kNe, x, x) : ops::compare(ops::CompareOp::kEq, x, value))
+                              .to(x.dtype());
+  const ops::Array count = ops::sum(ties, {}, false);  // >= 1: the extremum is one of the elements
+  return {c.grad * constant(ops::binary(ops::BinaryOp::kDiv, ties, count))};
+}
+
+const OpDef kMaxAll{
+    .name = "max_all",
+    .forward = extremum_all_forward<true>,
+    .backward = extremum_all_backward,
+    .save_inputs = {0},
+    .save_output = true,
+};
+
+const OpDef kMinAll{
+    .name = "min_all",
+    .forward = extremum_all_forward<false>,
+    .backward = extremum_all_backward,
+    .save_inputs = {0},
+    .save_output = true,
+};
+
 const OpDef kArgMax{
     .name = "argmax",
     .forward = [](ForwardContext& c) {
@@ -124,7 +158,9 @@ std::tuple<Tensor, Tensor> extremum(const OpDef& op, const Tensor& x, int64_t di
 
 namespace internal {
 void register_reduce_ops() {
-  for (const OpDef* op : {&kSum, &kMean, &kLogSumExp, &kMaxDim, &kMinDim, &kArgMax}) register_op(*op);
+  for (const OpDef* op : {&kSum, &kMean, &kLogSumExp, &kMaxDim, &kMinDim, &kMaxAll, &kMinAll, &kArgMax}) {
+    register_op(*op);
+  }
 }
 }  // namespace internal
 
@@ -145,8 +181,14 @@ std::tuple<Tensor, Tensor> max(const Tensor& x, int64_t dim, bool keepdim) {
 std::tuple<Tensor, Tensor> min(const Tensor& x, int64_t dim, bool keepdim) {
   return extremum(kMinDim, x, dim, keepdim);
 }
-Tensor max(const Tensor& x) { return std::get<0>(max(reshape(x, {-1}), 0, false)); }
-Tensor min(const Tensor& x) { return std::get<0>(min(reshape(x, {-1}), 0, false)); }
+Tensor max(const Tensor& x) {
+  TG_CHECK(x.numel() > 0, "max: cannot reduce an empty tensor of shape ", shape_str(x.shape()));
+  return apply_op(kMaxAll, {x});
+}
+Tensor min(const Tensor& x) {
+  TG_CHECK(x.numel() > 0, "min: cannot reduce an empty tensor of shape ", shape_str(x.shape()));
+  return apply_op(kMinAll, {x});
+}
 Tensor argmax(const Tensor& x, int64_t dim, bool keepdim) {
   TG_CHECK(x.numel() > 0, "argmax: cannot reduce an empty tensor of shape ", shape_str(x.shape()));
   dim = ops::wrap_dim(dim, std::max<int64_t>(x.dim(), 1), "argmax");

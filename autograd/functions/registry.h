@@ -13,6 +13,7 @@ void register_conv_ops();
 void register_pool_ops();
 void register_activation_ops();
 void register_norm_ops();
+void register_loss_ops();
 
 inline void register_all_ops() {
   register_elementwise_ops();
@@ -24,6 +25,7 @@ inline void register_all_ops() {
   register_pool_ops();
   register_activation_ops();
   register_norm_ops();
+  register_loss_ops();
 }
 
 }  // namespace tg::internal
