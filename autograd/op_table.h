@@ -99,6 +99,19 @@ class OpObserver {
 // Installs `observer` for the current thread (nullptr removes it); returns the previous one.
 OpObserver* set_op_observer(OpObserver* observer);
 
+// Installs an observer for the current thread for its lifetime, restoring the previous one
+// however the scope ends (return or any exception).
+class OpObserverScope {
+ public:
+  explicit OpObserverScope(OpObserver* observer) : previous_(set_op_observer(observer)) {}
+  ~OpObserverScope() { set_op_observer(previous_); }
+  OpObserverScope(const OpObserverScope&) = delete;
+  OpObserverScope& operator=(const OpObserverScope&) = delete;
+
+ private:
+  OpObserver* previous_;
+};
+
 // Every op row by name (graph import re-executes recorded ops through this table).
 const OpDef* find_op(const std::string& name);
 std::vector<const OpDef*> all_ops();

@@ -5,13 +5,16 @@
 
 #include <filesystem>
 #include <fstream>
+#include <stdexcept>
 
+#include "autograd/op_table.h"
 #include "autograd/tapegrad.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "io/testing/tmp_path.h"
 #include "io/file_io.h"
 #include "io/proto/tapegrad.pb.h"
+#include "io/trace.h"
 #include "nn/nn.h"
 #include "optim/sgd.h"
 
@@ -225,6 +228,23 @@ TEST(BadFiles, EachProblemIsNamed) {
     m.set_kind("checkpoint");
     EXPECT_THAT(status_of(m, "kind"), HasSubstr("is a 'checkpoint' file, expected a 'model' file"));
   }
+}
+
+// A forward that throws something other than tg::Error after running an op.
+struct ThrowingModule : nn::Module {
+  ThrowingModule() : Module("ThrowingModule") {}
+  Tensor forward(const Tensor& x) override {
+    relu(x);
+    throw std::runtime_error("user code failed");
+  }
+};
+
+TEST(Trace, AnyExceptionRemovesTheTracer) {
+  ThrowingModule module;
+  EXPECT_THROW(trace(module, zeros({1, 3})), std::runtime_error);
+  // The tracer lived on trace()'s stack: nothing may still point at it.
+  EXPECT_EQ(tg::set_op_observer(nullptr), nullptr);
+  EXPECT_NO_THROW(relu(zeros({2})));
 }
 
 TEST(Versioning, UnknownFieldsFromANewerMinorVersionAreTolerated) {

@@ -78,14 +78,12 @@ absl::StatusOr<proto::GraphProto> trace(nn::Module& module, const Tensor& exampl
   Tensor output;
   {
     NoGradGuard no_grad;
-    OpObserver* previous = set_op_observer(&tracer);
+    OpObserverScope observe(&tracer);  // removed again whatever the forward throws
     try {
       output = module(input);
     } catch (const Error& e) {
-      set_op_observer(previous);
       return absl::InvalidArgumentError(absl::StrCat("trace: forward failed: ", e.what()));
     }
-    set_op_observer(previous);
   }
   const std::string out = tracer.lookup(output);
   if (out.empty() || out == "input") {
