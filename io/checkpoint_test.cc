@@ -67,6 +67,9 @@ std::vector<double> train_epoch(TrainingRun& run, const DataLoader& loader, int6
 }
 
 TEST(Checkpoint, ResumeReproducesAStraightRunBitForBit) {
+  // Bit-for-bit repeatable training needs a fixed thread count: an adaptive team may change size
+  // with the machine's load between the runs (Note [Sharing the cores] in ops/parallel.h).
+  set_num_threads(2);
   const DataLoader loader = make_loader();
   std::vector<double> straight;
   TrainingRun a(1);

@@ -56,6 +56,7 @@ TEST_P(FastConv, AgreesWithReference) {
     ref_gx = conv2d_backward_input(gy, w, c.input, c.p);
     ref_gw = conv2d_backward_weight(x, gy, c.weight, c.p);
   }
+  set_num_threads(get_num_threads());  // a fixed team: an adaptive one could build more (Note [Sharing the cores])
   const int64_t built = fast_conv_primitives_built();
   for (int repeat = 0; repeat < 2; ++repeat) {  // the second round runs cached primitives
     EXPECT_LT(relative_gap(conv2d(x, w, b, c.p), ref_y), 1e-5) << "forward";

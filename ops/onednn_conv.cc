@@ -1,6 +1,8 @@
 // tapegrad/ops/onednn_conv.cc: float32 convolution forward, backward-data and backward-weights
 // through oneDNN. Each (kind, shapes, params) gets its primitive (and the reorders around it)
-// built once (Note [oneDNN primitive cache] in ops/internal/onednn.h). Tensors stay in tapegrad's
+// built once (Note [oneDNN primitive cache] in ops/internal/onednn.h), for at most
+// kMaxPrimitives geometries: past that, a program that convolves ever new shapes gets each one
+// built for its call alone (slower, same result) instead of a cache growing without bound. Tensors stay in tapegrad's
 // plain NCHW / OIHW layout and are reordered to and from the blocked layouts oneDNN's direct
 // kernels use; temporaries and the scratchpad are allocated per call.
 #include "ops/internal/onednn_conv.h"
@@ -85,8 +87,10 @@ ArgPlan plan(int arg, const memory::desc& user, const memory::desc& want, bool o
 
 using Key = std::tuple<Kind, bool, memory::dims, memory::dims, memory::dims, memory::dims, memory::dims, memory::dims>;
 
+constexpr size_t kMaxPrimitives = 512;  // 3 kinds x thread counts x the shapes of a few models
+
 PrimitiveCache<Key, Entry>& cache() {
-  static auto* c = new PrimitiveCache<Key, Entry>();
+  static auto* c = new PrimitiveCache<Key, Entry>(kMaxPrimitives);
   return *c;
 }
 
@@ -118,13 +122,8 @@ Entry build(Kind kind, const Geometry& g, bool bias) {
            plan(DNNL_ARG_DIFF_WEIGHTS, weights, pd.diff_weights_desc(), true)}};
 }
 
-const Entry& cached(Kind kind, const Geometry& g, bool bias) {
-  const Key key{kind, bias, g.src, g.weights, g.strides, g.dilates, g.pad_l, g.pad_r};
-  return *cache().get(key, [&] { return build(kind, g, bias); });  // unbounded: never nullptr
-}
-
 // Runs the primitive on tapegrad's plain arrays (by argument id), reordering where planned.
-void run(const Entry& e, const std::unordered_map<int, Array>& arrays) {
+void run_entry(const Entry& e, const std::unordered_map<int, Array>& arrays) {
   dnnl::stream& s = stream();
   std::vector<Array> temporaries;
   std::unordered_map<int, memory> args;
@@ -151,6 +150,17 @@ void run(const Entry& e, const std::unordered_map<int, Array>& arrays) {
   s.wait();
 }
 
+// Runs the convolution `kind` of geometry g with the cached primitive, or, when the cache is
+// full, with one built for this call.
+void run(Kind kind, const Geometry& g, bool bias, const std::unordered_map<int, Array>& arrays) {
+  const Key key{kind, bias, g.src, g.weights, g.strides, g.dilates, g.pad_l, g.pad_r};
+  if (const Entry* e = cache().get(key, [&] { return build(kind, g, bias); })) {
+    run_entry(*e, arrays);
+  } else {
+    run_entry(build(kind, g, bias), arrays);
+  }
+}
+
 }  // namespace
 
 bool conv2d_supported(const Shape& input, const Shape& weight, const Conv2dParams&) {
@@ -170,7 +180,7 @@ Array conv2d(const Array& input_in, const Array& weight_in, const Array& bias_in
                                         {DNNL_ARG_WEIGHTS, weight_in.contiguous()},
                                         {DNNL_ARG_DST, out}};
   if (bias_in.defined()) arrays.insert({DNNL_ARG_BIAS, bias_in.contiguous()});
-  run(cached(Kind::kForward, g, bias_in.defined()), arrays);
+  run(Kind::kForward, g, bias_in.defined(), arrays);
   return out;
 }
 
@@ -178,7 +188,7 @@ Array conv2d_backward_input(const Array& grad_out, const Array& weight, const Sh
                             const Conv2dParams& p) {
   const Geometry g = geometry(input_shape, weight.shape(), p);
   Array grad_in = Array::empty(input_shape, kFloat32);
-  run(cached(Kind::kBackwardData, g, false),
+  run(Kind::kBackwardData, g, false,
       {{DNNL_ARG_DIFF_DST, grad_out.contiguous()}, {DNNL_ARG_WEIGHTS, weight.contiguous()}, {DNNL_ARG_DIFF_SRC, grad_in}});
   return grad_in;
 }
@@ -187,7 +197,7 @@ Array conv2d_backward_weight(const Array& input, const Array& grad_out, const Sh
                              const Conv2dParams& p) {
   const Geometry g = geometry(input.shape(), weight_shape, p);
   Array grad_w = Array::empty(weight_shape, kFloat32);
-  run(cached(Kind::kBackwardWeights, g, false),
+  run(Kind::kBackwardWeights, g, false,
       {{DNNL_ARG_SRC, input.contiguous()}, {DNNL_ARG_DIFF_DST, grad_out.contiguous()}, {DNNL_ARG_DIFF_WEIGHTS, grad_w}});
   return grad_w;
 }

@@ -40,6 +40,9 @@ TEST(MnistTraining, CnnSmallLearnsFromASlice) {
 }
 
 TEST(MnistTraining, SameSeedSameLossesBitForBit) {
+  // Bit-for-bit repeatable training needs a fixed thread count: an adaptive team may change size
+  // with the machine's load between the runs (Note [Sharing the cores] in ops/parallel.h).
+  set_num_threads(2);
   const io::Mnist train_set = load(true);
   if (!train_set.images.defined()) return;
   const io::Mnist data = io::first_examples(train_set, 500);
