@@ -4,11 +4,13 @@
 //   tapegrad export-onnx FILE OUT.onnx      standard ONNX (opset 13), checked by onnx::checker
 //   tapegrad dot FILE                       the graph in Graphviz dot syntax
 // Exit code 0 on success; otherwise a one-line reason on stderr and a non-zero code.
+#include <cmath>
 #include <cstdio>
 #include <map>
 #include <set>
 #include <string>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "autograd/tapegrad.h"
 #include "io/data_loader.h"
@@ -25,7 +27,10 @@ using namespace tg;
 
 constexpr char kUsage[] =
     "usage: tapegrad inspect FILE\n"
-    "       tapegrad predict FILE [--data_dir=DIR] [--batch_size=N]\n"
+    "       tapegrad predict FILE [--data_dir=DIR] [--batch_size=N] [--mean=X --std=Y]\n"
+    "           scores the model on the MNIST-format test set in DIR, inputs scaled to [0, 1] and\n"
+    "           normalized by --mean/--std, else by the model file's metadata input_mean and\n"
+    "           input_std (mnist_cnn --save writes them), else by MNIST's (said on stderr)\n"
     "       tapegrad export-onnx FILE OUT.onnx\n"
     "       tapegrad dot FILE\n";
 
@@ -112,13 +117,36 @@ int dot(const std::string& path) {
   return 0;
 }
 
-double metadata_number(const std::map<std::string, std::string>& m, const std::string& key, double fallback) {
-  auto it = m.find(key);
-  if (it == m.end()) return fallback;
-  char* end = nullptr;
-  const double v = std::strtod(it->second.c_str(), &end);
-  if (end == it->second.c_str() || *end != '\0') throw absl::InvalidArgumentError("metadata " + key + " is not a number");
+// A number given as --name or found in the model's metadata; `what` names it in errors.
+double parse_number(const std::string& text, const std::string& what) {
+  double v;
+  if (!absl::SimpleAtod(text, &v) || !std::isfinite(v)) {
+    throw absl::InvalidArgumentError(what + " is not a finite number: '" + text + "'");
+  }
   return v;
+}
+
+// The normalization predict applies: flags first, then the file's metadata, then MNIST's, with
+// where each came from (a Fashion-MNIST model scored with MNIST's statistics loses accuracy).
+struct Normalization {
+  double mean, std;
+  std::string source;
+};
+Normalization input_normalization(const std::string& path, const std::map<std::string, std::string>& metadata,
+                                  const std::map<std::string, std::string>& flags) {
+  if (flags.count("mean") != flags.count("std")) throw UsageError{"--mean and --std go together"};
+  Normalization n{io::kMnistMean, io::kMnistStd, "MNIST's, since " + path + " has no input_mean/input_std metadata"};
+  if (flags.count("mean")) {
+    n = {parse_number(flags.at("mean"), "--mean"), parse_number(flags.at("std"), "--std"), "--mean/--std"};
+  } else if (metadata.count("input_mean") || metadata.count("input_std")) {
+    if (!metadata.count("input_mean") || !metadata.count("input_std")) {
+      throw absl::InvalidArgumentError(path + ": metadata has only one of input_mean and input_std");
+    }
+    n = {parse_number(metadata.at("input_mean"), path + ": metadata input_mean"),
+         parse_number(metadata.at("input_std"), path + ": metadata input_std"), "the model file's metadata"};
+  }
+  if (!(n.std > 0)) throw absl::InvalidArgumentError("input std must be positive, got " + std::to_string(n.std));
+  return n;
 }
 
 int predict(const std::string& path, const std::map<std::string, std::string>& flags) {
@@ -127,12 +155,16 @@ int predict(const std::string& path, const std::map<std::string, std::string>& f
   const std::string dir = flags.count("data_dir") ? flags.at("data_dir") : "data/mnist";
   auto test = io::load_mnist(dir, /*train=*/false);
   if (!test.ok()) throw test.status();
-  const double mean = metadata_number(loaded->metadata, "input_mean", io::kMnistMean);
-  const double std = metadata_number(loaded->metadata, "input_std", io::kMnistStd);
-  const int64_t batch = flags.count("batch_size") ? std::stoll(flags.at("batch_size")) : 1000;
+  const Normalization norm = input_normalization(path, loaded->metadata, flags);
+  std::fprintf(stderr, "tapegrad predict: inputs normalized with mean %g std %g (%s)\n", norm.mean, norm.std,
+               norm.source.c_str());
+  int64_t batch = 1000;
+  if (flags.count("batch_size") && !absl::SimpleAtoi(flags.at("batch_size"), &batch)) {
+    throw UsageError{"--batch_size is not an integer: '" + flags.at("batch_size") + "'"};
+  }
   if (batch <= 0) throw UsageError{"--batch_size must be positive"};
   io::DataLoader loader(io::TensorDataset(test->images, test->labels), {.batch_size = batch, .shuffle = false},
-                        io::normalize(mean, std));
+                        io::normalize(norm.mean, norm.std));
   std::printf("test_accuracy %.4f\n", io::classification_accuracy(*loaded->module, loader));
   return 0;
 }
@@ -155,7 +187,9 @@ int run(int argc, char** argv) {
   if (command == "inspect" || command == "predict") {
     if (positional.size() != 1) throw UsageError{command + " takes exactly one FILE"};
     for (const auto& [k, v] : flags) {
-      if (command == "inspect" || (k != "data_dir" && k != "batch_size")) throw UsageError{"unknown flag --" + k};
+      if (command == "inspect" || (k != "data_dir" && k != "batch_size" && k != "mean" && k != "std")) {
+        throw UsageError{"unknown flag --" + k};
+      }
     }
     return command == "inspect" ? inspect(positional[0]) : predict(positional[0], flags);
   }
