@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <thread>
@@ -53,13 +54,17 @@ double others_busy_cores(double seconds) {
   if (const double others = others_busy_cores(0.3); others > 0.3)                              \
   GTEST_SKIP() << "other processes keep " << others << " cores busy; this test needs a quiet machine"
 
+[[noreturn]] void spin() {
+  for (std::atomic<long> i{0};; i.fetch_add(1, std::memory_order_relaxed)) {
+  }
+}
+
 // A child process spinning on `threads` threads until killed.
 pid_t start_spinner(int threads) {
   const pid_t pid = fork();
   if (pid == 0) {
-    for (int t = 1; t < threads; ++t) std::thread([] { for (volatile long i = 0;; i = i + 1) {} }).detach();
-    for (volatile long i = 0;; i = i + 1) {
-    }
+    for (int t = 1; t < threads; ++t) std::thread(spin).detach();
+    spin();
   }
   return pid;
 }
