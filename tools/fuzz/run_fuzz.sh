@@ -16,7 +16,7 @@ gen=$(bazel info bazel-genfiles 2>/dev/null)
 
 flags=(-std=c++20 -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
        -fopenmp -I. -I"$gen" -w)
-sources=(ops/*.cc autograd/*.cc autograd/functions/*.cc nn/*.cc optim/*.cc
+sources=(ops/*.cc ops/internal/*.cc autograd/*.cc autograd/functions/*.cc nn/*.cc optim/*.cc
          io/attributes_proto.cc io/file_io.cc io/files.cc io/graph_module.cc io/model_file.cc io/tensor_proto.cc io/trace.cc
          io/checkpoint.cc "$gen/io/proto/tapegrad.pb.cc")
 objects=()
