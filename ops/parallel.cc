@@ -65,8 +65,8 @@ bool flush_denormal() { return g_flush_denormal.load(std::memory_order_relaxed);
 
 namespace {
 
-// Note [Sharing the cores]. g_max_threads: the count set last, or libgomp's default (the usable
-// cores, or OMP_NUM_THREADS); g_team: what adaptive mode wants the calling threads to use.
+// Note [Sharing the cores]. max_threads: the count set last, or libgomp's default (the usable
+// cores, or OMP_NUM_THREADS); team: what adaptive mode wants the calling threads to use.
 struct Adaptive {
   std::atomic<bool> on{std::getenv("OMP_NUM_THREADS") == nullptr};
   std::atomic<int> max_threads{omp_get_max_threads()};

@@ -57,9 +57,21 @@ const OpDef kMul{
     .max_inputs = 2,
 };
 
+// True division, as in PyTorch; on integers that needs type promotion, so until tapegrad has it
+// an integer division is refused rather than truncated (arange(5) / 2 is not [0, 0, 1, 1, 2]).
+// Checked in the row, so a loaded graph is refused too.
+ops::Array div_forward(ForwardContext& c) {
+  const ops::Array &a = c.in(0), &b = c.in(1);
+  TG_CHECK(is_floating(a.dtype()) || is_floating(b.dtype()), "div: ", dtype_name(a.dtype()), " ",
+           shape_str(a.shape()), " / ", dtype_name(b.dtype()), " ", shape_str(b.shape()),
+           " is true division, which would need type promotion (not supported yet); convert first, e.g. "
+           "to_dtype(x, kFloat32)");
+  return ops::binary(BinaryOp::kDiv, a, b);
+}
+
 const OpDef kDiv{
     .name = "div",
-    .forward = binary_forward<BinaryOp::kDiv>,
+    .forward = div_forward,
     .backward = [](BackwardContext& c) -> Grads {
       const Tensor b = c.input(1);
       return {if_needed(c, 0, [&] { return sum_to(c.grad / b, c.input_shape(0)); }),
@@ -172,15 +184,7 @@ void register_elementwise_ops() {
 Tensor add(const Tensor& a, const Tensor& b) { return apply_op(kAdd, {a, b}); }
 Tensor sub(const Tensor& a, const Tensor& b) { return apply_op(kSub, {a, b}); }
 Tensor mul(const Tensor& a, const Tensor& b) { return apply_op(kMul, {a, b}); }
-// True division, as in PyTorch; on integers that needs type promotion, so until tapegrad has it
-// an integer division is refused rather than truncated (arange(5) / 2 is not [0, 0, 1, 1, 2]).
-Tensor div(const Tensor& a, const Tensor& b) {
-  TG_CHECK(!a.defined() || !b.defined() || is_floating(a.dtype()) || is_floating(b.dtype()), "div: ",
-           dtype_name(a.dtype()), " ", shape_str(a.shape()), " / ", dtype_name(b.dtype()), " ", shape_str(b.shape()),
-           " is true division, which would need type promotion (not supported yet); convert first, e.g. "
-           "to_dtype(x, kFloat32)");
-  return apply_op(kDiv, {a, b});
-}
+Tensor div(const Tensor& a, const Tensor& b) { return apply_op(kDiv, {a, b}); }
 Tensor pow(const Tensor& a, const Tensor& b) { return apply_op(kPow, {a, b}); }
 Tensor pow(const Tensor& a, double b) { return apply_op(kPow, {a, scalar_like(b, a, "pow")}); }
 Tensor neg(const Tensor& x) { return apply_op(kNeg, {x}); }
