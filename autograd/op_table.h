@@ -13,6 +13,7 @@
 
 #include "autograd/attributes.h"
 #include "autograd/node.h"
+#include "autograd/onnx_mapping.h"
 #include "autograd/tensor.h"
 
 namespace tg {
@@ -78,6 +79,10 @@ struct OpDef {
   int min_inputs = 1;
   int max_inputs = 1;  // -1: any number, all required (cat)
   std::vector<AttrSpec> attr_schema;
+  // Its ONNX counterpart (autograd/onnx_mapping.h), or why it has none: every row has one of the
+  // two (io/onnx_ops_test.cc enforces it).
+  std::vector<OnnxMapping> onnx;
+  const char* not_onnx = nullptr;
 };
 
 // Throws tg::Error naming the op and the first mismatch.

@@ -12,7 +12,7 @@
 namespace tg::io {
 
 inline constexpr uint32_t kFormatMajor = 1;
-inline constexpr uint32_t kFormatMinor = 0;
+inline constexpr uint32_t kFormatMinor = 1;  // 1.1: NodeProto.output_dtype
 inline constexpr char kProducer[] = "tapegrad 0.1";
 
 // Serializes deterministically (sorted map entries): the same message gives the same bytes.

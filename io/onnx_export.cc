@@ -1,7 +1,12 @@
-// tapegrad/io/onnx_export.cc: one mapping per op row; tensors become ONNX initializers.
+// tapegrad/io/onnx_export.cc: writes each node as its op row's ONNX mapping (OpDef::onnx, see
+// autograd/onnx_mapping.h); tensors become ONNX initializers.
 #include "io/onnx_export.h"
 
+#include <map>
+#include <variant>
+
 #include "absl/strings/str_cat.h"
+#include "autograd/op_table.h"
 #include "io/attributes_proto.h"
 #include "io/file_io.h"
 #include "io/tensor_proto.h"
@@ -30,18 +35,11 @@ void add_initializer(onnx::GraphProto* g, const std::string& name, const proto::
   o->set_raw_data(t.raw_data());
 }
 
-void add_int64_initializer(onnx::GraphProto* g, const std::string& name, const std::vector<int64_t>& values) {
-  onnx::TensorProto* o = g->add_initializer();
-  o->set_name(name);
-  o->set_data_type(onnx::TensorProto::INT64);
-  o->add_dims(static_cast<int64_t>(values.size()));
-  for (int64_t v : values) o->add_int64_data(v);
-}
-
 void set_value_info(onnx::ValueInfoProto* v, const proto::ValueInfoProto& info) {
   v->set_name(info.name());
   auto* tensor = v->mutable_type()->mutable_tensor_type();
   tensor->set_elem_type(onnx_type(info.dtype()));
+  tensor->mutable_shape();  // present even with no dims: a 0-d value has a known (empty) shape
   for (int64_t d : info.shape()) {
     auto* dim = tensor->mutable_shape()->add_dim();
     if (d < 0) {
@@ -52,27 +50,139 @@ void set_value_info(onnx::ValueInfoProto* v, const proto::ValueInfoProto& info) 
   }
 }
 
-void attr_ints(onnx::NodeProto* n, const std::string& name, const std::vector<int64_t>& values) {
+// One ONNX attribute from a value: ints and bools become INT, doubles FLOAT, lists INTS.
+void add_attribute(onnx::NodeProto* n, const std::string& name, const AttrValue& value) {
   onnx::AttributeProto* a = n->add_attribute();
   a->set_name(name);
-  a->set_type(onnx::AttributeProto::INTS);
-  for (int64_t v : values) a->add_ints(v);
-}
-void attr_int(onnx::NodeProto* n, const std::string& name, int64_t value) {
-  onnx::AttributeProto* a = n->add_attribute();
-  a->set_name(name);
-  a->set_type(onnx::AttributeProto::INT);
-  a->set_i(value);
-}
-void attr_float(onnx::NodeProto* n, const std::string& name, double value) {
-  onnx::AttributeProto* a = n->add_attribute();
-  a->set_name(name);
-  a->set_type(onnx::AttributeProto::FLOAT);
-  a->set_f(static_cast<float>(value));
+  if (const auto* i = std::get_if<int64_t>(&value)) {
+    a->set_type(onnx::AttributeProto::INT);
+    a->set_i(*i);
+  } else if (const auto* b = std::get_if<bool>(&value)) {
+    a->set_type(onnx::AttributeProto::INT);
+    a->set_i(*b ? 1 : 0);
+  } else if (const auto* f = std::get_if<double>(&value)) {
+    a->set_type(onnx::AttributeProto::FLOAT);
+    a->set_f(static_cast<float>(*f));
+  } else if (const auto* list = std::get_if<std::vector<int64_t>>(&value)) {
+    a->set_type(onnx::AttributeProto::INTS);
+    for (int64_t v : *list) a->add_ints(v);
+  } else {
+    a->set_type(onnx::AttributeProto::STRING);
+    a->set_s(std::get<std::string>(value));
+  }
 }
 
-// pads [h, w] -> ONNX [h_begin, w_begin, h_end, w_end]
-std::vector<int64_t> onnx_pads(const std::vector<int64_t>& p) { return {p[0], p[1], p[0], p[1]}; }
+// The ONNX value of a tapegrad attribute under `form` (see OnnxAttrForm).
+AttrValue onnx_attr_value(const OnnxAttr& rule, const Attrs& a) {
+  switch (rule.form) {
+    case OnnxAttrForm::kSame: {
+      for (const auto& [name, value] : a.items())
+        if (name == rule.tg) return value;
+      return AttrValue();  // unreachable: callers check has()
+    }
+    case OnnxAttrForm::kIntToList: return std::vector<int64_t>{a.i(rule.tg)};
+    case OnnxAttrForm::kPads2d: {
+      const std::vector<int64_t>& p = a.ints(rule.tg);
+      TG_CHECK(p.size() == 2, "attribute '", rule.tg, "' must be [h, w], got ", p.size(), " values");
+      return std::vector<int64_t>{p[0], p[1], p[0], p[1]};
+    }
+    case OnnxAttrForm::kOneMinus: return 1.0 - a.f(rule.tg);
+    case OnnxAttrForm::kDtype: {
+      const int64_t code = a.i(rule.tg);
+      TG_CHECK(code >= 0 && code <= static_cast<int64_t>(kBool), "attribute '", rule.tg, "': unknown dtype code ", code);
+      return static_cast<int64_t>(onnx_type(to_proto(static_cast<DType>(code))));
+    }
+  }
+  return AttrValue();
+}
+
+// A constant ONNX input (a 0-d or 1-d initializer) with a fresh name.
+class Constants {
+ public:
+  explicit Constants(onnx::GraphProto* g) : g_(g) {}
+  std::string int64s(const std::vector<int64_t>& values, bool scalar = false) {
+    onnx::TensorProto* t = add(onnx::TensorProto::INT64);
+    if (!scalar) t->add_dims(static_cast<int64_t>(values.size()));
+    for (int64_t v : values) t->add_int64_data(v);
+    return t->name();
+  }
+  std::string scalar(double value, int onnx_dtype) {
+    onnx::TensorProto* t = add(onnx_dtype);
+    switch (onnx_dtype) {
+      case onnx::TensorProto::DOUBLE: t->add_double_data(value); break;
+      case onnx::TensorProto::INT64: t->add_int64_data(static_cast<int64_t>(value)); break;
+      case onnx::TensorProto::BOOL: t->add_int32_data(value != 0); break;
+      default: t->set_data_type(onnx::TensorProto::FLOAT); t->add_float_data(static_cast<float>(value));
+    }
+    return t->name();
+  }
+
+ private:
+  onnx::TensorProto* add(int dtype) {
+    onnx::TensorProto* t = g_->add_initializer();
+    t->set_name(absl::StrCat("onnx_const_", next_++));
+    t->set_data_type(dtype);
+    return t;
+  }
+  onnx::GraphProto* g_;
+  int next_ = 0;
+};
+
+// Writes node n (row `op`) as the first of the row's ONNX mappings that accepts it.
+// value_dtype: the ONNX element type of every value seen so far (for typed constants).
+absl::Status write_node(const OpDef& op, const proto::NodeProto& n, const Attrs& a, const std::string& where,
+                        const std::map<std::string, int>& value_dtype, Constants& constants, onnx::NodeProto* o) {
+  if (op.onnx.empty()) {
+    return absl::UnimplementedError(absl::StrCat(where, ": op '", op.name, "' has no ONNX mapping: ",
+                                                 op.not_onnx ? op.not_onnx : "no reason given"));
+  }
+  std::vector<bool> present;
+  for (const auto& in : n.inputs()) present.push_back(!in.empty());
+  const OnnxMapping* m = nullptr;
+  std::string refusals;
+  for (const OnnxMapping& candidate : op.onnx) {
+    const std::string why = candidate.refuse ? candidate.refuse(a, present) : "";
+    if (why.empty()) {
+      m = &candidate;
+      break;
+    }
+    absl::StrAppend(&refusals, refusals.empty() ? "" : "; ", candidate.op_type, ": ", why);
+  }
+  if (!m) return absl::UnimplementedError(absl::StrCat(where, ": cannot be exported (", refusals, ")"));
+  o->set_op_type(m->op_type);
+  auto row_input = [&](int k) { return k < n.inputs_size() ? n.inputs(k) : std::string(); };
+  if (m->inputs.empty()) {
+    for (const auto& in : n.inputs()) o->add_input(in);
+  }
+  for (const OnnxInput& in : m->inputs) {
+    switch (in.form) {
+      case OnnxInputForm::kInput: o->add_input(row_input(in.index)); break;
+      case OnnxInputForm::kScalar: {
+        auto it = value_dtype.find(row_input(0));
+        o->add_input(a.has(in.attr) ? constants.scalar(a.f(in.attr), it != value_dtype.end() ? it->second
+                                                                                                : onnx::TensorProto::FLOAT)
+                                    : "");
+        break;
+      }
+      case OnnxInputForm::kBoolScalar: o->add_input(constants.scalar(a.b(in.attr), onnx::TensorProto::BOOL)); break;
+      case OnnxInputForm::kInt64List: o->add_input(constants.int64s(a.ints(in.attr))); break;
+      case OnnxInputForm::kInt64ListOrNone:
+        o->add_input(a.ints(in.attr).empty() ? "" : constants.int64s(a.ints(in.attr)));
+        break;
+      case OnnxInputForm::kInt64One: o->add_input(constants.int64s({a.i(in.attr)})); break;
+    }
+  }
+  if (m->computed_shape) o->add_input(constants.int64s(m->computed_shape(a)));
+  while (o->input_size() > 0 && o->input(o->input_size() - 1).empty()) o->mutable_input()->RemoveLast();
+  for (const OnnxAttr& rule : m->attrs) {
+    if (!a.has(rule.tg)) continue;  // an absent optional attribute: ONNX's default
+    const AttrValue v = onnx_attr_value(rule, a);
+    if (const auto* list = std::get_if<std::vector<int64_t>>(&v); list && list->empty()) continue;
+    add_attribute(o, rule.onnx, v);
+  }
+  for (const auto& [name, value] : m->fixed_ints) add_attribute(o, name, value);
+  return absl::OkStatus();
+}
 
 }  // namespace
 
@@ -86,127 +196,35 @@ absl::StatusOr<onnx::ModelProto> to_onnx(const proto::GraphProto& graph, const s
   opset->set_version(kOnnxOpset);
   onnx::GraphProto* g = model.mutable_graph();
   g->set_name(graph_name);
-  for (const auto& v : graph.inputs()) set_value_info(g->add_input(), v);
+  std::map<std::string, int> value_dtype;
+  for (const auto& v : graph.inputs()) {
+    set_value_info(g->add_input(), v);
+    value_dtype[v.name()] = onnx_type(v.dtype());
+  }
   for (const auto& v : graph.outputs()) set_value_info(g->add_output(), v);
   for (const auto* group : {&graph.parameters(), &graph.buffers(), &graph.constants()}) {
-    for (const auto& t : *group) add_initializer(g, t.name(), t.tensor());
+    for (const auto& t : *group) {
+      add_initializer(g, t.name(), t.tensor());
+      value_dtype[t.name()] = onnx_type(t.tensor().dtype());
+    }
   }
-  int helper = 0;
-  auto fresh = [&](const std::string& what) { return absl::StrCat("onnx_", what, "_", helper++); };
+  Constants constants(g);
   for (int i = 0; i < graph.nodes_size(); ++i) {
     const proto::NodeProto& n = graph.nodes(i);
     const std::string where = absl::StrCat("to_onnx: graph.nodes[", i, "] (", n.op(), ")");
+    const OpDef* op = find_op(n.op());
+    if (!op) return absl::InvalidArgumentError(absl::StrCat(where, ": unknown op '", n.op(), "'"));
     auto attrs_or = from_proto(n.attributes(), where);
     if (!attrs_or.ok()) return attrs_or.status();
-    const Attrs& a = *attrs_or;
     onnx::NodeProto* o = g->add_node();
     o->set_name(absl::StrCat(n.op(), "_", i));
-    o->add_output(n.output());
-    auto inputs = [&](std::initializer_list<int> which) {
-      for (int k : which) o->add_input(k < n.inputs_size() ? n.inputs(k) : "");
-    };
     try {
-      const std::string& op = n.op();
-      static const std::map<std::string, std::string> kElementwise = {
-          {"add", "Add"}, {"sub", "Sub"}, {"mul", "Mul"}, {"div", "Div"}, {"pow", "Pow"},
-          {"neg", "Neg"}, {"exp", "Exp"}, {"log", "Log"}, {"sqrt", "Sqrt"}, {"abs", "Abs"},
-          {"relu", "Relu"}, {"sigmoid", "Sigmoid"}, {"tanh", "Tanh"}, {"matmul", "MatMul"}};
-      if (auto it = kElementwise.find(op); it != kElementwise.end()) {
-        o->set_op_type(it->second);
-        for (const auto& in : n.inputs()) o->add_input(in);
-      } else if (op == "conv2d") {
-        o->set_op_type("Conv");
-        inputs({0, 1});
-        if (n.inputs_size() > 2 && !n.inputs(2).empty()) o->add_input(n.inputs(2));
-        attr_ints(o, "strides", a.ints("stride"));
-        attr_ints(o, "pads", onnx_pads(a.ints("padding")));
-        attr_ints(o, "dilations", a.ints("dilation"));
-        attr_int(o, "group", a.i("groups"));
-      } else if (op == "max_pool2d" || op == "avg_pool2d") {
-        o->set_op_type(op == "max_pool2d" ? "MaxPool" : "AveragePool");
-        inputs({0});
-        attr_ints(o, "kernel_shape", a.ints("kernel"));
-        attr_ints(o, "strides", a.ints("stride"));
-        attr_ints(o, "pads", onnx_pads(a.ints("padding")));
-        if (op == "avg_pool2d") attr_int(o, "count_include_pad", a.has("count_include_pad") && a.b("count_include_pad"));
-      } else if (op == "leaky_relu") {
-        o->set_op_type("LeakyRelu");
-        inputs({0});
-        attr_float(o, "alpha", a.f("negative_slope"));
-      } else if (op == "softmax" || op == "log_softmax") {
-        o->set_op_type(op == "softmax" ? "Softmax" : "LogSoftmax");
-        inputs({0});
-        attr_int(o, "axis", a.i("dim"));
-      } else if (op == "permute") {
-        o->set_op_type("Transpose");
-        inputs({0});
-        attr_ints(o, "perm", a.ints("dims"));
-      } else if (op == "flatten") {
-        const int64_t start = a.i("start_dim"), end = a.i("end_dim");
-        if (start == 1 && end == -1) {
-          o->set_op_type("Flatten");  // [N, rest]
-          inputs({0});
-          attr_int(o, "axis", 1);
-        } else {
-          // Keep the dims before start (0 = copy from input in Reshape), merge the rest.
-          std::vector<int64_t> shape(start, 0);
-          shape.push_back(-1);
-          if (end != -1) return absl::UnimplementedError(absl::StrCat(where, ": flatten up to a middle dim has no ONNX mapping"));
-          const std::string shape_name = fresh("shape");
-          add_int64_initializer(g, shape_name, shape);
-          o->set_op_type("Reshape");
-          inputs({0});
-          o->add_input(shape_name);
-        }
-      } else if (op == "reshape") {
-        const std::string shape_name = fresh("shape");
-        add_int64_initializer(g, shape_name, a.ints("shape"));
-        o->set_op_type("Reshape");
-        inputs({0});
-        o->add_input(shape_name);
-      } else if (op == "dropout") {
-        o->set_op_type("Identity");  // inference graph
-        inputs({0});
-      } else if (op == "clamp") {
-        o->set_op_type("Clip");
-        inputs({0});
-        // Clip takes min/max as scalar inputs; an empty name skips one.
-        for (const char* bound : {"min", "max"}) {
-          if (!a.has(bound)) {
-            o->add_input("");
-            continue;
-          }
-          const std::string name = fresh(bound);
-          onnx::TensorProto* t = g->add_initializer();
-          t->set_name(name);
-          t->set_data_type(onnx::TensorProto::FLOAT);
-          t->add_float_data(static_cast<float>(a.f(bound)));
-          o->add_input(name);
-        }
-      } else if (op == "batch_norm") {
-        // BatchNormalization(X, scale, B, mean, var): tapegrad inputs are (x, mean, var, w?, b?).
-        if (n.inputs_size() < 3 || n.inputs(1).empty() || n.inputs(2).empty()) {
-          return absl::UnimplementedError(absl::StrCat(where, ": batch_norm without running statistics has no ONNX inference mapping"));
-        }
-        o->set_op_type("BatchNormalization");
-        o->add_input(n.inputs(0));
-        for (int k : {3, 4}) {
-          if (k < n.inputs_size() && !n.inputs(k).empty()) {
-            o->add_input(n.inputs(k));
-          } else {
-            return absl::UnimplementedError(absl::StrCat(where, ": batch_norm without affine weight and bias is not exported"));
-          }
-        }
-        o->add_input(n.inputs(1));
-        o->add_input(n.inputs(2));
-        attr_float(o, "epsilon", a.f("eps"));
-        attr_float(o, "momentum", 1.0 - a.f("momentum"));
-      } else {
-        return absl::UnimplementedError(absl::StrCat(where, ": op '", op, "' has no ONNX mapping"));
-      }
+      if (absl::Status s = write_node(*op, n, *attrs_or, where, value_dtype, constants, o); !s.ok()) return s;
     } catch (const Error& e) {
       return absl::InvalidArgumentError(absl::StrCat(where, ": ", e.what()));
     }
+    o->add_output(n.output());
+    if (n.output_dtype() != proto::DATA_TYPE_UNSPECIFIED) value_dtype[n.output()] = onnx_type(n.output_dtype());
   }
   try {
     onnx::checker::check_model(model);

@@ -1,8 +1,7 @@
 // tapegrad/io/onnx_export.h: export of a traced graph to a standard ONNX ModelProto (opset 13,
-// inference semantics: dropout becomes Identity, batch_norm uses its running statistics).
-// Supported ops: conv2d, relu, leaky_relu, sigmoid, tanh, max_pool2d, avg_pool2d, matmul,
-// permute, flatten, reshape, add, sub, mul, div, pow, neg, exp, log, sqrt, abs, clamp, softmax,
-// log_softmax, dropout, batch_norm. Any other op gives an error naming it.
+// batch_norm uses its running statistics; dropout is Dropout with its training flag as an input).
+// Each node is written as its op row's ONNX mapping (OpDef::onnx); a row without one is named
+// with the reason it has none (OpDef::not_onnx).
 #pragma once
 
 #include <string>

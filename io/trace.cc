@@ -31,6 +31,7 @@ class Tracer : public OpObserver {
     names_[output.impl().get()] = out;
     keep_alive_.push_back(output);  // an address must not be reused by a later tensor
     node->set_output(out);
+    node->set_output_dtype(to_proto(output.dtype()));
     to_proto(attrs, node->mutable_attributes());
   }
 

@@ -24,6 +24,7 @@ const OpDef kRelu{
       return {c.grad * constant(ops::unary(UnaryOp::kPositiveMask, c.output().data()))};
     },
     .save_output = true,
+    .onnx = {{.op_type = "Relu"}},
 };
 
 const OpDef kLeakyRelu{
@@ -34,6 +35,7 @@ const OpDef kLeakyRelu{
     },
     .save_inputs = {0},
     .attr_schema = {{"negative_slope", AttrType::kFloat}},
+    .onnx = {{.op_type = "LeakyRelu", .attrs = {{"alpha", "negative_slope"}}}},
 };
 
 const OpDef kSigmoid{
@@ -44,6 +46,7 @@ const OpDef kSigmoid{
       return {c.grad * y * (1.0 - y)};
     },
     .save_output = true,
+    .onnx = {{.op_type = "Sigmoid"}},
 };
 
 const OpDef kTanh{
@@ -54,6 +57,7 @@ const OpDef kTanh{
       return {c.grad * (1.0 - y * y)};
     },
     .save_output = true,
+    .onnx = {{.op_type = "Tanh"}},
 };
 
 // gelu'(x) = Phi(x) + x phi(x) as a row of its own, so that gelu's gradient is differentiable
@@ -67,6 +71,7 @@ const OpDef kGeluDerivative{
       return {c.grad * pdf * (2.0 - x * x)};
     },
     .save_inputs = {0},
+    .not_onnx = "backward-only row (the derivative of gelu)",
 };
 
 const OpDef kGelu{
@@ -74,6 +79,7 @@ const OpDef kGelu{
     .forward = [](ForwardContext& c) { return ops::unary(UnaryOp::kGelu, c.in(0)); },
     .backward = [](BackwardContext& c) -> Grads { return {c.grad * apply_op(kGeluDerivative, {c.input(0)})}; },
     .save_inputs = {0},
+    .not_onnx = "ONNX has Gelu only from opset 20; tapegrad writes opset 13",
 };
 
 const OpDef kSoftmax{
@@ -87,6 +93,7 @@ const OpDef kSoftmax{
     },
     .save_output = true,
     .attr_schema = {{"dim", AttrType::kInt}},
+    .onnx = {{.op_type = "Softmax", .attrs = {{"axis", "dim"}}}},
 };
 
 const OpDef kLogSoftmax{
@@ -99,6 +106,7 @@ const OpDef kLogSoftmax{
     },
     .save_output = true,
     .attr_schema = {{"dim", AttrType::kInt}},
+    .onnx = {{.op_type = "LogSoftmax", .attrs = {{"axis", "dim"}}}},
 };
 
 // Note [Dropout mask]: the scaled mask (0 or 1/(1-p)) is drawn in forward and kept as an extra;
@@ -120,6 +128,9 @@ const OpDef kDropout{
       return {c.grad * c.extra(0)};
     },
     .attr_schema = {{"p", AttrType::kFloat}, {"training", AttrType::kBool}},
+    .onnx = {{.op_type = "Dropout",
+              .inputs = {onnx_in(0), onnx_attr_in(OnnxInputForm::kScalar, "p"),
+                         onnx_attr_in(OnnxInputForm::kBoolScalar, "training")}}},
 };
 
 }  // namespace

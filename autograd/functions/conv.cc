@@ -41,6 +41,9 @@ const OpDef kConv2d{
     .min_inputs = 2,
     .max_inputs = 3,
     .attr_schema = {{"stride", AttrType::kInts, 2}, {"padding", AttrType::kInts, 2}, {"dilation", AttrType::kInts, 2}, {"groups", AttrType::kInt}},
+    .onnx = {{.op_type = "Conv",
+              .attrs = {{"strides", "stride"}, {"pads", "padding", OnnxAttrForm::kPads2d},
+                        {"dilations", "dilation"}, {"group", "groups"}}}},
 };
 
 const OpDef kConv2dBackwardInput{
@@ -59,6 +62,7 @@ const OpDef kConv2dBackwardInput{
     .min_inputs = 2,
     .max_inputs = 2,
     .attr_schema = {{"stride", AttrType::kInts, 2}, {"padding", AttrType::kInts, 2}, {"dilation", AttrType::kInts, 2}, {"groups", AttrType::kInt}, {"input_shape", AttrType::kInts, 4}},
+    .not_onnx = "backward-only row (the adjoint of conv2d)",
 };
 
 const OpDef kConv2dBackwardWeight{
@@ -77,6 +81,7 @@ const OpDef kConv2dBackwardWeight{
     .min_inputs = 2,
     .max_inputs = 2,
     .attr_schema = {{"stride", AttrType::kInts, 2}, {"padding", AttrType::kInts, 2}, {"dilation", AttrType::kInts, 2}, {"groups", AttrType::kInt}, {"weight_shape", AttrType::kInts, 4}},
+    .not_onnx = "backward-only row (the weight adjoint of conv2d)",
 };
 
 }  // namespace

@@ -32,6 +32,7 @@ const OpDef kAdd{
     },
     .min_inputs = 2,
     .max_inputs = 2,
+    .onnx = {{.op_type = "Add"}},
 };
 
 const OpDef kSub{
@@ -43,6 +44,7 @@ const OpDef kSub{
     },
     .min_inputs = 2,
     .max_inputs = 2,
+    .onnx = {{.op_type = "Sub"}},
 };
 
 const OpDef kMul{
@@ -55,6 +57,7 @@ const OpDef kMul{
     .save_inputs = {0, 1},
     .min_inputs = 2,
     .max_inputs = 2,
+    .onnx = {{.op_type = "Mul"}},
 };
 
 // True division, as in PyTorch; on integers that needs type promotion, so until tapegrad has it
@@ -80,6 +83,7 @@ const OpDef kDiv{
     .save_inputs = {0, 1},
     .min_inputs = 2,
     .max_inputs = 2,
+    .onnx = {{.op_type = "Div"}},
 };
 
 const OpDef kPow{
@@ -94,12 +98,14 @@ const OpDef kPow{
     .save_output = true,
     .min_inputs = 2,
     .max_inputs = 2,
+    .onnx = {{.op_type = "Pow"}},
 };
 
 const OpDef kNeg{
     .name = "neg",
     .forward = unary_forward<UnaryOp::kNeg>,
     .backward = [](BackwardContext& c) -> Grads { return {neg(c.grad)}; },
+    .onnx = {{.op_type = "Neg"}},
 };
 
 const OpDef kExp{
@@ -107,6 +113,7 @@ const OpDef kExp{
     .forward = unary_forward<UnaryOp::kExp>,
     .backward = [](BackwardContext& c) -> Grads { return {c.grad * c.output()}; },
     .save_output = true,
+    .onnx = {{.op_type = "Exp"}},
 };
 
 const OpDef kLog{
@@ -114,6 +121,7 @@ const OpDef kLog{
     .forward = unary_forward<UnaryOp::kLog>,
     .backward = [](BackwardContext& c) -> Grads { return {c.grad / c.input(0)}; },
     .save_inputs = {0},
+    .onnx = {{.op_type = "Log"}},
 };
 
 const OpDef kSqrt{
@@ -121,6 +129,7 @@ const OpDef kSqrt{
     .forward = unary_forward<UnaryOp::kSqrt>,
     .backward = [](BackwardContext& c) -> Grads { return {c.grad / (c.output() * 2.0)}; },
     .save_output = true,
+    .onnx = {{.op_type = "Sqrt"}},
 };
 
 const OpDef kAbs{
@@ -130,6 +139,7 @@ const OpDef kAbs{
       return {c.grad * constant(ops::unary(UnaryOp::kSign, c.input(0).data()))};
     },
     .save_inputs = {0},
+    .onnx = {{.op_type = "Abs"}},
 };
 
 std::optional<double> optional_attr(const Attrs& a, const char* name) {
@@ -147,6 +157,9 @@ const OpDef kClamp{
     },
     .save_inputs = {0},
     .attr_schema = {{"min", AttrType::kFloat, -1, true}, {"max", AttrType::kFloat, -1, true}},
+    .onnx = {{.op_type = "Clip",
+              .inputs = {onnx_in(0), onnx_attr_in(OnnxInputForm::kScalar, "min"),
+                         onnx_attr_in(OnnxInputForm::kScalar, "max")}}},
 };
 
 const OpDef kWhere{
@@ -160,15 +173,19 @@ const OpDef kWhere{
     .save_inputs = {0},
     .min_inputs = 3,
     .max_inputs = 3,
+    .onnx = {{.op_type = "Where"}},
 };
 
 template <ops::CompareOp kOp>
 ops::Array compare_forward(ForwardContext& c) {
   return ops::compare(kOp, c.in(0), c.in(1));
 }
-const OpDef kGt{.name = "gt", .forward = compare_forward<ops::CompareOp::kGt>, .min_inputs = 2, .max_inputs = 2};
-const OpDef kLt{.name = "lt", .forward = compare_forward<ops::CompareOp::kLt>, .min_inputs = 2, .max_inputs = 2};
-const OpDef kEq{.name = "eq", .forward = compare_forward<ops::CompareOp::kEq>, .min_inputs = 2, .max_inputs = 2};
+const OpDef kGt{.name = "gt", .forward = compare_forward<ops::CompareOp::kGt>, .min_inputs = 2, .max_inputs = 2,
+                 .onnx = {{.op_type = "Greater"}}};
+const OpDef kLt{.name = "lt", .forward = compare_forward<ops::CompareOp::kLt>, .min_inputs = 2, .max_inputs = 2,
+                 .onnx = {{.op_type = "Less"}}};
+const OpDef kEq{.name = "eq", .forward = compare_forward<ops::CompareOp::kEq>, .min_inputs = 2, .max_inputs = 2,
+                 .onnx = {{.op_type = "Equal"}}};
 
 }  // namespace
 

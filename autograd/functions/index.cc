@@ -20,6 +20,7 @@ const OpDef kIndexSelect{
     .min_inputs = 2,
     .max_inputs = 2,
     .attr_schema = {{"dim", AttrType::kInt}},
+    .onnx = {{.op_type = "Gather", .attrs = {{"axis", "dim"}}}},
 };
 
 const OpDef kIndexAdd{
@@ -34,6 +35,7 @@ const OpDef kIndexAdd{
     .min_inputs = 2,
     .max_inputs = 2,
     .attr_schema = {{"shape", AttrType::kInts}, {"dim", AttrType::kInt}},
+    .not_onnx = "no scatter-add into a new tensor in opset 13 (ScatterND reduction=add is opset 16)",
 };
 
 const OpDef kGather{
@@ -46,6 +48,7 @@ const OpDef kGather{
     .min_inputs = 2,
     .max_inputs = 2,
     .attr_schema = {{"dim", AttrType::kInt}},
+    .onnx = {{.op_type = "GatherElements", .attrs = {{"axis", "dim"}}}},
 };
 
 const OpDef kScatterAdd{
@@ -60,6 +63,7 @@ const OpDef kScatterAdd{
     .min_inputs = 2,
     .max_inputs = 2,
     .attr_schema = {{"shape", AttrType::kInts}, {"dim", AttrType::kInt}},
+    .not_onnx = "no scatter-add into a new tensor in opset 13 (ScatterElements reduction=add is opset 16)",
 };
 
 }  // namespace

@@ -39,6 +39,7 @@ const OpDef kMatmul{
     .save_inputs = {0, 1},
     .min_inputs = 2,
     .max_inputs = 2,
+    .onnx = {{.op_type = "MatMul"}},
 };
 
 }  // namespace

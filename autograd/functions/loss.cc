@@ -94,6 +94,7 @@ const OpDef kBceWithLogits{
     .save_inputs = {0, 1},
     .min_inputs = 2,
     .max_inputs = 2,
+    .not_onnx = "a training loss: ONNX (opset 13) has no binary cross-entropy operator",
 };
 
 }  // namespace

@@ -32,6 +32,14 @@ Tensor per_channel(const Tensor& t, int64_t rank) {
 //   eval:     dx = w * invstd * g      (the statistics are constants)
 //   dw = sum(g * xhat), db = sum(g), sums over every dim but 1.
 // mean/invstd are saved constants, so the op is differentiable once (double_differentiable=false).
+// Opset 13's BatchNormalization is the inference form: running statistics, affine weight and bias.
+std::string batch_norm_is_not_inference(const Attrs& a, const std::vector<bool>& present) {
+  if (a.b("training")) return "batch_norm in training mode (batch statistics) is exported in eval mode only";
+  if (present.size() < 3 || !present[1] || !present[2]) return "batch_norm without running statistics has no ONNX inference mapping";
+  if (present.size() < 5 || !present[3] || !present[4]) return "batch_norm without affine weight and bias is not exported";
+  return "";
+}
+
 const OpDef kBatchNorm{
     .name = "batch_norm",
     .forward = [](ForwardContext& c) {
@@ -106,6 +114,11 @@ const OpDef kBatchNorm{
     .min_inputs = 1,
     .max_inputs = 5,
     .attr_schema = {{"training", AttrType::kBool}, {"momentum", AttrType::kFloat}, {"eps", AttrType::kFloat}},
+    // BatchNormalization(X, scale, B, mean, var); tapegrad's inputs are (x, mean, var, weight?, bias?).
+    .onnx = {{.op_type = "BatchNormalization",
+              .inputs = {onnx_in(0), onnx_in(3), onnx_in(4), onnx_in(1), onnx_in(2)},
+              .attrs = {{"epsilon", "eps"}, {"momentum", "momentum", OnnxAttrForm::kOneMinus}},
+              .refuse = batch_norm_is_not_inference}},
 };
 
 }  // namespace

@@ -37,6 +37,8 @@ const OpDef kMaxPool2d{
       return {reshape(scatter_add({n, ch, in[2] * in[3]}, 2, idx, g), in)};
     },
     .attr_schema = {{"kernel", AttrType::kInts, 2}, {"stride", AttrType::kInts, 2}, {"padding", AttrType::kInts, 2}},
+    .onnx = {{.op_type = "MaxPool",
+              .attrs = {{"kernel_shape", "kernel"}, {"strides", "stride"}, {"pads", "padding", OnnxAttrForm::kPads2d}}}},
 };
 
 const OpDef kAvgPool2dBackward{
@@ -51,6 +53,7 @@ const OpDef kAvgPool2dBackward{
       return {apply_op(*find_op("avg_pool2d"), {c.grad}, pool)};
     },
     .attr_schema = {{"kernel", AttrType::kInts, 2}, {"stride", AttrType::kInts, 2}, {"padding", AttrType::kInts, 2}, {"count_include_pad", AttrType::kBool, -1, true}, {"input_shape", AttrType::kInts, 4}},
+    .not_onnx = "backward-only row (the adjoint of avg_pool2d)",
 };
 
 const OpDef kAvgPool2d{
@@ -62,6 +65,9 @@ const OpDef kAvgPool2d{
       return {apply_op(kAvgPool2dBackward, {c.grad}, a)};
     },
     .attr_schema = {{"kernel", AttrType::kInts, 2}, {"stride", AttrType::kInts, 2}, {"padding", AttrType::kInts, 2}, {"count_include_pad", AttrType::kBool, -1, true}},
+    .onnx = {{.op_type = "AveragePool",
+              .attrs = {{"kernel_shape", "kernel"}, {"strides", "stride"}, {"pads", "padding", OnnxAttrForm::kPads2d},
+                        {"count_include_pad", "count_include_pad"}}}},
 };
 
 Attrs pool_attrs(const char* op, const Tensor& x, Size2 kernel, std::optional<Size2> stride, Size2 padding) {

@@ -31,6 +31,9 @@ const OpDef kSum{
       return {expand(unreduce(c.grad, shape, dims_attr(c), c.attrs().b("keepdim")), shape)};
     },
     .attr_schema = {{"dims", AttrType::kInts}, {"keepdim", AttrType::kBool}},
+    .onnx = {{.op_type = "ReduceSum",  // opset 13 takes the axes as an input
+              .inputs = {onnx_in(0), onnx_attr_in(OnnxInputForm::kInt64ListOrNone, "dims")},
+              .attrs = {{"keepdims", "keepdim"}}}},
 };
 
 int64_t reduced_count(const Shape& shape, const Shape& dims) {
@@ -53,6 +56,7 @@ const OpDef kMean{
       return {expand(g / static_cast<double>(reduced_count(shape, dims)), shape)};
     },
     .attr_schema = {{"dims", AttrType::kInts}, {"keepdim", AttrType::kBool}},
+    .onnx = {{.op_type = "ReduceMean", .attrs = {{"axes", "dims"}, {"keepdims", "keepdim"}}}},
 };
 
 // d logsumexp(x) / dx = exp(x - logsumexp(x))
@@ -71,6 +75,7 @@ const OpDef kLogSumExp{
     .save_inputs = {0},
     .save_output = true,
     .attr_schema = {{"dims", AttrType::kInts}, {"keepdim", AttrType::kBool}},
+    .onnx = {{.op_type = "ReduceLogSumExp", .attrs = {{"axes", "dims"}, {"keepdims", "keepdim"}}}},
 };
 
 // max/min along a dim: the gradient goes to the selected element (the first extremum).
@@ -93,6 +98,8 @@ const OpDef kMaxDim{
     },
     .backward = extremum_backward,
     .attr_schema = {{"dim", AttrType::kInt}, {"keepdim", AttrType::kBool}},
+    .onnx = {{.op_type = "ReduceMax",
+              .attrs = {{"axes", "dim", OnnxAttrForm::kIntToList}, {"keepdims", "keepdim"}}}},
 };
 
 const OpDef kMinDim{
@@ -104,6 +111,8 @@ const OpDef kMinDim{
     },
     .backward = extremum_backward,
     .attr_schema = {{"dim", AttrType::kInt}, {"keepdim", AttrType::kBool}},
+    .onnx = {{.op_type = "ReduceMin",
+              .attrs = {{"axes", "dim", OnnxAttrForm::kIntToList}, {"keepdims", "keepdim"}}}},
 };
 
 // max/min over all elements. As in PyTorch, tied extrema share the gradient evenly (a NaN result
@@ -128,6 +137,7 @@ const OpDef kMaxAll{
     .backward = extremum_all_backward,
     .save_inputs = {0},
     .save_output = true,
+    .onnx = {{.op_type = "ReduceMax", .fixed_ints = {{"keepdims", 0}}}},
 };
 
 const OpDef kMinAll{
@@ -136,6 +146,7 @@ const OpDef kMinAll{
     .backward = extremum_all_backward,
     .save_inputs = {0},
     .save_output = true,
+    .onnx = {{.op_type = "ReduceMin", .fixed_ints = {{"keepdims", 0}}}},
 };
 
 const OpDef kArgMax{
@@ -144,6 +155,7 @@ const OpDef kArgMax{
       return ops::max_along(c.in(0), c.attrs.i("dim"), c.attrs.b("keepdim")).second;
     },
     .attr_schema = {{"dim", AttrType::kInt}, {"keepdim", AttrType::kBool}},
+    .onnx = {{.op_type = "ArgMax", .attrs = {{"axis", "dim"}, {"keepdims", "keepdim"}}}},
 };
 
 std::tuple<Tensor, Tensor> extremum(const OpDef& op, const Tensor& x, int64_t dim, bool keepdim) {

@@ -17,7 +17,24 @@ const OpDef kReshape{
     .forward = [](ForwardContext& c) { return c.in(0).reshape(c.attrs.ints("shape")); },
     .backward = [](BackwardContext& c) -> Grads { return {reshape(c.grad, c.input_shape(0))}; },
     .attr_schema = {{"shape", AttrType::kInts}},
+    .onnx = {{.op_type = "Reshape",
+              .inputs = {onnx_in(0), onnx_attr_in(OnnxInputForm::kInt64List, "shape")}}},
 };
+
+// flatten(1, -1) is ONNX's Flatten (axis 1: [N, rest]); flatten(s, -1) keeps the first s dims
+// (Reshape's 0 copies an input dim) and merges the rest; a flatten that stops before the last dim
+// would need the input's shape.
+std::string flatten_is_not_2d(const Attrs& a, const std::vector<bool>&) {
+  return a.i("start_dim") == 1 && a.i("end_dim") == -1 ? "" : "Flatten merges from axis 1 to the end only";
+}
+std::string flatten_is_not_to_end(const Attrs& a, const std::vector<bool>&) {
+  return a.i("end_dim") == -1 ? "" : "flatten up to a middle dim has no ONNX mapping";
+}
+std::vector<int64_t> flatten_target(const Attrs& a) {
+  std::vector<int64_t> shape(a.i("start_dim"), 0);
+  shape.push_back(-1);
+  return shape;
+}
 
 // A row of its own (not a reshape with a concrete shape) so a traced graph stays independent of
 // the batch size.
@@ -26,6 +43,8 @@ const OpDef kFlatten{
     .forward = [](ForwardContext& c) { return c.in(0).flatten(c.attrs.i("start_dim"), c.attrs.i("end_dim")); },
     .backward = [](BackwardContext& c) -> Grads { return {reshape(c.grad, c.input_shape(0))}; },
     .attr_schema = {{"start_dim", AttrType::kInt}, {"end_dim", AttrType::kInt}},
+    .onnx = {{.op_type = "Flatten", .fixed_ints = {{"axis", 1}}, .refuse = flatten_is_not_2d},
+             {.op_type = "Reshape", .computed_shape = flatten_target, .refuse = flatten_is_not_to_end}},
 };
 
 const OpDef kPermute{
@@ -38,6 +57,7 @@ const OpDef kPermute{
       return {permute(c.grad, inverse)};
     },
     .attr_schema = {{"dims", AttrType::kInts}},
+    .onnx = {{.op_type = "Transpose", .attrs = {{"perm", "dims"}}}},
 };
 
 ops::Array slice_of(const ops::Array& x, const Attrs& a) {
@@ -60,6 +80,7 @@ const OpDef kSliceBackward{
       return {slice(c.grad, a.i("dim"), a.i("start"), a.i("end"), a.i("step"))};
     },
     .attr_schema = {{"dim", AttrType::kInt}, {"start", AttrType::kInt}, {"end", AttrType::kInt}, {"step", AttrType::kInt}, {"input_shape", AttrType::kInts}},
+    .not_onnx = "backward-only row (the adjoint of slice)",
 };
 
 const OpDef kSlice{
@@ -71,25 +92,41 @@ const OpDef kSlice{
       return {apply_op(kSliceBackward, {c.grad}, a)};
     },
     .attr_schema = {{"dim", AttrType::kInt}, {"start", AttrType::kInt}, {"end", AttrType::kInt}, {"step", AttrType::kInt}},
+    .onnx = {{.op_type = "Slice",
+              .inputs = {onnx_in(0), onnx_attr_in(OnnxInputForm::kInt64One, "start"),
+                         onnx_attr_in(OnnxInputForm::kInt64One, "end"), onnx_attr_in(OnnxInputForm::kInt64One, "dim"),
+                         onnx_attr_in(OnnxInputForm::kInt64One, "step")}}},
 };
+
+// ONNX's Expand has no -1 ("keep this dim"): the traced shape is concrete, so this is rare.
+std::string expand_keeps_a_dim(const Attrs& a, const std::vector<bool>&) {
+  for (int64_t d : a.ints("shape"))
+    if (d < 0) return "expand with -1 in its shape has no ONNX mapping";
+  return "";
+}
 
 const OpDef kExpand{
     .name = "expand",
     .forward = [](ForwardContext& c) { return c.in(0).expand(c.attrs.ints("shape")); },
     .backward = [](BackwardContext& c) -> Grads { return {sum_to(c.grad, c.input_shape(0))}; },
     .attr_schema = {{"shape", AttrType::kInts}},
+    .onnx = {{.op_type = "Expand",
+              .inputs = {onnx_in(0), onnx_attr_in(OnnxInputForm::kInt64List, "shape")},
+              .refuse = expand_keeps_a_dim}},
 };
 
 const OpDef kContiguous{
     .name = "contiguous",
     .forward = [](ForwardContext& c) { return c.in(0).contiguous(); },
     .backward = [](BackwardContext& c) -> Grads { return {c.grad}; },
+    .onnx = {{.op_type = "Identity"}},
 };
 
 const OpDef kClone{
     .name = "clone",
     .forward = [](ForwardContext& c) { return c.in(0).clone(); },
     .backward = [](BackwardContext& c) -> Grads { return {c.grad}; },
+    .onnx = {{.op_type = "Identity"}},
 };
 
 const OpDef kToDtype{
@@ -101,6 +138,7 @@ const OpDef kToDtype{
     },
     .backward = [](BackwardContext& c) -> Grads { return {to_dtype(c.grad, c.input_dtype(0))}; },
     .attr_schema = {{"dtype", AttrType::kInt}},
+    .onnx = {{.op_type = "Cast", .attrs = {{"to", "dtype", OnnxAttrForm::kDtype}}}},
 };
 
 const OpDef kCat{
@@ -120,6 +158,7 @@ const OpDef kCat{
     .min_inputs = 1,
     .max_inputs = -1,
     .attr_schema = {{"dim", AttrType::kInt}},
+    .onnx = {{.op_type = "Concat", .attrs = {{"axis", "dim"}}}},
 };
 
 }  // namespace

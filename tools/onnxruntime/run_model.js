@@ -1,15 +1,14 @@
-// tapegrad/tools/onnxruntime/run_model.js: runs an ONNX model in ONNX Runtime (CPU) on one
-// float32 input and writes the first output as raw float32.
-//   node run_model.js MODEL.onnx INPUT.bin DIM0,DIM1,... OUTPUT.bin
+// tapegrad/tools/onnxruntime/run_model.js: runs ONNX models in ONNX Runtime (CPU), each on one
+// float32 input, and writes each model's first output as its raw bytes (float32 for the tests'
+// models). Several models in one call share one Node.js start-up:
+//   node run_model.js MODEL.onnx INPUT.bin DIM0,DIM1,... OUTPUT.bin [MODEL2 INPUT2 DIMS2 OUTPUT2 ...]
 // Used by tests to check tapegrad's ONNX export against a real runtime.
 'use strict';
 const fs = require('fs');
 const ort = require('onnxruntime-node');
 
-async function main() {
-  const [modelPath, inputPath, dimsText, outputPath] = process.argv.slice(2);
-  if (!outputPath) throw new Error('usage: node run_model.js MODEL INPUT DIMS OUTPUT');
-  const dims = dimsText.split(',').map(Number);
+async function runOne(modelPath, inputPath, dimsText, outputPath) {
+  const dims = dimsText.split(',').filter((d) => d !== '').map(Number);
   const bytes = fs.readFileSync(inputPath);
   const data = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
   const session = await ort.InferenceSession.create(modelPath, { executionProviders: ['cpu'] });
@@ -17,7 +16,22 @@ async function main() {
   const results = await session.run(feeds);
   const out = results[session.outputNames[0]];
   fs.writeFileSync(outputPath, Buffer.from(out.data.buffer, out.data.byteOffset, out.data.byteLength));
-  console.log(`onnxruntime ${ort.env.versions ? JSON.stringify(ort.env.versions) : ''} output dims ${out.dims.join(',')}`);
+  console.log(`${modelPath}: onnxruntime ${ort.env.versions ? JSON.stringify(ort.env.versions) : ''} ` +
+              `output ${out.type} dims ${out.dims.join(',')}`);
+}
+
+async function main() {
+  const args = process.argv.slice(2);
+  if (args.length === 0 || args.length % 4 !== 0) {
+    throw new Error('usage: node run_model.js MODEL INPUT DIMS OUTPUT [MODEL INPUT DIMS OUTPUT ...]');
+  }
+  for (let i = 0; i < args.length; i += 4) {
+    try {
+      await runOne(args[i], args[i + 1], args[i + 2], args[i + 3]);
+    } catch (e) {
+      throw new Error(`${args[i]}: ${e.message}`);
+    }
+  }
 }
 
 main().catch((e) => {

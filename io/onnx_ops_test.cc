@@ -1,0 +1,213 @@
+// tapegrad/io/onnx_ops_test.cc: every op row either maps to ONNX or says why not, and every mapping
+// is exercised: a table of small programs (one per mapping, plus edge configurations) is traced,
+// exported, checked by onnx::checker (inside to_onnx), run in ONNX Runtime (npm onnxruntime-node,
+// installed by tools/setup.sh) and compared with tapegrad's own output.
+//   bazel test //io:onnx_ops_test
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "autograd/op_table.h"
+#include "autograd/tapegrad.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "io/file_io.h"
+#include "io/onnx_export.h"
+#include "io/testing/tmp_path.h"
+#include "io/trace.h"
+#include "nn/module.h"
+
+namespace tg::io {
+namespace {
+
+using ::testing::HasSubstr;
+
+// A module whose forward is a lambda (the program of one case).
+struct Program : nn::Module {
+  explicit Program(std::function<Tensor(const Tensor&)> f) : Module("Program"), f(std::move(f)) {}
+  Tensor forward(const Tensor& x) override { return f(x); }
+  std::function<Tensor(const Tensor&)> f;
+};
+
+struct OnnxCase {
+  std::string name;
+  Shape input_shape;
+  // Builds constants with the default generator: seeded identically for tapegrad's run and the
+  // trace, so both see the same values. Must return float32 (ONNX Runtime's output is read so).
+  std::function<Tensor(const Tensor&)> program;
+};
+
+Tensor c(const Shape& s) { return randn(s); }  // a constant of the program
+Tensor positive(const Tensor& x) { return abs(x) + 0.5; }
+Tensor as_float(const Tensor& x) { return to_dtype(x, kFloat32); }
+
+std::vector<OnnxCase> cases() {
+  const Shape m{3, 4}, img{2, 3, 8, 8};
+  return {
+      {"add_broadcast", m, [](const Tensor& x) { return x + c({4}); }},
+      {"sub", m, [](const Tensor& x) { return x - c({3, 1}); }},
+      {"mul", m, [](const Tensor& x) { return x * c({3, 4}); }},
+      {"div", m, [](const Tensor& x) { return x / positive(c({4})); }},
+      {"pow", m, [](const Tensor& x) { return pow(positive(x), c({4})); }},
+      {"neg_exp_log_sqrt", m, [](const Tensor& x) { return sqrt(log(positive(exp(-x)))  + 1.0); }},
+      {"clamp_both", m, [](const Tensor& x) { return clamp(x, -0.5, 0.5); }},
+      {"clamp_min_only", m, [](const Tensor& x) { return clamp(x, 0.1, std::nullopt); }},
+      {"clamp_max_only", m, [](const Tensor& x) { return clamp(x, std::nullopt, 0.2); }},
+      {"where", m, [](const Tensor& x) { return where(gt(x, c({4})), x, c({3, 1})); }},
+      {"compare", m,
+       [](const Tensor& x) {
+         return as_float(gt(x, c({4}))) + as_float(lt(x, c({3, 1}))) * 2.0 + as_float(eq(relu(x), x)) * 4.0;
+       }},
+      {"relu_leaky_sigmoid_tanh", m, [](const Tensor& x) { return tanh(sigmoid(leaky_relu(relu(x) - 0.3, 0.2))); }},
+      {"softmax", m, [](const Tensor& x) { return softmax(x, 1); }},
+      {"log_softmax_dim0", m, [](const Tensor& x) { return log_softmax(x, 0); }},
+      {"dropout_eval", m, [](const Tensor& x) { return dropout(x, 0.3, /*training=*/false); }},
+      {"conv2d_stride_pad_bias", img, [](const Tensor& x) { return conv2d(x, c({4, 3, 3, 3}), c({4}), 2, 1); }},
+      {"conv2d_groups_dilation", img,
+       [](const Tensor& x) { return conv2d(x, c({6, 1, 3, 3}), Tensor(), 1, {2, 1}, 2, 3); }},
+      {"max_pool2d_padded", img, [](const Tensor& x) { return max_pool2d(x, 3, 2, 1); }},
+      {"avg_pool2d_count_pad", img, [](const Tensor& x) { return avg_pool2d(x, 3, 2, 1, true); }},
+      {"avg_pool2d_exclude_pad", img, [](const Tensor& x) { return avg_pool2d(x, {2, 3}, 1, {1, 1}, false); }},
+      {"batch_norm_eval", img,
+       [](const Tensor& x) { return batch_norm(x, c({3}), positive(c({3})), c({3}), c({3}), false, 0.1, 1e-3); }},
+      {"index_select", m, [](const Tensor& x) { return index_select(x, 1, tensor(std::vector<int64_t>{3, 0, 0}, {3}, kInt64)); }},
+      {"gather", m,
+       [](const Tensor& x) { return gather(x, 1, tensor(std::vector<int64_t>{0, 3, 1, 1, 2, 2}, {3, 2}, kInt64)); }},
+      {"matmul", m, [](const Tensor& x) { return matmul(x, c({4, 5})); }},
+      {"matmul_batched", {2, 3, 4}, [](const Tensor& x) { return matmul(x, c({4, 2})); }},
+      {"sum_dims_keepdim", img, [](const Tensor& x) { return sum(x, {1, 3}, true); }},
+      {"sum_all", m, [](const Tensor& x) { return sum(x); }},
+      {"mean", img, [](const Tensor& x) { return mean(x, {0, 2}); }},
+      {"mean_all", m, [](const Tensor& x) { return mean(x); }},
+      {"logsumexp", m, [](const Tensor& x) { return logsumexp(x, {1}, true); }},
+      {"max_min_dim", m,
+       [](const Tensor& x) { return std::get<0>(max(x, 1, true)) + std::get<0>(min(x, 0, true)); }},
+      {"max_min_all", m, [](const Tensor& x) { return max(x) - min(x); }},
+      {"argmax", m, [](const Tensor& x) { return as_float(argmax(x, 1, true)); }},
+      {"reshape", m, [](const Tensor& x) { return reshape(x, {2, 6}); }},
+      {"flatten_from_1", img, [](const Tensor& x) { return flatten(x, 1); }},
+      {"flatten_from_2", img, [](const Tensor& x) { return flatten(x, 2); }},
+      {"permute_contiguous", img, [](const Tensor& x) { return contiguous(permute(x, {0, 2, 3, 1})); }},
+      {"slice_step", m, [](const Tensor& x) { return slice(x, 1, 1, 4, 2); }},
+      {"expand", {3, 1}, [](const Tensor& x) { return expand(x, {2, 3, 4}); }},
+      {"clone", m, [](const Tensor& x) { return clone(x) * 2.0; }},
+      {"to_dtype_float64", m, [](const Tensor& x) { return as_float(to_dtype(x, kFloat64) * 3.0); }},
+      {"cat", m, [](const Tensor& x) { return cat({x, c({2, 4}), x * 2.0}, 0); }},
+  };
+}
+
+TEST(OnnxOpsCoverage, EveryRowMapsToOnnxOrSaysWhyNot) {
+  for (const OpDef* op : all_ops()) {
+    const bool mapped = !op->onnx.empty();
+    const bool reasoned = op->not_onnx != nullptr && op->not_onnx[0] != '\0';
+    EXPECT_TRUE(mapped || reasoned) << "op '" << op->name
+                                    << "' has neither an ONNX mapping (.onnx) nor a reason (.not_onnx)";
+    EXPECT_FALSE(mapped && reasoned) << "op '" << op->name << "' has both an ONNX mapping and a reason not to";
+    for (const OnnxMapping& m : op->onnx) EXPECT_TRUE(m.op_type && *m.op_type) << op->name;
+  }
+}
+
+struct Exported {
+  std::string name;
+  Tensor input, expected;
+  onnx::ModelProto model;
+};
+
+Exported export_case(const OnnxCase& k, uint64_t seed) {
+  manual_seed(seed);
+  Tensor x = randn(k.input_shape);
+  Program program(k.program);
+  Exported e{k.name, x, Tensor(), {}};
+  {
+    NoGradGuard no_grad;
+    manual_seed(seed + 1);
+    e.expected = program(x);
+  }
+  manual_seed(seed + 1);
+  auto graph = trace(program, x);
+  EXPECT_TRUE(graph.ok()) << k.name << ": " << graph.status();
+  if (!graph.ok()) return e;
+  auto model = to_onnx(*graph, k.name);  // runs onnx::checker
+  EXPECT_TRUE(model.ok()) << k.name << ": " << model.status();
+  if (model.ok()) e.model = *model;
+  return e;
+}
+
+// Every mapping of every mapped row (row name, ONNX op type) must be exported by some case, and
+// every exported case must agree with ONNX Runtime.
+TEST(OnnxOpsRoundTrip, EveryMappingRunsInOnnxRuntimeWithTapegradsValues) {
+  std::vector<Exported> exported;
+  std::set<std::pair<std::string, std::string>> covered;  // (row, ONNX op type)
+  uint64_t seed = 100;
+  for (const OnnxCase& k : cases()) {
+    exported.push_back(export_case(k, seed += 10));
+    for (const auto& node : exported.back().model.graph().node()) {
+      covered.insert({node.name().substr(0, node.name().rfind('_')), node.op_type()});
+    }
+  }
+  for (const OpDef* op : all_ops()) {
+    for (const OnnxMapping& m : op->onnx) {
+      EXPECT_TRUE(covered.count({op->name, m.op_type}))
+          << "op '" << op->name << "' -> ONNX " << m.op_type << " has no case in io/onnx_ops_test.cc";
+    }
+  }
+  if (std::system("node --version > /dev/null 2>&1") != 0) GTEST_SKIP() << "Node.js is not installed: skipping ONNX Runtime";
+  std::string cmd = "node tools/onnxruntime/run_model.js";
+  for (const Exported& e : exported) {
+    if (e.model.graph().node_size() == 0) continue;
+    const std::string base = testing::tmp_path(e.name);
+    ASSERT_TRUE(save_onnx(e.model, base + ".onnx").ok());
+    const ops::Array in = e.input.data().contiguous();
+    std::ofstream(base + ".in", std::ios::binary).write(static_cast<const char*>(in.raw_data()), in.numel() * 4);
+    std::string dims;
+    for (int64_t d : e.input.shape()) dims += (dims.empty() ? "" : ",") + std::to_string(d);
+    cmd += " " + base + ".onnx " + base + ".in " + (dims.empty() ? "," : dims) + " " + base + ".out";
+  }
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  for (const Exported& e : exported) {
+    if (e.model.graph().node_size() == 0) continue;
+    auto bytes = read_file(testing::tmp_path(e.name) + ".out");
+    ASSERT_TRUE(bytes.ok()) << e.name;
+    ASSERT_EQ(e.expected.dtype(), kFloat32) << e.name;
+    const std::vector<float> ours = e.expected.contiguous().to_vector<float>();
+    ASSERT_EQ(bytes->size(), ours.size() * 4) << e.name << ": ONNX Runtime's output has another size";
+    const float* ort = reinterpret_cast<const float*>(bytes->data());
+    double worst = 0;
+    for (size_t i = 0; i < ours.size(); ++i) {
+      worst = std::max(worst, std::fabs(double(ours[i]) - ort[i]) / (1.0 + std::fabs(double(ours[i]))));
+    }
+    EXPECT_LT(worst, 1e-5) << e.name << ": ONNX Runtime differs from tapegrad";
+  }
+}
+
+TEST(OnnxOpsRefusals, NodesAMappingCannotExpressAreNamedWithTheReason) {
+  struct Case {
+    std::function<Tensor(const Tensor&)> program;
+    const char* message;
+  };
+  const std::vector<Case> refused = {
+      {[](const Tensor& x) { return flatten(x, 1, 2); }, "flatten up to a middle dim has no ONNX mapping"},
+      {[](const Tensor& x) { return batch_norm(x, Tensor(), Tensor(), Tensor(), Tensor(), true); },
+       "batch_norm in training mode"},
+      {[](const Tensor& x) { return batch_norm(x, zeros({3}), ones({3}), Tensor(), Tensor(), false); },
+       "batch_norm without affine weight and bias"},
+      {[](const Tensor& x) { return gelu(x); }, "op 'gelu' has no ONNX mapping: ONNX has Gelu only from opset 20"},
+  };
+  for (const Case& k : refused) {
+    Program program(k.program);
+    auto graph = trace(program, randn({2, 3, 4, 4}));
+    ASSERT_TRUE(graph.ok()) << graph.status();
+    auto model = to_onnx(*graph);
+    ASSERT_FALSE(model.ok()) << k.message;
+    EXPECT_THAT(std::string(model.status().message()), HasSubstr(k.message));
+    EXPECT_THAT(std::string(model.status().message()), HasSubstr("graph.nodes["));
+  }
+}
+
+}  // namespace
+}  // namespace tg::io
