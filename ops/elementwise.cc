@@ -73,134 +73,142 @@ void check_same_dtype(const Array& a, const Array& b, const char* op) {
            " vs ", dtype_name(b.dtype()), " ", shape_str(b.shape()));
 }
 
+// Helpers of the op lists' expressions (elementwise.h).
 template <typename T>
-T gelu(T x) {
+T stable_sigmoid(T v) {  // never exponentiates a large positive number
+  if (v >= 0) return T(1) / (T(1) + std::exp(-v));
+  const T e = std::exp(v);
+  return e / (T(1) + e);
+}
+template <typename T>
+T gelu_of(T x) {
   return static_cast<T>(0.5) * x * (static_cast<T>(1) + std::erf(x * static_cast<T>(M_SQRT1_2)));
 }
 template <typename T>
-T gelu_derivative(T x) {
+T gelu_derivative_of(T x) {  // d/dx gelu(x) = Phi(x) + x phi(x)
   const T cdf = static_cast<T>(0.5) * (static_cast<T>(1) + std::erf(x * static_cast<T>(M_SQRT1_2)));
   const T pdf = std::exp(static_cast<T>(-0.5) * x * x) * static_cast<T>(0.3989422804014327);
   return cdf + x * pdf;
 }
 
+enum class DtypeClass { kNumeric, kFloating };
+
+// Runs body(tag) for x's dtype if it is in the class, else throws naming the op.
+template <DtypeClass kClass, typename Body>
+Array dispatch_class(DType dtype, const char* name, Body body) {
+  if constexpr (kClass == DtypeClass::kNumeric) {
+    return dispatch_numeric(dtype, name, body);
+  } else {
+    return dispatch_floating(dtype, name, body);
+  }
+}
+
+template <DtypeClass kClass, typename F>
+Array run_unary(const Array& x, const char* name, F f) {
+  return dispatch_class<kClass>(x.dtype(), name, [&](auto tag) {
+    using T = decltype(tag);
+    return map_unary<T, T>(x, x.dtype(), [f](T v) { return static_cast<T>(f(v)); });
+  });
+}
+
+template <DtypeClass kClass, typename F>
+Array run_binary(const Array& a, const Array& b, const char* name, F f) {
+  return dispatch_class<kClass>(a.dtype(), name, [&](auto tag) {
+    using T = decltype(tag);
+    return map_binary<T, T>(a, b, a.dtype(), name, [f](T x, T y) { return static_cast<T>(f(x, y)); });
+  });
+}
+
+// Integer division by zero is refused before the (possibly parallel) loop: an exception must not
+// leave an OpenMP region.
+void check_integer_divisor(const Array& b) {
+  if (is_floating(b.dtype())) return;
+  dispatch_numeric(b.dtype(), "div", [&](auto tag) {
+    using T = decltype(tag);
+    const Array bc = b.contiguous();
+    for (int64_t i = 0; i < bc.numel(); ++i) TG_CHECK(bc.data<T>()[i] != 0, "div: integer division by zero");
+    return 0;
+  });
+}
+
 }  // namespace
 
+#define TG_NAME_CASE(Enum, Name, str, ...) \
+  case Enum::k##Name:                      \
+    return str;
 const char* unary_op_name(UnaryOp op) {
   switch (op) {
-    case UnaryOp::kNeg: return "neg";
-    case UnaryOp::kExp: return "exp";
-    case UnaryOp::kLog: return "log";
-    case UnaryOp::kSqrt: return "sqrt";
-    case UnaryOp::kAbs: return "abs";
-    case UnaryOp::kSign: return "sign";
-    case UnaryOp::kRelu: return "relu";
-    case UnaryOp::kSigmoid: return "sigmoid";
-    case UnaryOp::kTanh: return "tanh";
-    case UnaryOp::kGelu: return "gelu";
-    case UnaryOp::kGeluDerivative: return "gelu_derivative";
-    case UnaryOp::kPositiveMask: return "positive_mask";
+#define TG_CASE(...) TG_NAME_CASE(UnaryOp, __VA_ARGS__)
+    TG_UNARY_OPS(TG_CASE)
+#undef TG_CASE
   }
-  return "unary";
+  return "unary(invalid)";  // an out-of-range enum value, never a listed op
 }
-
 const char* binary_op_name(BinaryOp op) {
   switch (op) {
-    case BinaryOp::kAdd: return "add";
-    case BinaryOp::kSub: return "sub";
-    case BinaryOp::kMul: return "mul";
-    case BinaryOp::kDiv: return "div";
-    case BinaryOp::kPow: return "pow";
-    case BinaryOp::kMaximum: return "maximum";
-    case BinaryOp::kMinimum: return "minimum";
-    case BinaryOp::kMaskByPositive: return "mask_by_positive";
+#define TG_CASE(...) TG_NAME_CASE(BinaryOp, __VA_ARGS__)
+    TG_BINARY_OPS(TG_CASE)
+#undef TG_CASE
   }
-  return "binary";
+  return "binary(invalid)";
 }
+const char* compare_op_name(CompareOp op) {
+  switch (op) {
+#define TG_CASE(...) TG_NAME_CASE(CompareOp, __VA_ARGS__)
+    TG_COMPARE_OPS(TG_CASE)
+#undef TG_CASE
+  }
+  return "compare(invalid)";
+}
+#undef TG_NAME_CASE
 
 Array unary(UnaryOp op, const Array& x) {
-  const char* name = unary_op_name(op);
-  if (op == UnaryOp::kNeg || op == UnaryOp::kAbs || op == UnaryOp::kSign || op == UnaryOp::kRelu ||
-      op == UnaryOp::kPositiveMask) {
-    return dispatch_numeric(x.dtype(), name, [&](auto tag) {
-      using T = decltype(tag);
-      switch (op) {
-        case UnaryOp::kNeg: return map_unary<T, T>(x, x.dtype(), [](T v) { return static_cast<T>(-v); });
-        case UnaryOp::kAbs: return map_unary<T, T>(x, x.dtype(), [](T v) { return v < 0 ? -v : v; });
-        case UnaryOp::kSign:
-          return map_unary<T, T>(x, x.dtype(), [](T v) { return static_cast<T>((v > 0) - (v < 0)); });
-        case UnaryOp::kRelu: return map_unary<T, T>(x, x.dtype(), [](T v) { return v > 0 ? v : T(0); });
-        default: return map_unary<T, T>(x, x.dtype(), [](T v) { return v > 0 ? T(1) : T(0); });
-      }
+  switch (op) {
+#define TG_CASE(Name, str, dtype_class, expr)                                 \
+  case UnaryOp::k##Name:                                                      \
+    return run_unary<DtypeClass::dtype_class>(x, str, [](auto v) {           \
+      using T [[maybe_unused]] = decltype(v);                                 \
+      return expr;                                                            \
     });
+    TG_UNARY_OPS(TG_CASE)
+#undef TG_CASE
   }
-  return dispatch_floating(x.dtype(), name, [&](auto tag) {
-    using T = decltype(tag);
-    switch (op) {
-      case UnaryOp::kExp: return map_unary<T, T>(x, x.dtype(), [](T v) { return std::exp(v); });
-      case UnaryOp::kLog: return map_unary<T, T>(x, x.dtype(), [](T v) { return std::log(v); });
-      case UnaryOp::kSqrt: return map_unary<T, T>(x, x.dtype(), [](T v) { return std::sqrt(v); });
-      case UnaryOp::kSigmoid:
-        return map_unary<T, T>(x, x.dtype(), [](T v) {
-          // Stable in both tails: never exponentiates a large positive number.
-          if (v >= 0) return T(1) / (T(1) + std::exp(-v));
-          const T e = std::exp(v);
-          return e / (T(1) + e);
-        });
-      case UnaryOp::kTanh: return map_unary<T, T>(x, x.dtype(), [](T v) { return std::tanh(v); });
-      case UnaryOp::kGelu: return map_unary<T, T>(x, x.dtype(), [](T v) { return gelu(v); });
-      default: return map_unary<T, T>(x, x.dtype(), [](T v) { return gelu_derivative(v); });
-    }
-  });
+  TG_CHECK(false, "unary: invalid op ", static_cast<int>(op));
+  return Array();
 }
 
 Array binary(BinaryOp op, const Array& a, const Array& b) {
   const char* name = binary_op_name(op);
   check_same_dtype(a, b, name);
-  if (op == BinaryOp::kPow) {
-    return dispatch_floating(a.dtype(), name, [&](auto tag) {
-      using T = decltype(tag);
-      return map_binary<T, T>(a, b, a.dtype(), name, [](T x, T y) { return std::pow(x, y); });
+  if (op == BinaryOp::kDiv) check_integer_divisor(b);
+  switch (op) {
+#define TG_CASE(Name, str, dtype_class, expr)                                      \
+  case BinaryOp::k##Name:                                                          \
+    return run_binary<DtypeClass::dtype_class>(a, b, str, [](auto a, auto b) {    \
+      using T [[maybe_unused]] = decltype(a);                                      \
+      return expr;                                                                 \
     });
+    TG_BINARY_OPS(TG_CASE)
+#undef TG_CASE
   }
-  return dispatch_numeric(a.dtype(), name, [&](auto tag) {
-    using T = decltype(tag);
-    switch (op) {
-      case BinaryOp::kAdd: return map_binary<T, T>(a, b, a.dtype(), name, [](T x, T y) { return x + y; });
-      case BinaryOp::kSub: return map_binary<T, T>(a, b, a.dtype(), name, [](T x, T y) { return x - y; });
-      case BinaryOp::kMul: return map_binary<T, T>(a, b, a.dtype(), name, [](T x, T y) { return x * y; });
-      case BinaryOp::kDiv:
-        if constexpr (std::is_integral_v<T>) {
-          // Checked before the (possibly parallel) loop: an exception must not leave an OpenMP region.
-          const Array bc = b.contiguous();
-          for (int64_t i = 0; i < bc.numel(); ++i) TG_CHECK(bc.data<T>()[i] != 0, "div: integer division by zero");
-          return map_binary<T, T>(a, b, a.dtype(), name, [](T x, T y) { return x / y; });
-        } else {
-          return map_binary<T, T>(a, b, a.dtype(), name, [](T x, T y) { return x / y; });
-        }
-      case BinaryOp::kMaximum:
-        return map_binary<T, T>(a, b, a.dtype(), name, [](T x, T y) { return x >= y ? x : y; });
-      case BinaryOp::kMaskByPositive:
-        return map_binary<T, T>(a, b, a.dtype(), name, [](T x, T y) { return y > T(0) ? x : T(0); });
-      default: return map_binary<T, T>(a, b, a.dtype(), name, [](T x, T y) { return x <= y ? x : y; });
-    }
-  });
+  TG_CHECK(false, "binary: invalid op ", static_cast<int>(op));
+  return Array();
 }
 
-Array compare(CompareOp op, const Array& a, const Array& b) {
-  check_same_dtype(a, b, "compare");
-  return dispatch_all(a.dtype(), [&](auto tag) {
+Array compare(CompareOp op, const Array& a_in, const Array& b_in) {
+  const char* name = compare_op_name(op);
+  check_same_dtype(a_in, b_in, name);
+  return dispatch_all(a_in.dtype(), [&](auto tag) {
     using T = decltype(tag);
-    return map_binary<T, bool>(a, b, kBool, "compare", [op](T x, T y) {
-      switch (op) {
-        case CompareOp::kGt: return x > y;
-        case CompareOp::kGe: return x >= y;
-        case CompareOp::kLt: return x < y;
-        case CompareOp::kLe: return x <= y;
-        case CompareOp::kEq: return x == y;
-        default: return x != y;
-      }
-    });
+    switch (op) {
+#define TG_CASE(Name, str, expr) \
+  case CompareOp::k##Name:       \
+    return map_binary<T, bool>(a_in, b_in, kBool, str, [](T a, T b) { return expr; });
+      TG_COMPARE_OPS(TG_CASE)
+#undef TG_CASE
+    }
+    TG_CHECK(false, "compare: invalid op ", static_cast<int>(op));
+    return Array();
   });
 }
 
