@@ -3,6 +3,10 @@
 
 #include <cmath>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "autograd/node.h"
+
 namespace tg::autograd {
 
 namespace {
@@ -31,6 +35,44 @@ int64_t first_non_finite(const ops::Array& a) {
     }
     return -1;
   });
+}
+
+void check_forward(const std::string& op_name, const std::vector<Tensor>& inputs, const Attrs& attrs,
+                   const ops::Array& out) {
+  const int64_t bad = first_non_finite(out);
+  if (bad < 0) return;
+  std::vector<std::string> shapes;
+  bool inputs_finite = true;
+  for (const Tensor& t : inputs) {
+    shapes.push_back(t.defined() ? shape_str(t.shape()) : "none");
+    if (t.defined() && first_non_finite(t.data()) >= 0) inputs_finite = false;
+  }
+  const ops::Array value = out.contiguous().to(kFloat64);
+  throw Error(absl::StrCat("detect_anomaly: forward of '", op_name, "' (inputs ", absl::StrJoin(shapes, ", "),
+                           attrs.items().empty() ? "" : "; ", attrs.to_string(), ") produced ",
+                           std::to_string(value.data<double>()[bad]), " at element ", bad, " of output ",
+                           shape_str(out.shape()),
+                           inputs_finite ? " from finite inputs" : " (its inputs already held NaN/Inf)",
+                           current_backward().empty() ? ""
+                                                      : absl::StrCat(", while computing the backward of ", current_backward())));
+}
+
+std::string describe_node(const Node& node) {
+  std::vector<std::string> shapes;
+  for (const Shape& s : node.input_shapes) shapes.push_back(shape_str(s));
+  const OpNode* op = dynamic_cast<const OpNode*>(&node);
+  return absl::StrCat("'", node.name(), "' (recorded in forward with inputs ", absl::StrJoin(shapes, ", "),
+                      op && !op->attrs().items().empty() ? "; " + op->attrs().to_string() : "", ")");
+}
+
+void check_backward(const Node& node, const std::vector<Tensor>& grads) {
+  for (size_t i = 0; i < grads.size(); ++i) {
+    if (!grads[i].defined()) continue;
+    const int64_t bad = first_non_finite(grads[i].data());
+    if (bad < 0) continue;
+    throw Error(absl::StrCat("detect_anomaly: backward of ", describe_node(node), " produced NaN/Inf at element ",
+                             bad, " of the gradient for input ", i, " ", shape_str(grads[i].shape())));
+  }
 }
 
 }  // namespace tg::autograd

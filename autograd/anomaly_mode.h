@@ -8,7 +8,12 @@
 #include <string>
 #include <vector>
 
+#include "autograd/attributes.h"
 #include "autograd/tensor.h"
+
+namespace tg {
+class Node;
+}
 
 namespace tg::autograd {
 
@@ -38,5 +43,15 @@ class CurrentBackwardScope {
 
 // Index of the first NaN/Inf element of a floating array, or -1.
 int64_t first_non_finite(const ops::Array& a);
+
+// The checks anomaly mode runs (callers test is_enabled() first). Each throws tg::Error:
+// forward: `out` of op `op_name` holds NaN/Inf (naming inputs, attributes, whether the inputs were
+// already non-finite, and the backward being computed if any);
+// backward: a gradient `node` produced holds NaN/Inf.
+void check_forward(const std::string& op_name, const std::vector<Tensor>& inputs, const Attrs& attrs,
+                   const ops::Array& out);
+void check_backward(const Node& node, const std::vector<Tensor>& grads);
+// "'conv2d' (recorded in forward with inputs [..], [..]; stride=...)".
+std::string describe_node(const Node& node);
 
 }  // namespace tg::autograd

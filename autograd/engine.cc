@@ -19,11 +19,7 @@ namespace tg::autograd {
 
 namespace {
 
-Tensor accumulate(const Tensor& a, const Tensor& b) {
-  if (!a.defined()) return b;
-  if (GradMode::is_enabled()) return add(a, b);
-  return Tensor(ops::binary(ops::BinaryOp::kAdd, a.data(), b.data()));
-}
+Tensor accumulate(const Tensor& a, const Tensor& b) { return accumulate_grad(a, b, GradSum::kTemporary); }
 
 // Which nodes' incoming gradients grad() returns, and where to put them.
 struct Capture {
@@ -39,28 +35,9 @@ void check_grad(const Node& node, size_t i, const Tensor& g) {
            " gradient for ", dtype_name(node.input_dtypes[i]), " input ", i);
 }
 
-// Anomaly mode: a non-finite gradient names the forward op whose backward produced it.
-std::string describe(const Node& node) {
-  std::vector<std::string> shapes;
-  for (const Shape& s : node.input_shapes) shapes.push_back(shape_str(s));
-  const OpNode* op = dynamic_cast<const OpNode*>(&node);
-  return absl::StrCat("'", node.name(), "' (recorded in forward with inputs ", absl::StrJoin(shapes, ", "),
-                      op && !op->attrs().items().empty() ? "; " + op->attrs().to_string() : "", ")");
-}
-
-void check_anomaly(const Node& node, const std::vector<Tensor>& grads) {
-  for (size_t i = 0; i < grads.size(); ++i) {
-    if (!grads[i].defined()) continue;
-    const int64_t bad = autograd::first_non_finite(grads[i].data());
-    if (bad < 0) continue;
-    throw Error(absl::StrCat("detect_anomaly: backward of ", describe(node), " produced NaN/Inf at element ", bad,
-                             " of the gradient for input ", i, " ", shape_str(grads[i].shape())));
-  }
-}
-
 std::vector<Tensor> apply_node(Node& node, const Tensor& grad) {
   if (!autograd::DetectAnomalyGuard::is_enabled()) return node.apply(grad);
-  autograd::CurrentBackwardScope scope(describe(node));
+  autograd::CurrentBackwardScope scope(autograd::describe_node(node));
   return node.apply(grad);
 }
 
@@ -134,7 +111,7 @@ void execute(const std::vector<Tensor>& roots, const std::vector<Tensor>& grad_r
     } else {
       input_grads = apply_node(*node, grad);
     }
-    if (autograd::DetectAnomalyGuard::is_enabled()) check_anomaly(*node, input_grads);
+    if (autograd::DetectAnomalyGuard::is_enabled()) autograd::check_backward(*node, input_grads);
     if (!retain_graph) node->release_saved();
     for (size_t i = 0; i < node->next_edges.size(); ++i) {
       Node* next = node->next_edges[i].get();

@@ -50,16 +50,7 @@ Tensor apply_function(const std::shared_ptr<Function>& fn, const std::vector<Ten
   for (Tensor& s : ctx.saved_) {
     if (s.defined() && (s.impl() == out.impl() || s.impl() == result.impl())) s = Tensor(s.data());
   }
-  auto node = std::make_shared<FunctionNode>(fn, std::move(ctx));
-  for (const Tensor& t : inputs) {
-    node->next_edges.push_back(gradient_edge(t));
-    node->input_shapes.push_back(t.defined() ? t.shape() : Shape{});
-    node->input_dtypes.push_back(t.defined() ? t.dtype() : kFloat32);
-  }
-  node->output_shape = result.shape();
-  node->output_dtype = result.dtype();
-  result.impl()->requires_grad = true;
-  result.impl()->grad_fn = node;
+  record_node(std::make_shared<FunctionNode>(fn, std::move(ctx)), inputs, result);
   return result;
 }
 

@@ -87,20 +87,33 @@ std::vector<Tensor> AccumulateGrad::apply(const Tensor& grad_in) {
     if (replaced.defined()) grad = replaced;
   }
   if (!grad.defined()) return {};
-  Tensor& acc = leaf_->grad;
-  if (GradMode::is_enabled()) {
-    // create_graph: keep the gradient's own graph so it can be differentiated again.
-    acc = acc.defined() ? add(acc, grad) : grad;
-  } else if (!acc.defined()) {
-    // Own a fresh buffer: the incoming gradient may alias another input's gradient or be a
-    // broadcast view, and later accumulation writes into it.
-    acc = Tensor(grad.data().clone());
-  } else if (acc.requires_grad()) {
-    acc = Tensor(ops::binary(ops::BinaryOp::kAdd, acc.data(), grad.data()));
-  } else {
-    ops::add_into(acc.data(), grad.data());
-  }
+  leaf_->grad = accumulate_grad(leaf_->grad, grad, GradSum::kStored);
   return {};
+}
+
+Tensor accumulate_grad(const Tensor& sum, const Tensor& incoming, GradSum kind) {
+  if (GradMode::is_enabled()) return sum.defined() ? add(sum, incoming) : incoming;
+  if (!sum.defined()) return kind == GradSum::kStored ? Tensor(incoming.data().clone()) : incoming;
+  if (kind == GradSum::kStored && !sum.requires_grad()) {
+    ops::add_into(sum.data(), incoming.data());
+    return sum;
+  }
+  return Tensor(ops::binary(ops::BinaryOp::kAdd, sum.data(), incoming.data()));
+}
+
+void record_node(const std::shared_ptr<Node>& node, const std::vector<Tensor>& inputs, const Tensor& result) {
+  node->next_edges.reserve(inputs.size());
+  node->input_shapes.reserve(inputs.size());
+  node->input_dtypes.reserve(inputs.size());
+  for (const Tensor& t : inputs) {
+    node->next_edges.push_back(gradient_edge(t));
+    node->input_shapes.push_back(t.defined() ? t.shape() : Shape{});
+    node->input_dtypes.push_back(t.defined() ? t.dtype() : kFloat32);
+  }
+  node->output_shape = result.shape();
+  node->output_dtype = result.dtype();
+  result.impl()->requires_grad = true;
+  result.impl()->grad_fn = node;
 }
 
 std::shared_ptr<Node> gradient_edge(const Tensor& t) {

@@ -93,4 +93,17 @@ class AccumulateGrad : public Node {
 // Null if t does not require grad.
 std::shared_ptr<Node> gradient_edge(const Tensor& t);
 
+// Records `node` as the producer of `result`: edges to the inputs' nodes, the inputs' and the
+// output's shapes and dtypes, result.grad_fn. The one way a tape node is recorded (op rows,
+// custom Functions).
+void record_node(const std::shared_ptr<Node>& node, const std::vector<Tensor>& inputs, const Tensor& result);
+
+// Note [Gradient accumulation]: the one rule for summing gradients, used by the engine's
+// per-node buffers, leaves' .grad() and retained .grad(). With grad mode on (create_graph) the
+// sum is a recorded add, so it can be differentiated again; otherwise a plain sum. kStored: the
+// sum is kept as a .grad() that later backwards add into in place, so it never aliases the
+// incoming gradient (which may be shared with another input's, or a broadcast view).
+enum class GradSum { kTemporary, kStored };
+Tensor accumulate_grad(const Tensor& sum, const Tensor& incoming, GradSum kind);
+
 }  // namespace tg

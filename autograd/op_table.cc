@@ -124,50 +124,20 @@ Tensor apply_op(const OpDef& op, const std::vector<Tensor>& inputs, Attrs attrs,
   const bool recording = op.backward && any_requires_grad && GradMode::is_enabled();
   ForwardContext ctx{arrays, attrs, {}, generator, recording || extras_out != nullptr};
   ops::Array out = op.forward(ctx);
-  if (autograd::DetectAnomalyGuard::is_enabled()) {
-    const int64_t bad = autograd::first_non_finite(out);
-    if (bad >= 0) {
-      std::vector<std::string> shapes;
-      for (const Tensor& t : inputs) shapes.push_back(t.defined() ? shape_str(t.shape()) : "none");
-      const bool inputs_finite = [&] {
-        for (const Tensor& t : inputs)
-          if (t.defined() && autograd::first_non_finite(t.data()) >= 0) return false;
-        return true;
-      }();
-      throw Error(absl::StrCat("detect_anomaly: forward of '", op.name, "' (inputs ", absl::StrJoin(shapes, ", "),
-                               attrs.items().empty() ? "" : "; ", attrs.to_string(), ") produced ",
-                               out.dtype() == kFloat32 ? std::to_string(out.contiguous().data<float>()[bad])
-                                                       : std::to_string(out.contiguous().data<double>()[bad]),
-                               " at element ", bad, " of output ", shape_str(out.shape()),
-                               inputs_finite ? " from finite inputs" : " (its inputs already held NaN/Inf)",
-                               autograd::current_backward().empty()
-                                   ? ""
-                                   : absl::StrCat(", while computing the backward of ", autograd::current_backward())));
-    }
-  }
+  if (autograd::DetectAnomalyGuard::is_enabled()) autograd::check_forward(op.name, inputs, attrs, out);
   Tensor result(out);
   if (extras_out != nullptr) *extras_out = ctx.extras;
   if (op_observer != nullptr) op_observer->on_op(op, inputs, attrs, result);
   if (!recording) return result;
 
   auto node = std::make_shared<OpNode>(op, std::move(attrs));
-  node->next_edges.reserve(inputs.size());
-  node->input_shapes.reserve(inputs.size());
-  for (const Tensor& t : inputs) {
-    node->next_edges.push_back(gradient_edge(t));
-    node->input_shapes.push_back(t.defined() ? t.shape() : Shape{});
-    node->input_dtypes.push_back(t.defined() ? t.dtype() : kFloat32);
-  }
-  node->output_shape = out.shape();
-  node->output_dtype = out.dtype();
+  record_node(node, inputs, result);
   node->saved_inputs.resize(inputs.size());
   for (int i : op.save_inputs) {
     if (inputs[i].defined()) node->saved_inputs[i] = SavedTensor::input(inputs[i]);
   }
   if (op.save_output) node->saved_output = SavedTensor::output(out, node);
   node->extras = std::move(ctx.extras);
-  result.impl()->requires_grad = true;
-  result.impl()->grad_fn = std::move(node);
   return result;
 }
 

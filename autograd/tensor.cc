@@ -68,9 +68,7 @@ void Tensor::retain_grad() const {
   std::weak_ptr<TensorImpl> weak = impl_;
   impl_->grad_fn->pre_hooks.push_back([weak](const Tensor& g) {
     if (auto impl = weak.lock()) {
-      Tensor owned = GradMode::is_enabled() ? g : Tensor(g.data().clone());
-      impl->grad = impl->grad.defined() ? Tensor(ops::binary(ops::BinaryOp::kAdd, impl->grad.data(), owned.data()))
-                                        : owned;
+      impl->grad = accumulate_grad(impl->grad, g, GradSum::kStored);
     }
     return Tensor();
   });

@@ -251,6 +251,26 @@ TEST(Hooks, RetainGradOnIntermediate) {
   EXPECT_THAT(values(h.grad()), ElementsAre(5.0, 5.0));
 }
 
+// Note [Gradient accumulation]: leaves' .grad() and retained .grad() sum gradients by the same
+// rule, so under create_graph both keep the sum differentiable (a retained .grad() used to drop
+// the graph on its second accumulation).
+TEST(Hooks, AccumulationUnderCreateGraphStaysDifferentiableForLeavesAndRetainedGrads) {
+  Tensor x = tensor({2.0}, kFloat64).set_requires_grad();
+  Tensor y = x * x;
+  y.retain_grad();
+  Tensor z = y * y * x;  // = x^5; dz/dy = 2 y x; dz/dx = 5 x^4 = 80
+  z.backward(Tensor(), /*retain_graph=*/true, /*create_graph=*/true);
+  z.backward(Tensor(), /*retain_graph=*/true, /*create_graph=*/true);
+  ASSERT_TRUE(y.grad().requires_grad());
+  ASSERT_TRUE(x.grad().requires_grad());
+  EXPECT_THAT(values(y.grad()), ElementsAre(32.0));       // 2 * (2 y x) = 4 * 4 * 2
+  EXPECT_THAT(values(x.grad()), ElementsAre(160.0));      // 2 * 80
+  // d(y.grad)/dx = 4 d(y x)/dx = 4 (2x * x + y) = 48
+  EXPECT_THAT(values(autograd::grad({y.grad()}, {x}, {}, true, false)[0]), ElementsAre(48.0));
+  // d(x.grad)/dx = 2 * 20 x^3 = 320
+  EXPECT_THAT(values(autograd::grad({x.grad()}, {x}, {}, true, false)[0]), ElementsAre(320.0));
+}
+
 struct Cube : autograd::Function {
   std::string name() const override { return "cube"; }
   Tensor forward(autograd::FunctionContext& ctx, const std::vector<Tensor>& in) override {
