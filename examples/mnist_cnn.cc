@@ -1,18 +1,19 @@
 // tapegrad/examples/mnist_cnn.cc: trains a tutorial CNN on MNIST end to end.
 //   bazel run -c opt //examples:mnist_cnn -- --arch=cnn_small --epochs=3
 // After each epoch it prints "epoch E train_loss X test_accuracy Y seconds Z", at the end
-// "test_accuracy Y". See --help for the flags.
+// "test_accuracy Y". --help lists the flags. main() reads like the loop it teaches: set up,
+// then per epoch train / evaluate / save.
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
-#include <iostream>
-#include <map>
-#include <optional>
-#include <set>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
 #include "autograd/tapegrad.h"
 #include "distributed/data_parallel.h"
 #include "examples/mnist_models.h"
@@ -25,69 +26,37 @@
 #include "nn/nn.h"
 #include "optim/optim.h"
 
+ABSL_FLAG(std::string, arch, "cnn_small", "cnn_small, cnn_wide, cnn_fc3 or lenet5");
+ABSL_FLAG(std::string, data_dir, "data/mnist", "MNIST IDX files (tools/fetch_mnist.sh fetches them)");
+ABSL_FLAG(int, epochs, 1, "epochs to train");
+ABSL_FLAG(std::optional<int64_t>, batch_size, std::nullopt, "global batch size (default: the architecture's recipe, 50 or 64)");
+ABSL_FLAG(std::optional<double>, lr, std::nullopt, "learning rate (default: the recipe's: adam 1e-3, sgd 1e-3 / 0.05 for lenet5)");
+ABSL_FLAG(uint64_t, seed, 0, "seed of initialization, shuffling, dropout and augmentation");
+ABSL_FLAG(std::optional<int>, threads, std::nullopt,
+          "fixed thread count (default: all cores, fewer while other processes use some, Note [Sharing the cores]; "
+          "with --distributed the cores split among the ranks)");
+ABSL_FLAG(bool, deterministic, false, "bit-identical results for any --threads (thread-count independent GEMM tiling)");
+ABSL_FLAG(std::string, schedule, "none", "none, onecycle (per batch), cosine (per batch) or step (x0.5 per epoch)");
+ABSL_FLAG(double, weight_decay, 0.0, "weight decay (AdamW for adam recipes)");
+ABSL_FLAG(bool, augment, false, "random shifts of up to 2 pixels");
+ABSL_FLAG(double, label_smoothing, 0.0, "label smoothing of the cross-entropy");
+ABSL_FLAG(bool, distributed, false,
+          "data-parallel over MPI: run under mpirun -np R; --batch_size is the global batch, split over the R ranks, "
+          "so results match a single process up to float rounding; rank 0 prints and writes files");
+ABSL_FLAG(bool, detect_anomaly, false, "stop at the first NaN/Inf in forward or backward, naming the op (slower)");
+ABSL_FLAG(std::optional<int64_t>, train_limit, std::nullopt, "use only the first N training images (quick runs, tests)");
+ABSL_FLAG(std::optional<int64_t>, test_limit, std::nullopt, "evaluate on only the first N test images");
+ABSL_FLAG(std::string, checkpoint, "", "training state written atomically after every epoch");
+ABSL_FLAG(bool, resume, false, "continue from --checkpoint (same flags; reproduces the uninterrupted run)");
+ABSL_FLAG(std::string, save, "", "the trained model (traced graph + weights; tapegrad predict/inspect read it)");
+ABSL_FLAG(std::string, metrics_csv, "", "per-epoch metrics as CSV");
+ABSL_FLAG(std::string, plot, "", "SVG with the loss and accuracy curves");
+
 namespace {
 
 using namespace tg;
 
 distributed::ProcessGroup* g_group = nullptr;  // set by --distributed
-
-const char* kUsage = R"(usage: mnist_cnn [--flag=value ...]
-  --arch=NAME          cnn_small (default), cnn_wide, cnn_fc3, lenet5
-  --data_dir=DIR       MNIST IDX files (default data/mnist; tools/fetch_mnist.sh fetches them)
-  --epochs=N           default 1
-  --batch_size=N       default: the architecture's recipe (50 or 64)
-  --lr=X               default: the recipe's (adam 1e-3, sgd 1e-3 / 0.05 for lenet5)
-  --seed=N             default 0: initialization, shuffling, dropout and augmentation
-  --threads=N          fixed thread count; default: all cores, fewer while other processes use some
-                       (Note [Sharing the cores]); with --distributed, the cores split among the ranks
-  --deterministic      bit-identical results for any --threads (thread-count independent GEMM tiling)
-  --schedule=NAME      none (default), onecycle (per batch), cosine (per batch), step (x0.5 per epoch)
-  --weight_decay=X     default 0 (AdamW for adam recipes)
-  --augment            random shifts of up to 2 pixels
-  --label_smoothing=X  default 0
-  --distributed        data-parallel over MPI: run under mpirun -np R; --batch_size is the global
-                       batch, split over the R ranks, so results match a single process up to
-                       float rounding; rank 0 prints and writes files
-  --detect_anomaly     stop at the first NaN/Inf in forward or backward, naming the op (slower)
-  --train_limit=N      use only the first N training images (quick runs, tests)
-  --test_limit=N       evaluate on only the first N test images
-  --checkpoint=PATH    training state written atomically after every epoch
-  --resume             continue from --checkpoint (same flags; reproduces the uninterrupted run)
-  --save=PATH          the trained model (traced graph + weights; tapegrad predict/inspect read it)
-  --metrics_csv=PATH   per-epoch metrics
-  --plot=PATH          SVG with the loss and accuracy curves
-)";
-
-struct Flags {
-  std::map<std::string, std::string> values;
-  bool has(const std::string& k) const { return values.count(k) > 0; }
-  std::string str(const std::string& k, const std::string& d) const { return has(k) ? values.at(k) : d; }
-  double num(const std::string& k, double d) const {
-    if (!has(k)) return d;
-    char* end = nullptr;
-    const double v = std::strtod(values.at(k).c_str(), &end);
-    if (end == values.at(k).c_str() || *end != '\0') throw Error("--" + k + ": not a number: '" + values.at(k) + "'");
-    return v;
-  }
-};
-
-Flags parse_flags(int argc, char** argv) {
-  static const std::set<std::string> known = {"arch", "data_dir", "epochs", "batch_size", "lr", "seed", "threads",
-                                               "schedule", "weight_decay", "augment", "label_smoothing", "train_limit",
-                                               "metrics_csv", "plot", "save", "checkpoint", "resume", "detect_anomaly", "test_limit", "deterministic", "distributed",
-                                               "help"};
-  Flags f;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a.rfind("--", 0) != 0) throw Error("unexpected argument '" + a + "'\n" + kUsage);
-    a = a.substr(2);
-    const size_t eq = a.find('=');
-    const std::string key = a.substr(0, eq), value = eq == std::string::npos ? "true" : a.substr(eq + 1);
-    if (!known.count(key)) throw Error("unknown flag --" + key + "\n" + kUsage);
-    f.values[key] = value;
-  }
-  return f;
-}
 
 // Random shifts of up to `max_shift` pixels, zero (background) filled, on [N, 1, H, W] in [0, 1].
 io::Transform random_shift(int max_shift, uint64_t seed) {
@@ -115,206 +84,248 @@ io::Transform random_shift(int max_shift, uint64_t seed) {
   };
 }
 
-int run(int argc, char** argv) {
-  const Flags flags = parse_flags(argc, argv);
-  if (flags.has("help")) {
-    std::printf("%s", kUsage);
-    return 0;
-  }
-  const examples::Architecture& arch = examples::find_architecture(flags.str("arch", "cnn_small"));
-  const int epochs = static_cast<int>(flags.num("epochs", 1));
-  const int64_t batch_size = static_cast<int64_t>(flags.num("batch_size", arch.recipe.batch_size));
-  const double lr = flags.num("lr", arch.recipe.lr);
-  const uint64_t seed = static_cast<uint64_t>(flags.num("seed", 0));
-  const std::string schedule = flags.str("schedule", "none");
-  TG_CHECK(epochs > 0 && batch_size > 0 && lr > 0, "--epochs, --batch_size and --lr must be positive");
-  // Data-parallel: every rank runs this program on its shard of each global batch.
-  distributed::ProcessGroup* group = flags.has("distributed") ? &distributed::ProcessGroup::world() : nullptr;
-  g_group = group;
-  const int ranks = group ? group->size() : 1;
-  const bool main_rank = group == nullptr || group->rank() == 0;
-  // Rank 0 reports; the others print nothing to stdout (their errors still reach stderr).
-  if (!main_rank && std::freopen("/dev/null", "w", stdout) == nullptr) throw Error("cannot silence stdout");
-  TG_CHECK(batch_size % ranks == 0, "--batch_size=", batch_size, " must be divisible by the ", ranks, " ranks");
-  if (flags.has("threads")) {
-    set_num_threads(static_cast<int>(flags.num("threads", 1)));
-  } else if (group) {
-    set_num_threads(std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / group->local_size()));
-  }
-  set_deterministic(flags.has("deterministic"));
+// Everything a training run holds, built once from the flags by set_up().
+struct Run {
+  const examples::Architecture* arch = nullptr;
+  int epochs = 1;
+  int64_t batch_size = 0;
+  double lr = 0;
+  uint64_t seed = 0;
+  distributed::ProcessGroup* group = nullptr;  // null unless --distributed
+  int ranks = 1;
+  bool main_rank = true;  // rank 0 prints and writes files
+  io::Mnist train, test;
+  std::shared_ptr<nn::Sequential> model;
+  std::unique_ptr<optim::Optimizer> optimizer;
+  std::unique_ptr<optim::LRScheduler> scheduler;
+  bool scheduler_per_batch = true;
+  std::optional<distributed::DistributedDataParallel> ddp;
+  std::optional<io::DataLoader> train_loader, test_loader;
+  int64_t total_steps = 0, step = 0;
+  std::vector<examples::EpochMetrics> metrics;  // one per completed epoch
+};
 
-  const std::string data_dir = flags.str("data_dir", "data/mnist");
+std::unique_ptr<optim::LRScheduler> make_scheduler(const std::string& name, Run& r) {
+  if (name == "onecycle") return std::make_unique<optim::OneCycleLR>(*r.optimizer, r.lr, r.total_steps);
+  if (name == "cosine") return std::make_unique<optim::CosineAnnealingLR>(*r.optimizer, r.total_steps);
+  if (name == "step") {
+    r.scheduler_per_batch = false;
+    return std::make_unique<optim::StepLR>(*r.optimizer, 1, 0.5);
+  }
+  TG_CHECK(name == "none", "unknown --schedule '", name, "' (none, onecycle, cosine, step)");
+  return nullptr;
+}
+
+// Flags, threads, data, model, optimizer, loaders, scheduler. Throws tg::Error on a bad flag;
+// returns nullopt (after saying why) when MNIST is missing.
+std::optional<Run> set_up() {
+  Run r;
+  r.arch = &examples::find_architecture(absl::GetFlag(FLAGS_arch));
+  r.epochs = absl::GetFlag(FLAGS_epochs);
+  r.batch_size = absl::GetFlag(FLAGS_batch_size).value_or(r.arch->recipe.batch_size);
+  r.lr = absl::GetFlag(FLAGS_lr).value_or(r.arch->recipe.lr);
+  r.seed = absl::GetFlag(FLAGS_seed);
+  TG_CHECK(r.epochs > 0 && r.batch_size > 0 && r.lr > 0, "--epochs, --batch_size and --lr must be positive");
+  TG_CHECK(!absl::GetFlag(FLAGS_resume) || !absl::GetFlag(FLAGS_checkpoint).empty(), "--resume needs --checkpoint=PATH");
+  // Data-parallel: every rank runs this program on its shard of each global batch.
+  r.group = absl::GetFlag(FLAGS_distributed) ? &distributed::ProcessGroup::world() : nullptr;
+  g_group = r.group;
+  r.ranks = r.group ? r.group->size() : 1;
+  r.main_rank = r.group == nullptr || r.group->rank() == 0;
+  // Rank 0 reports; the others print nothing to stdout (their errors still reach stderr).
+  if (!r.main_rank && std::freopen("/dev/null", "w", stdout) == nullptr) throw Error("cannot silence stdout");
+  TG_CHECK(r.batch_size % r.ranks == 0, "--batch_size=", r.batch_size, " must be divisible by the ", r.ranks, " ranks");
+  if (auto threads = absl::GetFlag(FLAGS_threads)) {
+    set_num_threads(*threads);
+  } else if (r.group) {
+    set_num_threads(std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / r.group->local_size()));
+  }
+  set_deterministic(absl::GetFlag(FLAGS_deterministic));
+
+  const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
   auto train = io::load_mnist(data_dir, true);
   auto test = io::load_mnist(data_dir, false);
   for (const auto* s : {&train.status(), &test.status()}) {
     if (!s->ok()) {
       std::fprintf(stderr, "mnist_cnn: %s\n(run tools/fetch_mnist.sh to fetch MNIST into data/mnist)\n",
                    std::string(s->message()).c_str());
-      return 2;
+      return std::nullopt;
     }
   }
-  if (flags.has("train_limit")) *train = io::first_examples(*train, static_cast<int64_t>(flags.num("train_limit", 0)));
-  if (flags.has("test_limit")) *test = io::first_examples(*test, static_cast<int64_t>(flags.num("test_limit", 0)));
-  const Tensor train_images = train->images, train_labels = train->labels;
+  r.train = *train;
+  r.test = *test;
+  if (auto n = absl::GetFlag(FLAGS_train_limit)) r.train = io::first_examples(r.train, *n);
+  if (auto n = absl::GetFlag(FLAGS_test_limit)) r.test = io::first_examples(r.test, *n);
 
-  manual_seed(seed);
-  auto model = arch.build();
-  auto optimizer = examples::make_optimizer(arch.recipe, model->parameters(), lr, flags.num("weight_decay", 0.0));
+  manual_seed(r.seed);
+  r.model = r.arch->build();
+  r.optimizer = examples::make_optimizer(r.arch->recipe, r.model->parameters(), r.lr, absl::GetFlag(FLAGS_weight_decay));
   const io::Transform norm = io::normalize(io::kMnistMean, io::kMnistStd);
   io::Transform train_transform = norm;
-  if (flags.has("augment")) {
-    auto shift = random_shift(2, seed);
+  if (absl::GetFlag(FLAGS_augment)) {
+    auto shift = random_shift(2, r.seed);
     train_transform = [shift, norm](io::Batch b) { return norm(shift(std::move(b))); };
   }
-  io::DataLoaderOptions train_options{.batch_size = batch_size / ranks, .shuffle = true, .seed = seed};
+  io::DataLoaderOptions train_options{.batch_size = r.batch_size / r.ranks, .shuffle = true, .seed = r.seed};
   io::DataLoaderOptions test_options{.batch_size = 1000, .shuffle = false};
-  std::optional<distributed::DistributedDataParallel> ddp;
-  if (group) {
-    train_options = distributed::shard_for_rank(train_options, *group);
-    test_options = distributed::shard_for_rank(test_options, *group);
-    ddp.emplace(model, *group);  // every rank starts from rank 0's weights
+  if (r.group) {
+    train_options = distributed::shard_for_rank(train_options, *r.group);
+    test_options = distributed::shard_for_rank(test_options, *r.group);
+    r.ddp.emplace(r.model, *r.group);  // every rank starts from rank 0's weights
   }
-  io::DataLoader train_loader(io::TensorDataset(train_images, train_labels), train_options, train_transform);
-  io::DataLoader test_loader(io::TensorDataset(test->images, test->labels), test_options, norm);
-  const int64_t total_steps = train_loader.num_batches() * epochs;
-  std::unique_ptr<optim::LRScheduler> scheduler;
-  bool per_batch = true;
-  if (schedule == "onecycle") {
-    scheduler = std::make_unique<optim::OneCycleLR>(*optimizer, lr, total_steps);
-  } else if (schedule == "cosine") {
-    scheduler = std::make_unique<optim::CosineAnnealingLR>(*optimizer, total_steps);
-  } else if (schedule == "step") {
-    scheduler = std::make_unique<optim::StepLR>(*optimizer, 1, 0.5);
-    per_batch = false;
-  } else {
-    TG_CHECK(schedule == "none", "unknown --schedule '", schedule, "' (none, onecycle, cosine, step)");
-  }
-  const double label_smoothing = flags.num("label_smoothing", 0.0);
+  r.train_loader.emplace(io::TensorDataset(r.train.images, r.train.labels), train_options, train_transform);
+  r.test_loader.emplace(io::TensorDataset(r.test.images, r.test.labels), test_options, norm);
+  r.total_steps = r.train_loader->num_batches() * r.epochs;
+  r.scheduler = make_scheduler(absl::GetFlag(FLAGS_schedule), r);
+  return r;
+}
 
-  std::printf("arch %s params %lld optimizer %s lr %g batch_size %lld epochs %d threads %d train_images %lld%s\n",
-              arch.name.c_str(), static_cast<long long>(model->num_parameters()), arch.recipe.optimizer.c_str(), lr,
-              static_cast<long long>(batch_size), epochs, get_num_threads(), static_cast<long long>(train_images.size(0)),
-              group ? (" ranks " + std::to_string(ranks)).c_str() : "");
-  std::vector<examples::EpochMetrics> metrics;
-  int64_t step = 0;
-  int first_epoch = 1;
-  if (flags.has("resume")) {
-    TG_CHECK(flags.has("checkpoint"), "--resume needs --checkpoint=PATH");
-    io::TrainingState state{model.get(), optimizer.get(), scheduler.get()};
-    const absl::Status loaded = io::load_checkpoint(flags.str("checkpoint", ""), &state);
-    if (!loaded.ok()) {
-      std::fprintf(stderr, "mnist_cnn: cannot resume: %s\n", std::string(loaded.message()).c_str());
-      return 2;
-    }
-    TG_CHECK(state.metadata.count("arch") && state.metadata.at("arch") == arch.name, "--resume: the checkpoint is for --arch=",
-             state.metadata.count("arch") ? state.metadata.at("arch") : "?");
-    first_epoch = static_cast<int>(state.epoch) + 1;
-    step = state.step;
-    for (int e = 1; e < first_epoch; ++e) {
-      const std::string key = "epoch" + std::to_string(e);
-      if (!state.metadata.count(key)) continue;
-      examples::EpochMetrics m{e, 0, 0, 0};
-      std::sscanf(state.metadata.at(key).c_str(), "%lf,%lf,%lf", &m.train_loss, &m.test_accuracy, &m.seconds);
-      metrics.push_back(m);
-    }
-    std::printf("resumed from %s after epoch %d\n", flags.str("checkpoint", "").c_str(), first_epoch - 1);
+// --resume: restores the training state and the metrics of the epochs done; returns the first
+// epoch still to train.
+int resume(Run& r) {
+  const std::string path = absl::GetFlag(FLAGS_checkpoint);
+  io::TrainingState state{r.model.get(), r.optimizer.get(), r.scheduler.get()};
+  const absl::Status loaded = io::load_checkpoint(path, &state);
+  TG_CHECK(loaded.ok(), "cannot resume: ", loaded.message());
+  TG_CHECK(state.metadata.count("arch") && state.metadata.at("arch") == r.arch->name,
+           "--resume: the checkpoint is for --arch=", state.metadata.count("arch") ? state.metadata.at("arch") : "?");
+  r.step = state.step;
+  for (const io::EpochRecord& h : state.history) {
+    auto value = [&](const char* k) { return h.values.count(k) ? h.values.at(k) : 0.0; };
+    r.metrics.push_back({static_cast<int>(h.epoch), value("train_loss"), value("test_accuracy"), value("seconds")});
   }
+  std::printf("resumed from %s after epoch %lld\n", path.c_str(), static_cast<long long>(state.epoch));
+  return static_cast<int>(state.epoch) + 1;
+}
+
+// One pass over the training set; returns the mean training loss over all ranks' examples.
+double train_one_epoch(Run& r, int epoch) {
+  const double label_smoothing = absl::GetFlag(FLAGS_label_smoothing);
+  examples::Progress progress(epoch, r.train_loader->num_batches(), r.batch_size);
+  double loss_sum = 0, examples = 0;  // this rank's example-weighted loss
+  int64_t batches = 0;
+  auto batches_of_epoch = r.train_loader->epoch(epoch - 1);
+  for (io::Batch b; batches_of_epoch->next(&b);) {
+    r.optimizer->zero_grad();
+    const int64_t n = b.targets.numel();  // 0 only for a rank's empty part of a ragged last batch
+    double l = 0;
+    if (n > 0) {
+      Tensor loss = cross_entropy((*r.model)(b.inputs), b.targets, Reduction::kMean, label_smoothing);
+      loss.backward();
+      l = loss.item();
+    }
+    if (r.ddp) r.ddp->synchronize_gradients(n);
+    r.optimizer->step();
+    ++r.step;
+    if (r.scheduler && r.scheduler_per_batch && r.step < r.total_steps) r.scheduler->step();
+    loss_sum += l * n;
+    examples += n;
+    progress.update(batches++, l);
+  }
+  if (r.scheduler && !r.scheduler_per_batch) r.scheduler->step();
+  progress.finish();
+  std::vector<double> totals{loss_sum, examples};
+  if (r.group) totals = r.group->sum(totals);
+  return totals[0] / totals[1];
+}
+
+// Test accuracy over all ranks' shards; with --distributed also checks the ranks agree.
+double evaluate(Run& r) {
+  const io::ClassificationCounts counts = io::count_correct(*r.model, *r.test_loader);
+  std::vector<double> totals{double(counts.correct), double(counts.total)};
+  if (r.group) {
+    totals = r.group->sum(totals);
+    TG_CHECK(distributed::replicas_identical(*r.model, *r.group), "--distributed: the ranks' weights diverged");
+  }
+  return totals[1] > 0 ? totals[0] / totals[1] : 0.0;
+}
+
+// After each epoch (rank 0): the checkpoint with the metrics so far, the CSV and the plot.
+void write_epoch_files(const Run& r, int epoch) {
+  if (const std::string path = absl::GetFlag(FLAGS_checkpoint); !path.empty()) {
+    io::TrainingState state{r.model.get(), r.optimizer.get(), r.scheduler.get(), epoch, r.step, {{"arch", r.arch->name}}};
+    for (const auto& m : r.metrics) {
+      state.history.push_back(
+          {m.epoch, {{"train_loss", m.train_loss}, {"test_accuracy", m.test_accuracy}, {"seconds", m.seconds}}});
+    }
+    const absl::Status saved = io::save_checkpoint(path, state);
+    TG_CHECK(saved.ok(), "checkpoint failed: ", saved.message());
+  }
+  if (const std::string path = absl::GetFlag(FLAGS_metrics_csv); !path.empty()) {
+    const std::string err = examples::write_metrics_csv(path, r.metrics);
+    if (!err.empty()) std::fprintf(stderr, "mnist_cnn: %s\n", err.c_str());
+  }
+  if (const std::string path = absl::GetFlag(FLAGS_plot); !path.empty()) {
+    const std::string err = examples::write_plot_svg(path, "MNIST " + r.arch->name, r.metrics);
+    if (!err.empty()) std::fprintf(stderr, "mnist_cnn: %s\n", err.c_str());
+  }
+}
+
+// --save: the trained model in eval mode, with what a reader needs to feed it.
+void save_model(const Run& r) {
+  r.model->eval();
+  char accuracy[32];
+  std::snprintf(accuracy, sizeof accuracy, "%.4f", r.metrics.back().test_accuracy);
+  const Tensor example = Tensor(r.test.images.data().narrow(0, 0, 1));
+  const std::string path = absl::GetFlag(FLAGS_save);
+  const absl::Status saved = io::save_model(
+      *r.model, example, path,
+      {{"architecture", r.arch->name}, {"dataset", "mnist"}, {"epochs", std::to_string(r.epochs)},
+       {"seed", std::to_string(r.seed)}, {"test_accuracy", accuracy},
+       {"input_mean", std::to_string(io::kMnistMean)}, {"input_std", std::to_string(io::kMnistStd)}});
+  TG_CHECK(saved.ok(), "saving the model failed: ", saved.message());
+  std::printf("saved %s\n", path.c_str());
+}
+
+int train() {
+  std::optional<Run> run = set_up();
+  if (!run) return 2;
+  Run& r = *run;
+  std::printf("arch %s params %lld optimizer %s lr %g batch_size %lld epochs %d threads %d train_images %lld%s\n",
+              r.arch->name.c_str(), static_cast<long long>(r.model->num_parameters()), r.arch->recipe.optimizer.c_str(),
+              r.lr, static_cast<long long>(r.batch_size), r.epochs, get_num_threads(),
+              static_cast<long long>(r.train.images.size(0)), r.group ? (" ranks " + std::to_string(r.ranks)).c_str() : "");
+  const int first_epoch = absl::GetFlag(FLAGS_resume) ? resume(r) : 1;
   std::optional<autograd::DetectAnomalyGuard> detect_anomaly;
-  if (flags.has("detect_anomaly")) detect_anomaly.emplace();
-  for (int e = first_epoch; e <= epochs; ++e) {
+  if (absl::GetFlag(FLAGS_detect_anomaly)) detect_anomaly.emplace();
+
+  for (int epoch = first_epoch; epoch <= r.epochs; ++epoch) {
     const auto start = std::chrono::steady_clock::now();
-    examples::Progress progress(e, train_loader.num_batches(), batch_size);
-    double loss_sum = 0, examples = 0;  // this rank's example-weighted loss
-    int64_t batches = 0;
-    auto epoch = train_loader.epoch(e - 1);
-    for (io::Batch b; epoch->next(&b);) {
-      optimizer->zero_grad();
-      const int64_t n = b.targets.numel();  // 0 only for a rank's empty part of a ragged last batch
-      double l = 0;
-      if (n > 0) {
-        Tensor loss = cross_entropy((*model)(b.inputs), b.targets, Reduction::kMean, label_smoothing);
-        loss.backward();
-        l = loss.item();
-      }
-      if (ddp) ddp->synchronize_gradients(n);
-      optimizer->step();
-      ++step;
-      if (scheduler && per_batch && step < total_steps) scheduler->step();
-      loss_sum += l * n;
-      examples += n;
-      progress.update(batches++, l);
-    }
-    if (scheduler && !per_batch) scheduler->step();
-    progress.finish();
-    const io::ClassificationCounts counts = io::count_correct(*model, test_loader);
-    // Metrics over all ranks' examples: [loss sum, examples, correct, tested].
-    std::vector<double> totals{loss_sum, examples, double(counts.correct), double(counts.total)};
-    if (group) {
-      totals = group->sum(totals);
-      TG_CHECK(distributed::replicas_identical(*model, *group), "--distributed: the ranks' weights diverged");
-    }
-    const double train_loss = totals[0] / totals[1], accuracy = totals[3] > 0 ? totals[2] / totals[3] : 0.0;
+    const double train_loss = train_one_epoch(r, epoch);
+    const double accuracy = evaluate(r);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    metrics.push_back({e, train_loss, accuracy, seconds});
-    std::printf("epoch %d train_loss %.4f test_accuracy %.4f seconds %.1f\n", e, train_loss, accuracy, seconds);
-    if (group) {
-      std::printf("epoch %d weights bit-identical on all %d ranks; gradient synchronization %.1f s so far\n", e, ranks,
-                  ddp->sync_seconds());
+    r.metrics.push_back({epoch, train_loss, accuracy, seconds});
+    std::printf("epoch %d train_loss %.4f test_accuracy %.4f seconds %.1f\n", epoch, train_loss, accuracy, seconds);
+    if (r.group) {
+      std::printf("epoch %d weights bit-identical on all %d ranks; gradient synchronization %.1f s so far\n", epoch,
+                  r.ranks, r.ddp->sync_seconds());
     }
     std::fflush(stdout);
-    if (!main_rank) continue;  // rank 0 alone writes files
-    if (flags.has("checkpoint")) {
-      io::TrainingState state{model.get(), optimizer.get(), scheduler.get(), e, step, {{"arch", arch.name}}};
-      for (const auto& m : metrics) {
-        char line[96];
-        std::snprintf(line, sizeof line, "%.17g,%.17g,%.17g", m.train_loss, m.test_accuracy, m.seconds);
-        state.metadata["epoch" + std::to_string(m.epoch)] = line;
-      }
-      const absl::Status saved = io::save_checkpoint(flags.str("checkpoint", ""), state);
-      if (!saved.ok()) {
-        std::fprintf(stderr, "mnist_cnn: checkpoint failed: %s\n", std::string(saved.message()).c_str());
-        return 1;
-      }
-    }
-    if (flags.has("metrics_csv")) {
-      const std::string err = examples::write_metrics_csv(flags.str("metrics_csv", ""), metrics);
-      if (!err.empty()) std::fprintf(stderr, "mnist_cnn: %s\n", err.c_str());
-    }
-    if (flags.has("plot")) {
-      const std::string err = examples::write_plot_svg(flags.str("plot", ""), "MNIST " + arch.name, metrics);
-      if (!err.empty()) std::fprintf(stderr, "mnist_cnn: %s\n", err.c_str());
-    }
+    if (r.main_rank) write_epoch_files(r, epoch);
   }
-  if (metrics.empty()) {
-    std::printf("nothing to train: the checkpoint already covers %d epochs\n", epochs);
+
+  if (r.metrics.empty()) {
+    std::printf("nothing to train: the checkpoint already covers %d epochs\n", r.epochs);
     return 0;
   }
-  std::printf("test_accuracy %.4f\n", metrics.back().test_accuracy);
-  if (flags.has("save") && main_rank) {
-    model->eval();
-    char accuracy[32];
-    std::snprintf(accuracy, sizeof accuracy, "%.4f", metrics.back().test_accuracy);
-    const Tensor example = Tensor(test->images.data().narrow(0, 0, 1));
-    const absl::Status saved = io::save_model(
-        *model, example, flags.str("save", ""),
-        {{"architecture", arch.name}, {"dataset", "mnist"}, {"epochs", std::to_string(epochs)},
-         {"seed", std::to_string(seed)}, {"test_accuracy", accuracy},
-         {"input_mean", std::to_string(io::kMnistMean)}, {"input_std", std::to_string(io::kMnistStd)}});
-    if (!saved.ok()) {
-      std::fprintf(stderr, "mnist_cnn: saving the model failed: %s\n", std::string(saved.message()).c_str());
-      return 1;
-    }
-    std::printf("saved %s\n", flags.str("save", "").c_str());
-  }
+  std::printf("test_accuracy %.4f\n", r.metrics.back().test_accuracy);
+  if (!absl::GetFlag(FLAGS_save).empty() && r.main_rank) save_model(r);
   return 0;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage("trains a tutorial CNN on MNIST: mnist_cnn [--flag=value ...]");
+  const std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
   int code = 0;
+  if (positional.size() > 1) {
+    std::fprintf(stderr, "mnist_cnn: unexpected argument '%s' (flags are --name=value; --help lists them)\n",
+                 positional[1]);
+    return 2;
+  }
   try {
-    code = run(argc, argv);
+    code = train();
   } catch (const tg::Error& e) {
     std::fprintf(stderr, "mnist_cnn: %s\n", e.what());
     code = 2;

@@ -67,6 +67,21 @@ std::string write_metrics_csv(const std::string& path, const std::vector<EpochMe
   return write_atomically(path, os.str());
 }
 
+std::string xml_escaped(const std::string& text) {
+  std::string out;
+  for (char ch : text) {
+    switch (ch) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&apos;"; break;
+      default: out += ch;
+    }
+  }
+  return out;
+}
+
 std::string plot_svg(const std::string& title, const std::vector<EpochMetrics>& metrics) {
   const double W = 720, H = 420, left = 70, right = 70, top = 50, bottom = 60;
   const double pw = W - left - right, ph = H - top - bottom;
@@ -81,7 +96,7 @@ std::string plot_svg(const std::string& title, const std::vector<EpochMetrics>& 
   char buf[256];
   os << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << W << "\" height=\"" << H
      << "\" font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
-  os << "<text x=\"" << W / 2 << "\" y=\"28\" text-anchor=\"middle\" font-size=\"16\">" << title << "</text>\n";
+  os << "<text x=\"" << W / 2 << "\" y=\"28\" text-anchor=\"middle\" font-size=\"16\">" << xml_escaped(title) << "</text>\n";
   std::snprintf(buf, sizeof buf, "<rect x=\"%g\" y=\"%g\" width=\"%g\" height=\"%g\" fill=\"none\" stroke=\"#444\"/>\n",
                 left, top, pw, ph);
   os << buf;

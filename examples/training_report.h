@@ -37,5 +37,7 @@ class Progress {
 std::string write_metrics_csv(const std::string& path, const std::vector<EpochMetrics>& metrics);
 std::string write_plot_svg(const std::string& path, const std::string& title, const std::vector<EpochMetrics>& metrics);
 std::string plot_svg(const std::string& title, const std::vector<EpochMetrics>& metrics);
+// text with XML's five special characters escaped, for SVG text and attributes.
+std::string xml_escaped(const std::string& text);
 
 }  // namespace tg::examples

@@ -65,6 +65,11 @@ absl::Status save_checkpoint(const std::string& path, const TrainingState& state
   ckpt.mutable_generator()->set_has_cached_normal(g.has_cached_normal);
   ckpt.mutable_generator()->set_cached_normal(g.cached_normal);
   for (const auto& [k, v] : state.metadata) (*ckpt.mutable_metadata())[k] = v;
+  for (const EpochRecord& r : state.history) {
+    proto::EpochMetricsProto* p = ckpt.add_history();
+    p->set_epoch(r.epoch);
+    for (const auto& [k, v] : r.values) (*p->mutable_values())[k] = v;
+  }
   return save_message(path, ckpt);
 }
 
@@ -140,6 +145,16 @@ absl::Status parse_checkpoint(const std::string& bytes, const std::string& path,
   }
   if (ckpt.generator().s_size() != 4) return fail("generator.s: expected 4 state words");
   if (ckpt.epoch() < 0 || ckpt.step() < 0 || ckpt.scheduler_step() < 0) return fail("negative epoch, step or scheduler_step");
+  std::vector<EpochRecord> history;
+  for (int i = 0; i < ckpt.history_size(); ++i) {
+    const proto::EpochMetricsProto& h = ckpt.history(i);
+    const int64_t previous = history.empty() ? 0 : history.back().epoch;
+    if (h.epoch() <= previous || h.epoch() > ckpt.epoch()) {
+      return fail(absl::StrCat("history[", i, "].epoch ", h.epoch(), " is not in (", previous, ", ", ckpt.epoch(),
+                               "]: epochs must increase and not pass the checkpoint's epoch"));
+    }
+    history.push_back({h.epoch(), std::map<std::string, double>(h.values().begin(), h.values().end())});
+  }
   try {
     state->module->load_state_dict(std::map<std::string, Tensor>(model_state->begin(), model_state->end()));
   } catch (const Error& e) {
@@ -164,6 +179,7 @@ absl::Status parse_checkpoint(const std::string& bytes, const std::string& path,
   state->step = ckpt.step();
   state->metadata.clear();
   for (const auto& [k, v] : ckpt.metadata()) state->metadata[k] = v;
+  state->history = std::move(history);
   return absl::OkStatus();
 }
 

@@ -9,6 +9,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "nn/module.h"
@@ -17,6 +18,13 @@
 
 namespace tg::io {
 
+// The metrics of one completed epoch, by name.
+struct EpochRecord {
+  int64_t epoch = 0;
+  std::map<std::string, double> values;
+  bool operator==(const EpochRecord& o) const { return epoch == o.epoch && values == o.values; }
+};
+
 struct TrainingState {
   nn::Module* module = nullptr;
   optim::Optimizer* optimizer = nullptr;   // optional
@@ -24,6 +32,7 @@ struct TrainingState {
   int64_t epoch = 0;                        // epochs completed
   int64_t step = 0;                         // optimizer steps completed
   std::map<std::string, std::string> metadata;
+  std::vector<EpochRecord> history;  // per-epoch metrics so far (epochs increasing, <= epoch)
 };
 
 absl::Status save_checkpoint(const std::string& path, const TrainingState& state);

@@ -106,6 +106,28 @@ TEST(Checkpoint, ResumeReproducesAStraightRunBitForBit) {
   }
 }
 
+TEST(Checkpoint, PerEpochMetricsAreStructuredFieldsAndValidated) {
+  TrainingRun a(1);
+  TrainingState s = a.state();
+  s.epoch = 2;
+  s.history = {{1, {{"train_loss", 0.25}, {"test_accuracy", 0.9}}}, {2, {{"train_loss", 0.125}, {"seconds", 3.5}}}};
+  ASSERT_TRUE(save_checkpoint(tmp("history.ckpt"), s).ok());
+  TrainingRun b(2);
+  TrainingState loaded = b.state();
+  ASSERT_TRUE(load_checkpoint(tmp("history.ckpt"), &loaded).ok());
+  EXPECT_EQ(loaded.history, s.history);
+  // Epochs out of order, or past the checkpoint's own epoch, are refused by name.
+  for (const std::vector<EpochRecord>& bad : {std::vector<EpochRecord>{{2, {}}, {1, {}}},
+                                             std::vector<EpochRecord>{{3, {}}}}) {
+    s.history = bad;
+    ASSERT_TRUE(save_checkpoint(tmp("bad_history.ckpt"), s).ok());
+    TrainingState r = b.state();
+    EXPECT_THAT(std::string(load_checkpoint(tmp("bad_history.ckpt"), &r).message()),
+                HasSubstr("].epoch")) << bad.size();
+    EXPECT_TRUE(r.history.empty());
+  }
+}
+
 TEST(Checkpoint, MismatchesAreRefusedAndChangeNothing) {
   TrainingRun a(1);
   ASSERT_TRUE(save_checkpoint(tmp("a.ckpt"), a.state()).ok());

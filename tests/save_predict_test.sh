@@ -27,7 +27,7 @@ grep -q "normalized with mean 0.5 std 0.25 (--mean/--std)" "$TEST_TMPDIR/err"
 if "$tapegrad" predict "$out" --data_dir=data/mnist --mean=0.5 2> "$TEST_TMPDIR/err"; then exit 1; fi
 grep -q -- "--mean and --std go together" "$TEST_TMPDIR/err"
 if "$tapegrad" predict "$out" --data_dir=data/mnist --batch_size=abc 2> "$TEST_TMPDIR/err"; then exit 1; fi
-grep -q -- "--batch_size is not an integer: 'abc'" "$TEST_TMPDIR/err"
+grep -q -- "Illegal value 'abc' specified for flag 'batch_size'" "$TEST_TMPDIR/err"
 if "$tapegrad" frobnicate 2>/dev/null; then exit 1; fi
 # --checkpoint/--resume: 1 epoch + resume gives the same epoch-2 line as 2 straight epochs.
 # (a fixed --threads: bit-for-bit repeatable training needs one, Note [Sharing the cores])

@@ -7,19 +7,32 @@
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "autograd/tapegrad.h"
 #include "io/data_loader.h"
 #include "io/evaluate.h"
 #include "io/file_io.h"
+#include "io/graph_dot.h"
 #include "io/mnist.h"
 #include "io/model_file.h"
 #include "io/onnx_export.h"
 #include "io/proto/tapegrad.pb.h"
+
+// Flags of `predict` (the other commands take none; giving one is an error naming it).
+ABSL_FLAG(std::optional<std::string>, data_dir, std::nullopt, "predict: MNIST-format test set (default data/mnist)");
+ABSL_FLAG(std::optional<int64_t>, batch_size, std::nullopt, "predict: images per forward pass (default 1000)");
+ABSL_FLAG(std::optional<double>, mean, std::nullopt, "predict: input mean (with --std); overrides the file's input_mean");
+ABSL_FLAG(std::optional<double>, std, std::nullopt, "predict: input std (with --mean); overrides the file's input_std");
 
 namespace {
 
@@ -95,25 +108,7 @@ int export_onnx(const std::string& path, const std::string& out) {
 
 int dot(const std::string& path) {
   const ModelFile file = read_model(path);
-  const proto::GraphProto& g = file.proto.graph();
-  std::set<std::string> tensors;
-  for (const auto* group : {&g.parameters(), &g.buffers(), &g.constants()})
-    for (const auto& t : *group) tensors.insert(t.name());
-  std::printf("digraph tapegrad {\n  rankdir=TB;\n  node [shape=box, style=rounded, fontname=\"sans-serif\"];\n");
-  for (const auto& v : g.inputs()) std::printf("  \"%s\" [shape=ellipse];\n", v.name().c_str());
-  for (int i = 0; i < g.nodes_size(); ++i) {
-    const auto& n = g.nodes(i);
-    std::printf("  \"%s\" [label=\"%s\"];\n", n.output().c_str(), n.op().c_str());
-    for (const auto& in : n.inputs()) {
-      if (in.empty()) continue;
-      if (tensors.count(in)) {
-        std::printf("  \"%s\" [shape=note, fontsize=9];\n", in.c_str());
-      }
-      std::printf("  \"%s\" -> \"%s\";\n", in.c_str(), n.output().c_str());
-    }
-  }
-  for (const auto& v : g.outputs()) std::printf("  \"%s\" -> output;\n", v.name().c_str());
-  std::printf("}\n");
+  std::printf("%s", io::graph_to_dot(file.proto.graph()).c_str());
   return 0;
 }
 
@@ -132,12 +127,13 @@ struct Normalization {
   double mean, std;
   std::string source;
 };
-Normalization input_normalization(const std::string& path, const std::map<std::string, std::string>& metadata,
-                                  const std::map<std::string, std::string>& flags) {
-  if (flags.count("mean") != flags.count("std")) throw UsageError{"--mean and --std go together"};
+Normalization input_normalization(const std::string& path, const std::map<std::string, std::string>& metadata) {
+  const std::optional<double> mean = absl::GetFlag(FLAGS_mean), stddev = absl::GetFlag(FLAGS_std);
+  if (mean.has_value() != stddev.has_value()) throw UsageError{"--mean and --std go together"};
   Normalization n{io::kMnistMean, io::kMnistStd, "MNIST's, since " + path + " has no input_mean/input_std metadata"};
-  if (flags.count("mean")) {
-    n = {parse_number(flags.at("mean"), "--mean"), parse_number(flags.at("std"), "--std"), "--mean/--std"};
+  if (mean) {
+    if (!std::isfinite(*mean) || !std::isfinite(*stddev)) throw UsageError{"--mean and --std must be finite"};
+    n = {*mean, *stddev, "--mean/--std"};
   } else if (metadata.count("input_mean") || metadata.count("input_std")) {
     if (!metadata.count("input_mean") || !metadata.count("input_std")) {
       throw absl::InvalidArgumentError(path + ": metadata has only one of input_mean and input_std");
@@ -149,19 +145,16 @@ Normalization input_normalization(const std::string& path, const std::map<std::s
   return n;
 }
 
-int predict(const std::string& path, const std::map<std::string, std::string>& flags) {
+int predict(const std::string& path) {
   auto loaded = io::load_model(path);
   if (!loaded.ok()) throw loaded.status();
-  const std::string dir = flags.count("data_dir") ? flags.at("data_dir") : "data/mnist";
+  const std::string dir = absl::GetFlag(FLAGS_data_dir).value_or("data/mnist");
   auto test = io::load_mnist(dir, /*train=*/false);
   if (!test.ok()) throw test.status();
-  const Normalization norm = input_normalization(path, loaded->metadata, flags);
+  const Normalization norm = input_normalization(path, loaded->metadata);
   std::fprintf(stderr, "tapegrad predict: inputs normalized with mean %g std %g (%s)\n", norm.mean, norm.std,
                norm.source.c_str());
-  int64_t batch = 1000;
-  if (flags.count("batch_size") && !absl::SimpleAtoi(flags.at("batch_size"), &batch)) {
-    throw UsageError{"--batch_size is not an integer: '" + flags.at("batch_size") + "'"};
-  }
+  const int64_t batch = absl::GetFlag(FLAGS_batch_size).value_or(1000);
   if (batch <= 0) throw UsageError{"--batch_size must be positive"};
   io::DataLoader loader(io::TensorDataset(test->images, test->labels), {.batch_size = batch, .shuffle = false},
                         io::normalize(norm.mean, norm.std));
@@ -169,40 +162,31 @@ int predict(const std::string& path, const std::map<std::string, std::string>& f
   return 0;
 }
 
-int run(int argc, char** argv) {
-  if (argc < 2) throw UsageError{"missing command"};
-  const std::string command = argv[1];
-  std::vector<std::string> positional;
-  std::map<std::string, std::string> flags;
-  for (int i = 2; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a.rfind("--", 0) == 0) {
-      const size_t eq = a.find('=');
-      if (eq == std::string::npos) throw UsageError{"flag " + a + " needs a value (--name=value)"};
-      flags[a.substr(2, eq - 2)] = a.substr(eq + 1);
-    } else {
-      positional.push_back(a);
+// positional: the command line without flags (argv[0] first), as absl::ParseCommandLine left it.
+int run(const std::vector<char*>& positional) {
+  if (positional.size() < 2) throw UsageError{"missing command"};
+  const std::string command = positional[1];
+  const std::vector<std::string> args(positional.begin() + 2, positional.end());
+  if (command != "predict") {
+    const std::pair<const char*, bool> predict_flags[] = {
+        {"data_dir", absl::GetFlag(FLAGS_data_dir).has_value()},
+        {"batch_size", absl::GetFlag(FLAGS_batch_size).has_value()},
+        {"mean", absl::GetFlag(FLAGS_mean).has_value()},
+        {"std", absl::GetFlag(FLAGS_std).has_value()}};
+    for (const auto& [name, given] : predict_flags) {
+      if (given) throw UsageError{absl::StrCat("--", name, " is a flag of predict, not of ", command)};
     }
   }
-  if (command == "inspect" || command == "predict") {
-    if (positional.size() != 1) throw UsageError{command + " takes exactly one FILE"};
-    for (const auto& [k, v] : flags) {
-      if (command == "inspect" || (k != "data_dir" && k != "batch_size" && k != "mean" && k != "std")) {
-        throw UsageError{"unknown flag --" + k};
-      }
-    }
-    return command == "inspect" ? inspect(positional[0]) : predict(positional[0], flags);
+  if (command == "inspect" || command == "predict" || command == "dot") {
+    if (args.size() != 1) throw UsageError{command + " takes exactly one FILE"};
+    if (command == "inspect") return inspect(args[0]);
+    return command == "predict" ? predict(args[0]) : dot(args[0]);
   }
-  if (command == "export-onnx" || command == "dot") {
-    if (!flags.empty()) throw UsageError{"unknown flag --" + flags.begin()->first};
-    if (command == "export-onnx") {
-      if (positional.size() != 2) throw UsageError{"export-onnx takes FILE and OUT.onnx"};
-      return export_onnx(positional[0], positional[1]);
-    }
-    if (positional.size() != 1) throw UsageError{"dot takes exactly one FILE"};
-    return dot(positional[0]);
+  if (command == "export-onnx") {
+    if (args.size() != 2) throw UsageError{"export-onnx takes FILE and OUT.onnx"};
+    return export_onnx(args[0], args[1]);
   }
-  if (command == "--help" || command == "help") {
+  if (command == "help") {
     std::printf("%s", kUsage);
     return 0;
   }
@@ -212,8 +196,15 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(kUsage);
+  // --help lists this file's flags under the usage; a bad value or an unknown flag is refused by
+  // name (exit code 1) before any command runs.
+  absl::FlagsUsageConfig config;
+  config.contains_help_flags = [](absl::string_view file) { return file.find("tools/cli/") != absl::string_view::npos; };
+  absl::SetFlagsUsageConfig(config);
+  const std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
   try {
-    return run(argc, argv);
+    return run(positional);
   } catch (const UsageError& e) {
     std::fprintf(stderr, "tapegrad: %s\n%s", e.message.c_str(), kUsage);
     return 2;
