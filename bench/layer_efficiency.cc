@@ -11,12 +11,18 @@
 #include <chrono>
 #include <cstdio>
 #include <functional>
+#include <optional>
 #include <string>
 #include <tuple>
 
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
 #include "autograd/tapegrad.h"
 #include "ops/blas.h"
 #include "ops/conv.h"
+
+ABSL_FLAG(std::optional<int>, threads, std::nullopt, "fixed thread count (default: adaptive)");
 
 namespace {
 
@@ -41,12 +47,8 @@ struct ConvLayer {
   int64_t pad;
 };
 
-int run(int argc, char** argv) {
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    if (a.rfind("--threads=", 0) != 0) throw Error("usage: layer_efficiency [--threads=T]");
-    set_num_threads(std::stoi(a.substr(10)));
-  }
+int run() {
+  if (auto threads = absl::GetFlag(FLAGS_threads)) set_num_threads(*threads);
   const int64_t n = 2048;
   const ops::Array a = ops::Array::full({n, n}, 1.0, kFloat32), b = ops::Array::full({n, n}, 1.0, kFloat32);
   ops::Array c = ops::Array::empty({n, n}, kFloat32);
@@ -95,8 +97,13 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage("how close cnn_wide's layers come to the machine's sgemm rate");
+  if (absl::ParseCommandLine(argc, argv).size() > 1) {
+    std::fprintf(stderr, "layer_efficiency: takes flags only (--help lists them)\n");
+    return 2;
+  }
   try {
-    return run(argc, argv);
+    return run();
   } catch (const tg::Error& e) {
     std::fprintf(stderr, "layer_efficiency: %s\n", e.what());
     return 2;

@@ -14,14 +14,26 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <map>
+#include <optional>
 #include <string>
 
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
 #include "autograd/tapegrad.h"
 #include "examples/mnist_models.h"
 #include "io/data_loader.h"
 #include "io/evaluate.h"
 #include "io/mnist.h"
+
+ABSL_FLAG(std::string, arch, "cnn_small", "cnn_small, cnn_wide, cnn_fc3 or lenet5 (with its recipe)");
+ABSL_FLAG(int, steps, 200, "timed training steps (after 20 warm-up steps)");
+ABSL_FLAG(std::optional<int>, threads, std::nullopt, "fixed thread count (default: adaptive, Note [Sharing the cores])");
+ABSL_FLAG(std::string, data_dir, "data/mnist", "MNIST IDX files");
+ABSL_FLAG(std::string, backend, "fast", "fast (oneDNN) or reference (the portable im2col + BLAS path)");
+ABSL_FLAG(std::optional<double>, to_accuracy, std::nullopt, "train whole epochs until this test accuracy instead");
+ABSL_FLAG(int, max_epochs, 10, "with --to_accuracy: give up after this many epochs");
+ABSL_FLAG(uint64_t, seed, 0, "seed of initialization and shuffling");
 
 namespace {
 
@@ -30,34 +42,20 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-int run(int argc, char** argv) {
-  std::map<std::string, std::string> flags;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    const size_t eq = a.find('=');
-    if (a.rfind("--", 0) != 0 || eq == std::string::npos) throw Error("usage: --arch=A --steps=N --threads=T --data_dir=D --backend=fast|reference [--to_accuracy=X --max_epochs=E --seed=S]");
-    flags[a.substr(2, eq - 2)] = a.substr(eq + 1);
-  }
-  for (const auto& [k, v] : flags) {
-    if (k != "arch" && k != "steps" && k != "threads" && k != "data_dir" && k != "backend" && k != "to_accuracy" &&
-        k != "max_epochs" && k != "seed")
-      throw Error("unknown flag --" + k);
-  }
-  // --backend=reference measures the portable im2col + BLAS path instead of oneDNN.
-  if (flags.count("backend")) {
-    TG_CHECK(flags["backend"] == "fast" || flags["backend"] == "reference", "--backend: fast or reference, got '",
-             flags["backend"], "'");
-    ops::set_backend(flags["backend"] == "fast" ? ops::Backend::kFast : ops::Backend::kReference);
-  }
-  const auto& arch = examples::find_architecture(flags.count("arch") ? flags["arch"] : "cnn_small");
-  const int steps = flags.count("steps") ? std::stoi(flags["steps"]) : 200;
-  if (flags.count("threads")) set_num_threads(std::stoi(flags["threads"]));
-  const std::string dir = flags.count("data_dir") ? flags["data_dir"] : "data/mnist";
+int run() {
+  const std::string backend = absl::GetFlag(FLAGS_backend);
+  TG_CHECK(backend == "fast" || backend == "reference", "--backend: fast or reference, got '", backend, "'");
+  ops::set_backend(backend == "fast" ? ops::Backend::kFast : ops::Backend::kReference);
+  const auto& arch = examples::find_architecture(absl::GetFlag(FLAGS_arch));
+  const int steps = absl::GetFlag(FLAGS_steps);
+  TG_CHECK(steps > 0, "--steps must be positive, got ", steps);
+  if (auto threads = absl::GetFlag(FLAGS_threads)) set_num_threads(*threads);
+  const std::string dir = absl::GetFlag(FLAGS_data_dir);
   auto train = io::load_mnist(dir, true);
   auto test = io::load_mnist(dir, false);
   if (!train.ok() || !test.ok()) throw Error(std::string((train.ok() ? test.status() : train.status()).message()));
 
-  const uint64_t seed = flags.count("seed") ? std::stoull(flags["seed"]) : 0;  // initialization and shuffling
+  const uint64_t seed = absl::GetFlag(FLAGS_seed);
   manual_seed(seed);
   auto model = arch.build();
   auto optimizer = examples::make_optimizer(arch.recipe, model->parameters(), arch.recipe.lr);
@@ -66,14 +64,13 @@ int run(int argc, char** argv) {
                         {.batch_size = arch.recipe.batch_size, .seed = seed}, norm);
   io::DataLoader test_loader(io::TensorDataset(test->images, test->labels), {.batch_size = 1000, .shuffle = false},
                              norm);
-  if (flags.count("to_accuracy")) {
+  if (const std::optional<double> goal = absl::GetFlag(FLAGS_to_accuracy)) {
     // Whole epochs of the recipe until the test accuracy reaches the goal; training time only
     // (the evaluation after each epoch is not counted).
-    const double goal = std::stod(flags["to_accuracy"]);
-    const int max_epochs = flags.count("max_epochs") ? std::stoi(flags["max_epochs"]) : 10;
+    const int max_epochs = absl::GetFlag(FLAGS_max_epochs);
     double seconds = 0, accuracy = 0;
     int e = 0;
-    while (e < max_epochs && accuracy < goal) {
+    while (e < max_epochs && accuracy < *goal) {
       const auto t = Clock::now();
       auto epoch = loader.epoch(e++);
       for (io::Batch b; epoch->next(&b);) {
@@ -85,7 +82,7 @@ int run(int argc, char** argv) {
       accuracy = io::classification_accuracy(*model, test_loader);
       std::printf("epoch %d test_accuracy %.4f train_seconds %.1f\n", e, accuracy, seconds);
     }
-    if (accuracy < goal) {
+    if (accuracy < *goal) {
       std::printf("seconds_to_accuracy nan (%.4f after %d epochs)\n", accuracy, e);
     } else {
       std::printf("seconds_to_accuracy %.1f (epochs %d, test_accuracy %.4f)\n", seconds, e, accuracy);
@@ -137,8 +134,13 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage("training and inference speed of the MNIST architectures");
+  if (absl::ParseCommandLine(argc, argv).size() > 1) {
+    std::fprintf(stderr, "mnist_throughput: takes flags only (--help lists them)\n");
+    return 2;
+  }
   try {
-    return run(argc, argv);
+    return run();
   } catch (const tg::Error& e) {
     std::fprintf(stderr, "mnist_throughput: %s\n", e.what());
     return 2;
