@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -30,8 +31,11 @@ enum class OnnxAttrForm {
 
 struct OnnxAttr {
   const char* onnx;  // ONNX attribute name
-  const char* tg;    // the row's attribute name; an absent optional attribute is left out
+  const char* tg;    // the row's attribute name
   OnnxAttrForm form = OnnxAttrForm::kSame;
+  // What an absent optional attribute means to the row, written as this int; unset: the
+  // attribute is left out (the row's default is ONNX's).
+  std::optional<int64_t> if_absent = std::nullopt;
 };
 
 // How one ONNX input of the node is fed: one of the row's inputs, or one of its attributes written

@@ -175,7 +175,10 @@ absl::Status write_node(const OpDef& op, const proto::NodeProto& n, const Attrs&
   if (m->computed_shape) o->add_input(constants.int64s(m->computed_shape(a)));
   while (o->input_size() > 0 && o->input(o->input_size() - 1).empty()) o->mutable_input()->RemoveLast();
   for (const OnnxAttr& rule : m->attrs) {
-    if (!a.has(rule.tg)) continue;  // an absent optional attribute: ONNX's default
+    if (!a.has(rule.tg)) {  // an absent optional attribute: the row's default
+      if (rule.if_absent) add_attribute(o, rule.onnx, *rule.if_absent);
+      continue;
+    }
     const AttrValue v = onnx_attr_value(rule, a);
     if (const auto* list = std::get_if<std::vector<int64_t>>(&v); list && list->empty()) continue;
     add_attribute(o, rule.onnx, v);

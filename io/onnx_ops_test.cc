@@ -185,6 +185,25 @@ TEST(OnnxOpsRoundTrip, EveryMappingRunsInOnnxRuntimeWithTapegradsValues) {
   }
 }
 
+// A graph written before avg_pool2d always stored count_include_pad means PyTorch's default (true),
+// which is not ONNX's (0): the mapping writes the row's meaning.
+TEST(OnnxOpsAttributes, AnAbsentOptionalAttributeIsExportedWithTheRowsMeaning) {
+  Program program([](const Tensor& x) { return avg_pool2d(x, 2, 1, 1); });
+  auto graph = trace(program, randn({1, 1, 4, 4}));
+  ASSERT_TRUE(graph.ok()) << graph.status();
+  auto* attrs = graph->mutable_nodes(0)->mutable_attributes();
+  for (int i = 0; i < attrs->size(); ++i) {
+    if (attrs->Get(i).name() == "count_include_pad") attrs->DeleteSubrange(i--, 1);
+  }
+  auto model = to_onnx(*graph);
+  ASSERT_TRUE(model.ok()) << model.status();
+  bool found = false;
+  for (const auto& a : model->graph().node(0).attribute()) {
+    if (a.name() == "count_include_pad") found = a.i() == 1;
+  }
+  EXPECT_TRUE(found) << "AveragePool lacks count_include_pad = 1";
+}
+
 TEST(OnnxOpsRefusals, NodesAMappingCannotExpressAreNamedWithTheReason) {
   struct Case {
     std::function<Tensor(const Tensor&)> program;

@@ -3,44 +3,36 @@
 //   d/dg <Dx(g,w), u> = conv(u, w)     d/dw <Dx(g,w), u> = Dw(u, g)
 //   d/dg <Dw(x,g), u> = conv(x, u)     d/dx <Dw(x,g), u> = Dx(g, u)
 // so all three rows are differentiable in terms of each other, to any order.
-#include "autograd/functions/common.h"
 #include "autograd/functions/registry.h"
-#include "ops/conv.h"
+#include "autograd/functions/spatial_attrs.h"
 
 namespace tg {
 
+using internal::Conv2dAttrs;
 using internal::if_needed;
-using internal::pair;
 
 namespace {
 
-ops::Conv2dParams params(const Attrs& a) {
-  const auto &s = a.ints("stride"), &p = a.ints("padding"), &d = a.ints("dilation");
-  return {s[0], s[1], p[0], p[1], d[0], d[1], a.i("groups")};
-}
-Size2 at(const Attrs& a, const char* name) { return {a.ints(name)[0], a.ints(name)[1]}; }
-
-Attrs conv_attrs(Size2 stride, Size2 padding, Size2 dilation, int64_t groups) {
-  return {{"stride", pair(stride)}, {"padding", pair(padding)}, {"dilation", pair(dilation)}, {"groups", groups}};
-}
+// The adjoints and conv2d itself, applied with typed attributes (the rows' backwards use them).
+Tensor apply_conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dAttrs& a);
+Tensor apply_backward_input(const Tensor& grad_out, const Tensor& w, const Shape& input_shape, const Conv2dAttrs& a);
+Tensor apply_backward_weight(const Tensor& x, const Tensor& grad_out, const Shape& weight_shape, const Conv2dAttrs& a);
 
 const OpDef kConv2d{
     .name = "conv2d",
     .forward = [](ForwardContext& c) {
-      return ops::conv2d(c.in(0), c.in(1), c.has(2) ? c.in(2) : ops::Array(), params(c.attrs));
+      return ops::conv2d(c.in(0), c.in(1), c.has(2) ? c.in(2) : ops::Array(), Conv2dAttrs::decode(c.attrs).params());
     },
     .backward = [](BackwardContext& c) -> Grads {
-      const Attrs& a = c.attrs();
-      const Size2 s = at(a, "stride"), p = at(a, "padding"), d = at(a, "dilation");
-      const int64_t g = a.i("groups");
-      return {if_needed(c, 0, [&] { return conv2d_backward_input(c.grad, c.input(1), c.input_shape(0), s, p, d, g); }),
-              if_needed(c, 1, [&] { return conv2d_backward_weight(c.input(0), c.grad, c.input_shape(1), s, p, d, g); }),
+      const Conv2dAttrs a = Conv2dAttrs::decode(c.attrs());
+      return {if_needed(c, 0, [&] { return apply_backward_input(c.grad, c.input(1), c.input_shape(0), a); }),
+              if_needed(c, 1, [&] { return apply_backward_weight(c.input(0), c.grad, c.input_shape(1), a); }),
               if_needed(c, 2, [&] { return sum(c.grad, {0, 2, 3}); })};
     },
     .save_inputs = {0, 1},
     .min_inputs = 2,
     .max_inputs = 3,
-    .attr_schema = {{"stride", AttrType::kInts, 2}, {"padding", AttrType::kInts, 2}, {"dilation", AttrType::kInts, 2}, {"groups", AttrType::kInt}},
+    .attr_schema = Conv2dAttrs::schema(),
     .onnx = {{.op_type = "Conv",
               .attrs = {{"strides", "stride"}, {"pads", "padding", OnnxAttrForm::kPads2d},
                         {"dilations", "dilation"}, {"group", "groups"}}}},
@@ -49,40 +41,54 @@ const OpDef kConv2d{
 const OpDef kConv2dBackwardInput{
     .name = "conv2d_backward_input",
     .forward = [](ForwardContext& c) {
-      return ops::conv2d_backward_input(c.in(0), c.in(1), c.attrs.ints("input_shape"), params(c.attrs));
+      return ops::conv2d_backward_input(c.in(0), c.in(1), c.attrs.ints("input_shape"),
+                                        Conv2dAttrs::decode(c.attrs).params());
     },
     .backward = [](BackwardContext& c) -> Grads {
-      const Attrs& a = c.attrs();
-      const Size2 s = at(a, "stride"), p = at(a, "padding"), d = at(a, "dilation");
-      const int64_t g = a.i("groups");
-      return {if_needed(c, 0, [&] { return conv2d(c.grad, c.input(1), Tensor(), s, p, d, g); }),
-              if_needed(c, 1, [&] { return conv2d_backward_weight(c.grad, c.input(0), c.input_shape(1), s, p, d, g); })};
+      const Conv2dAttrs a = Conv2dAttrs::decode(c.attrs());
+      return {if_needed(c, 0, [&] { return apply_conv2d(c.grad, c.input(1), Tensor(), a); }),
+              if_needed(c, 1, [&] { return apply_backward_weight(c.grad, c.input(0), c.input_shape(1), a); })};
     },
     .save_inputs = {0, 1},
     .min_inputs = 2,
     .max_inputs = 2,
-    .attr_schema = {{"stride", AttrType::kInts, 2}, {"padding", AttrType::kInts, 2}, {"dilation", AttrType::kInts, 2}, {"groups", AttrType::kInt}, {"input_shape", AttrType::kInts, 4}},
+    .attr_schema = Conv2dAttrs::schema({{"input_shape", AttrType::kInts, 4}}),
     .not_onnx = "backward-only row (the adjoint of conv2d)",
 };
 
 const OpDef kConv2dBackwardWeight{
     .name = "conv2d_backward_weight",
     .forward = [](ForwardContext& c) {
-      return ops::conv2d_backward_weight(c.in(0), c.in(1), c.attrs.ints("weight_shape"), params(c.attrs));
+      return ops::conv2d_backward_weight(c.in(0), c.in(1), c.attrs.ints("weight_shape"),
+                                         Conv2dAttrs::decode(c.attrs).params());
     },
     .backward = [](BackwardContext& c) -> Grads {
-      const Attrs& a = c.attrs();
-      const Size2 s = at(a, "stride"), p = at(a, "padding"), d = at(a, "dilation");
-      const int64_t g = a.i("groups");
-      return {if_needed(c, 0, [&] { return conv2d_backward_input(c.input(1), c.grad, c.input_shape(0), s, p, d, g); }),
-              if_needed(c, 1, [&] { return conv2d(c.input(0), c.grad, Tensor(), s, p, d, g); })};
+      const Conv2dAttrs a = Conv2dAttrs::decode(c.attrs());
+      return {if_needed(c, 0, [&] { return apply_backward_input(c.input(1), c.grad, c.input_shape(0), a); }),
+              if_needed(c, 1, [&] { return apply_conv2d(c.input(0), c.grad, Tensor(), a); })};
     },
     .save_inputs = {0, 1},
     .min_inputs = 2,
     .max_inputs = 2,
-    .attr_schema = {{"stride", AttrType::kInts, 2}, {"padding", AttrType::kInts, 2}, {"dilation", AttrType::kInts, 2}, {"groups", AttrType::kInt}, {"weight_shape", AttrType::kInts, 4}},
+    .attr_schema = Conv2dAttrs::schema({{"weight_shape", AttrType::kInts, 4}}),
     .not_onnx = "backward-only row (the weight adjoint of conv2d)",
 };
+
+Tensor apply_conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dAttrs& a) {
+  TG_CHECK(x.defined() && w.defined(), "conv2d: input and weight must be defined");
+  ops::conv2d_output_shape(x.shape(), w.shape(), a.params());  // validate before recording
+  return apply_op(kConv2d, {x, w, bias}, a.encode());
+}
+Tensor apply_backward_input(const Tensor& grad_out, const Tensor& w, const Shape& input_shape, const Conv2dAttrs& a) {
+  Attrs attrs = a.encode();
+  attrs.set("input_shape", input_shape);
+  return apply_op(kConv2dBackwardInput, {grad_out, w}, attrs);
+}
+Tensor apply_backward_weight(const Tensor& x, const Tensor& grad_out, const Shape& weight_shape, const Conv2dAttrs& a) {
+  Attrs attrs = a.encode();
+  attrs.set("weight_shape", weight_shape);
+  return apply_op(kConv2dBackwardWeight, {x, grad_out}, attrs);
+}
 
 }  // namespace
 
@@ -94,24 +100,17 @@ void register_conv_ops() {
 
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size2 stride, Size2 padding,
               Size2 dilation, int64_t groups) {
-  TG_CHECK(x.defined() && weight.defined(), "conv2d: input and weight must be defined");
-  Attrs attrs = conv_attrs(stride, padding, dilation, groups);
-  ops::conv2d_output_shape(x.shape(), weight.shape(), params(attrs));  // validate before recording
-  return apply_op(kConv2d, {x, weight, bias}, attrs);
+  return apply_conv2d(x, weight, bias, {stride, padding, dilation, groups});
 }
 
 Tensor conv2d_backward_input(const Tensor& grad_out, const Tensor& weight, const Shape& input_shape,
                              Size2 stride, Size2 padding, Size2 dilation, int64_t groups) {
-  Attrs attrs = conv_attrs(stride, padding, dilation, groups);
-  attrs.set("input_shape", input_shape);
-  return apply_op(kConv2dBackwardInput, {grad_out, weight}, attrs);
+  return apply_backward_input(grad_out, weight, input_shape, {stride, padding, dilation, groups});
 }
 
 Tensor conv2d_backward_weight(const Tensor& x, const Tensor& grad_out, const Shape& weight_shape,
                               Size2 stride, Size2 padding, Size2 dilation, int64_t groups) {
-  Attrs attrs = conv_attrs(stride, padding, dilation, groups);
-  attrs.set("weight_shape", weight_shape);
-  return apply_op(kConv2dBackwardWeight, {x, grad_out}, attrs);
+  return apply_backward_weight(x, grad_out, weight_shape, {stride, padding, dilation, groups});
 }
 
 }  // namespace tg
