@@ -2,28 +2,23 @@
 #include "autograd/op_table.h"
 
 #include <map>
-#include <mutex>
+#include <memory>
 
 #include "absl/strings/str_join.h"
 #include "autograd/anomaly_mode.h"
-#include "autograd/functions/registry.h"
 #include "autograd/grad_mode.h"
 
 namespace tg {
 
 namespace {
 
-std::map<std::string, const OpDef*>& registry() {
-  static std::map<std::string, const OpDef*> table;
+// Filled during static initialization by define_op (one call per row), read-only afterwards.
+std::map<std::string, std::unique_ptr<const OpDef>>& registry() {
+  static std::map<std::string, std::unique_ptr<const OpDef>> table;
   return table;
 }
 
 thread_local OpObserver* op_observer = nullptr;
-
-void ensure_registered() {
-  static std::once_flag once;
-  std::call_once(once, [] { internal::register_all_ops(); });
-}
 
 }  // namespace
 
@@ -33,21 +28,21 @@ OpObserver* set_op_observer(OpObserver* observer) {
   return previous;
 }
 
-void register_op(const OpDef& op) {
-  auto [it, inserted] = registry().emplace(op.name, &op);
-  TG_CHECK(inserted, "register_op: op '", op.name, "' registered twice");
+const OpDef& define_op(OpDef op) {
+  const std::string name = op.name;
+  auto [it, inserted] = registry().emplace(name, std::make_unique<const OpDef>(std::move(op)));
+  TG_CHECK(inserted, "define_op: op '", name, "' defined twice");
+  return *it->second;
 }
 
 const OpDef* find_op(const std::string& name) {
-  ensure_registered();
   auto it = registry().find(name);
-  return it == registry().end() ? nullptr : it->second;
+  return it == registry().end() ? nullptr : it->second.get();
 }
 
 std::vector<const OpDef*> all_ops() {
-  ensure_registered();
   std::vector<const OpDef*> out;
-  for (const auto& [name, op] : registry()) out.push_back(op);
+  for (const auto& [name, op] : registry()) out.push_back(op.get());
   return out;
 }
 

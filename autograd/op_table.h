@@ -2,10 +2,12 @@
 // tinygrad's gradient table). A row names the op, computes the forward with grad-free ops/
 // kernels, declares what backward needs saved, and gives the backward as differentiable tensor
 // ops, so create_graph yields higher-order gradients. apply_op() runs a row and records the node.
-//   const OpDef kExp{.name = "exp",
-//                    .forward = [](ForwardContext& c) { return ops::unary(ops::UnaryOp::kExp, c.in(0)); },
-//                    .backward = [](BackwardContext& c) -> Grads { return {c.grad * c.output()}; },
-//                    .save_output = true};
+//   const OpDef& kExp = define_op({
+//       .name = "exp",
+//       .forward = [](ForwardContext& c) { return ops::unary(ops::UnaryOp::kExp, c.in(0)); },
+//       .backward = [](BackwardContext& c) -> Grads { return {c.grad * c.output()}; },
+//       .save_output = true,
+//       .onnx = {{.op_type = "Exp"}}});
 #pragma once
 
 #include <string>
@@ -121,7 +123,10 @@ class OpObserverScope {
 const OpDef* find_op(const std::string& name);
 std::vector<const OpDef*> all_ops();
 
-// Registration: each functions/*.cc file lists its rows in one function, called once by the table.
-void register_op(const OpDef& op);
+// Adds a row to the op table and returns the table's copy. Each functions/<family>.cc defines its
+// rows this way, during static initialization (so a row is in the table by being written):
+//   const OpDef& kExp = define_op({.name = "exp", ...});
+// The autograd library is linked whole (alwayslink), so every row is in every program.
+const OpDef& define_op(OpDef op);
 
 }  // namespace tg

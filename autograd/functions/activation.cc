@@ -2,7 +2,6 @@
 // softmax, log_softmax and dropout.
 #include "autograd/functions/common.h"
 #include "autograd/grad_mode.h"
-#include "autograd/functions/registry.h"
 #include "ops/elementwise.h"
 #include "ops/softmax.h"
 
@@ -13,7 +12,7 @@ using ops::UnaryOp;
 
 namespace {
 
-const OpDef kRelu{
+const OpDef& kRelu = define_op({
     .name = "relu",
     .forward = [](ForwardContext& c) { return ops::unary(UnaryOp::kRelu, c.in(0)); },
     // The mask is constant almost everywhere, so this is also the exact second derivative (zero).
@@ -25,9 +24,9 @@ const OpDef kRelu{
     },
     .save_output = true,
     .onnx = {{.op_type = "Relu"}},
-};
+});
 
-const OpDef kLeakyRelu{
+const OpDef& kLeakyRelu = define_op({
     .name = "leaky_relu",
     .forward = [](ForwardContext& c) { return ops::leaky_relu(c.in(0), c.attrs.f("negative_slope")); },
     .backward = [](BackwardContext& c) -> Grads {
@@ -36,9 +35,9 @@ const OpDef kLeakyRelu{
     .save_inputs = {0},
     .attr_schema = {{"negative_slope", AttrType::kFloat}},
     .onnx = {{.op_type = "LeakyRelu", .attrs = {{"alpha", "negative_slope"}}}},
-};
+});
 
-const OpDef kSigmoid{
+const OpDef& kSigmoid = define_op({
     .name = "sigmoid",
     .forward = [](ForwardContext& c) { return ops::unary(UnaryOp::kSigmoid, c.in(0)); },
     .backward = [](BackwardContext& c) -> Grads {
@@ -47,9 +46,9 @@ const OpDef kSigmoid{
     },
     .save_output = true,
     .onnx = {{.op_type = "Sigmoid"}},
-};
+});
 
-const OpDef kTanh{
+const OpDef& kTanh = define_op({
     .name = "tanh",
     .forward = [](ForwardContext& c) { return ops::unary(UnaryOp::kTanh, c.in(0)); },
     .backward = [](BackwardContext& c) -> Grads {
@@ -58,11 +57,11 @@ const OpDef kTanh{
     },
     .save_output = true,
     .onnx = {{.op_type = "Tanh"}},
-};
+});
 
 // gelu'(x) = Phi(x) + x phi(x) as a row of its own, so that gelu's gradient is differentiable
 // again: gelu''(x) = phi(x) (2 - x^2), written with differentiable ops (every order exact).
-const OpDef kGeluDerivative{
+const OpDef& kGeluDerivative = define_op({
     .name = "gelu_derivative",
     .forward = [](ForwardContext& c) { return ops::unary(UnaryOp::kGeluDerivative, c.in(0)); },
     .backward = [](BackwardContext& c) -> Grads {
@@ -72,17 +71,17 @@ const OpDef kGeluDerivative{
     },
     .save_inputs = {0},
     .not_onnx = "backward-only row (the derivative of gelu)",
-};
+});
 
-const OpDef kGelu{
+const OpDef& kGelu = define_op({
     .name = "gelu",
     .forward = [](ForwardContext& c) { return ops::unary(UnaryOp::kGelu, c.in(0)); },
     .backward = [](BackwardContext& c) -> Grads { return {c.grad * apply_op(kGeluDerivative, {c.input(0)})}; },
     .save_inputs = {0},
     .not_onnx = "ONNX has Gelu only from opset 20; tapegrad writes opset 13",
-};
+});
 
-const OpDef kSoftmax{
+const OpDef& kSoftmax = define_op({
     .name = "softmax",
     .forward = [](ForwardContext& c) { return ops::softmax(c.in(0), c.attrs.i("dim")); },
     // dx = y * (g - sum(g * y, dim))
@@ -94,9 +93,9 @@ const OpDef kSoftmax{
     .save_output = true,
     .attr_schema = {{"dim", AttrType::kInt}},
     .onnx = {{.op_type = "Softmax", .attrs = {{"axis", "dim"}}}},
-};
+});
 
-const OpDef kLogSoftmax{
+const OpDef& kLogSoftmax = define_op({
     .name = "log_softmax",
     .forward = [](ForwardContext& c) { return ops::log_softmax(c.in(0), c.attrs.i("dim")); },
     // dx = g - exp(y) * sum(g, dim)
@@ -107,12 +106,12 @@ const OpDef kLogSoftmax{
     .save_output = true,
     .attr_schema = {{"dim", AttrType::kInt}},
     .onnx = {{.op_type = "LogSoftmax", .attrs = {{"axis", "dim"}}}},
-};
+});
 
 // Note [Dropout mask]: the scaled mask (0 or 1/(1-p)) is drawn in forward and kept as an extra;
 // in eval mode (or p == 0) the op is the identity but is still recorded, so a traced graph keeps
 // a dropout node whose behaviour follows train/eval.
-const OpDef kDropout{
+const OpDef& kDropout = define_op({
     .name = "dropout",
     .forward = [](ForwardContext& c) {
       const double p = c.attrs.f("p");
@@ -131,18 +130,10 @@ const OpDef kDropout{
     .onnx = {{.op_type = "Dropout",
               .inputs = {onnx_in(0), onnx_attr_in(OnnxInputForm::kScalar, "p"),
                          onnx_attr_in(OnnxInputForm::kBoolScalar, "training")}}},
-};
+});
 
 }  // namespace
 
-namespace internal {
-void register_activation_ops() {
-  for (const OpDef* op :
-       {&kRelu, &kLeakyRelu, &kSigmoid, &kTanh, &kGelu, &kGeluDerivative, &kSoftmax, &kLogSoftmax, &kDropout}) {
-    register_op(*op);
-  }
-}
-}  // namespace internal
 
 Tensor relu(const Tensor& x) { return apply_op(kRelu, {x}); }
 Tensor leaky_relu(const Tensor& x, double slope) {

@@ -3,7 +3,6 @@
 //   d/dg <Dx(g,w), u> = conv(u, w)     d/dw <Dx(g,w), u> = Dw(u, g)
 //   d/dg <Dw(x,g), u> = conv(x, u)     d/dx <Dw(x,g), u> = Dx(g, u)
 // so all three rows are differentiable in terms of each other, to any order.
-#include "autograd/functions/registry.h"
 #include "autograd/functions/spatial_attrs.h"
 
 namespace tg {
@@ -18,7 +17,7 @@ Tensor apply_conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, const 
 Tensor apply_backward_input(const Tensor& grad_out, const Tensor& w, const Shape& input_shape, const Conv2dAttrs& a);
 Tensor apply_backward_weight(const Tensor& x, const Tensor& grad_out, const Shape& weight_shape, const Conv2dAttrs& a);
 
-const OpDef kConv2d{
+const OpDef& kConv2d = define_op({
     .name = "conv2d",
     .forward = [](ForwardContext& c) {
       return ops::conv2d(c.in(0), c.in(1), c.has(2) ? c.in(2) : ops::Array(), Conv2dAttrs::decode(c.attrs).params());
@@ -36,9 +35,9 @@ const OpDef kConv2d{
     .onnx = {{.op_type = "Conv",
               .attrs = {{"strides", "stride"}, {"pads", "padding", OnnxAttrForm::kPads2d},
                         {"dilations", "dilation"}, {"group", "groups"}}}},
-};
+});
 
-const OpDef kConv2dBackwardInput{
+const OpDef& kConv2dBackwardInput = define_op({
     .name = "conv2d_backward_input",
     .forward = [](ForwardContext& c) {
       return ops::conv2d_backward_input(c.in(0), c.in(1), c.attrs.ints("input_shape"),
@@ -54,9 +53,9 @@ const OpDef kConv2dBackwardInput{
     .max_inputs = 2,
     .attr_schema = Conv2dAttrs::schema({{"input_shape", AttrType::kInts, 4}}),
     .not_onnx = "backward-only row (the adjoint of conv2d)",
-};
+});
 
-const OpDef kConv2dBackwardWeight{
+const OpDef& kConv2dBackwardWeight = define_op({
     .name = "conv2d_backward_weight",
     .forward = [](ForwardContext& c) {
       return ops::conv2d_backward_weight(c.in(0), c.in(1), c.attrs.ints("weight_shape"),
@@ -72,7 +71,7 @@ const OpDef kConv2dBackwardWeight{
     .max_inputs = 2,
     .attr_schema = Conv2dAttrs::schema({{"weight_shape", AttrType::kInts, 4}}),
     .not_onnx = "backward-only row (the weight adjoint of conv2d)",
-};
+});
 
 Tensor apply_conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dAttrs& a) {
   TG_CHECK(x.defined() && w.defined(), "conv2d: input and weight must be defined");
@@ -92,11 +91,6 @@ Tensor apply_backward_weight(const Tensor& x, const Tensor& grad_out, const Shap
 
 }  // namespace
 
-namespace internal {
-void register_conv_ops() {
-  for (const OpDef* op : {&kConv2d, &kConv2dBackwardInput, &kConv2dBackwardWeight}) register_op(*op);
-}
-}  // namespace internal
 
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size2 stride, Size2 padding,
               Size2 dilation, int64_t groups) {

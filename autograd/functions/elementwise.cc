@@ -1,7 +1,6 @@
 // tapegrad/autograd/functions/elementwise.cc: op rows for arithmetic (add, sub, mul, div, pow, neg,
 // exp, log, sqrt, abs, clamp, where) and comparisons, plus the operator overloads.
 #include "autograd/functions/common.h"
-#include "autograd/functions/registry.h"
 #include "ops/elementwise.h"
 
 namespace tg {
@@ -23,7 +22,7 @@ ops::Array unary_forward(ForwardContext& c) {
   return ops::unary(kOp, c.in(0));
 }
 
-const OpDef kAdd{
+const OpDef& kAdd = define_op({
     .name = "add",
     .forward = binary_forward<BinaryOp::kAdd>,
     .backward = [](BackwardContext& c) -> Grads {
@@ -33,9 +32,9 @@ const OpDef kAdd{
     .min_inputs = 2,
     .max_inputs = 2,
     .onnx = {{.op_type = "Add"}},
-};
+});
 
-const OpDef kSub{
+const OpDef& kSub = define_op({
     .name = "sub",
     .forward = binary_forward<BinaryOp::kSub>,
     .backward = [](BackwardContext& c) -> Grads {
@@ -45,9 +44,9 @@ const OpDef kSub{
     .min_inputs = 2,
     .max_inputs = 2,
     .onnx = {{.op_type = "Sub"}},
-};
+});
 
-const OpDef kMul{
+const OpDef& kMul = define_op({
     .name = "mul",
     .forward = binary_forward<BinaryOp::kMul>,
     .backward = [](BackwardContext& c) -> Grads {
@@ -58,7 +57,7 @@ const OpDef kMul{
     .min_inputs = 2,
     .max_inputs = 2,
     .onnx = {{.op_type = "Mul"}},
-};
+});
 
 // True division, as in PyTorch; on integers that needs type promotion, so until tapegrad has it
 // an integer division is refused rather than truncated (arange(5) / 2 is not [0, 0, 1, 1, 2]).
@@ -72,7 +71,7 @@ ops::Array div_forward(ForwardContext& c) {
   return ops::binary(BinaryOp::kDiv, a, b);
 }
 
-const OpDef kDiv{
+const OpDef& kDiv = define_op({
     .name = "div",
     .forward = div_forward,
     .backward = [](BackwardContext& c) -> Grads {
@@ -84,9 +83,9 @@ const OpDef kDiv{
     .min_inputs = 2,
     .max_inputs = 2,
     .onnx = {{.op_type = "Div"}},
-};
+});
 
-const OpDef kPow{
+const OpDef& kPow = define_op({
     .name = "pow",
     .forward = binary_forward<BinaryOp::kPow>,
     .backward = [](BackwardContext& c) -> Grads {
@@ -99,40 +98,40 @@ const OpDef kPow{
     .min_inputs = 2,
     .max_inputs = 2,
     .onnx = {{.op_type = "Pow"}},
-};
+});
 
-const OpDef kNeg{
+const OpDef& kNeg = define_op({
     .name = "neg",
     .forward = unary_forward<UnaryOp::kNeg>,
     .backward = [](BackwardContext& c) -> Grads { return {neg(c.grad)}; },
     .onnx = {{.op_type = "Neg"}},
-};
+});
 
-const OpDef kExp{
+const OpDef& kExp = define_op({
     .name = "exp",
     .forward = unary_forward<UnaryOp::kExp>,
     .backward = [](BackwardContext& c) -> Grads { return {c.grad * c.output()}; },
     .save_output = true,
     .onnx = {{.op_type = "Exp"}},
-};
+});
 
-const OpDef kLog{
+const OpDef& kLog = define_op({
     .name = "log",
     .forward = unary_forward<UnaryOp::kLog>,
     .backward = [](BackwardContext& c) -> Grads { return {c.grad / c.input(0)}; },
     .save_inputs = {0},
     .onnx = {{.op_type = "Log"}},
-};
+});
 
-const OpDef kSqrt{
+const OpDef& kSqrt = define_op({
     .name = "sqrt",
     .forward = unary_forward<UnaryOp::kSqrt>,
     .backward = [](BackwardContext& c) -> Grads { return {c.grad / (c.output() * 2.0)}; },
     .save_output = true,
     .onnx = {{.op_type = "Sqrt"}},
-};
+});
 
-const OpDef kAbs{
+const OpDef& kAbs = define_op({
     .name = "abs",
     .forward = unary_forward<UnaryOp::kAbs>,
     .backward = [](BackwardContext& c) -> Grads {
@@ -140,13 +139,13 @@ const OpDef kAbs{
     },
     .save_inputs = {0},
     .onnx = {{.op_type = "Abs"}},
-};
+});
 
 std::optional<double> optional_attr(const Attrs& a, const char* name) {
   return a.has(name) ? std::optional<double>(a.f(name)) : std::nullopt;
 }
 
-const OpDef kClamp{
+const OpDef& kClamp = define_op({
     .name = "clamp",
     .forward = [](ForwardContext& c) {
       return ops::clamp(c.in(0), optional_attr(c.attrs, "min"), optional_attr(c.attrs, "max"));
@@ -160,9 +159,9 @@ const OpDef kClamp{
     .onnx = {{.op_type = "Clip",
               .inputs = {onnx_in(0), onnx_attr_in(OnnxInputForm::kScalar, "min"),
                          onnx_attr_in(OnnxInputForm::kScalar, "max")}}},
-};
+});
 
-const OpDef kWhere{
+const OpDef& kWhere = define_op({
     .name = "where",
     .forward = [](ForwardContext& c) { return ops::where(c.in(0), c.in(1), c.in(2)); },
     .backward = [](BackwardContext& c) -> Grads {
@@ -174,29 +173,21 @@ const OpDef kWhere{
     .min_inputs = 3,
     .max_inputs = 3,
     .onnx = {{.op_type = "Where"}},
-};
+});
 
 template <ops::CompareOp kOp>
 ops::Array compare_forward(ForwardContext& c) {
   return ops::compare(kOp, c.in(0), c.in(1));
 }
-const OpDef kGt{.name = "gt", .forward = compare_forward<ops::CompareOp::kGt>, .min_inputs = 2, .max_inputs = 2,
-                 .onnx = {{.op_type = "Greater"}}};
-const OpDef kLt{.name = "lt", .forward = compare_forward<ops::CompareOp::kLt>, .min_inputs = 2, .max_inputs = 2,
-                 .onnx = {{.op_type = "Less"}}};
-const OpDef kEq{.name = "eq", .forward = compare_forward<ops::CompareOp::kEq>, .min_inputs = 2, .max_inputs = 2,
-                 .onnx = {{.op_type = "Equal"}}};
+const OpDef& kGt = define_op({.name = "gt", .forward = compare_forward<ops::CompareOp::kGt>, .min_inputs = 2, .max_inputs = 2,
+                 .onnx = {{.op_type = "Greater"}}});
+const OpDef& kLt = define_op({.name = "lt", .forward = compare_forward<ops::CompareOp::kLt>, .min_inputs = 2, .max_inputs = 2,
+                 .onnx = {{.op_type = "Less"}}});
+const OpDef& kEq = define_op({.name = "eq", .forward = compare_forward<ops::CompareOp::kEq>, .min_inputs = 2, .max_inputs = 2,
+                 .onnx = {{.op_type = "Equal"}}});
 
 }  // namespace
 
-namespace internal {
-void register_elementwise_ops() {
-  for (const OpDef* op : {&kAdd, &kSub, &kMul, &kDiv, &kPow, &kNeg, &kExp, &kLog, &kSqrt, &kAbs, &kClamp,
-                          &kWhere, &kGt, &kLt, &kEq}) {
-    register_op(*op);
-  }
-}
-}  // namespace internal
 
 Tensor add(const Tensor& a, const Tensor& b) { return apply_op(kAdd, {a, b}); }
 Tensor sub(const Tensor& a, const Tensor& b) { return apply_op(kSub, {a, b}); }

@@ -1,7 +1,6 @@
 // tapegrad/autograd/functions/index.cc: op rows for index_select <-> index_add and
 // gather <-> scatter_add (each pair is the other's adjoint, so both are twice differentiable).
 #include "autograd/functions/common.h"
-#include "autograd/functions/registry.h"
 #include "ops/index.h"
 
 namespace tg {
@@ -10,7 +9,7 @@ using internal::if_needed;
 
 namespace {
 
-const OpDef kIndexSelect{
+const OpDef& kIndexSelect = define_op({
     .name = "index_select",
     .forward = [](ForwardContext& c) { return ops::index_select(c.in(0), c.attrs.i("dim"), c.in(1)); },
     .backward = [](BackwardContext& c) -> Grads {
@@ -21,9 +20,9 @@ const OpDef kIndexSelect{
     .max_inputs = 2,
     .attr_schema = {{"dim", AttrType::kInt}},
     .onnx = {{.op_type = "Gather", .attrs = {{"axis", "dim"}}}},
-};
+});
 
-const OpDef kIndexAdd{
+const OpDef& kIndexAdd = define_op({
     .name = "index_add",
     .forward = [](ForwardContext& c) {
       return ops::index_add(c.attrs.ints("shape"), c.attrs.i("dim"), c.in(0), c.in(1));
@@ -36,9 +35,9 @@ const OpDef kIndexAdd{
     .max_inputs = 2,
     .attr_schema = {{"shape", AttrType::kInts}, {"dim", AttrType::kInt}},
     .not_onnx = "no scatter-add into a new tensor in opset 13 (ScatterND reduction=add is opset 16)",
-};
+});
 
-const OpDef kGather{
+const OpDef& kGather = define_op({
     .name = "gather",
     .forward = [](ForwardContext& c) { return ops::gather(c.in(0), c.attrs.i("dim"), c.in(1)); },
     .backward = [](BackwardContext& c) -> Grads {
@@ -49,9 +48,9 @@ const OpDef kGather{
     .max_inputs = 2,
     .attr_schema = {{"dim", AttrType::kInt}},
     .onnx = {{.op_type = "GatherElements", .attrs = {{"axis", "dim"}}}},
-};
+});
 
-const OpDef kScatterAdd{
+const OpDef& kScatterAdd = define_op({
     .name = "scatter_add",
     .forward = [](ForwardContext& c) {
       return ops::scatter_add(c.attrs.ints("shape"), c.attrs.i("dim"), c.in(0), c.in(1));
@@ -64,15 +63,10 @@ const OpDef kScatterAdd{
     .max_inputs = 2,
     .attr_schema = {{"shape", AttrType::kInts}, {"dim", AttrType::kInt}},
     .not_onnx = "no scatter-add into a new tensor in opset 13 (ScatterElements reduction=add is opset 16)",
-};
+});
 
 }  // namespace
 
-namespace internal {
-void register_index_ops() {
-  for (const OpDef* op : {&kIndexSelect, &kIndexAdd, &kGather, &kScatterAdd}) register_op(*op);
-}
-}  // namespace internal
 
 Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
   TG_CHECK(x.dim() > 0, "index_select: tensor must have at least one dimension");

@@ -1,7 +1,6 @@
 // tapegrad/autograd/functions/linalg.cc: the matmul row (vectors, matrices, broadcast batches)
 // and linear = x @ W^T + b.
 #include "autograd/functions/common.h"
-#include "autograd/functions/registry.h"
 #include "ops/linalg.h"
 
 namespace tg {
@@ -22,7 +21,7 @@ bool is_transposed_matrix(const Tensor& t) {
   return d.dim() == 2 && d.size(0) > 1 && d.size(1) > 1 && d.strides()[0] == 1 && d.strides()[1] == d.size(0);
 }
 
-const OpDef kMatmul{
+const OpDef& kMatmul = define_op({
     .name = "matmul",
     .forward = [](ForwardContext& c) { return ops::matmul(c.in(0), c.in(1)); },
     .backward = [](BackwardContext& c) -> Grads {
@@ -40,13 +39,10 @@ const OpDef kMatmul{
     .min_inputs = 2,
     .max_inputs = 2,
     .onnx = {{.op_type = "MatMul"}},
-};
+});
 
 }  // namespace
 
-namespace internal {
-void register_linalg_ops() { register_op(kMatmul); }
-}  // namespace internal
 
 Tensor matmul(const Tensor& a, const Tensor& b) { return apply_op(kMatmul, {a, b}); }
 

@@ -5,7 +5,6 @@
 #include <cmath>
 
 #include "autograd/functions/common.h"
-#include "autograd/functions/registry.h"
 #include "ops/elementwise.h"
 
 namespace tg {
@@ -83,7 +82,7 @@ ops::Array bce_with_logits_forward(ForwardContext& c) {
   return out;
 }
 
-const OpDef kBceWithLogits{
+const OpDef& kBceWithLogits = define_op({
     .name = "binary_cross_entropy_with_logits",
     .forward = bce_with_logits_forward,
     .backward = [](BackwardContext& c) -> Grads {
@@ -95,13 +94,10 @@ const OpDef kBceWithLogits{
     .min_inputs = 2,
     .max_inputs = 2,
     .not_onnx = "a training loss: ONNX (opset 13) has no binary cross-entropy operator",
-};
+});
 
 }  // namespace
 
-namespace internal {
-void register_loss_ops() { register_op(kBceWithLogits); }
-}  // namespace internal
 
 Tensor nll_loss(const Tensor& log_probs_in, const Tensor& target_in, Reduction reduction, int64_t ignore_index) {
   TG_CHECK(log_probs_in.defined() && target_in.defined(), "nll_loss: input and target must be defined");

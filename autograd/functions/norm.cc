@@ -3,7 +3,6 @@
 #include <cmath>
 
 #include "autograd/functions/common.h"
-#include "autograd/functions/registry.h"
 #include "ops/batch_norm.h"
 #include "ops/elementwise.h"
 
@@ -40,7 +39,7 @@ std::string batch_norm_is_not_inference(const Attrs& a, const std::vector<bool>&
   return "";
 }
 
-const OpDef kBatchNorm{
+const OpDef& kBatchNorm = define_op({
     .name = "batch_norm",
     .forward = [](ForwardContext& c) {
       const ops::Array& x = c.in(0);
@@ -119,13 +118,10 @@ const OpDef kBatchNorm{
               .inputs = {onnx_in(0), onnx_in(3), onnx_in(4), onnx_in(1), onnx_in(2)},
               .attrs = {{"epsilon", "eps"}, {"momentum", "momentum", OnnxAttrForm::kOneMinus}},
               .refuse = batch_norm_is_not_inference}},
-};
+});
 
 }  // namespace
 
-namespace internal {
-void register_norm_ops() { register_op(kBatchNorm); }
-}  // namespace internal
 
 Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
                   const Tensor& bias, bool training, double momentum, double eps) {

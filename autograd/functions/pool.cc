@@ -2,7 +2,6 @@
 // adjoint avg_pool2d_backward). max_pool2d's backward scatters into the argmax positions.
 #include "autograd/functions/spatial_attrs.h"
 #include "autograd/grad_mode.h"
-#include "autograd/functions/registry.h"
 
 namespace tg {
 
@@ -13,7 +12,7 @@ namespace {
 
 ops::Pool2dParams params(const Attrs& a) { return Pool2dAttrs::decode(a).params(); }
 
-const OpDef kMaxPool2d{
+const OpDef& kMaxPool2d = define_op({
     .name = "max_pool2d",
     .forward = [](ForwardContext& c) {
       auto [out, indices] = ops::max_pool2d(c.in(0), params(c.attrs), c.extras_needed);
@@ -33,9 +32,9 @@ const OpDef kMaxPool2d{
     .attr_schema = Pool2dAttrs::schema(/*average=*/false),
     .onnx = {{.op_type = "MaxPool",
               .attrs = {{"kernel_shape", "kernel"}, {"strides", "stride"}, {"pads", "padding", OnnxAttrForm::kPads2d}}}},
-};
+});
 
-const OpDef kAvgPool2dBackward{
+const OpDef& kAvgPool2dBackward = define_op({
     .name = "avg_pool2d_backward",
     .forward = [](ForwardContext& c) {
       return ops::avg_pool2d_backward(c.in(0), c.attrs.ints("input_shape"), params(c.attrs));
@@ -45,9 +44,9 @@ const OpDef kAvgPool2dBackward{
     },
     .attr_schema = Pool2dAttrs::schema(/*average=*/true, {{"input_shape", AttrType::kInts, 4}}),
     .not_onnx = "backward-only row (the adjoint of avg_pool2d)",
-};
+});
 
-const OpDef kAvgPool2d{
+const OpDef& kAvgPool2d = define_op({
     .name = "avg_pool2d",
     .forward = [](ForwardContext& c) { return ops::avg_pool2d(c.in(0), params(c.attrs)); },
     .backward = [](BackwardContext& c) -> Grads {
@@ -59,7 +58,7 @@ const OpDef kAvgPool2d{
     .onnx = {{.op_type = "AveragePool",
               .attrs = {{"kernel_shape", "kernel"}, {"strides", "stride"}, {"pads", "padding", OnnxAttrForm::kPads2d},
                         {"count_include_pad", "count_include_pad", OnnxAttrForm::kSame, /*if_absent=*/1}}}},
-};
+});
 
 Attrs pool_attrs(const char* op, const Tensor& x, const Pool2dAttrs& p) {
   ops::pool2d_output_shape(x.shape(), p.params(), op);  // validate before recording
@@ -68,11 +67,6 @@ Attrs pool_attrs(const char* op, const Tensor& x, const Pool2dAttrs& p) {
 
 }  // namespace
 
-namespace internal {
-void register_pool_ops() {
-  for (const OpDef* op : {&kMaxPool2d, &kAvgPool2d, &kAvgPool2dBackward}) register_op(*op);
-}
-}  // namespace internal
 
 Tensor max_pool2d(const Tensor& x, Size2 kernel, std::optional<Size2> stride, Size2 padding) {
   return apply_op(kMaxPool2d, {x}, pool_attrs("max_pool2d", x, {kernel, stride.value_or(kernel), padding, std::nullopt}));

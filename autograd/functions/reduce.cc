@@ -3,7 +3,6 @@
 #include <cmath>
 
 #include "autograd/functions/common.h"
-#include "autograd/functions/registry.h"
 #include "ops/elementwise.h"
 #include "ops/reduce.h"
 
@@ -23,7 +22,7 @@ Shape dims_attr(const BackwardContext& c) {
   return ops::normalize_dims(c.attrs().ints("dims"), c.input_shape(0).size(), "sum");
 }
 
-const OpDef kSum{
+const OpDef& kSum = define_op({
     .name = "sum",
     .forward = [](ForwardContext& c) { return ops::sum(c.in(0), c.attrs.ints("dims"), c.attrs.b("keepdim")); },
     .backward = [](BackwardContext& c) -> Grads {
@@ -34,7 +33,7 @@ const OpDef kSum{
     .onnx = {{.op_type = "ReduceSum",  // opset 13 takes the axes as an input
               .inputs = {onnx_in(0), onnx_attr_in(OnnxInputForm::kInt64ListOrNone, "dims")},
               .attrs = {{"keepdims", "keepdim"}}}},
-};
+});
 
 int64_t reduced_count(const Shape& shape, const Shape& dims) {
   int64_t n = 1;
@@ -42,7 +41,7 @@ int64_t reduced_count(const Shape& shape, const Shape& dims) {
   return n;
 }
 
-const OpDef kMean{
+const OpDef& kMean = define_op({
     .name = "mean",
     .forward = [](ForwardContext& c) {
       const Shape dims = ops::normalize_dims(c.attrs.ints("dims"), c.in(0).dim(), "mean");
@@ -57,10 +56,10 @@ const OpDef kMean{
     },
     .attr_schema = {{"dims", AttrType::kInts}, {"keepdim", AttrType::kBool}},
     .onnx = {{.op_type = "ReduceMean", .attrs = {{"axes", "dims"}, {"keepdims", "keepdim"}}}},
-};
+});
 
 // d logsumexp(x) / dx = exp(x - logsumexp(x))
-const OpDef kLogSumExp{
+const OpDef& kLogSumExp = define_op({
     .name = "logsumexp",
     .forward = [](ForwardContext& c) {
       return ops::logsumexp(c.in(0), c.attrs.ints("dims"), c.attrs.b("keepdim"));
@@ -76,7 +75,7 @@ const OpDef kLogSumExp{
     .save_output = true,
     .attr_schema = {{"dims", AttrType::kInts}, {"keepdim", AttrType::kBool}},
     .onnx = {{.op_type = "ReduceLogSumExp", .attrs = {{"axes", "dims"}, {"keepdims", "keepdim"}}}},
-};
+});
 
 // max/min along a dim: the gradient goes to the selected element (the first extremum).
 Grads extremum_backward(BackwardContext& c) {
@@ -89,7 +88,7 @@ Grads extremum_backward(BackwardContext& c) {
   return {scatter_add(shape, dim, idx, g)};
 }
 
-const OpDef kMaxDim{
+const OpDef& kMaxDim = define_op({
     .name = "max_dim",
     .forward = [](ForwardContext& c) {
       auto [values, indices] = ops::max_along(c.in(0), c.attrs.i("dim"), c.attrs.b("keepdim"));
@@ -100,9 +99,9 @@ const OpDef kMaxDim{
     .attr_schema = {{"dim", AttrType::kInt}, {"keepdim", AttrType::kBool}},
     .onnx = {{.op_type = "ReduceMax",
               .attrs = {{"axes", "dim", OnnxAttrForm::kIntToList}, {"keepdims", "keepdim"}}}},
-};
+});
 
-const OpDef kMinDim{
+const OpDef& kMinDim = define_op({
     .name = "min_dim",
     .forward = [](ForwardContext& c) {
       auto [values, indices] = ops::min_along(c.in(0), c.attrs.i("dim"), c.attrs.b("keepdim"));
@@ -113,7 +112,7 @@ const OpDef kMinDim{
     .attr_schema = {{"dim", AttrType::kInt}, {"keepdim", AttrType::kBool}},
     .onnx = {{.op_type = "ReduceMin",
               .attrs = {{"axes", "dim", OnnxAttrForm::kIntToList}, {"keepdims", "keepdim"}}}},
-};
+});
 
 // max/min over all elements. As in PyTorch, tied extrema share the gradient evenly (a NaN result
 // shares it among the NaNs): the subgradient that treats the tied elements alike.
@@ -131,32 +130,32 @@ Grads extremum_all_backward(BackwardContext& c) {
   return {c.grad * constant(ops::binary(ops::BinaryOp::kDiv, ties, count))};
 }
 
-const OpDef kMaxAll{
+const OpDef& kMaxAll = define_op({
     .name = "max_all",
     .forward = extremum_all_forward<true>,
     .backward = extremum_all_backward,
     .save_inputs = {0},
     .save_output = true,
     .onnx = {{.op_type = "ReduceMax", .fixed_ints = {{"keepdims", 0}}}},
-};
+});
 
-const OpDef kMinAll{
+const OpDef& kMinAll = define_op({
     .name = "min_all",
     .forward = extremum_all_forward<false>,
     .backward = extremum_all_backward,
     .save_inputs = {0},
     .save_output = true,
     .onnx = {{.op_type = "ReduceMin", .fixed_ints = {{"keepdims", 0}}}},
-};
+});
 
-const OpDef kArgMax{
+const OpDef& kArgMax = define_op({
     .name = "argmax",
     .forward = [](ForwardContext& c) {
       return ops::max_along(c.in(0), c.attrs.i("dim"), c.attrs.b("keepdim")).second;
     },
     .attr_schema = {{"dim", AttrType::kInt}, {"keepdim", AttrType::kBool}},
     .onnx = {{.op_type = "ArgMax", .attrs = {{"axis", "dim"}, {"keepdims", "keepdim"}}}},
-};
+});
 
 std::tuple<Tensor, Tensor> extremum(const OpDef& op, const Tensor& x, int64_t dim, bool keepdim) {
   TG_CHECK(x.numel() > 0, op.name, ": cannot reduce an empty tensor of shape ", shape_str(x.shape()));
@@ -168,13 +167,6 @@ std::tuple<Tensor, Tensor> extremum(const OpDef& op, const Tensor& x, int64_t di
 
 }  // namespace
 
-namespace internal {
-void register_reduce_ops() {
-  for (const OpDef* op : {&kSum, &kMean, &kLogSumExp, &kMaxDim, &kMinDim, &kMaxAll, &kMinAll, &kArgMax}) {
-    register_op(*op);
-  }
-}
-}  // namespace internal
 
 Tensor sum(const Tensor& x, const Shape& dims, bool keepdim) {
   return apply_op(kSum, {x}, {{"dims", ops::normalize_dims(dims, x.dim(), "sum")}, {"keepdim", keepdim}});

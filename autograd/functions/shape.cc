@@ -4,7 +4,6 @@
 #include <numeric>
 
 #include "autograd/functions/common.h"
-#include "autograd/functions/registry.h"
 #include "ops/index.h"
 #include "ops/reduce.h"
 
@@ -12,14 +11,14 @@ namespace tg {
 
 namespace {
 
-const OpDef kReshape{
+const OpDef& kReshape = define_op({
     .name = "reshape",
     .forward = [](ForwardContext& c) { return c.in(0).reshape(c.attrs.ints("shape")); },
     .backward = [](BackwardContext& c) -> Grads { return {reshape(c.grad, c.input_shape(0))}; },
     .attr_schema = {{"shape", AttrType::kInts}},
     .onnx = {{.op_type = "Reshape",
               .inputs = {onnx_in(0), onnx_attr_in(OnnxInputForm::kInt64List, "shape")}}},
-};
+});
 
 // flatten(1, -1) is ONNX's Flatten (axis 1: [N, rest]); flatten(s, -1) keeps the first s dims
 // (Reshape's 0 copies an input dim) and merges the rest; a flatten that stops before the last dim
@@ -38,16 +37,16 @@ std::vector<int64_t> flatten_target(const Attrs& a) {
 
 // A row of its own (not a reshape with a concrete shape) so a traced graph stays independent of
 // the batch size.
-const OpDef kFlatten{
+const OpDef& kFlatten = define_op({
     .name = "flatten",
     .forward = [](ForwardContext& c) { return c.in(0).flatten(c.attrs.i("start_dim"), c.attrs.i("end_dim")); },
     .backward = [](BackwardContext& c) -> Grads { return {reshape(c.grad, c.input_shape(0))}; },
     .attr_schema = {{"start_dim", AttrType::kInt}, {"end_dim", AttrType::kInt}},
     .onnx = {{.op_type = "Flatten", .fixed_ints = {{"axis", 1}}, .refuse = flatten_is_not_2d},
              {.op_type = "Reshape", .computed_shape = flatten_target, .refuse = flatten_is_not_to_end}},
-};
+});
 
-const OpDef kPermute{
+const OpDef& kPermute = define_op({
     .name = "permute",
     .forward = [](ForwardContext& c) { return c.in(0).permute(c.attrs.ints("dims")); },
     .backward = [](BackwardContext& c) -> Grads {
@@ -58,7 +57,7 @@ const OpDef kPermute{
     },
     .attr_schema = {{"dims", AttrType::kInts}},
     .onnx = {{.op_type = "Transpose", .attrs = {{"perm", "dims"}}}},
-};
+});
 
 ops::Array slice_of(const ops::Array& x, const Attrs& a) {
   return x.slice(a.i("dim"), a.i("start"), a.i("end"), a.i("step"));
@@ -68,7 +67,7 @@ Attrs slice_attrs(const Attrs& a) {
   return {{"dim", a.i("dim")}, {"start", a.i("start")}, {"end", a.i("end")}, {"step", a.i("step")}};
 }
 
-const OpDef kSliceBackward{
+const OpDef& kSliceBackward = define_op({
     .name = "slice_backward",
     .forward = [](ForwardContext& c) {
       ops::Array out = ops::Array::zeros(c.attrs.ints("input_shape"), c.in(0).dtype());
@@ -81,9 +80,9 @@ const OpDef kSliceBackward{
     },
     .attr_schema = {{"dim", AttrType::kInt}, {"start", AttrType::kInt}, {"end", AttrType::kInt}, {"step", AttrType::kInt}, {"input_shape", AttrType::kInts}},
     .not_onnx = "backward-only row (the adjoint of slice)",
-};
+});
 
-const OpDef kSlice{
+const OpDef& kSlice = define_op({
     .name = "slice",
     .forward = [](ForwardContext& c) { return slice_of(c.in(0), c.attrs); },
     .backward = [](BackwardContext& c) -> Grads {
@@ -96,7 +95,7 @@ const OpDef kSlice{
               .inputs = {onnx_in(0), onnx_attr_in(OnnxInputForm::kInt64One, "start"),
                          onnx_attr_in(OnnxInputForm::kInt64One, "end"), onnx_attr_in(OnnxInputForm::kInt64One, "dim"),
                          onnx_attr_in(OnnxInputForm::kInt64One, "step")}}},
-};
+});
 
 // ONNX's Expand has no -1 ("keep this dim"): the traced shape is concrete, so this is rare.
 std::string expand_keeps_a_dim(const Attrs& a, const std::vector<bool>&) {
@@ -105,7 +104,7 @@ std::string expand_keeps_a_dim(const Attrs& a, const std::vector<bool>&) {
   return "";
 }
 
-const OpDef kExpand{
+const OpDef& kExpand = define_op({
     .name = "expand",
     .forward = [](ForwardContext& c) { return c.in(0).expand(c.attrs.ints("shape")); },
     .backward = [](BackwardContext& c) -> Grads { return {sum_to(c.grad, c.input_shape(0))}; },
@@ -113,23 +112,23 @@ const OpDef kExpand{
     .onnx = {{.op_type = "Expand",
               .inputs = {onnx_in(0), onnx_attr_in(OnnxInputForm::kInt64List, "shape")},
               .refuse = expand_keeps_a_dim}},
-};
+});
 
-const OpDef kContiguous{
+const OpDef& kContiguous = define_op({
     .name = "contiguous",
     .forward = [](ForwardContext& c) { return c.in(0).contiguous(); },
     .backward = [](BackwardContext& c) -> Grads { return {c.grad}; },
     .onnx = {{.op_type = "Identity"}},
-};
+});
 
-const OpDef kClone{
+const OpDef& kClone = define_op({
     .name = "clone",
     .forward = [](ForwardContext& c) { return c.in(0).clone(); },
     .backward = [](BackwardContext& c) -> Grads { return {c.grad}; },
     .onnx = {{.op_type = "Identity"}},
-};
+});
 
-const OpDef kToDtype{
+const OpDef& kToDtype = define_op({
     .name = "to_dtype",
     .forward = [](ForwardContext& c) {
       const int64_t code = c.attrs.i("dtype");
@@ -139,9 +138,9 @@ const OpDef kToDtype{
     .backward = [](BackwardContext& c) -> Grads { return {to_dtype(c.grad, c.input_dtype(0))}; },
     .attr_schema = {{"dtype", AttrType::kInt}},
     .onnx = {{.op_type = "Cast", .attrs = {{"to", "dtype", OnnxAttrForm::kDtype}}}},
-};
+});
 
-const OpDef kCat{
+const OpDef& kCat = define_op({
     .name = "cat",
     .forward = [](ForwardContext& c) { return ops::cat(c.inputs, c.attrs.i("dim")); },
     .backward = [](BackwardContext& c) -> Grads {
@@ -159,18 +158,10 @@ const OpDef kCat{
     .max_inputs = -1,
     .attr_schema = {{"dim", AttrType::kInt}},
     .onnx = {{.op_type = "Concat", .attrs = {{"axis", "dim"}}}},
-};
+});
 
 }  // namespace
 
-namespace internal {
-void register_shape_ops() {
-  for (const OpDef* op : {&kReshape, &kFlatten, &kPermute, &kSlice, &kSliceBackward, &kExpand, &kContiguous, &kClone,
-                          &kToDtype, &kCat}) {
-    register_op(*op);
-  }
-}
-}  // namespace internal
 
 Tensor reshape(const Tensor& x, const Shape& shape) {
   const Shape target = ops::infer_shape(shape, x.numel(), "reshape");
