@@ -2,6 +2,7 @@
 // float32 input, and writes each model's first output as its raw bytes (float32 for the tests'
 // models). Several models in one call share one Node.js start-up:
 //   node run_model.js MODEL.onnx INPUT.bin DIM0,DIM1,... OUTPUT.bin [MODEL2 INPUT2 DIMS2 OUTPUT2 ...]
+//   node run_model.js --manifest=FILE       (the same quadruples, one per line, for many models)
 // Used by tests to check tapegrad's ONNX export against a real runtime.
 'use strict';
 const fs = require('fs');
@@ -11,17 +12,25 @@ async function runOne(modelPath, inputPath, dimsText, outputPath) {
   const dims = dimsText.split(',').filter((d) => d !== '').map(Number);
   const bytes = fs.readFileSync(inputPath);
   const data = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
-  const session = await ort.InferenceSession.create(modelPath, { executionProviders: ['cpu'] });
+  // One small thread pool per session, released after its run: a test runs a hundred models in
+  // one process (each session's default pools exhausted Bazel's sandbox: node crashed).
+  const session = await ort.InferenceSession.create(modelPath, {
+    executionProviders: ['cpu'], intraOpNumThreads: 1, interOpNumThreads: 1,
+  });
   const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', data, dims) };
   const results = await session.run(feeds);
   const out = results[session.outputNames[0]];
+  await session.release();
   fs.writeFileSync(outputPath, Buffer.from(out.data.buffer, out.data.byteOffset, out.data.byteLength));
   console.log(`${modelPath}: onnxruntime ${ort.env.versions ? JSON.stringify(ort.env.versions) : ''} ` +
               `output ${out.type} dims ${out.dims.join(',')}`);
 }
 
 async function main() {
-  const args = process.argv.slice(2);
+  let args = process.argv.slice(2);
+  if (args.length === 1 && args[0].startsWith('--manifest=')) {
+    args = fs.readFileSync(args[0].slice('--manifest='.length), 'utf8').split(/\s+/).filter((a) => a !== '');
+  }
   if (args.length === 0 || args.length % 4 !== 0) {
     throw new Error('usage: node run_model.js MODEL INPUT DIMS OUTPUT [MODEL INPUT DIMS OUTPUT ...]');
   }

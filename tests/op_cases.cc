@@ -1,0 +1,157 @@
+// tapegrad/tests/op_cases.cc: see op_cases.h.
+#include "tests/op_cases.h"
+
+#include "ops/elementwise.h"
+
+namespace tg::test_cases {
+namespace {
+
+// Leaf float64 inputs. Seeds are fixed so every run checks the same points.
+Tensor leaf(const ops::Array& a) { return Tensor(a, /*requires_grad=*/true); }
+ops::Generator& gen() {
+  static ops::Generator g(2024);
+  return g;
+}
+Tensor normal(const Shape& s) { return leaf(ops::normal(s, 0, 1, kFloat64, gen())); }
+// Values in [lo, hi): keeps log/sqrt/div away from their singularities.
+Tensor uniform(const Shape& s, double lo, double hi) { return leaf(ops::uniform(s, lo, hi, kFloat64, gen())); }
+// A non-contiguous leaf: the transpose of a [s1, s0] array.
+Tensor transposed(int64_t s0, int64_t s1) {
+  return leaf(ops::normal({s1, s0}, 0, 1, kFloat64, gen()).transpose(0, 1));
+}
+Tensor indices(const std::vector<int64_t>& v, const Shape& s) { return tensor(v, s, kInt64); }
+
+}  // namespace
+
+std::ostream& operator<<(std::ostream& os, const OpCase& c) { return os << c.name; }
+
+std::vector<OpCase> op_cases() {
+  const Shape k2{2, 2};
+  return {
+      // ---- elementwise, with broadcasting ----
+      {"add_broadcast", [](const Inputs& x) { return x[0] + x[1]; }, [] { return Inputs{normal({3, 1, 4}), normal({2, 4})}; }, true},
+      {"add_scalar_tensor", [](const Inputs& x) { return x[0] + x[1]; }, [] { return Inputs{normal({3}), normal({})}; }},
+      {"sub_broadcast", [](const Inputs& x) { return x[0] - x[1]; }, [] { return Inputs{normal({2, 3}), normal({3})}; }},
+      {"mul_broadcast", [](const Inputs& x) { return x[0] * x[1]; }, [] { return Inputs{normal({2, 3}), normal({2, 1})}; }, true},
+      {"mul_same_tensor_twice", [](const Inputs& x) { return x[0] * x[0]; }, [] { return Inputs{normal({4})}; }, true},
+      {"mul_noncontiguous", [](const Inputs& x) { return x[0] * x[1]; }, [] { return Inputs{transposed(3, 4), normal({3, 4})}; }},
+      {"div", [](const Inputs& x) { return x[0] / x[1]; }, [] { return Inputs{normal({2, 3}), uniform({2, 3}, 0.5, 2)}; }, true},
+      {"div_broadcast", [](const Inputs& x) { return x[0] / x[1]; }, [] { return Inputs{normal({2, 3}), uniform({3}, 0.5, 2)}; }},
+      {"pow_tensor", [](const Inputs& x) { return pow(x[0], x[1]); }, [] { return Inputs{uniform({2, 3}, 0.5, 2), normal({2, 3})}; }, true},
+      {"pow_scalar", [](const Inputs& x) { return pow(x[0], 3.0); }, [] { return Inputs{normal({5})}; }, true},
+      {"neg", [](const Inputs& x) { return -x[0]; }, [] { return Inputs{normal({2, 3})}; }},
+      {"exp", [](const Inputs& x) { return exp(x[0]); }, [] { return Inputs{normal({2, 3})}; }, true},
+      {"log", [](const Inputs& x) { return log(x[0]); }, [] { return Inputs{uniform({2, 3}, 0.5, 3)}; }, true},
+      {"sqrt", [](const Inputs& x) { return sqrt(x[0]); }, [] { return Inputs{uniform({2, 3}, 0.5, 3)}; }, true},
+      {"abs", [](const Inputs& x) { return abs(x[0]); }, [] { return Inputs{normal({2, 3})}; }},
+      {"clamp", [](const Inputs& x) { return clamp(x[0], -0.5, 0.5); }, [] { return Inputs{normal({3, 4})}; }},
+      {"clamp_min_only", [](const Inputs& x) { return clamp(x[0], 0.1, std::nullopt); }, [] { return Inputs{normal({6})}; }},
+      {"where", [](const Inputs& x) { return where(gt(x[0], zeros({}, x[0].dtype())), x[0], x[1]); },
+       [] { return Inputs{normal({3, 4}), normal({4})}; }},
+      // ---- activations ----
+      {"relu", [](const Inputs& x) { return relu(x[0]); }, [] { return Inputs{normal({3, 4})}; }},
+      {"leaky_relu", [](const Inputs& x) { return leaky_relu(x[0], 0.2); }, [] { return Inputs{normal({3, 4})}; }},
+      {"sigmoid", [](const Inputs& x) { return sigmoid(x[0]); }, [] { return Inputs{normal({3, 4})}; }, true},
+      {"tanh", [](const Inputs& x) { return tanh(x[0]); }, [] { return Inputs{normal({3, 4})}; }, true},
+      {"tanh_noncontiguous", [](const Inputs& x) { return tanh(x[0]); }, [] { return Inputs{transposed(2, 5)}; }, true},
+      {"gelu", [](const Inputs& x) { return gelu(x[0]); }, [] { return Inputs{normal({3, 4})}; }, true},
+      {"softmax_dim1", [](const Inputs& x) { return softmax(x[0], 1); }, [] { return Inputs{normal({3, 4})}; }, true},
+      {"softmax_dim0_3d", [](const Inputs& x) { return softmax(x[0], 0); }, [] { return Inputs{normal({3, 2, 2})}; }, true},
+      {"log_softmax_dim_last", [](const Inputs& x) { return log_softmax(x[0], -1); }, [] { return Inputs{normal({3, 4})}; }, true},
+      {"log_softmax_noncontiguous", [](const Inputs& x) { return log_softmax(x[0], 1); }, [] { return Inputs{transposed(3, 4)}; }, true},
+      {"dropout_training",
+       [](const Inputs& x) {
+         ops::Generator g(7);  // the same mask on every evaluation
+         return dropout(x[0], 0.4, true, &g);
+       },
+       [] { return Inputs{normal({4, 5})}; }, true},
+      {"dropout_eval", [](const Inputs& x) { return dropout(x[0], 0.4, false); }, [] { return Inputs{normal({4})}; }},
+      // ---- reductions ----
+      {"sum_all", [](const Inputs& x) { return sum(x[0]); }, [] { return Inputs{normal({2, 3})}; }},
+      {"sum_dims_0_2_keepdim", [](const Inputs& x) { return sum(x[0], {0, 2}, true); }, [] { return Inputs{normal({2, 3, 4})}; }},
+      {"sum_dim_negative", [](const Inputs& x) { return sum(x[0], {-1}); }, [] { return Inputs{transposed(3, 4)}; }},
+      {"mean_all", [](const Inputs& x) { return mean(x[0]); }, [] { return Inputs{normal({2, 3})}; }},
+      {"mean_dims_1_2", [](const Inputs& x) { return mean(x[0], {1, 2}); }, [] { return Inputs{normal({2, 3, 4})}; }},
+      {"max_all", [](const Inputs& x) { return max(x[0]); }, [] { return Inputs{normal({3, 4})}; }},
+      {"min_all", [](const Inputs& x) { return min(x[0]); }, [] { return Inputs{normal({3, 4})}; }},
+      {"max_dim_keepdim", [](const Inputs& x) { return std::get<0>(max(x[0], 1, true)); }, [] { return Inputs{normal({3, 4, 2})}; }},
+      {"min_dim", [](const Inputs& x) { return std::get<0>(min(x[0], 0)); }, [] { return Inputs{normal({3, 4})}; }},
+      {"logsumexp_dim1", [](const Inputs& x) { return logsumexp(x[0], {1}); }, [] { return Inputs{normal({3, 4})}; }, true},
+      {"logsumexp_dims_0_2_keepdim", [](const Inputs& x) { return logsumexp(x[0], {0, 2}, true); }, [] { return Inputs{normal({2, 3, 2})}; }},
+      // ---- linear algebra ----
+      {"matmul_2d", [](const Inputs& x) { return matmul(x[0], x[1]); }, [] { return Inputs{normal({3, 4}), normal({4, 2})}; }, true},
+      {"matmul_transposed_operands", [](const Inputs& x) { return matmul(x[0], x[1]); }, [] { return Inputs{transposed(3, 4), transposed(4, 2)}; }, true},
+      {"matmul_batched_broadcast", [](const Inputs& x) { return matmul(x[0], x[1]); }, [] { return Inputs{normal({2, 3, 4}), normal({4, 2})}; }, true},
+      {"matmul_batched_both", [](const Inputs& x) { return matmul(x[0], x[1]); }, [] { return Inputs{normal({2, 1, 2, 3}), normal({3, 3, 2})}; }},
+      {"matmul_vector_matrix", [](const Inputs& x) { return matmul(x[0], x[1]); }, [] { return Inputs{normal({4}), normal({4, 3})}; }},
+      {"matmul_matrix_vector", [](const Inputs& x) { return matmul(x[0], x[1]); }, [] { return Inputs{normal({3, 4}), normal({4})}; }},
+      {"matmul_dot", [](const Inputs& x) { return matmul(x[0], x[1]); }, [] { return Inputs{normal({5}), normal({5})}; }},
+      {"linear_bias", [](const Inputs& x) { return linear(x[0], x[1], x[2]); }, [] { return Inputs{normal({4, 3}), normal({2, 3}), normal({2})}; }, true},
+      // ---- shape and indexing ----
+      {"reshape", [](const Inputs& x) { return reshape(x[0], {3, -1}) * 2.0; }, [] { return Inputs{normal({2, 6})}; }},
+      {"reshape_noncontiguous", [](const Inputs& x) { return reshape(x[0], {-1}); }, [] { return Inputs{transposed(3, 4)}; }},
+      {"permute", [](const Inputs& x) { return permute(x[0], {2, 0, 1}); }, [] { return Inputs{normal({2, 3, 4})}; }},
+      {"contiguous", [](const Inputs& x) { return contiguous(x[0]) * 3.0; }, [] { return Inputs{transposed(3, 2)}; }},
+      {"clone", [](const Inputs& x) { return clone(x[0]) * x[0]; }, [] { return Inputs{normal({4})}; }, true},
+      // float32 round trip: exact up to float32 rounding, hence the larger step and tolerance.
+      {"to_dtype_round_trip", [](const Inputs& x) { return to_dtype(to_dtype(x[0], kFloat32), kFloat64); },
+       [] { return Inputs{normal({3})}; }, false, 1e-2, 1e-4},
+      {"transpose", [](const Inputs& x) { return transpose(x[0], 0, 1); }, [] { return Inputs{normal({2, 3})}; }},
+      {"slice_step", [](const Inputs& x) { return slice(x[0], 1, 1, 6, 2); }, [] { return Inputs{normal({3, 7})}; }, true},
+      {"narrow", [](const Inputs& x) { return narrow(x[0], 0, 1, 2); }, [] { return Inputs{normal({4, 3})}; }},
+      {"expand", [](const Inputs& x) { return expand(x[0], {2, 3, 4}); }, [] { return Inputs{normal({3, 1})}; }},
+      {"squeeze_unsqueeze", [](const Inputs& x) { return unsqueeze(squeeze(x[0], 1), 0); }, [] { return Inputs{normal({3, 1, 2})}; }},
+      {"flatten", [](const Inputs& x) { return flatten(x[0], 1); }, [] { return Inputs{normal({2, 3, 2})}; }},
+      {"flatten_noncontiguous", [](const Inputs& x) { return flatten(x[0], 0, 1); }, [] { return Inputs{transposed(3, 4)}; }},
+      {"cat_dim1", [](const Inputs& x) { return cat({x[0], x[1], x[2]}, 1); }, [] { return Inputs{normal({2, 1}), normal({2, 3}), normal({2, 2})}; }},
+      {"stack", [](const Inputs& x) { return stack({x[0], x[1]}, 1); }, [] { return Inputs{normal({2, 3}), normal({2, 3})}; }},
+      {"index_select_repeated", [](const Inputs& x) { return index_select(x[0], 0, indices({2, 0, 2}, {3})); }, [] { return Inputs{normal({3, 4})}; }, true},
+      {"index_add", [](const Inputs& x) { return index_add({4, 2}, 0, indices({1, 3, 1}, {3}), x[0]); }, [] { return Inputs{normal({3, 2})}; }},
+      {"gather_dim1", [](const Inputs& x) { return gather(x[0], 1, indices({0, 2, 1, 1, 0, 0}, {3, 2})); }, [] { return Inputs{normal({3, 3})}; }, true},
+      {"scatter_add_dim0", [](const Inputs& x) { return scatter_add({3, 2}, 0, indices({0, 2, 0, 0}, {2, 2}), x[0]); }, [] { return Inputs{normal({2, 2})}; }},
+      // ---- convolution ----
+      {"conv2d_bias", [](const Inputs& x) { return conv2d(x[0], x[1], x[2]); }, [] { return Inputs{normal({2, 2, 5, 5}), normal({3, 2, 3, 3}), normal({3})}; }, true},
+      {"conv2d_stride2_pad1", [](const Inputs& x) { return conv2d(x[0], x[1], x[2], 2, 1); }, [] { return Inputs{normal({1, 2, 6, 5}), normal({2, 2, 3, 3}), normal({2})}; }, true},
+      {"conv2d_dilation2_asymmetric", [](const Inputs& x) { return conv2d(x[0], x[1], Tensor(), {1, 2}, {1, 0}, {2, 1}); }, [] { return Inputs{normal({1, 1, 6, 6}), normal({2, 1, 2, 3})}; }},
+      {"conv2d_groups2", [](const Inputs& x) { return conv2d(x[0], x[1], x[2], 1, 1, 1, 2); }, [] { return Inputs{normal({2, 4, 4, 4}), normal({4, 2, 3, 3}), normal({4})}; }, true},
+      {"conv2d_noncontiguous_input", [](const Inputs& x) { return conv2d(permute(x[0], {0, 3, 1, 2}), x[1]); },
+       [] { return Inputs{normal({1, 4, 4, 2}), normal({1, 2, 2, 2})}; }},
+      // ---- pooling ----
+      {"max_pool2d_k2", [](const Inputs& x) { return max_pool2d(x[0], 2); }, [] { return Inputs{normal({2, 2, 4, 4})}; }, true},
+      {"max_pool2d_k3_s1_p1", [](const Inputs& x) { return max_pool2d(x[0], 3, 1, 1); }, [] { return Inputs{normal({1, 2, 4, 5})}; }},
+      {"avg_pool2d_k2", [](const Inputs& x) { return avg_pool2d(x[0], 2); }, [] { return Inputs{normal({2, 2, 4, 4})}; }, true},
+      {"avg_pool2d_k3_s2_p1", [](const Inputs& x) { return avg_pool2d(x[0], 3, 2, 1); }, [] { return Inputs{normal({1, 2, 5, 5})}; }, true},
+      {"avg_pool2d_exclude_pad", [](const Inputs& x) { return avg_pool2d(x[0], 3, 2, 1, false); }, [] { return Inputs{normal({1, 1, 5, 4})}; }},
+      // ---- normalization ----
+      {"batch_norm_train_4d",
+       [](const Inputs& x) { return batch_norm(x[0], zeros({3}, x[0].dtype()), ones({3}, x[0].dtype()), x[1], x[2], true); },
+       [] { return Inputs{normal({4, 3, 2, 2}), normal({3}), normal({3})}; }},
+      {"batch_norm_train_2d_no_affine",
+       [](const Inputs& x) { return batch_norm(x[0], zeros({3}, x[0].dtype()), ones({3}, x[0].dtype()), Tensor(), Tensor(), true); },
+       [] { return Inputs{normal({5, 3})}; }},
+      {"batch_norm_eval",
+       [](const Inputs& x) {
+         return batch_norm(x[0], tensor({0.5, -0.2}, x[0].dtype()), tensor({2.0, 0.5}, x[0].dtype()), x[1], x[2], false);
+       },
+       [] { return Inputs{normal({3, 2, 2, 2}), normal({2}), normal({2})}; }},
+      // ---- losses ----
+      {"cross_entropy_mean", [](const Inputs& x) { return cross_entropy(x[0], indices({1, 0, 3}, {3})); }, [] { return Inputs{normal({3, 4})}; }, true},
+      {"cross_entropy_sum_label_smoothing",
+       [](const Inputs& x) { return cross_entropy(x[0], indices({1, 0, 3}, {3}), Reduction::kSum, 0.1); }, [] { return Inputs{normal({3, 4})}; }, true},
+      {"cross_entropy_ignore_index",
+       [](const Inputs& x) { return cross_entropy(x[0], indices({1, -100, 3}, {3}), Reduction::kMean, 0.0, -100); },
+       [] { return Inputs{normal({3, 4})}; }},
+      {"cross_entropy_none", [](const Inputs& x) { return cross_entropy(x[0], indices({2, 2}, {2}), Reduction::kNone); }, [] { return Inputs{normal({2, 3})}; }},
+      {"nll_loss", [](const Inputs& x) { return nll_loss(log_softmax(x[0], 1), indices({0, 2}, {2})); }, [] { return Inputs{normal({2, 3})}; }},
+      {"mse_loss", [](const Inputs& x) { return mse_loss(x[0], x[1]); }, [] { return Inputs{normal({3, 2}), normal({3, 2})}; }, true},
+      {"mse_loss_sum", [](const Inputs& x) { return mse_loss(x[0], x[1], Reduction::kSum); }, [] { return Inputs{normal({4}), normal({4})}; }},
+      {"bce_with_logits",
+       [](const Inputs& x) { return binary_cross_entropy_with_logits(x[0], x[1]); },
+       [] { return Inputs{normal({3, 2}), uniform({3, 2}, 0, 1)}; }, true},
+      // The loss is smooth at a logit of 0, where relu and |x| have kinks (a zero-initialised head).
+      {"bce_with_logits_at_zero", [](const Inputs& x) { return binary_cross_entropy_with_logits(x[0], x[1], Reduction::kSum); },
+       [] { return Inputs{leaf(ops::Array::zeros({4}, kFloat64)), uniform({4}, 0, 1)}; }, true},
+  };
+}
+
+}  // namespace tg::test_cases
