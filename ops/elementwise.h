@@ -25,6 +25,8 @@ namespace tg::ops {
   X(Sqrt, "sqrt", kFloating, std::sqrt(v))                                              \
   X(Sigmoid, "sigmoid", kFloating, stable_sigmoid(v))                                   \
   X(Tanh, "tanh", kFloating, std::tanh(v))                                              \
+  X(Sin, "sin", kFloating, std::sin(v))                                                 \
+  X(Cos, "cos", kFloating, std::cos(v))                                                 \
   X(Gelu, "gelu", kFloating, gelu_of(v))                                                \
   X(GeluDerivative, "gelu_derivative", kFloating, gelu_derivative_of(v)) /* Phi + x phi */
 

@@ -75,7 +75,7 @@ TEST(OpGradcheckCoverage, EveryDifferentiableOpHasARow) {
   }
   for (const OpDef* op : all_ops()) {
     if (!op->backward) continue;
-    EXPECT_TRUE(recorded.count(op->name)) << "op '" << op->name << "' has no gradcheck row";
+    EXPECT_TRUE(recorded.count(op->name)) << "op '" << op->name << "' has no gradcheck case in tests/op_cases.cc";
   }
 }
 

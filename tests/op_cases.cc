@@ -44,6 +44,7 @@ std::vector<OpCase> op_cases() {
       {"log", [](const Inputs& x) { return log(x[0]); }, [] { return Inputs{uniform({2, 3}, 0.5, 3)}; }, true},
       {"sqrt", [](const Inputs& x) { return sqrt(x[0]); }, [] { return Inputs{uniform({2, 3}, 0.5, 3)}; }, true},
       {"abs", [](const Inputs& x) { return abs(x[0]); }, [] { return Inputs{normal({2, 3})}; }},
+      {"sin_cos", [](const Inputs& x) { return sin(x[0]) * cos(x[1]); }, [] { return Inputs{normal({2, 3}), normal({3})}; }, true},
       {"clamp", [](const Inputs& x) { return clamp(x[0], -0.5, 0.5); }, [] { return Inputs{normal({3, 4})}; }},
       {"clamp_min_only", [](const Inputs& x) { return clamp(x[0], 0.1, std::nullopt); }, [] { return Inputs{normal({6})}; }},
       {"where", [](const Inputs& x) { return where(gt(x[0], zeros({}, x[0].dtype())), x[0], x[1]); },

@@ -1,4 +1,4 @@
-// tapegrad/autograd/functions/elementwise.cc: op rows for arithmetic (add, sub, mul, div, pow, neg,
+// tapegrad/autograd/functions/elementwise.cc: op rows for arithmetic (add, sub, mul, div, pow, neg, sin, cos,
 // exp, log, sqrt, abs, clamp, where) and comparisons, plus the operator overloads.
 #include "autograd/functions/common.h"
 #include "ops/elementwise.h"
@@ -141,6 +141,23 @@ const OpDef& kAbs = define_op({
     .onnx = {{.op_type = "Abs"}},
 });
 
+// sin and cos are each other's derivatives (up to sign), so both are differentiable to any order.
+const OpDef& kCos = define_op({
+    .name = "cos",
+    .forward = unary_forward<UnaryOp::kCos>,
+    .backward = [](BackwardContext& c) -> Grads { return {neg(c.grad * sin(c.input(0)))}; },
+    .save_inputs = {0},
+    .onnx = {{.op_type = "Cos"}},
+});
+
+const OpDef& kSin = define_op({
+    .name = "sin",
+    .forward = unary_forward<UnaryOp::kSin>,
+    .backward = [](BackwardContext& c) -> Grads { return {c.grad * cos(c.input(0))}; },
+    .save_inputs = {0},
+    .onnx = {{.op_type = "Sin"}},
+});
+
 std::optional<double> optional_attr(const Attrs& a, const char* name) {
   return a.has(name) ? std::optional<double>(a.f(name)) : std::nullopt;
 }
@@ -200,6 +217,8 @@ Tensor exp(const Tensor& x) { return apply_op(kExp, {x}); }
 Tensor log(const Tensor& x) { return apply_op(kLog, {x}); }
 Tensor sqrt(const Tensor& x) { return apply_op(kSqrt, {x}); }
 Tensor abs(const Tensor& x) { return apply_op(kAbs, {x}); }
+Tensor sin(const Tensor& x) { return apply_op(kSin, {x}); }
+Tensor cos(const Tensor& x) { return apply_op(kCos, {x}); }
 Tensor clamp(const Tensor& x, std::optional<double> min, std::optional<double> max) {
   TG_CHECK(!min || !max || *min <= *max, "clamp: min ", *min, " > max ", *max);
   Attrs attrs;
