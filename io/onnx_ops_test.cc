@@ -220,7 +220,10 @@ TEST(OnnxOpsRoundTrip, EveryMappingRunsInOnnxRuntimeWithTapegradsValues) {
     const ops::Array in = e.input.data().contiguous();
     std::ofstream(base + ".in", std::ios::binary).write(static_cast<const char*>(in.raw_data()), in.numel() * 4);
     std::string dims;
-    for (int64_t d : e.input.shape()) dims += (dims.empty() ? "" : ",") + std::to_string(d);
+    for (int64_t d : e.input.shape()) {
+      if (!dims.empty()) dims += ',';  // (not "" + string: GCC 12 warns -Wrestrict on it)
+      dims += std::to_string(d);
+    }
     manifest << base << ".onnx " << base << ".in " << (dims.empty() ? "," : dims) << " " << base << ".out\n";
   }
   manifest.close();

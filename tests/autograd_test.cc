@@ -269,6 +269,10 @@ TEST(Hooks, AccumulationUnderCreateGraphStaysDifferentiableForLeavesAndRetainedG
   EXPECT_THAT(values(autograd::grad({y.grad()}, {x}, {}, true, false)[0]), ElementsAre(48.0));
   // d(x.grad)/dx = 2 * 20 x^3 = 320
   EXPECT_THAT(values(autograd::grad({x.grad()}, {x}, {}, true, false)[0]), ElementsAre(320.0));
+  // As in PyTorch, backward(create_graph=true) makes each tensor's .grad() reference a graph that
+  // saved the tensor: a reference cycle, broken by clearing the gradients (LeakSanitizer checks).
+  x.set_grad(Tensor());
+  y.set_grad(Tensor());
 }
 
 struct Cube : autograd::Function {
