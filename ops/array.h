@@ -5,6 +5,11 @@
 //   Array c = t.contiguous();             // copies into row-major order
 #pragma once
 
+// tapegrad's public headers are C++20 (designated initializers, <span>, three-way comparisons).
+#if __cplusplus < 202002L
+#error "tapegrad needs C++20: compile with -std=c++20 (or later)"
+#endif
+
 #include <cstdint>
 #include <memory>
 #include <vector>

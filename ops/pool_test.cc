@@ -57,7 +57,9 @@ void expect_matches_naive(const Shape& shape, bool with_nans, uint32_t seed) {
       // Bit for bit: the sign of a zero and the NaN chosen both count.
       ASSERT_EQ(std::memcmp(&out.data<T>()[i], &want[i], sizeof(T)), 0)
           << shape_str(shape) << " output " << i << ": " << out.data<T>()[i] << " vs " << want[i];
-      if (with_indices) ASSERT_EQ(indices.data<int64_t>()[i], want_indices[i]) << shape_str(shape) << " output " << i;
+      if (with_indices) {
+        ASSERT_EQ(indices.data<int64_t>()[i], want_indices[i]) << shape_str(shape) << " output " << i;
+      }
     }
   }
 }
