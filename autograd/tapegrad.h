@@ -11,3 +11,4 @@
 #include "autograd/tensor.h"
 #include "ops/backend.h"
 #include "ops/parallel.h"
+#include "ops/version.h"

@@ -8,12 +8,13 @@
 #include "absl/status/statusor.h"
 #include "google/protobuf/message.h"
 #include "io/files.h"
+#include "ops/version.h"
 
 namespace tg::io {
 
 inline constexpr uint32_t kFormatMajor = 1;
 inline constexpr uint32_t kFormatMinor = 1;  // 1.1: NodeProto.output_dtype
-inline constexpr char kProducer[] = "tapegrad 0.1";
+inline const std::string kProducer = std::string("tapegrad ") + version();  // written into every file
 
 // Serializes deterministically (sorted map entries): the same message gives the same bytes.
 std::string serialize_deterministic(const google::protobuf::Message& message);

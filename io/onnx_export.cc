@@ -193,7 +193,7 @@ absl::StatusOr<onnx::ModelProto> to_onnx(const proto::GraphProto& graph, const s
   onnx::ModelProto model;
   model.set_ir_version(7);
   model.set_producer_name("tapegrad");
-  model.set_producer_version(kProducer);
+  model.set_producer_version(version());
   onnx::OperatorSetIdProto* opset = model.add_opset_import();
   opset->set_domain("");
   opset->set_version(kOnnxOpset);

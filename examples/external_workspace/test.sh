@@ -11,8 +11,9 @@ cleanup() {
   rm -rf "$output_base" "$tgm"
 }
 trap cleanup EXIT
-# --symlink_prefix=/: no bazel-* links inside tapegrad's own tree.
-bazel --output_base="$output_base" build --symlink_prefix=/ //:fit_and_reload
+# --symlink_prefix=/: no bazel-* links inside tapegrad's own tree. The process-wrapper sandbox (as
+# in tapegrad's own .bazelrc): Debian's linux-sandbox prints thousands of debug lines per build.
+bazel --output_base="$output_base" build --symlink_prefix=/ --spawn_strategy=processwrapper-sandbox //:fit_and_reload
 binary="$(bazel --output_base="$output_base" info --symlink_prefix=/ bazel-bin 2>/dev/null)/fit_and_reload"
 "$binary" "$tgm"
 echo "external_workspace: ok"
