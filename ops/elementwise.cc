@@ -3,7 +3,9 @@
 
 #include <cmath>
 
+#include "ops/internal/elementwise_math.h"
 #include "ops/internal/strided_loop.h"
+#include "ops/internal/vector_kernels.h"
 #include "ops/parallel.h"
 
 namespace tg::ops {
@@ -73,22 +75,34 @@ void check_same_dtype(const Array& a, const Array& b, const char* op) {
            " vs ", dtype_name(b.dtype()), " ", shape_str(b.shape()));
 }
 
-// Helpers of the op lists' expressions (elementwise.h).
+// Helpers of the op lists' expressions (internal/elementwise_math.h).
+using internal::gelu_derivative_of;
+using internal::gelu_of;
+using internal::stable_sigmoid;
+
+// out = op(x) / op(a, b) for contiguous float arrays of one shape: the per-ISA vector kernels.
 template <typename T>
-T stable_sigmoid(T v) {  // never exponentiates a large positive number
-  if (v >= 0) return T(1) / (T(1) + std::exp(-v));
-  const T e = std::exp(v);
-  return e / (T(1) + e);
+Array vector_unary(UnaryOp op, const Array& x) {
+  Array out = Array::empty(x.shape(), x.dtype());
+  const T* xp = x.data<T>();
+  T* o = out.data<T>();
+  const auto kernel = internal::vector_kernels<T>().unary;
+  parallel_chunks(x.numel(), internal::kParallelGrain, [&](int64_t begin, int64_t end) {
+    kernel(op, xp + begin, o + begin, end - begin);
+  });
+  return out;
 }
 template <typename T>
-T gelu_of(T x) {
-  return static_cast<T>(0.5) * x * (static_cast<T>(1) + std::erf(x * static_cast<T>(M_SQRT1_2)));
-}
-template <typename T>
-T gelu_derivative_of(T x) {  // d/dx gelu(x) = Phi(x) + x phi(x)
-  const T cdf = static_cast<T>(0.5) * (static_cast<T>(1) + std::erf(x * static_cast<T>(M_SQRT1_2)));
-  const T pdf = std::exp(static_cast<T>(-0.5) * x * x) * static_cast<T>(0.3989422804014327);
-  return cdf + x * pdf;
+Array vector_binary(BinaryOp op, const Array& a, const Array& b) {
+  Array out = Array::empty(a.shape(), a.dtype());
+  const T* ap = a.data<T>();
+  const T* bp = b.data<T>();
+  T* o = out.data<T>();
+  const auto kernel = internal::vector_kernels<T>().binary;
+  parallel_chunks(a.numel(), internal::kParallelGrain, [&](int64_t begin, int64_t end) {
+    kernel(op, ap + begin, bp + begin, o + begin, end - begin);
+  });
+  return out;
 }
 
 enum class DtypeClass { kNumeric, kFloating };
@@ -163,6 +177,10 @@ const char* compare_op_name(CompareOp op) {
 #undef TG_NAME_CASE
 
 Array unary(UnaryOp op, const Array& x) {
+  if (x.is_contiguous()) {
+    if (x.dtype() == kFloat32) return vector_unary<float>(op, x);
+    if (x.dtype() == kFloat64) return vector_unary<double>(op, x);
+  }
   switch (op) {
 #define TG_CASE(Name, str, dtype_class, expr)                                 \
   case UnaryOp::k##Name:                                                      \
@@ -181,6 +199,10 @@ Array binary(BinaryOp op, const Array& a, const Array& b) {
   const char* name = binary_op_name(op);
   check_same_dtype(a, b, name);
   if (op == BinaryOp::kDiv) check_integer_divisor(b);
+  if (a.is_contiguous() && b.is_contiguous() && a.shape() == b.shape()) {
+    if (a.dtype() == kFloat32) return vector_binary<float>(op, a, b);
+    if (a.dtype() == kFloat64) return vector_binary<double>(op, a, b);
+  }
   switch (op) {
 #define TG_CASE(Name, str, dtype_class, expr)                                      \
   case BinaryOp::k##Name:                                                          \

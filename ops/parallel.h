@@ -41,6 +41,9 @@
 // set_flush_denormal(false) restores IEEE gradual underflow.
 #pragma once
 
+#include <algorithm>
+#include <cstdint>
+
 namespace tg {
 
 // Fixes the team at `threads` (Note [Sharing the cores]: the count stops adapting).
@@ -67,6 +70,22 @@ namespace ops {
 // window is over and updates the calling thread's OpenMP team size, unless the thread's count was
 // set with omp_set_num_threads (then it is kept). A few nanoseconds otherwise.
 void refresh_team_size();
+
+// Runs fn(begin, end) over [0, n) in fixed chunks of 4096 elements, spread over the threads (in
+// contiguous blocks) when n >= grain, else in one call on this thread. For loops whose body is a
+// per-ISA kernel (internal/vector_kernels.h) called once per chunk.
+template <typename Fn>
+void parallel_chunks(int64_t n, int64_t grain, Fn&& fn) {
+  constexpr int64_t kChunk = 4096;
+  if (n < grain) {
+    if (n > 0) fn(int64_t{0}, n);
+    return;
+  }
+  refresh_team_size();
+  const int64_t chunks = (n + kChunk - 1) / kChunk;
+#pragma omp parallel for schedule(static)
+  for (int64_t c = 0; c < chunks; ++c) fn(c * kChunk, std::min(n, (c + 1) * kChunk));
+}
 }  // namespace ops
 
 }  // namespace tg

@@ -4,12 +4,8 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <type_traits>
 
-#if defined(__AVX512F__)
-#include <immintrin.h>
-#endif
-
+#include "ops/internal/vector_kernels.h"
 #include "ops/parallel.h"
 
 namespace tg::ops {
@@ -21,90 +17,6 @@ int64_t avg_divisor(int64_t hs, int64_t ws, int64_t h, int64_t w, const Pool2dPa
   const int64_t he = std::min(hs + p.kernel_h, h + p.pad_h), we = std::min(ws + p.kernel_w, w + p.pad_w);
   if (p.count_include_pad) return (he - hs) * (we - ws);
   return (std::min(he, h) - std::max<int64_t>(hs, 0)) * (std::min(we, w) - std::max<int64_t>(ws, 0));
-}
-
-// One output row of the 2x2/2 max pool from input rows r0 and r1 (flat offsets top and bottom
-// within the plane). Window order (r0[2x], r0[2x+1], r1[2x], r1[2x+1]): the first maximum wins and
-// a NaN wins (the last NaN, as in the general loop below). Branch-free selects, so the compiler
-// vectorizes it, but only in whole vectors: MNIST's 7- and 14-wide output rows would run in the
-// scalar remainder, so float rows take the AVX-512 version below where the target has it.
-template <bool kIndices, typename T>
-void max_pool_2x2_row(const T* r0, const T* r1, int64_t top, int64_t bottom, int64_t ow, T* out, int64_t* index) {
-#pragma omp simd
-  for (int64_t x = 0; x < ow; ++x) {
-    const int64_t j = 2 * x;
-    T best = r0[j];
-    int64_t at = top + j;
-    const T b = r0[j + 1], c = r1[j], d = r1[j + 1];
-    bool take = (b > best) | (b != b);
-    best = take ? b : best;
-    at = take ? top + j + 1 : at;
-    take = (c > best) | (c != c);
-    best = take ? c : best;
-    at = take ? bottom + j : at;
-    take = (d > best) | (d != d);
-    best = take ? d : best;
-    at = take ? bottom + j + 1 : at;
-    out[x] = best;
-    if constexpr (kIndices) index[x] = at;
-  }
-}
-
-#if defined(__AVX512F__)
-// The same row for float in chunks of 16 outputs, the ragged last chunk under masks: 32 input
-// floats of each row deinterleave into the windows' left and right columns.
-template <bool kIndices>
-void max_pool_2x2_row_avx512(const float* r0, const float* r1, int64_t top, int64_t bottom, int64_t ow, float* out,
-                             int64_t* index) {
-  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-  const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
-  const __m512i lane2 = _mm512_setr_epi64(0, 2, 4, 6, 8, 10, 12, 14);  // 2 * lane, for the indices
-  for (int64_t x = 0; x < ow; x += 16) {
-    const int64_t n = std::min<int64_t>(16, ow - x);  // outputs in this chunk
-    const __mmask16 out_mask = static_cast<__mmask16>((1u << n) - 1);
-    const __mmask16 lo_mask = static_cast<__mmask16>((1u << std::min<int64_t>(2 * n, 16)) - 1);
-    const __mmask16 hi_mask = static_cast<__mmask16>((1u << std::max<int64_t>(2 * n - 16, 0)) - 1);
-    const float* p0 = r0 + 2 * x;
-    const float* p1 = r1 + 2 * x;
-    const __m512 top_lo = _mm512_maskz_loadu_ps(lo_mask, p0), top_hi = _mm512_maskz_loadu_ps(hi_mask, p0 + 16);
-    const __m512 bot_lo = _mm512_maskz_loadu_ps(lo_mask, p1), bot_hi = _mm512_maskz_loadu_ps(hi_mask, p1 + 16);
-    const __m512 a = _mm512_permutex2var_ps(top_lo, even, top_hi), b = _mm512_permutex2var_ps(top_lo, odd, top_hi);
-    const __m512 c = _mm512_permutex2var_ps(bot_lo, even, bot_hi), d = _mm512_permutex2var_ps(bot_lo, odd, bot_hi);
-    // take v when v > best (ordered) or v is NaN
-    const __mmask16 take_b = _mm512_cmp_ps_mask(b, a, _CMP_GT_OQ) | _mm512_cmp_ps_mask(b, b, _CMP_UNORD_Q);
-    __m512 best = _mm512_mask_mov_ps(a, take_b, b);
-    const __mmask16 take_c = _mm512_cmp_ps_mask(c, best, _CMP_GT_OQ) | _mm512_cmp_ps_mask(c, c, _CMP_UNORD_Q);
-    best = _mm512_mask_mov_ps(best, take_c, c);
-    const __mmask16 take_d = _mm512_cmp_ps_mask(d, best, _CMP_GT_OQ) | _mm512_cmp_ps_mask(d, d, _CMP_UNORD_Q);
-    best = _mm512_mask_mov_ps(best, take_d, d);
-    _mm512_mask_storeu_ps(out + x, out_mask, best);
-    if constexpr (kIndices) {
-      // int64 offsets in two halves of 8 lanes, each lane's window position picked by the masks.
-      for (int half = 0; half < 2; ++half) {
-        const auto part = [&](__mmask16 m) { return static_cast<__mmask8>(m >> (8 * half)); };
-        const __m512i column = _mm512_add_epi64(lane2, _mm512_set1_epi64(2 * x + 16 * half));
-        __m512i at = _mm512_add_epi64(column, _mm512_set1_epi64(top));
-        at = _mm512_mask_add_epi64(at, part(take_b), at, _mm512_set1_epi64(1));
-        const __m512i at_bottom = _mm512_add_epi64(column, _mm512_set1_epi64(bottom));
-        at = _mm512_mask_mov_epi64(at, part(take_c), at_bottom);
-        at = _mm512_mask_mov_epi64(at, part(take_d), _mm512_add_epi64(at_bottom, _mm512_set1_epi64(1)));
-        _mm512_mask_storeu_epi64(index + x + 8 * half, part(out_mask), at);
-      }
-    }
-  }
-}
-#endif
-
-// The fastest row kernel for T on this target.
-template <bool kIndices, typename T>
-void max_pool_2x2_row_fastest(const T* r0, const T* r1, int64_t top, int64_t bottom, int64_t ow, T* out,
-                              int64_t* index) {
-#if defined(__AVX512F__)
-  if constexpr (std::is_same_v<T, float>) {
-    return max_pool_2x2_row_avx512<kIndices>(r0, r1, top, bottom, ow, out, index);
-  }
-#endif
-  max_pool_2x2_row<kIndices>(r0, r1, top, bottom, ow, out, index);
 }
 
 }  // namespace
@@ -140,7 +52,9 @@ std::pair<Array, Array> max_pool2d(const Array& input_in, const Pool2dParams& p,
     T* op = out.data<T>();
     int64_t* xp = with_indices ? indices.data<int64_t>() : nullptr;
     if (p.kernel_h == 2 && p.kernel_w == 2 && p.stride_h == 2 && p.stride_w == 2 && p.pad_h == 0 && p.pad_w == 0) {
-      // The common 2x2/2 case: no bounds checks, windows never leave the plane.
+      // The common 2x2/2 case: no bounds checks, windows never leave the plane; the row kernel
+      // of this CPU's ISA level.
+      const auto row_kernel = internal::vector_kernels<T>().max_pool_2x2_row;
 #pragma omp parallel for schedule(static) if (planes * h * w >= 32768)
       for (int64_t pl = 0; pl < planes; ++pl) {
         const T* src = ip + pl * h * w;
@@ -150,11 +64,7 @@ std::pair<Array, Array> max_pool2d(const Array& input_in, const Pool2dParams& p,
           const T* r0 = src + 2 * y * w;
           const T* r1 = r0 + w;
           const int64_t top = 2 * y * w, bottom = top + w;
-          if (with_indices) {
-            max_pool_2x2_row_fastest<true>(r0, r1, top, bottom, ow, o + y * ow, xi + y * ow);
-          } else {
-            max_pool_2x2_row_fastest<false>(r0, r1, top, bottom, ow, o + y * ow, nullptr);
-          }
+          row_kernel(r0, r1, top, bottom, ow, o + y * ow, with_indices ? xi + y * ow : nullptr);
         }
       }
       return;

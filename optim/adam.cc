@@ -3,6 +3,9 @@
 
 #include <cmath>
 
+#include "ops/parallel.h"
+#include "optim/update_kernels.h"
+
 namespace tg::optim {
 
 Adam::Adam(std::vector<ParamGroup> groups, AdamOptions o, bool decoupled)
@@ -16,6 +19,10 @@ void Adam::update(const ParamGroup& group, Tensor& param, const Tensor& grad, Pa
   const double t = static_cast<double>(state.step);
   const double bias1 = 1 - std::pow(options.beta1, t), bias2 = 1 - std::pow(options.beta2, t);
   const double step_size = group.lr / bias1, bias2_sqrt = std::sqrt(bias2);
+  const double wd = group.weight_decay;
+  const internal::AdamConstants c{options.beta1, options.beta2, options.eps,
+                                  /*l2=*/decoupled_weight_decay ? 0.0 : wd,
+                                  /*decay=*/decoupled_weight_decay ? 1 - group.lr * wd : 1.0, step_size, bias2_sqrt};
   dispatch_floating(param.dtype(), name(), [&](auto tag) {
     using T = decltype(tag);
     T* p = param.data_ptr<T>();
@@ -23,24 +30,10 @@ void Adam::update(const ParamGroup& group, Tensor& param, const Tensor& grad, Pa
     T* m = state.buffer("exp_avg", param).data_ptr<T>();
     T* v = state.buffer("exp_avg_sq", param).data_ptr<T>();
     T* vmax = options.amsgrad ? state.buffer("max_exp_avg_sq", param).data_ptr<T>() : nullptr;
-    const T b1 = options.beta1, b2 = options.beta2, eps = options.eps, wd = group.weight_decay;
-    const T decay = decoupled_weight_decay ? T(1) - static_cast<T>(group.lr) * wd : T(1);
-    const T l2 = decoupled_weight_decay ? T(0) : wd;
-    const T ss = step_size, b2s = bias2_sqrt;
-    const int64_t n = param.numel();
-#pragma omp parallel for schedule(static) if (n >= 65536)
-    for (int64_t i = 0; i < n; ++i) {
-      const T d = g[i] + l2 * p[i];
-      p[i] *= decay;
-      m[i] = b1 * m[i] + (T(1) - b1) * d;
-      v[i] = b2 * v[i] + (T(1) - b2) * d * d;
-      T second = v[i];
-      if (vmax) {
-        vmax[i] = std::max(vmax[i], v[i]);
-        second = vmax[i];
-      }
-      p[i] -= ss * m[i] / (std::sqrt(second) / b2s + eps);
-    }
+    const auto kernel = internal::update_kernels<T>().adam;
+    ops::parallel_chunks(param.numel(), internal::kUpdateParallelGrain, [&](int64_t begin, int64_t end) {
+      kernel(c, p + begin, g + begin, m + begin, v + begin, vmax ? vmax + begin : nullptr, end - begin);
+    });
   });
 }
 

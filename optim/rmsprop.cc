@@ -3,6 +3,9 @@
 
 #include <cmath>
 
+#include "ops/parallel.h"
+#include "optim/update_kernels.h"
+
 namespace tg::optim {
 
 RMSprop::RMSprop(std::vector<ParamGroup> groups, RMSpropOptions o) : Optimizer(std::move(groups), "RMSprop"), options(o) {
@@ -11,6 +14,7 @@ RMSprop::RMSprop(std::vector<ParamGroup> groups, RMSpropOptions o) : Optimizer(s
 }
 
 void RMSprop::update(const ParamGroup& group, Tensor& param, const Tensor& grad, ParamState& state) {
+  const internal::RmspropConstants c{options.alpha, options.eps, options.momentum, group.lr, group.weight_decay};
   dispatch_floating(param.dtype(), "RMSprop", [&](auto tag) {
     using T = decltype(tag);
     T* p = param.data_ptr<T>();
@@ -18,26 +22,11 @@ void RMSprop::update(const ParamGroup& group, Tensor& param, const Tensor& grad,
     T* sq = state.buffer("square_avg", param).data_ptr<T>();
     T* ga = options.centered ? state.buffer("grad_avg", param).data_ptr<T>() : nullptr;
     T* buf = options.momentum > 0 ? state.buffer("momentum_buffer", param).data_ptr<T>() : nullptr;
-    const T alpha = options.alpha, eps = options.eps, mom = options.momentum, lr = group.lr, wd = group.weight_decay;
-    const int64_t n = param.numel();
-#pragma omp parallel for schedule(static) if (n >= 65536)
-    for (int64_t i = 0; i < n; ++i) {
-      const T d = g[i] + wd * p[i];
-      sq[i] = alpha * sq[i] + (T(1) - alpha) * d * d;
-      T avg;
-      if (ga) {
-        ga[i] = alpha * ga[i] + (T(1) - alpha) * d;
-        avg = std::sqrt(sq[i] - ga[i] * ga[i]) + eps;
-      } else {
-        avg = std::sqrt(sq[i]) + eps;
-      }
-      if (buf) {
-        buf[i] = mom * buf[i] + d / avg;
-        p[i] -= lr * buf[i];
-      } else {
-        p[i] -= lr * d / avg;
-      }
-    }
+    const auto kernel = internal::update_kernels<T>().rmsprop;
+    ops::parallel_chunks(param.numel(), internal::kUpdateParallelGrain, [&](int64_t begin, int64_t end) {
+      kernel(c, p + begin, g + begin, sq + begin, ga ? ga + begin : nullptr, buf ? buf + begin : nullptr,
+             end - begin);
+    });
   });
 }
 

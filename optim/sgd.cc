@@ -1,6 +1,9 @@
 // tapegrad/optim/sgd.cc: one fused pass over each parameter.
 #include "optim/sgd.h"
 
+#include "ops/parallel.h"
+#include "optim/update_kernels.h"
+
 namespace tg::optim {
 
 SGD::SGD(std::vector<ParamGroup> groups, SGDOptions o) : Optimizer(std::move(groups), "SGD"), options(o) {
@@ -10,22 +13,17 @@ SGD::SGD(std::vector<ParamGroup> groups, SGDOptions o) : Optimizer(std::move(gro
 
 void SGD::update(const ParamGroup& group, Tensor& param, const Tensor& grad, ParamState& state) {
   const bool first = !state.buffers.count("momentum_buffer");  // the buffer starts as the first gradient
+  const internal::SgdConstants c{group.lr, group.weight_decay, options.momentum, options.dampening, options.nesterov,
+                                 first};
   dispatch_floating(param.dtype(), "SGD", [&](auto tag) {
     using T = decltype(tag);
     T* p = param.data_ptr<T>();
     const T* g = grad.data_ptr<T>();
     T* buf = options.momentum != 0 ? state.buffer("momentum_buffer", param).data_ptr<T>() : nullptr;
-    const T lr = group.lr, wd = group.weight_decay, mom = options.momentum, damp = options.dampening;
-    const int64_t n = param.numel();
-#pragma omp parallel for schedule(static) if (n >= 65536)
-    for (int64_t i = 0; i < n; ++i) {
-      T d = g[i] + wd * p[i];
-      if (buf) {
-        buf[i] = first ? d : mom * buf[i] + (T(1) - damp) * d;
-        d = options.nesterov ? d + mom * buf[i] : buf[i];
-      }
-      p[i] -= lr * d;
-    }
+    const auto kernel = internal::update_kernels<T>().sgd;
+    ops::parallel_chunks(param.numel(), internal::kUpdateParallelGrain, [&](int64_t begin, int64_t end) {
+      kernel(c, p + begin, g + begin, buf ? buf + begin : nullptr, end - begin);
+    });
   });
 }
 

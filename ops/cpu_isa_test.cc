@@ -1,0 +1,197 @@
+// tapegrad/ops/cpu_isa_test.cc: every ISA level of the per-ISA kernels this CPU can run gives the
+// baseline's results (bit-exact where no rounding can differ, else within a few ulps: the AVX2 and
+// AVX-512 levels may fuse a multiply-add), the baseline equals the generic strided kernels, and the
+// cap (TG_MAX_CPU_ISA, set_max_cpu_isa) selects what the public ops run.
+#include "ops/cpu_isa.h"
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "ops/elementwise.h"
+#include "ops/internal/vector_kernels.h"
+#include "ops/pool.h"
+
+namespace tg::ops {
+namespace {
+
+using internal::vector_kernel_table;
+using internal::VectorKernels;
+
+std::vector<CpuIsa> runnable_levels() {
+  std::vector<CpuIsa> levels;
+  for (CpuIsa isa : {CpuIsa::kBaseline, CpuIsa::kAvx2, CpuIsa::kAvx512}) {
+    if (isa <= detected_cpu_isa()) levels.push_back(isa);
+  }
+  return levels;
+}
+
+template <typename T>
+const VectorKernels<T>& kernels(CpuIsa isa) {
+  if constexpr (sizeof(T) == 4) {
+    return vector_kernel_table(isa).f32;
+  } else {
+    return vector_kernel_table(isa).f64;
+  }
+}
+
+// Inputs with the cases kernels get wrong: zeros of both signs, ties, kinks, subnormals, huge and
+// tiny values, infinities, NaN, then random values; 1000 + 37 long so vector remainders run.
+template <typename T>
+std::vector<T> special_and_random(uint64_t seed) {
+  const T inf = std::numeric_limits<T>::infinity();
+  std::vector<T> v = {0,    -0.0, 1,     -1,   0.5,  -0.5, 1e-3, -1e-3, 3,   -3,  20,   -20,   88,  -88,
+                      700,  -700, 1e30, -1e30, inf,  -inf, std::numeric_limits<T>::quiet_NaN(),
+                      std::numeric_limits<T>::denorm_min(), -std::numeric_limits<T>::denorm_min(),
+                      std::numeric_limits<T>::min(), std::numeric_limits<T>::max()};
+  Generator gen(seed);
+  const Array r = normal({1037 - static_cast<int64_t>(v.size())}, 0, 4, dtype_of<T>(), gen);
+  for (int64_t i = 0; i < r.numel(); ++i) v.push_back(r.data<T>()[i]);
+  return v;
+}
+
+// Same bits, both NaN, or within 4 ulps of the reference (relative; absolute near zero).
+template <typename T>
+::testing::AssertionResult close(T got, T want) {
+  if (std::memcmp(&got, &want, sizeof(T)) == 0 || (std::isnan(got) && std::isnan(want))) {
+    return ::testing::AssertionSuccess();
+  }
+  const T eps = std::numeric_limits<T>::epsilon();
+  if (std::isfinite(got) && std::isfinite(want) &&
+      std::abs(got - want) <= 4 * eps * std::max(std::abs(want), std::numeric_limits<T>::min())) {
+    return ::testing::AssertionSuccess();
+  }
+  return ::testing::AssertionFailure() << got << " vs baseline " << want;
+}
+
+template <typename T>
+void check_elementwise_levels() {
+  const std::vector<T> x = special_and_random<T>(1), y = special_and_random<T>(2);
+  const int64_t n = static_cast<int64_t>(x.size());
+  const VectorKernels<T>& base = kernels<T>(CpuIsa::kBaseline);
+  for (CpuIsa isa : runnable_levels()) {
+    const VectorKernels<T>& k = kernels<T>(isa);
+    EXPECT_EQ(vector_kernel_table(isa).isa, isa);
+    std::vector<T> want(n), got(n);
+#define TG_CASE(Name, str, ...)                                                                   \
+    base.unary(UnaryOp::k##Name, x.data(), want.data(), n);                                       \
+    k.unary(UnaryOp::k##Name, x.data(), got.data(), n);                                           \
+    for (int64_t i = 0; i < n; ++i) ASSERT_TRUE(close(got[i], want[i])) << str << "(" << x[i] << ") at " << cpu_isa_name(isa);
+    TG_UNARY_OPS(TG_CASE)
+#undef TG_CASE
+#define TG_CASE(Name, str, ...)                                                                   \
+    base.binary(BinaryOp::k##Name, x.data(), y.data(), want.data(), n);                            \
+    k.binary(BinaryOp::k##Name, x.data(), y.data(), got.data(), n);                                \
+    for (int64_t i = 0; i < n; ++i)                                                                \
+      ASSERT_TRUE(close(got[i], want[i])) << str << "(" << x[i] << ", " << y[i] << ") at " << cpu_isa_name(isa);
+    TG_BINARY_OPS(TG_CASE)
+#undef TG_CASE
+  }
+}
+
+TEST(CpuIsa, ElementwiseLevelsAgreeFloat) { check_elementwise_levels<float>(); }
+TEST(CpuIsa, ElementwiseLevelsAgreeDouble) { check_elementwise_levels<double>(); }
+
+// The baseline vector kernels equal the generic kernels of any strides bit for bit (same level,
+// same expressions): a transposed view takes the generic path.
+TEST(CpuIsa, BaselineMatchesGenericStridedKernels) {
+  set_max_cpu_isa(CpuIsa::kBaseline);
+  const std::vector<float> v = special_and_random<float>(3);
+  Array x = Array::empty({61, 17}, kFloat32);
+  std::copy(v.begin(), v.end(), x.data<float>());
+  const Array xt = x.transpose(0, 1);  // not contiguous
+  for (UnaryOp op : {UnaryOp::kExp, UnaryOp::kTanh, UnaryOp::kSigmoid, UnaryOp::kGelu, UnaryOp::kRelu}) {
+    const Array fast = unary(op, xt.contiguous()), generic = unary(op, xt);
+    ASSERT_EQ(std::memcmp(fast.data<float>(), generic.contiguous().data<float>(), fast.numel() * sizeof(float)), 0)
+        << unary_op_name(op);
+  }
+  const Array sum_fast = binary(BinaryOp::kMul, xt.contiguous(), xt.contiguous());
+  const Array sum_generic = binary(BinaryOp::kMul, xt, xt);
+  EXPECT_EQ(std::memcmp(sum_fast.data<float>(), sum_generic.contiguous().data<float>(), 4 * sum_fast.numel()), 0);
+  set_max_cpu_isa(std::nullopt);
+}
+
+// Max pool rows: values and indices bit-exact at every level, for every width up to 40 (the
+// AVX-512 kernel's masked chunks), ties and NaNs included.
+template <typename T>
+void check_max_pool_levels() {
+  std::vector<T> r0 = special_and_random<T>(4), r1 = special_and_random<T>(5);
+  for (size_t i = 30; i < 60; i += 3) r1[i] = r0[i];  // ties across the rows
+  for (size_t i = 60; i < 70; ++i) r0[i] = r0[60];    // ties within a row
+  for (int64_t ow = 1; ow <= 40; ++ow) {
+    std::vector<T> want(ow), got(ow);
+    std::vector<int64_t> want_at(ow), got_at(ow);
+    kernels<T>(CpuIsa::kBaseline).max_pool_2x2_row(r0.data(), r1.data(), 1000, 2000, ow, want.data(), want_at.data());
+    for (CpuIsa isa : runnable_levels()) {
+      kernels<T>(isa).max_pool_2x2_row(r0.data(), r1.data(), 1000, 2000, ow, got.data(), got_at.data());
+      ASSERT_EQ(std::memcmp(got.data(), want.data(), ow * sizeof(T)), 0) << "width " << ow << " at " << cpu_isa_name(isa);
+      ASSERT_EQ(got_at, want_at) << "width " << ow << " at " << cpu_isa_name(isa);
+      std::vector<T> no_index(ow);
+      kernels<T>(isa).max_pool_2x2_row(r0.data(), r1.data(), 1000, 2000, ow, no_index.data(), nullptr);
+      ASSERT_EQ(std::memcmp(no_index.data(), want.data(), ow * sizeof(T)), 0);
+    }
+  }
+}
+
+TEST(CpuIsa, MaxPoolRowLevelsAgreeFloat) { check_max_pool_levels<float>(); }
+TEST(CpuIsa, MaxPoolRowLevelsAgreeDouble) { check_max_pool_levels<double>(); }
+
+// The cap decides what the public ops run: large (parallel) tensors give each level's own result.
+TEST(CpuIsa, CapSelectsThePathOfPublicOps) {
+  Generator gen(6);
+  const Array x = normal({8, 16, 28, 28}, 0, 1, kFloat32, gen);
+  for (CpuIsa isa : runnable_levels()) {
+    set_max_cpu_isa(isa);
+    EXPECT_EQ(active_cpu_isa(), isa);
+    EXPECT_EQ(&internal::vector_kernels<float>(), &vector_kernel_table(isa).f32);
+    const Array tanh_x = unary(UnaryOp::kTanh, x);
+    std::vector<float> want(x.numel());
+    vector_kernel_table(isa).f32.unary(UnaryOp::kTanh, x.data<float>(), want.data(), x.numel());
+    EXPECT_EQ(std::memcmp(tanh_x.data<float>(), want.data(), 4 * want.size()), 0) << cpu_isa_name(isa);
+    const auto [pooled, at] = max_pool2d(x, Pool2dParams{}, true);
+    set_max_cpu_isa(CpuIsa::kBaseline);
+    const auto [pooled_base, at_base] = max_pool2d(x, Pool2dParams{}, true);
+    EXPECT_EQ(std::memcmp(pooled.data<float>(), pooled_base.data<float>(), 4 * pooled.numel()), 0);
+    EXPECT_EQ(std::memcmp(at.data<int64_t>(), at_base.data<int64_t>(), 8 * at.numel()), 0);
+  }
+  // A cap above the CPU's level means the CPU's level.
+  set_max_cpu_isa(CpuIsa::kAvx512);
+  EXPECT_EQ(active_cpu_isa(), detected_cpu_isa());
+  set_max_cpu_isa(std::nullopt);
+  std::printf("detected ISA level: %s (levels checked: %zu)\n", cpu_isa_name(detected_cpu_isa()),
+              runnable_levels().size());
+}
+
+TEST(CpuIsa, EnvironmentCap) {
+  ASSERT_EQ(setenv("TG_MAX_CPU_ISA", "baseline", 1), 0);
+  set_max_cpu_isa(std::nullopt);
+  EXPECT_EQ(active_cpu_isa(), CpuIsa::kBaseline);
+  ASSERT_EQ(setenv("TG_MAX_CPU_ISA", "avx3", 1), 0);
+  set_max_cpu_isa(std::nullopt);
+  try {
+    active_cpu_isa();
+    ADD_FAILURE() << "an invalid TG_MAX_CPU_ISA was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("TG_MAX_CPU_ISA='avx3' is not one of baseline, avx2, avx512"),
+              std::string::npos)
+        << e.what();
+  }
+  ASSERT_EQ(unsetenv("TG_MAX_CPU_ISA"), 0);
+  set_max_cpu_isa(std::nullopt);
+  EXPECT_EQ(active_cpu_isa(), detected_cpu_isa());
+}
+
+TEST(CpuIsa, Names) {
+  for (CpuIsa isa : {CpuIsa::kBaseline, CpuIsa::kAvx2, CpuIsa::kAvx512}) {
+    EXPECT_EQ(parse_cpu_isa(cpu_isa_name(isa)), isa);
+  }
+  EXPECT_EQ(parse_cpu_isa("AVX2"), std::nullopt);
+  EXPECT_EQ(parse_cpu_isa(""), std::nullopt);
+}
+
+}  // namespace
+}  // namespace tg::ops

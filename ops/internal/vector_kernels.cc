@@ -1,0 +1,148 @@
+// tapegrad/ops/internal/vector_kernels.cc: the per-ISA vector kernels (vector_kernels.h). This file
+// is compiled once per ISA level (-march=x86-64-v2/-v3/-v4, TG_ISA_SUFFIX=baseline/avx2/avx512)
+// and defines that level's table; the loops are plain C++ the compiler vectorizes for the level,
+// and the max-pool row has an AVX-512 version where the level has it.
+#include "ops/internal/vector_kernels.h"
+
+#include <algorithm>
+#include <cmath>
+
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+
+#include "ops/internal/elementwise_math.h"
+
+#if !defined(TG_ISA_SUFFIX) || !defined(TG_ISA_LEVEL)
+#error "vector_kernels.cc is compiled by cc_multi_isa_library, which defines TG_ISA_SUFFIX and TG_ISA_LEVEL"
+#endif
+
+namespace tg::ops::internal {
+
+namespace {
+
+template <typename T>
+void unary_loop(UnaryOp op, const T* x, T* out, int64_t n) {
+  switch (op) {
+#define TG_CASE(Name, str, dtype_class, expr)                 \
+  case UnaryOp::k##Name:                                      \
+    for (int64_t i = 0; i < n; ++i) {                         \
+      const T v = x[i];                                       \
+      out[i] = static_cast<T>(expr);                          \
+    }                                                         \
+    return;
+    TG_UNARY_OPS(TG_CASE)
+#undef TG_CASE
+  }
+}
+
+template <typename T>
+void binary_loop(BinaryOp op, const T* a_in, const T* b_in, T* out, int64_t n) {
+  switch (op) {
+#define TG_CASE(Name, str, dtype_class, expr)                 \
+  case BinaryOp::k##Name:                                     \
+    for (int64_t i = 0; i < n; ++i) {                         \
+      const T a = a_in[i], b = b_in[i];                       \
+      out[i] = static_cast<T>(expr);                          \
+    }                                                         \
+    return;
+    TG_BINARY_OPS(TG_CASE)
+#undef TG_CASE
+  }
+}
+
+// Branch-free selects, so the compiler vectorizes it, but only in whole vectors: MNIST's 7- and
+// 14-wide output rows would run in the scalar remainder, so float rows take the AVX-512 version
+// below where the level has it.
+template <bool kIndices, typename T>
+void max_pool_2x2_row_selects(const T* r0, const T* r1, int64_t top, int64_t bottom, int64_t ow, T* out,
+                              int64_t* index) {
+#pragma omp simd
+  for (int64_t x = 0; x < ow; ++x) {
+    const int64_t j = 2 * x;
+    T best = r0[j];
+    int64_t at = top + j;
+    const T b = r0[j + 1], c = r1[j], d = r1[j + 1];
+    bool take = (b > best) | (b != b);
+    best = take ? b : best;
+    at = take ? top + j + 1 : at;
+    take = (c > best) | (c != c);
+    best = take ? c : best;
+    at = take ? bottom + j : at;
+    take = (d > best) | (d != d);
+    best = take ? d : best;
+    at = take ? bottom + j + 1 : at;
+    out[x] = best;
+    if constexpr (kIndices) index[x] = at;
+  }
+}
+
+#if defined(__AVX512F__)
+// The same row for float in chunks of 16 outputs, the ragged last chunk under masks: 32 input
+// floats of each row deinterleave into the windows' left and right columns.
+template <bool kIndices>
+void max_pool_2x2_row_avx512(const float* r0, const float* r1, int64_t top, int64_t bottom, int64_t ow, float* out,
+                             int64_t* index) {
+  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+  const __m512i lane2 = _mm512_setr_epi64(0, 2, 4, 6, 8, 10, 12, 14);  // 2 * lane, for the indices
+  for (int64_t x = 0; x < ow; x += 16) {
+    const int64_t n = std::min<int64_t>(16, ow - x);  // outputs in this chunk
+    const __mmask16 out_mask = static_cast<__mmask16>((1u << n) - 1);
+    const __mmask16 lo_mask = static_cast<__mmask16>((1u << std::min<int64_t>(2 * n, 16)) - 1);
+    const __mmask16 hi_mask = static_cast<__mmask16>((1u << std::max<int64_t>(2 * n - 16, 0)) - 1);
+    const float* p0 = r0 + 2 * x;
+    const float* p1 = r1 + 2 * x;
+    const __m512 top_lo = _mm512_maskz_loadu_ps(lo_mask, p0), top_hi = _mm512_maskz_loadu_ps(hi_mask, p0 + 16);
+    const __m512 bot_lo = _mm512_maskz_loadu_ps(lo_mask, p1), bot_hi = _mm512_maskz_loadu_ps(hi_mask, p1 + 16);
+    const __m512 a = _mm512_permutex2var_ps(top_lo, even, top_hi), b = _mm512_permutex2var_ps(top_lo, odd, top_hi);
+    const __m512 c = _mm512_permutex2var_ps(bot_lo, even, bot_hi), d = _mm512_permutex2var_ps(bot_lo, odd, bot_hi);
+    // take v when v > best (ordered) or v is NaN
+    const __mmask16 take_b = _mm512_cmp_ps_mask(b, a, _CMP_GT_OQ) | _mm512_cmp_ps_mask(b, b, _CMP_UNORD_Q);
+    __m512 best = _mm512_mask_mov_ps(a, take_b, b);
+    const __mmask16 take_c = _mm512_cmp_ps_mask(c, best, _CMP_GT_OQ) | _mm512_cmp_ps_mask(c, c, _CMP_UNORD_Q);
+    best = _mm512_mask_mov_ps(best, take_c, c);
+    const __mmask16 take_d = _mm512_cmp_ps_mask(d, best, _CMP_GT_OQ) | _mm512_cmp_ps_mask(d, d, _CMP_UNORD_Q);
+    best = _mm512_mask_mov_ps(best, take_d, d);
+    _mm512_mask_storeu_ps(out + x, out_mask, best);
+    if constexpr (kIndices) {
+      // int64 offsets in two halves of 8 lanes, each lane's window position picked by the masks.
+      for (int half = 0; half < 2; ++half) {
+        const auto part = [&](__mmask16 m) { return static_cast<__mmask8>(m >> (8 * half)); };
+        const __m512i column = _mm512_add_epi64(lane2, _mm512_set1_epi64(2 * x + 16 * half));
+        __m512i at = _mm512_add_epi64(column, _mm512_set1_epi64(top));
+        at = _mm512_mask_add_epi64(at, part(take_b), at, _mm512_set1_epi64(1));
+        const __m512i at_bottom = _mm512_add_epi64(column, _mm512_set1_epi64(bottom));
+        at = _mm512_mask_mov_epi64(at, part(take_c), at_bottom);
+        at = _mm512_mask_mov_epi64(at, part(take_d), _mm512_add_epi64(at_bottom, _mm512_set1_epi64(1)));
+        _mm512_mask_storeu_epi64(index + x + 8 * half, part(out_mask), at);
+      }
+    }
+  }
+}
+#endif
+
+template <typename T>
+void max_pool_2x2_row(const T* r0, const T* r1, int64_t top, int64_t bottom, int64_t ow, T* out, int64_t* index) {
+#if defined(__AVX512F__)
+  if constexpr (sizeof(T) == 4) {
+    if (index != nullptr) return max_pool_2x2_row_avx512<true>(r0, r1, top, bottom, ow, out, index);
+    return max_pool_2x2_row_avx512<false>(r0, r1, top, bottom, ow, out, nullptr);
+  }
+#endif
+  if (index != nullptr) return max_pool_2x2_row_selects<true>(r0, r1, top, bottom, ow, out, index);
+  max_pool_2x2_row_selects<false>(r0, r1, top, bottom, ow, out, nullptr);
+}
+
+template <typename T>
+constexpr VectorKernels<T> kernels_of() {
+  return {&unary_loop<T>, &binary_loop<T>, &max_pool_2x2_row<T>};
+}
+
+constexpr CpuIsa kIsa = static_cast<CpuIsa>(TG_ISA_LEVEL);
+
+}  // namespace
+
+const VectorKernelTable TG_ISA_VARIANT(vector_kernels) = {kIsa, kernels_of<float>(), kernels_of<double>()};
+
+}  // namespace tg::ops::internal

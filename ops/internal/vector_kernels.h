@@ -1,0 +1,51 @@
+// tapegrad/ops/internal/vector_kernels.h: the inner loops that dominate training time, compiled
+// once per ISA level (cc_multi_isa_library in build_defs.bzl; Note [Portable binaries] in
+// ops/cpu_isa.h) and chosen at run time. Each works on contiguous memory, allocates nothing and
+// runs on the calling thread: callers split the work over threads (ops/parallel.h).
+#pragma once
+
+#include <cstdint>
+
+#include "ops/cpu_isa.h"
+#include "ops/elementwise_ops.h"
+
+namespace tg::ops::internal {
+
+template <typename T>
+struct VectorKernels {
+  // out[i] = op(x[i]) for i < n (the expressions of TG_UNARY_OPS).
+  void (*unary)(UnaryOp op, const T* x, T* out, int64_t n);
+  // out[i] = op(a[i], b[i]) for i < n (TG_BINARY_OPS).
+  void (*binary)(BinaryOp op, const T* a, const T* b, T* out, int64_t n);
+  // One output row of the 2x2/2 max pool from input rows r0 and r1 (flat offsets top and bottom
+  // within the plane): out[x] is the maximum of the window at column 2x, index[x] (skipped when
+  // index is null) its flat offset. The first maximum wins; a NaN wins (the last NaN).
+  void (*max_pool_2x2_row)(const T* r0, const T* r1, int64_t top, int64_t bottom, int64_t ow, T* out,
+                           int64_t* index);
+};
+
+struct VectorKernelTable {
+  CpuIsa isa;
+  VectorKernels<float> f32;
+  VectorKernels<double> f64;
+};
+
+extern const VectorKernelTable vector_kernels_baseline, vector_kernels_avx2, vector_kernels_avx512;
+
+// The table of an ISA level (for tests and benchmarks; a level above the CPU's must not run).
+inline const VectorKernelTable& vector_kernel_table(CpuIsa isa) {
+  return for_isa(isa, vector_kernels_baseline, vector_kernels_avx2, vector_kernels_avx512);
+}
+
+// The kernels for T at the active level (active_cpu_isa()).
+template <typename T>
+const VectorKernels<T>& vector_kernels() {
+  const VectorKernelTable& table = vector_kernel_table(active_cpu_isa());
+  if constexpr (sizeof(T) == 4) {
+    return table.f32;
+  } else {
+    return table.f64;
+  }
+}
+
+}  // namespace tg::ops::internal
