@@ -4,7 +4,7 @@
 // Note [Portable binaries]: the default build compiles for x86-64-v2 (SSE4.2, POPCNT: every
 // x86-64 CPU since 2008-2011, the baseline of current enterprise distributions), so a binary
 // runs wherever it is copied. The loops that dominate training time (elementwise, pooling,
-// optimizer updates) are compiled three times, for x86-64-v2, x86-64-v3 (AVX2, FMA) and
+// softmax, the bias-gradient sum, optimizer updates) are compiled three times, for x86-64-v2, x86-64-v3 (AVX2, FMA) and
 // x86-64-v4 (AVX-512 F/BW/CD/DQ/VL), and the best level this CPU and its OS support is used.
 // oneDNN and OpenBLAS dispatch on their own. `--config=native` (-march=native) remains for those
 // who build where they run.

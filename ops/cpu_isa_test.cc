@@ -137,6 +137,41 @@ void check_max_pool_levels() {
   }
 }
 
+// Softmax rows within a few ulps (libmvec may vectorize exp differently per level), the [a, k, b]
+// sum bit-exact (fixed lane order, additions only).
+template <typename T>
+void check_softmax_and_sum_levels() {
+  std::vector<T> x = special_and_random<T>(7);
+  for (T& v : x) v = std::isnan(v) || std::abs(v) > 1e4 ? T(1) : v;  // finite rows, plus:
+  x[100] = -std::numeric_limits<T>::infinity();                      // a masked entry
+  for (int64_t n : {1, 7, 10, 33, 1000}) {
+    for (bool log : {false, true}) {
+      std::vector<T> want(n), got(n);
+      kernels<T>(CpuIsa::kBaseline).softmax_row(log, x.data() + 90, want.data(), n);
+      for (CpuIsa isa : runnable_levels()) {
+        kernels<T>(isa).softmax_row(log, x.data() + 90, got.data(), n);
+        for (int64_t i = 0; i < n; ++i) {
+          ASSERT_TRUE(close(got[i], want[i])) << (log ? "log_" : "") << "softmax n=" << n << " at " << cpu_isa_name(isa);
+        }
+      }
+    }
+  }
+  const int64_t a = 3, k = 5, b = 67;  // 67: the lanes' remainder runs
+  std::vector<T> want(k), got(k);
+  kernels<T>(CpuIsa::kBaseline).sum_outer_and_inner(x.data(), a, k, b, 0, k, want.data());
+  for (CpuIsa isa : runnable_levels()) {
+    kernels<T>(isa).sum_outer_and_inner(x.data(), a, k, b, 0, k, got.data());
+    ASSERT_EQ(std::memcmp(got.data(), want.data(), k * sizeof(T)), 0) << cpu_isa_name(isa);
+  }
+  double direct = 0;  // the kernel really sums: channel 2 against a plain loop
+  for (int64_t i = 0; i < a; ++i)
+    for (int64_t m = 0; m < b; ++m) direct += x[(i * k + 2) * b + m];
+  EXPECT_NEAR(want[2], direct, 1e-4 * (1 + std::abs(direct)));
+}
+
+TEST(CpuIsa, SoftmaxAndSumLevelsAgreeFloat) { check_softmax_and_sum_levels<float>(); }
+TEST(CpuIsa, SoftmaxAndSumLevelsAgreeDouble) { check_softmax_and_sum_levels<double>(); }
+
 TEST(CpuIsa, MaxPoolRowLevelsAgreeFloat) { check_max_pool_levels<float>(); }
 TEST(CpuIsa, MaxPoolRowLevelsAgreeDouble) { check_max_pool_levels<double>(); }
 

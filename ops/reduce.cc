@@ -5,8 +5,11 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <type_traits>
 
 #include "ops/internal/strided_loop.h"
+#include "ops/internal/sum_loops.h"
+#include "ops/internal/vector_kernels.h"
 
 namespace tg::ops {
 
@@ -126,26 +129,18 @@ Shape reduced_shape(const Shape& shape, const Shape& dims, bool keepdim) {
   return out;
 }
 
-// Sums a contiguous x viewed as [a, k, b] over a and b (e.g. a bias gradient: NCHW summed over
-// N, H and W) without as_rows' transposing copy. Eight interleaved accumulators (so the loop
-// vectorizes), added in a fixed order: deterministic for any thread count.
+// Sums a contiguous x viewed as [a, k, b] over a and b without as_rows' transposing copy
+// (internal/sum_loops.h), parallel over k; float dtypes run the per-ISA kernel.
 template <typename T>
 static void sum_outer_and_inner(const T* x, int64_t a, int64_t k, int64_t b, T* out) {
-  constexpr int kLanes = 8;
-#pragma omp parallel for schedule(static) if (a * k * b >= internal::kParallelGrain)
-  for (int64_t j = 0; j < k; ++j) {
-    Acc<T> lanes[kLanes] = {};
-    for (int64_t i = 0; i < a; ++i) {
-      const T* row = x + (i * k + j) * b;
-      int64_t m = 0;
-      for (; m + kLanes <= b; m += kLanes)
-        for (int l = 0; l < kLanes; ++l) lanes[l] += row[m + l];
-      for (; m < b; ++m) lanes[m % kLanes] += row[m];
-    }
-    Acc<T> s = 0;
-    for (int l = 0; l < kLanes; ++l) s += lanes[l];
-    out[j] = static_cast<T>(s);
+  void (*range)(const T*, int64_t, int64_t, int64_t, int64_t, int64_t, T*) = nullptr;
+  if constexpr (std::is_floating_point_v<T>) {
+    range = internal::vector_kernels<T>().sum_outer_and_inner;
+  } else {
+    range = &internal::sum_outer_and_inner_range<T, Acc<T>>;
   }
+#pragma omp parallel for schedule(static) if (a * k * b >= internal::kParallelGrain)
+  for (int64_t j = 0; j < k; ++j) range(x, a, k, b, j, j + 1, out);
 }
 
 Array sum(const Array& x, const Shape& dims_in, bool keepdim) {

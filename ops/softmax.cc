@@ -1,9 +1,9 @@
 // tapegrad/ops/softmax.cc: softmax kernels over rows (dim moved last, made contiguous).
 #include "ops/softmax.h"
 
-#include <cmath>
-#include <limits>
 #include <numeric>
+
+#include "ops/internal/vector_kernels.h"
 
 namespace tg::ops {
 
@@ -24,22 +24,9 @@ Array softmax_impl(const Array& x, int64_t dim, const char* op) {
     using T = decltype(tag);
     const T* src = rows.data<T>();
     T* dst = out.data<T>();
+    const auto row_kernel = internal::vector_kernels<T>().softmax_row;
 #pragma omp parallel for schedule(static) if (rows.numel() >= 32768)
-    for (int64_t r = 0; r < outer; ++r) {
-      const T* in = src + r * inner;
-      T* o = dst + r * inner;
-      T m = -std::numeric_limits<T>::infinity();
-      for (int64_t i = 0; i < inner; ++i) m = std::max(m, in[i]);
-      if (!std::isfinite(m)) m = 0;
-      T s = 0;
-      for (int64_t i = 0; i < inner; ++i) s += std::exp(in[i] - m);
-      if (kLog) {
-        const T lse = m + std::log(s);
-        for (int64_t i = 0; i < inner; ++i) o[i] = in[i] - lse;
-      } else {
-        for (int64_t i = 0; i < inner; ++i) o[i] = std::exp(in[i] - m) / s;
-      }
-    }
+    for (int64_t r = 0; r < outer; ++r) row_kernel(kLog, src + r * inner, dst + r * inner, inner);
   });
   return out.permute(perm);  // the permutation is its own inverse (a swap)
 }

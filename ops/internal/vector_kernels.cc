@@ -6,12 +6,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #if defined(__AVX512F__)
 #include <immintrin.h>
 #endif
 
 #include "ops/internal/elementwise_math.h"
+#include "ops/internal/sum_loops.h"
 
 #if !defined(TG_ISA_SUFFIX) || !defined(TG_ISA_LEVEL)
 #error "vector_kernels.cc is compiled by cc_multi_isa_library, which defines TG_ISA_SUFFIX and TG_ISA_LEVEL"
@@ -135,8 +137,24 @@ void max_pool_2x2_row(const T* r0, const T* r1, int64_t top, int64_t bottom, int
 }
 
 template <typename T>
+void softmax_row(bool log, const T* in, T* o, int64_t n) {
+  T m = -std::numeric_limits<T>::infinity();
+  for (int64_t i = 0; i < n; ++i) m = std::max(m, in[i]);
+  if (!std::isfinite(m)) m = 0;
+  T s = 0;
+  for (int64_t i = 0; i < n; ++i) s += std::exp(in[i] - m);
+  if (log) {
+    const T lse = m + std::log(s);
+    for (int64_t i = 0; i < n; ++i) o[i] = in[i] - lse;
+  } else {
+    for (int64_t i = 0; i < n; ++i) o[i] = std::exp(in[i] - m) / s;
+  }
+}
+
+template <typename T>
 constexpr VectorKernels<T> kernels_of() {
-  return {&unary_loop<T>, &binary_loop<T>, &max_pool_2x2_row<T>};
+  return {&unary_loop<T>, &binary_loop<T>, &max_pool_2x2_row<T>, &softmax_row<T>,
+          &sum_outer_and_inner_range<T, double>};
 }
 
 constexpr CpuIsa kIsa = static_cast<CpuIsa>(TG_ISA_LEVEL);

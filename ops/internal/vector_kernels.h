@@ -1,7 +1,8 @@
 // tapegrad/ops/internal/vector_kernels.h: the inner loops that dominate training time, compiled
 // once per ISA level (cc_multi_isa_library in build_defs.bzl; Note [Portable binaries] in
 // ops/cpu_isa.h) and chosen at run time. Each works on contiguous memory, allocates nothing and
-// runs on the calling thread: callers split the work over threads (ops/parallel.h).
+// runs on the calling thread: callers split the work over threads (ops/parallel.h). Callers:
+// elementwise.cc (contiguous float unary and binary ops), pool.cc, softmax.cc, reduce.cc.
 #pragma once
 
 #include <cstdint>
@@ -22,6 +23,10 @@ struct VectorKernels {
   // index is null) its flat offset. The first maximum wins; a NaN wins (the last NaN).
   void (*max_pool_2x2_row)(const T* r0, const T* r1, int64_t top, int64_t bottom, int64_t ow, T* out,
                            int64_t* index);
+  // Softmax (log-softmax when log) of one contiguous row of n values, max-shifted.
+  void (*softmax_row)(bool log, const T* in, T* out, int64_t n);
+  // out[j], j in [j0, j1), of the sum of a contiguous [a, k, b] over a and b (sum_loops.h).
+  void (*sum_outer_and_inner)(const T* x, int64_t a, int64_t k, int64_t b, int64_t j0, int64_t j1, T* out);
 };
 
 struct VectorKernelTable {

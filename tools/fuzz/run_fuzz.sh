@@ -18,7 +18,7 @@ mkdir -p "$out/obj" "$out/corpus" "$out/work"
 bazel build //io/proto:tapegrad_proto_cc >/dev/null 2>&1
 gen=$(bazel info bazel-genfiles 2>/dev/null)
 
-flags=(-std=c++20 -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+flags=(-std=c++20 -O1 -g1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
        -fopenmp -I. -I"$gen" -w)
 sources=(ops/*.cc ops/internal/*.cc autograd/*.cc autograd/functions/*.cc nn/*.cc optim/*.cc
          io/attributes_proto.cc io/file_io.cc io/files.cc io/graph_module.cc io/model_file.cc io/tensor_proto.cc io/trace.cc
