@@ -23,9 +23,12 @@ cmake -S "$here" -B "$work/cmake" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_BUILD_TY
 cmake --build "$work/cmake" -j 2 >/dev/null
 "$work/cmake/fit_and_reload" "$work/shared.tgm"
 "$work/cmake/fit_and_reload_static" "$work/static.tgm"
-ldd "$work/cmake/fit_and_reload" | grep -q "$soname => $prefix/lib/" ||
+# ldd's output is read whole first: under pipefail, `ldd | grep -q` fails when grep's early exit
+# makes ldd die of SIGPIPE.
+shared_deps=$(ldd "$work/cmake/fit_and_reload") static_deps=$(ldd "$work/cmake/fit_and_reload_static")
+grep -q "$soname => $prefix/lib/" <<< "$shared_deps" ||
   { echo "test_installed: the CMake program does not load $prefix/lib/$soname" >&2; exit 1; }
-! ldd "$work/cmake/fit_and_reload_static" | grep -q libtapegrad ||
+! grep -q libtapegrad <<< "$static_deps" ||
   { echo "test_installed: the static program loads libtapegrad.so" >&2; exit 1; }
 
 # A request for a newer minor version must fail (0.x: minor releases may break the API).
