@@ -76,8 +76,16 @@ const char* cpu_isa_name(CpuIsa isa) {
   return "invalid";
 }
 
+std::vector<CpuIsa> runnable_cpu_isas() {
+  std::vector<CpuIsa> levels;
+  for (CpuIsa isa : kAllCpuIsas) {
+    if (isa <= detected_cpu_isa()) levels.push_back(isa);
+  }
+  return levels;
+}
+
 std::optional<CpuIsa> parse_cpu_isa(std::string_view name) {
-  for (CpuIsa isa : {CpuIsa::kBaseline, CpuIsa::kAvx2, CpuIsa::kAvx512}) {
+  for (CpuIsa isa : kAllCpuIsas) {
     if (name == cpu_isa_name(isa)) return isa;
   }
   return std::nullopt;

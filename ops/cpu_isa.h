@@ -16,10 +16,12 @@
 
 #include <optional>
 #include <string_view>
+#include <vector>
 
 namespace tg {
 
 enum class CpuIsa { kBaseline = 0, kAvx2 = 1, kAvx512 = 2 };
+inline constexpr CpuIsa kAllCpuIsas[] = {CpuIsa::kBaseline, CpuIsa::kAvx2, CpuIsa::kAvx512};
 
 // The highest level this CPU (and its OS, for the vector registers' state) supports.
 CpuIsa detected_cpu_isa();
@@ -33,6 +35,27 @@ void set_max_cpu_isa(std::optional<CpuIsa> cap);
 
 const char* cpu_isa_name(CpuIsa isa);  // "baseline", "avx2", "avx512"
 std::optional<CpuIsa> parse_cpu_isa(std::string_view name);
+
+// The levels up to detected_cpu_isa(), lowest first: those this CPU can run.
+std::vector<CpuIsa> runnable_cpu_isas();
+
+// One level's kernel table of a cc_multi_isa_library: Kernels<float> and Kernels<double>.
+template <template <typename> class Kernels>
+struct PerIsaKernels {
+  CpuIsa isa;
+  Kernels<float> f32;
+  Kernels<double> f64;
+
+  template <typename T>
+  const Kernels<T>& of() const {
+    static_assert(sizeof(T) == 4 || sizeof(T) == 8, "float or double kernels only");
+    if constexpr (sizeof(T) == 4) {
+      return f32;
+    } else {
+      return f64;
+    }
+  }
+};
 
 // The variant of a per-ISA kernel table for level isa (cc_multi_isa_library compiles one per
 // level: see ops/internal/vector_kernels.h).

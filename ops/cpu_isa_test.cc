@@ -20,24 +20,9 @@ namespace tg::ops {
 namespace {
 
 using internal::vector_kernel_table;
+using internal::vector_kernels;
 using internal::VectorKernels;
 
-std::vector<CpuIsa> runnable_levels() {
-  std::vector<CpuIsa> levels;
-  for (CpuIsa isa : {CpuIsa::kBaseline, CpuIsa::kAvx2, CpuIsa::kAvx512}) {
-    if (isa <= detected_cpu_isa()) levels.push_back(isa);
-  }
-  return levels;
-}
-
-template <typename T>
-const VectorKernels<T>& kernels(CpuIsa isa) {
-  if constexpr (sizeof(T) == 4) {
-    return vector_kernel_table(isa).f32;
-  } else {
-    return vector_kernel_table(isa).f64;
-  }
-}
 
 // Inputs with the cases kernels get wrong: zeros of both signs, ties, kinks, subnormals, huge and
 // tiny values, infinities, NaN, then random values; 1000 + 37 long so vector remainders run.
@@ -72,9 +57,9 @@ template <typename T>
 void check_elementwise_levels() {
   const std::vector<T> x = special_and_random<T>(1), y = special_and_random<T>(2);
   const int64_t n = static_cast<int64_t>(x.size());
-  const VectorKernels<T>& base = kernels<T>(CpuIsa::kBaseline);
-  for (CpuIsa isa : runnable_levels()) {
-    const VectorKernels<T>& k = kernels<T>(isa);
+  const VectorKernels<T>& base = vector_kernels<T>(CpuIsa::kBaseline);
+  for (CpuIsa isa : runnable_cpu_isas()) {
+    const VectorKernels<T>& k = vector_kernels<T>(isa);
     EXPECT_EQ(vector_kernel_table(isa).isa, isa);
     std::vector<T> want(n), got(n);
 #define TG_CASE(Name, str, ...)                                                                   \
@@ -125,13 +110,13 @@ void check_max_pool_levels() {
   for (int64_t ow = 1; ow <= 40; ++ow) {
     std::vector<T> want(ow), got(ow);
     std::vector<int64_t> want_at(ow), got_at(ow);
-    kernels<T>(CpuIsa::kBaseline).max_pool_2x2_row(r0.data(), r1.data(), 1000, 2000, ow, want.data(), want_at.data());
-    for (CpuIsa isa : runnable_levels()) {
-      kernels<T>(isa).max_pool_2x2_row(r0.data(), r1.data(), 1000, 2000, ow, got.data(), got_at.data());
+    vector_kernels<T>(CpuIsa::kBaseline).max_pool_2x2_row(r0.data(), r1.data(), 1000, 2000, ow, want.data(), want_at.data());
+    for (CpuIsa isa : runnable_cpu_isas()) {
+      vector_kernels<T>(isa).max_pool_2x2_row(r0.data(), r1.data(), 1000, 2000, ow, got.data(), got_at.data());
       ASSERT_EQ(std::memcmp(got.data(), want.data(), ow * sizeof(T)), 0) << "width " << ow << " at " << cpu_isa_name(isa);
       ASSERT_EQ(got_at, want_at) << "width " << ow << " at " << cpu_isa_name(isa);
       std::vector<T> no_index(ow);
-      kernels<T>(isa).max_pool_2x2_row(r0.data(), r1.data(), 1000, 2000, ow, no_index.data(), nullptr);
+      vector_kernels<T>(isa).max_pool_2x2_row(r0.data(), r1.data(), 1000, 2000, ow, no_index.data(), nullptr);
       ASSERT_EQ(std::memcmp(no_index.data(), want.data(), ow * sizeof(T)), 0);
     }
   }
@@ -147,9 +132,9 @@ void check_softmax_and_sum_levels() {
   for (int64_t n : {1, 7, 10, 33, 1000}) {
     for (bool log : {false, true}) {
       std::vector<T> want(n), got(n);
-      kernels<T>(CpuIsa::kBaseline).softmax_row(log, x.data() + 90, want.data(), n);
-      for (CpuIsa isa : runnable_levels()) {
-        kernels<T>(isa).softmax_row(log, x.data() + 90, got.data(), n);
+      vector_kernels<T>(CpuIsa::kBaseline).softmax_row(log, x.data() + 90, want.data(), n);
+      for (CpuIsa isa : runnable_cpu_isas()) {
+        vector_kernels<T>(isa).softmax_row(log, x.data() + 90, got.data(), n);
         for (int64_t i = 0; i < n; ++i) {
           ASSERT_TRUE(close(got[i], want[i])) << (log ? "log_" : "") << "softmax n=" << n << " at " << cpu_isa_name(isa);
         }
@@ -158,9 +143,9 @@ void check_softmax_and_sum_levels() {
   }
   const int64_t a = 3, k = 5, b = 67;  // 67: the lanes' remainder runs
   std::vector<T> want(k), got(k);
-  kernels<T>(CpuIsa::kBaseline).sum_outer_and_inner(x.data(), a, k, b, 0, k, want.data());
-  for (CpuIsa isa : runnable_levels()) {
-    kernels<T>(isa).sum_outer_and_inner(x.data(), a, k, b, 0, k, got.data());
+  vector_kernels<T>(CpuIsa::kBaseline).sum_outer_and_inner(x.data(), a, k, b, 0, k, want.data());
+  for (CpuIsa isa : runnable_cpu_isas()) {
+    vector_kernels<T>(isa).sum_outer_and_inner(x.data(), a, k, b, 0, k, got.data());
     ASSERT_EQ(std::memcmp(got.data(), want.data(), k * sizeof(T)), 0) << cpu_isa_name(isa);
   }
   double direct = 0;  // the kernel really sums: channel 2 against a plain loop
@@ -179,7 +164,7 @@ TEST(CpuIsa, MaxPoolRowLevelsAgreeDouble) { check_max_pool_levels<double>(); }
 TEST(CpuIsa, CapSelectsThePathOfPublicOps) {
   Generator gen(6);
   const Array x = normal({8, 16, 28, 28}, 0, 1, kFloat32, gen);
-  for (CpuIsa isa : runnable_levels()) {
+  for (CpuIsa isa : runnable_cpu_isas()) {
     set_max_cpu_isa(isa);
     EXPECT_EQ(active_cpu_isa(), isa);
     EXPECT_EQ(&internal::vector_kernels<float>(), &vector_kernel_table(isa).f32);
@@ -198,7 +183,7 @@ TEST(CpuIsa, CapSelectsThePathOfPublicOps) {
   EXPECT_EQ(active_cpu_isa(), detected_cpu_isa());
   set_max_cpu_isa(std::nullopt);
   std::printf("detected ISA level: %s (levels checked: %zu)\n", cpu_isa_name(detected_cpu_isa()),
-              runnable_levels().size());
+              runnable_cpu_isas().size());
 }
 
 TEST(CpuIsa, EnvironmentCap) {
@@ -221,7 +206,7 @@ TEST(CpuIsa, EnvironmentCap) {
 }
 
 TEST(CpuIsa, Names) {
-  for (CpuIsa isa : {CpuIsa::kBaseline, CpuIsa::kAvx2, CpuIsa::kAvx512}) {
+  for (CpuIsa isa : kAllCpuIsas) {
     EXPECT_EQ(parse_cpu_isa(cpu_isa_name(isa)), isa);
   }
   EXPECT_EQ(parse_cpu_isa("AVX2"), std::nullopt);

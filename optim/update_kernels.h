@@ -35,11 +35,7 @@ struct UpdateKernels {
   void (*rmsprop)(const RmspropConstants& c, T* p, const T* g, T* square_avg, T* grad_avg, T* buf, int64_t n);
 };
 
-struct UpdateKernelTable {
-  CpuIsa isa;
-  UpdateKernels<float> f32;
-  UpdateKernels<double> f64;
-};
+using UpdateKernelTable = PerIsaKernels<UpdateKernels>;
 
 extern const UpdateKernelTable update_kernels_baseline, update_kernels_avx2, update_kernels_avx512;
 
@@ -49,11 +45,7 @@ inline const UpdateKernelTable& update_kernel_table(CpuIsa isa) {
 
 template <typename T>
 const UpdateKernels<T>& update_kernels(CpuIsa isa = active_cpu_isa()) {
-  if constexpr (sizeof(T) == 4) {
-    return update_kernel_table(isa).f32;
-  } else {
-    return update_kernel_table(isa).f64;
-  }
+  return update_kernel_table(isa).of<T>();
 }
 
 // Parameters with fewer elements are updated on the calling thread.

@@ -16,14 +16,6 @@
 namespace tg::optim::internal {
 namespace {
 
-std::vector<CpuIsa> runnable_levels() {
-  std::vector<CpuIsa> levels;
-  for (CpuIsa isa : {CpuIsa::kBaseline, CpuIsa::kAvx2, CpuIsa::kAvx512}) {
-    if (isa <= detected_cpu_isa()) levels.push_back(isa);
-  }
-  return levels;
-}
-
 // 1000 + 37 values (vector remainders run): offset + |N(0, scale)| when positive, else N(0, scale)
 // with zeros among them.
 template <typename T>
@@ -68,7 +60,7 @@ void check(const std::string& what, const std::function<void(const UpdateKernels
   const std::vector<T> grad = values<T>(5, 0.5);
   State<T> want;
   for (int s = 0; s < 5; ++s) step(update_kernels<T>(CpuIsa::kBaseline), want, grad.data());
-  for (CpuIsa isa : runnable_levels()) {
+  for (CpuIsa isa : runnable_cpu_isas()) {
     ASSERT_EQ(update_kernel_table(isa).isa, isa);
     State<T> got;
     for (int s = 0; s < 5; ++s) step(update_kernels<T>(isa), got, grad.data());

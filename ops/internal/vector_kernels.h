@@ -29,11 +29,7 @@ struct VectorKernels {
   void (*sum_outer_and_inner)(const T* x, int64_t a, int64_t k, int64_t b, int64_t j0, int64_t j1, T* out);
 };
 
-struct VectorKernelTable {
-  CpuIsa isa;
-  VectorKernels<float> f32;
-  VectorKernels<double> f64;
-};
+using VectorKernelTable = PerIsaKernels<VectorKernels>;
 
 extern const VectorKernelTable vector_kernels_baseline, vector_kernels_avx2, vector_kernels_avx512;
 
@@ -42,15 +38,10 @@ inline const VectorKernelTable& vector_kernel_table(CpuIsa isa) {
   return for_isa(isa, vector_kernels_baseline, vector_kernels_avx2, vector_kernels_avx512);
 }
 
-// The kernels for T at the active level (active_cpu_isa()).
+// The kernels for T at level isa (by default the active one).
 template <typename T>
-const VectorKernels<T>& vector_kernels() {
-  const VectorKernelTable& table = vector_kernel_table(active_cpu_isa());
-  if constexpr (sizeof(T) == 4) {
-    return table.f32;
-  } else {
-    return table.f64;
-  }
+const VectorKernels<T>& vector_kernels(CpuIsa isa = active_cpu_isa()) {
+  return vector_kernel_table(isa).of<T>();
 }
 
 }  // namespace tg::ops::internal

@@ -65,24 +65,23 @@ cat > "$out/lib/cmake/tapegrad/tapegradConfig.cmake" <<CMAKE
 # tapegrad $version: find_package(tapegrad 0.$minor REQUIRED), then link tapegrad::tapegrad
 # (libtapegrad.so) or tapegrad::tapegrad_static (libtapegrad.a). Both need C++20.
 get_filename_component(_tapegrad_prefix "\${CMAKE_CURRENT_LIST_DIR}/../../.." ABSOLUTE)
+# One imported target: the library file and what a program that includes tapegrad needs.
+function(_tapegrad_imported_target name type location link_libraries)
+  add_library(\${name} \${type} IMPORTED)
+  set_target_properties(\${name} PROPERTIES
+    IMPORTED_LOCATION "\${location}"
+    INTERFACE_INCLUDE_DIRECTORIES "\${_tapegrad_prefix}/include/tapegrad"
+    INTERFACE_COMPILE_DEFINITIONS "$cmake_defines"
+    INTERFACE_COMPILE_FEATURES "cxx_std_20"
+    INTERFACE_COMPILE_OPTIONS "-fopenmp"
+    INTERFACE_LINK_LIBRARIES "\${link_libraries}")
+endfunction()
 if(NOT TARGET tapegrad::tapegrad)
-  add_library(tapegrad::tapegrad SHARED IMPORTED)
-  set_target_properties(tapegrad::tapegrad PROPERTIES
-    IMPORTED_LOCATION "\${_tapegrad_prefix}/lib/libtapegrad.so.$version"
-    IMPORTED_SONAME "$soname"
-    INTERFACE_INCLUDE_DIRECTORIES "\${_tapegrad_prefix}/include/tapegrad"
-    INTERFACE_COMPILE_DEFINITIONS "$cmake_defines"
-    INTERFACE_COMPILE_FEATURES "cxx_std_20"
-    INTERFACE_COMPILE_OPTIONS "-fopenmp"
-    INTERFACE_LINK_LIBRARIES "$(join_cmake "${public_flags[@]}" -fopenmp)")
-  add_library(tapegrad::tapegrad_static STATIC IMPORTED)
-  set_target_properties(tapegrad::tapegrad_static PROPERTIES
-    IMPORTED_LOCATION "\${_tapegrad_prefix}/lib/libtapegrad.a"
-    INTERFACE_INCLUDE_DIRECTORIES "\${_tapegrad_prefix}/include/tapegrad"
-    INTERFACE_COMPILE_DEFINITIONS "$cmake_defines"
-    INTERFACE_COMPILE_FEATURES "cxx_std_20"
-    INTERFACE_COMPILE_OPTIONS "-fopenmp"
-    INTERFACE_LINK_LIBRARIES "$(join_cmake "${public_flags[@]}" "${private_flags[@]}" -fopenmp)")
+  _tapegrad_imported_target(tapegrad::tapegrad SHARED "\${_tapegrad_prefix}/lib/libtapegrad.so.$version"
+    "$(join_cmake "${public_flags[@]}" -fopenmp)")
+  set_target_properties(tapegrad::tapegrad PROPERTIES IMPORTED_SONAME "$soname")
+  _tapegrad_imported_target(tapegrad::tapegrad_static STATIC "\${_tapegrad_prefix}/lib/libtapegrad.a"
+    "$(join_cmake "${public_flags[@]}" "${private_flags[@]}" -fopenmp)")
 endif()
 unset(_tapegrad_prefix)
 CMAKE
