@@ -5,10 +5,12 @@
 #pragma once
 
 #include <optional>
+#include <string>
 #include <tuple>
 #include <vector>
 
 #include "autograd/tensor.h"
+#include "ops/scalar.h"
 
 namespace tg {
 
@@ -21,13 +23,16 @@ struct Size2 {
 
 enum class Reduction { kNone, kMean, kSum };
 
-// ---- elementwise (binary ops broadcast like NumPy; both sides must share a dtype) ----
+// ---- elementwise ----
+// Binary ops broadcast like NumPy and compute in the promoted dtype of their operands, as
+// PyTorch (Note [Type promotion] in ops/scalar.h): int64 * 2.5 is float32, float32 + float64 is
+// float64, int64 / int64 is true division in float32. A Scalar is a C++ number (2 and 2.5 differ).
 Tensor add(const Tensor& a, const Tensor& b);
 Tensor sub(const Tensor& a, const Tensor& b);
 Tensor mul(const Tensor& a, const Tensor& b);
-Tensor div(const Tensor& a, const Tensor& b);
+Tensor div(const Tensor& a, const Tensor& b);  // true division
 Tensor pow(const Tensor& base, const Tensor& exponent);
-Tensor pow(const Tensor& base, double exponent);
+Tensor pow(const Tensor& base, Scalar exponent);
 Tensor neg(const Tensor& x);
 Tensor exp(const Tensor& x);
 Tensor log(const Tensor& x);
@@ -35,42 +40,118 @@ Tensor sqrt(const Tensor& x);
 Tensor abs(const Tensor& x);
 Tensor sin(const Tensor& x);
 Tensor cos(const Tensor& x);
+// Floating functions (an integer input computes in float32).
+Tensor tan(const Tensor& x);
+Tensor asin(const Tensor& x);
+Tensor acos(const Tensor& x);
+Tensor atan(const Tensor& x);
+Tensor sinh(const Tensor& x);
+Tensor cosh(const Tensor& x);
+Tensor erf(const Tensor& x);
+Tensor erfinv(const Tensor& x);
+Tensor expm1(const Tensor& x);  // exp(x) - 1, accurate near 0
+Tensor log1p(const Tensor& x);  // log(1 + x), accurate near 0
+Tensor log2(const Tensor& x);
+Tensor log10(const Tensor& x);
+Tensor rsqrt(const Tensor& x);
+Tensor reciprocal(const Tensor& x);
+Tensor frac(const Tensor& x);  // x - trunc(x)
+// Rounding (zero gradient; identity on integers). round: halves to even.
+Tensor floor(const Tensor& x);
+Tensor ceil(const Tensor& x);
+Tensor round(const Tensor& x);
+Tensor trunc(const Tensor& x);
+Tensor sign(const Tensor& x);
+Tensor atan2(const Tensor& y, const Tensor& x);
+Tensor fmod(const Tensor& a, const Tensor& b);       // remainder of truncated division (sign of a)
+Tensor fmod(const Tensor& a, Scalar b);
+Tensor remainder(const Tensor& a, const Tensor& b);  // Python's %: floored division (sign of b)
+Tensor remainder(const Tensor& a, Scalar b);
+Tensor floor_divide(const Tensor& a, const Tensor& b);  // floor(a / b); not differentiable
+Tensor floor_divide(const Tensor& a, Scalar b);
+// Elementwise max/min (NaN propagates; ties split the gradient).
+Tensor maximum(const Tensor& a, const Tensor& b);
+Tensor minimum(const Tensor& a, const Tensor& b);
 Tensor clamp(const Tensor& x, std::optional<double> min, std::optional<double> max);
-// Comparisons (not differentiable): bool tensors.
+// Comparisons (not differentiable): bool tensors, computed in the promoted dtype.
 Tensor gt(const Tensor& a, const Tensor& b);
 Tensor lt(const Tensor& a, const Tensor& b);
+Tensor ge(const Tensor& a, const Tensor& b);
+Tensor le(const Tensor& a, const Tensor& b);
 Tensor eq(const Tensor& a, const Tensor& b);
+Tensor ne(const Tensor& a, const Tensor& b);
+Tensor gt(const Tensor& a, Scalar b);
+Tensor lt(const Tensor& a, Scalar b);
+Tensor ge(const Tensor& a, Scalar b);
+Tensor le(const Tensor& a, Scalar b);
+Tensor eq(const Tensor& a, Scalar b);
+Tensor ne(const Tensor& a, Scalar b);
 Tensor where(const Tensor& condition, const Tensor& a, const Tensor& b);
+Tensor where(const Tensor& condition, const Tensor& a, Scalar b);
+Tensor where(const Tensor& condition, Scalar a, const Tensor& b);
 
 Tensor operator+(const Tensor& a, const Tensor& b);
 Tensor operator-(const Tensor& a, const Tensor& b);
 Tensor operator*(const Tensor& a, const Tensor& b);
 Tensor operator/(const Tensor& a, const Tensor& b);
+Tensor operator%(const Tensor& a, const Tensor& b);  // remainder
 Tensor operator-(const Tensor& x);
-Tensor operator+(const Tensor& a, double b);
-Tensor operator-(const Tensor& a, double b);
-Tensor operator*(const Tensor& a, double b);
-Tensor operator/(const Tensor& a, double b);
-Tensor operator+(double a, const Tensor& b);
-Tensor operator-(double a, const Tensor& b);
-Tensor operator*(double a, const Tensor& b);
-Tensor operator/(double a, const Tensor& b);
+Tensor operator+(const Tensor& a, Scalar b);
+Tensor operator-(const Tensor& a, Scalar b);
+Tensor operator*(const Tensor& a, Scalar b);
+Tensor operator/(const Tensor& a, Scalar b);
+Tensor operator%(const Tensor& a, Scalar b);
+Tensor operator+(Scalar a, const Tensor& b);
+Tensor operator-(Scalar a, const Tensor& b);
+Tensor operator*(Scalar a, const Tensor& b);
+Tensor operator/(Scalar a, const Tensor& b);
+// Comparison operators give bool tensors, as in LibTorch (not a bool: compare with equal()).
+Tensor operator>(const Tensor& a, const Tensor& b);
+Tensor operator<(const Tensor& a, const Tensor& b);
+Tensor operator>=(const Tensor& a, const Tensor& b);
+Tensor operator<=(const Tensor& a, const Tensor& b);
+Tensor operator==(const Tensor& a, const Tensor& b);
+Tensor operator!=(const Tensor& a, const Tensor& b);
+Tensor operator>(const Tensor& a, Scalar b);
+Tensor operator<(const Tensor& a, Scalar b);
+Tensor operator>=(const Tensor& a, Scalar b);
+Tensor operator<=(const Tensor& a, Scalar b);
+Tensor operator==(const Tensor& a, Scalar b);
+Tensor operator!=(const Tensor& a, Scalar b);
+// True when both have the same shape, dtype and values.
+bool equal(const Tensor& a, const Tensor& b);
 
 // ---- activations ----
 Tensor relu(const Tensor& x);
 Tensor leaky_relu(const Tensor& x, double negative_slope = 0.01);
 Tensor sigmoid(const Tensor& x);
 Tensor tanh(const Tensor& x);
-Tensor gelu(const Tensor& x);  // exact (erf) form
+// approximate: "none" (the erf form) or "tanh".
+Tensor gelu(const Tensor& x, const std::string& approximate = "none");
+Tensor elu(const Tensor& x, double alpha = 1.0);
+Tensor selu(const Tensor& x);
+Tensor celu(const Tensor& x, double alpha = 1.0);
+Tensor softplus(const Tensor& x, double beta = 1.0, double threshold = 20.0);
+Tensor silu(const Tensor& x);
+Tensor mish(const Tensor& x);
+Tensor hardtanh(const Tensor& x, double min_val = -1.0, double max_val = 1.0);
+Tensor hardsigmoid(const Tensor& x);
+Tensor hardswish(const Tensor& x);
+Tensor log_sigmoid(const Tensor& x);
+// weight: one slope, or one per channel (dim 1 of x).
+Tensor prelu(const Tensor& x, const Tensor& weight);
+// The first half of dim times the sigmoid of the second half.
+Tensor glu(const Tensor& x, int64_t dim = -1);
 Tensor softmax(const Tensor& x, int64_t dim);
 Tensor log_softmax(const Tensor& x, int64_t dim);
 // Zeroes elements with probability p and scales the rest by 1/(1-p) when training.
 Tensor dropout(const Tensor& x, double p = 0.5, bool training = true, ops::Generator* gen = nullptr);
 
-// ---- reductions (empty dims = all dims) ----
-Tensor sum(const Tensor& x, const Shape& dims = {}, bool keepdim = false);
-Tensor mean(const Tensor& x, const Shape& dims = {}, bool keepdim = false);
-Tensor logsumexp(const Tensor& x, const Shape& dims, bool keepdim = false);
+// ---- reductions (empty dims = all dims; sum(x, 1) is dim 1) ----
+// sum of bool or int64 is int64; mean needs a floating tensor (as PyTorch).
+Tensor sum(const Tensor& x, IntArrayRef dims = {}, bool keepdim = false);
+Tensor mean(const Tensor& x, IntArrayRef dims = {}, bool keepdim = false);
+Tensor logsumexp(const Tensor& x, IntArrayRef dims, bool keepdim = false);
 Tensor max(const Tensor& x);  // over all elements
 Tensor min(const Tensor& x);
 // (values, int64 indices) along dim.
@@ -85,8 +166,8 @@ Tensor matmul(const Tensor& a, const Tensor& b);
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor());
 
 // ---- shape and indexing (views share storage with their input) ----
-Tensor reshape(const Tensor& x, const Shape& shape);
-Tensor view(const Tensor& x, const Shape& shape);  // throws if the strides cannot express it
+Tensor reshape(const Tensor& x, IntArrayRef shape);  // one size may be -1
+Tensor view(const Tensor& x, IntArrayRef shape);  // throws if the strides cannot express it
 Tensor permute(const Tensor& x, const Shape& dims);
 Tensor transpose(const Tensor& x, int64_t d0, int64_t d1);
 Tensor slice(const Tensor& x, int64_t dim, int64_t start, int64_t end, int64_t step = 1);

@@ -48,16 +48,25 @@ enum class OnnxInputForm {
   kInt64List,       // int list attribute -> 1-d int64 tensor
   kInt64ListOrNone, // as kInt64List, but an empty list means "no input" (ReduceSum: all axes)
   kInt64One,        // int attribute -> 1-d int64 tensor of one element (Slice's starts, axes...)
+  kStep,            // the output of step `index` of a multi-step mapping (OnnxMapping::steps)
+  kConstant,        // the number `value` as a 0-d tensor of input 0's dtype
 };
 
 struct OnnxInput {
   OnnxInputForm form = OnnxInputForm::kInput;
-  int index = 0;             // for kInput
+  int index = 0;             // for kInput and kStep
   const char* attr = nullptr;  // for the attribute forms
+  double value = 0;          // for kConstant
 };
 
 inline OnnxInput onnx_in(int index) { return {OnnxInputForm::kInput, index, nullptr}; }
 inline OnnxInput onnx_attr_in(OnnxInputForm form, const char* attr) { return {form, 0, attr}; }
+inline OnnxInput onnx_step(int step) { return {OnnxInputForm::kStep, step, nullptr}; }
+inline OnnxInput onnx_constant(double value) { return {OnnxInputForm::kConstant, 0, nullptr, value}; }
+
+// Which element types of input 0 a mapping can express (ONNX's Div truncates integers, so a
+// floor division of integers needs another form than of floats).
+enum class OnnxInputClass { kAny, kFloating, kIntegral };
 
 // One way to write the row as one ONNX node (opset io::kOnnxOpset). A row may list several; the
 // exporter takes the first whose `refuse` accepts the node (flatten(1, -1) is Flatten, other
@@ -67,10 +76,27 @@ struct OnnxMapping {
   std::vector<OnnxInput> inputs;  // empty: the row's inputs, in order
   std::vector<OnnxAttr> attrs;
   std::vector<std::pair<const char*, int64_t>> fixed_ints;  // ONNX int attributes with a set value
+  std::vector<std::pair<const char*, double>> fixed_floats;  // ONNX float attributes with a set value
   // An int64 list input computed from the attributes (flatten's target shape), appended last.
   std::vector<int64_t> (*computed_shape)(const Attrs&) = nullptr;
   // Empty if this mapping can express the node; otherwise why not (checked before export).
   std::string (*refuse)(const Attrs& attrs, const std::vector<bool>& input_present) = nullptr;
+  OnnxInputClass input_class = OnnxInputClass::kAny;
+  // A row written as a chain of ONNX nodes (log1p is Log(Add(x, 1))): when set, op_type is only
+  // a label and the steps are written in order, each one node whose inputs name the row's inputs
+  // (onnx_in), earlier steps' outputs (onnx_step) or constants; the last step's output is the
+  // row's. The mapping's refuse and input_class apply to the whole chain.
+  std::vector<OnnxMapping> steps;
 };
+
+// A chain of single-input ONNX ops applied to input 0 in turn (rsqrt: Sqrt then Reciprocal).
+inline std::vector<OnnxMapping> onnx_chain(std::initializer_list<const char*> op_types) {
+  std::vector<OnnxMapping> steps;
+  for (const char* t : op_types) {
+    const int k = static_cast<int>(steps.size());
+    steps.push_back({.op_type = t, .inputs = {k == 0 ? onnx_in(0) : onnx_step(k - 1)}});
+  }
+  return steps;
+}
 
 }  // namespace tg

@@ -111,8 +111,8 @@ Tensor& Tensor::mul_(double factor) {
 Tensor Tensor::contiguous() const { return tg::contiguous(*this); }
 Tensor Tensor::clone() const { return tg::clone(*this); }
 Tensor Tensor::to(DType dtype) const { return tg::to_dtype(*this, dtype); }
-Tensor Tensor::reshape(const Shape& shape) const { return tg::reshape(*this, shape); }
-Tensor Tensor::view(const Shape& shape) const { return tg::view(*this, shape); }
+Tensor Tensor::reshape(IntArrayRef shape) const { return tg::reshape(*this, shape); }
+Tensor Tensor::view(IntArrayRef shape) const { return tg::view(*this, shape); }
 Tensor Tensor::permute(const Shape& dims) const { return tg::permute(*this, dims); }
 Tensor Tensor::transpose(int64_t d0, int64_t d1) const { return tg::transpose(*this, d0, d1); }
 Tensor Tensor::slice(int64_t dim, int64_t start, int64_t end, int64_t step) const {
@@ -125,9 +125,9 @@ Tensor Tensor::squeeze(int64_t dim) const { return tg::squeeze(*this, dim); }
 Tensor Tensor::unsqueeze(int64_t dim) const { return tg::unsqueeze(*this, dim); }
 Tensor Tensor::flatten(int64_t start_dim, int64_t end_dim) const { return tg::flatten(*this, start_dim, end_dim); }
 Tensor Tensor::sum() const { return tg::sum(*this); }
-Tensor Tensor::sum(const Shape& dims, bool keepdim) const { return tg::sum(*this, dims, keepdim); }
+Tensor Tensor::sum(IntArrayRef dims, bool keepdim) const { return tg::sum(*this, dims, keepdim); }
 Tensor Tensor::mean() const { return tg::mean(*this); }
-Tensor Tensor::mean(const Shape& dims, bool keepdim) const { return tg::mean(*this, dims, keepdim); }
+Tensor Tensor::mean(IntArrayRef dims, bool keepdim) const { return tg::mean(*this, dims, keepdim); }
 Tensor Tensor::max() const { return tg::max(*this); }
 Tensor Tensor::min() const { return tg::min(*this); }
 Tensor Tensor::argmax() const { return tg::argmax(*this); }

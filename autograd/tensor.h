@@ -85,8 +85,8 @@ class Tensor {
   Tensor contiguous() const;
   Tensor clone() const;  // differentiable copy
   Tensor to(DType dtype) const;  // differentiable between floating dtypes
-  Tensor reshape(const Shape& shape) const;
-  Tensor view(const Shape& shape) const;
+  Tensor reshape(IntArrayRef shape) const;
+  Tensor view(IntArrayRef shape) const;
   Tensor permute(const Shape& dims) const;
   Tensor transpose(int64_t d0, int64_t d1) const;
   Tensor t() const { return transpose(0, 1); }
@@ -98,9 +98,9 @@ class Tensor {
   Tensor unsqueeze(int64_t dim) const;
   Tensor flatten(int64_t start_dim = 0, int64_t end_dim = -1) const;
   Tensor sum() const;
-  Tensor sum(const Shape& dims, bool keepdim = false) const;
+  Tensor sum(IntArrayRef dims, bool keepdim = false) const;
   Tensor mean() const;
-  Tensor mean(const Shape& dims, bool keepdim = false) const;
+  Tensor mean(IntArrayRef dims, bool keepdim = false) const;
   Tensor max() const;
   Tensor min() const;
   Tensor argmax() const;

@@ -17,7 +17,8 @@ void to_proto(const Attrs& attrs, google::protobuf::RepeatedPtrField<proto::Attr
           if constexpr (std::is_same_v<V, bool>) a->set_b(v);
           if constexpr (std::is_same_v<V, std::string>) a->set_s(v);
           if constexpr (std::is_same_v<V, std::vector<int64_t>>) {
-            for (int64_t x : v) a->mutable_ints()->add_values(x);
+            proto::IntList* list = a->mutable_ints();  // set even when empty (a reshape to a 0-d shape)
+            for (int64_t x : v) list->add_values(x);
           }
         },
         value);

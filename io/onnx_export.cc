@@ -128,53 +128,63 @@ class Constants {
   int next_ = 0;
 };
 
-// Writes node n (row `op`) as the first of the row's ONNX mappings that accepts it.
-// value_dtype: the ONNX element type of every value seen so far (for typed constants).
-absl::Status write_node(const OpDef& op, const proto::NodeProto& n, const Attrs& a, const std::string& where,
-                        const std::map<std::string, int>& value_dtype, Constants& constants, onnx::NodeProto* o) {
+bool is_floating_onnx_type(int t) { return t == onnx::TensorProto::FLOAT || t == onnx::TensorProto::DOUBLE; }
+
+// The first of the row's ONNX mappings that accepts node n (attributes a, input 0 of ONNX
+// element type input0_type), or why none does.
+absl::StatusOr<const OnnxMapping*> choose_mapping(const OpDef& op, const proto::NodeProto& n, const Attrs& a,
+                                                  int input0_type, const std::string& where) {
   if (op.onnx.empty()) {
     return absl::UnimplementedError(absl::StrCat(where, ": op '", op.name, "' has no ONNX mapping: ",
                                                  op.not_onnx ? op.not_onnx : "no reason given"));
   }
   std::vector<bool> present;
   for (const auto& in : n.inputs()) present.push_back(!in.empty());
-  const OnnxMapping* m = nullptr;
   std::string refusals;
   for (const OnnxMapping& candidate : op.onnx) {
-    const std::string why = candidate.refuse ? candidate.refuse(a, present) : "";
-    if (why.empty()) {
-      m = &candidate;
-      break;
+    std::string why = candidate.refuse ? candidate.refuse(a, present) : "";
+    if (why.empty() && candidate.input_class != OnnxInputClass::kAny &&
+        is_floating_onnx_type(input0_type) != (candidate.input_class == OnnxInputClass::kFloating)) {
+      why = candidate.input_class == OnnxInputClass::kFloating ? "needs a floating input" : "needs an integer input";
     }
+    if (why.empty()) return &candidate;
     absl::StrAppend(&refusals, refusals.empty() ? "" : "; ", candidate.op_type, ": ", why);
   }
-  if (!m) return absl::UnimplementedError(absl::StrCat(where, ": cannot be exported (", refusals, ")"));
-  o->set_op_type(m->op_type);
+  return absl::UnimplementedError(absl::StrCat(where, ": cannot be exported (", refusals, ")"));
+}
+
+// Fills o (inputs and attributes) as the one-node mapping m of node n; step_outputs names the
+// outputs of the earlier steps of a multi-step mapping.
+void write_node(const OnnxMapping& m, const proto::NodeProto& n, const Attrs& a, int input0_type,
+                const std::vector<std::string>& step_outputs, Constants& constants, onnx::NodeProto* o) {
+  o->set_op_type(m.op_type);
   auto row_input = [&](int k) { return k < n.inputs_size() ? n.inputs(k) : std::string(); };
-  if (m->inputs.empty()) {
+  if (m.inputs.empty()) {
     for (const auto& in : n.inputs()) o->add_input(in);
   }
-  for (const OnnxInput& in : m->inputs) {
+  for (const OnnxInput& in : m.inputs) {
     switch (in.form) {
       case OnnxInputForm::kInput: o->add_input(row_input(in.index)); break;
-      case OnnxInputForm::kScalar: {
-        auto it = value_dtype.find(row_input(0));
-        o->add_input(a.has(in.attr) ? constants.scalar(a.f(in.attr), it != value_dtype.end() ? it->second
-                                                                                                : onnx::TensorProto::FLOAT)
-                                    : "");
+      case OnnxInputForm::kScalar:
+        o->add_input(a.has(in.attr) ? constants.scalar(a.f(in.attr), input0_type) : "");
         break;
-      }
       case OnnxInputForm::kBoolScalar: o->add_input(constants.scalar(a.b(in.attr), onnx::TensorProto::BOOL)); break;
       case OnnxInputForm::kInt64List: o->add_input(constants.int64s(a.ints(in.attr))); break;
       case OnnxInputForm::kInt64ListOrNone:
         o->add_input(a.ints(in.attr).empty() ? "" : constants.int64s(a.ints(in.attr)));
         break;
       case OnnxInputForm::kInt64One: o->add_input(constants.int64s({a.i(in.attr)})); break;
+      case OnnxInputForm::kStep:
+        TG_CHECK(in.index >= 0 && in.index < static_cast<int>(step_outputs.size()), m.op_type,
+                 ": reads step ", in.index, " before it is written");
+        o->add_input(step_outputs[in.index]);
+        break;
+      case OnnxInputForm::kConstant: o->add_input(constants.scalar(in.value, input0_type)); break;
     }
   }
-  if (m->computed_shape) o->add_input(constants.int64s(m->computed_shape(a)));
+  if (m.computed_shape) o->add_input(constants.int64s(m.computed_shape(a)));
   while (o->input_size() > 0 && o->input(o->input_size() - 1).empty()) o->mutable_input()->RemoveLast();
-  for (const OnnxAttr& rule : m->attrs) {
+  for (const OnnxAttr& rule : m.attrs) {
     if (!a.has(rule.tg)) {  // an absent optional attribute: the row's default
       if (rule.if_absent) add_attribute(o, rule.onnx, *rule.if_absent);
       continue;
@@ -183,7 +193,35 @@ absl::Status write_node(const OpDef& op, const proto::NodeProto& n, const Attrs&
     if (const auto* list = std::get_if<std::vector<int64_t>>(&v); list && list->empty()) continue;
     add_attribute(o, rule.onnx, v);
   }
-  for (const auto& [name, value] : m->fixed_ints) add_attribute(o, name, value);
+  for (const auto& [name, value] : m.fixed_ints) add_attribute(o, name, value);
+  for (const auto& [name, value] : m.fixed_floats) add_attribute(o, name, value);
+}
+
+// Writes graph node n (index i, row op) as one ONNX node or, for a multi-step mapping, a chain.
+absl::Status write_nodes(const OpDef& op, const proto::NodeProto& n, int i, const Attrs& a, const std::string& where,
+                         const std::map<std::string, int>& value_dtype, Constants& constants, onnx::GraphProto* g) {
+  int input0_type = onnx::TensorProto::FLOAT;
+  if (n.inputs_size() > 0) {
+    if (auto it = value_dtype.find(n.inputs(0)); it != value_dtype.end()) input0_type = it->second;
+  }
+  absl::StatusOr<const OnnxMapping*> m = choose_mapping(op, n, a, input0_type, where);
+  if (!m.ok()) return m.status();
+  if ((*m)->steps.empty()) {
+    onnx::NodeProto* o = g->add_node();
+    o->set_name(absl::StrCat(n.op(), "_", i));
+    write_node(**m, n, a, input0_type, {}, constants, o);
+    o->add_output(n.output());
+    return absl::OkStatus();
+  }
+  std::vector<std::string> step_outputs;
+  const auto& steps = (*m)->steps;
+  for (size_t k = 0; k < steps.size(); ++k) {
+    onnx::NodeProto* o = g->add_node();
+    o->set_name(absl::StrCat(n.op(), "_", i, ".", k));  // still the row's name before the last _
+    write_node(steps[k], n, a, input0_type, step_outputs, constants, o);
+    step_outputs.push_back(k + 1 == steps.size() ? n.output() : absl::StrCat(n.output(), "_", op.name, "_step", k));
+    o->add_output(step_outputs.back());
+  }
   return absl::OkStatus();
 }
 
@@ -219,14 +257,11 @@ absl::StatusOr<onnx::ModelProto> to_onnx(const proto::GraphProto& graph, const s
     if (!op) return absl::InvalidArgumentError(absl::StrCat(where, ": unknown op '", n.op(), "'"));
     auto attrs_or = from_proto(n.attributes(), where);
     if (!attrs_or.ok()) return attrs_or.status();
-    onnx::NodeProto* o = g->add_node();
-    o->set_name(absl::StrCat(n.op(), "_", i));
     try {
-      if (absl::Status s = write_node(*op, n, *attrs_or, where, value_dtype, constants, o); !s.ok()) return s;
+      if (absl::Status s = write_nodes(*op, n, i, *attrs_or, where, value_dtype, constants, g); !s.ok()) return s;
     } catch (const Error& e) {
       return absl::InvalidArgumentError(absl::StrCat(where, ": ", e.what()));
     }
-    o->add_output(n.output());
     if (n.output_dtype() != proto::DATA_TYPE_UNSPECIFIED) value_dtype[n.output()] = onnx_type(n.output_dtype());
   }
   try {

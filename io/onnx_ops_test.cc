@@ -65,6 +65,18 @@ std::vector<OnnxCase> cases() {
        [](const Tensor& x) {
          return as_float(gt(x, c({4}))) + as_float(lt(x, c({3, 1}))) * 2.0 + as_float(eq(relu(x), x)) * 4.0;
        }},
+      {"compare_ge_le_ne", m,
+       [](const Tensor& x) {
+         return as_float(ge(x, c({4}))) + as_float(le(x, 0.25)) * 2.0 + as_float(ne(relu(x), x)) * 4.0;
+       }},
+      // Integer inputs take other mappings (ONNX's Floor and Div do not do for int64).
+      {"integer_rounding_remainder_floor_divide", m,
+       [](const Tensor& x) {
+         const Tensor i = to_dtype(x * 10.0, kInt64), d = tensor(std::vector<int64_t>{3, -4, 5, -2}, {4}, kInt64);
+         return as_float(floor(i) + ceil(i) * 2 + round(i) + trunc(i) + (i % d) * 7 + floor_divide(i, d) * 11);
+       }},
+      {"softplus_beta", m, [](const Tensor& x) { return softplus(x, 2.0); }},
+      {"float_floor_divide", m, [](const Tensor& x) { return floor_divide(x * 5.0, c({4})); }},
       {"relu_leaky_sigmoid_tanh", m, [](const Tensor& x) { return tanh(sigmoid(leaky_relu(relu(x) - 0.3, 0.2))); }},
       {"softmax", m, [](const Tensor& x) { return softmax(x, 1); }},
       {"log_softmax_dim0", m, [](const Tensor& x) { return log_softmax(x, 0); }},
@@ -207,8 +219,15 @@ TEST(OnnxOpsRoundTrip, EveryMappingRunsInOnnxRuntimeWithTapegradsValues) {
   }
   for (const OpDef* op : all_ops()) {
     for (const OnnxMapping& m : op->onnx) {
-      EXPECT_TRUE(covered.count({op->name, m.op_type}))
-          << "op '" << op->name << "' -> ONNX " << m.op_type << " has no case (tests/op_cases.cc, or io/onnx_ops_test.cc for ops without a gradient)";
+      // A multi-step mapping is covered when each of its steps was written.
+      std::vector<const char*> op_types;
+      for (const OnnxMapping& step : m.steps) op_types.push_back(step.op_type);
+      if (m.steps.empty()) op_types.push_back(m.op_type);
+      for (const char* op_type : op_types) {
+        EXPECT_TRUE(covered.count({op->name, op_type}))
+            << "op '" << op->name << "' -> ONNX " << m.op_type << " (node " << op_type
+            << ") has no case (tests/op_cases.cc, or io/onnx_ops_test.cc for ops without a gradient)";
+      }
     }
   }
   if (std::system("node --version > /dev/null 2>&1") != 0) GTEST_SKIP() << "Node.js is not installed: skipping ONNX Runtime";

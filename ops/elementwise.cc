@@ -76,9 +76,8 @@ void check_same_dtype(const Array& a, const Array& b, const char* op) {
 }
 
 // Helpers of the op lists' expressions (internal/elementwise_math.h).
-using internal::gelu_derivative_of;
-using internal::gelu_of;
-using internal::stable_sigmoid;
+// The op lists' expressions call the helpers by their plain names.
+using namespace internal;  // NOLINT(build/namespaces): elementwise_math.h only
 
 // out = op(x) / op(a, b) for contiguous float arrays of one shape: the per-ISA vector kernels.
 template <typename T>
@@ -135,12 +134,12 @@ Array run_binary(const Array& a, const Array& b, const char* name, F f) {
 
 // Integer division by zero is refused before the (possibly parallel) loop: an exception must not
 // leave an OpenMP region.
-void check_integer_divisor(const Array& b) {
+void check_integer_divisor(const Array& b, const char* op) {
   if (is_floating(b.dtype())) return;
-  dispatch_numeric(b.dtype(), "div", [&](auto tag) {
+  dispatch_numeric(b.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
     const Array bc = b.contiguous();
-    for (int64_t i = 0; i < bc.numel(); ++i) TG_CHECK(bc.data<T>()[i] != 0, "div: integer division by zero");
+    for (int64_t i = 0; i < bc.numel(); ++i) TG_CHECK(bc.data<T>()[i] != 0, op, ": integer division by zero");
     return 0;
   });
 }
@@ -198,7 +197,8 @@ Array unary(UnaryOp op, const Array& x) {
 Array binary(BinaryOp op, const Array& a, const Array& b) {
   const char* name = binary_op_name(op);
   check_same_dtype(a, b, name);
-  if (op == BinaryOp::kDiv) check_integer_divisor(b);
+  if (op == BinaryOp::kDiv || op == BinaryOp::kFmod || op == BinaryOp::kRemainder || op == BinaryOp::kFloorDivide)
+    check_integer_divisor(b, name);
   if (a.is_contiguous() && b.is_contiguous() && a.shape() == b.shape()) {
     if (a.dtype() == kFloat32) return vector_binary<float>(op, a, b);
     if (a.dtype() == kFloat64) return vector_binary<double>(op, a, b);
@@ -215,6 +215,32 @@ Array binary(BinaryOp op, const Array& a, const Array& b) {
   }
   TG_CHECK(false, "binary: invalid op ", static_cast<int>(op));
   return Array();
+}
+
+const char* parametric_unary_op_name(ParametricUnaryOp op) {
+  switch (op) {
+#define TG_CASE(Name, str, expr) \
+  case ParametricUnaryOp::k##Name: return str;
+    TG_PARAMETRIC_UNARY_OPS(TG_CASE)
+#undef TG_CASE
+  }
+  return "parametric_unary(invalid)";
+}
+
+Array parametric_unary(ParametricUnaryOp op, const Array& x, double p_value, double q_value) {
+  return dispatch_floating(x.dtype(), parametric_unary_op_name(op), [&](auto tag) -> Array {
+    using T = decltype(tag);
+    const T p = static_cast<T>(p_value), q = static_cast<T>(q_value);
+    switch (op) {
+#define TG_CASE(Name, str, expr) \
+  case ParametricUnaryOp::k##Name: \
+    return map_unary<T, T>(x, x.dtype(), [p, q](T v) { (void)p, (void)q; return static_cast<T>(expr); });
+      TG_PARAMETRIC_UNARY_OPS(TG_CASE)
+#undef TG_CASE
+    }
+    TG_CHECK(false, "parametric_unary: invalid op ", static_cast<int>(op));
+    return Array();
+  });
 }
 
 Array compare(CompareOp op, const Array& a_in, const Array& b_in) {

@@ -17,6 +17,9 @@ const char* compare_op_name(CompareOp op);
 Array unary(UnaryOp op, const Array& x);
 Array binary(BinaryOp op, const Array& a, const Array& b);
 Array compare(CompareOp op, const Array& a, const Array& b);  // bool result
+// The TG_PARAMETRIC_UNARY_OPS with their parameters p and q (see the list for their meaning).
+const char* parametric_unary_op_name(ParametricUnaryOp op);
+Array parametric_unary(ParametricUnaryOp op, const Array& x, double p, double q = 0.0);
 Array leaky_relu(const Array& x, double negative_slope);
 Array leaky_relu_slope(const Array& x, double negative_slope);  // 1 where x > 0 else slope
 Array clamp(const Array& x, std::optional<double> min, std::optional<double> max);

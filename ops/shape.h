@@ -3,11 +3,27 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <vector>
 
 namespace tg {
 
 using Shape = std::vector<int64_t>;
+
+// A list of dims or sizes as an argument, as LibTorch's IntArrayRef: one number reads as a list
+// of one, so x.sum(1), x.view(-1), x.sum({0, 2}) and x.sum(shape) all work (and sum(x, {}) is
+// "all dims", never dim 0). It owns a copy, so a temporary is safe.
+class IntArrayRef {
+ public:
+  IntArrayRef(int64_t value) : values_{value} {}                       // NOLINT: implicit on purpose
+  IntArrayRef(std::initializer_list<int64_t> values) : values_(values) {}  // NOLINT
+  IntArrayRef(const Shape& values) : values_(values) {}                // NOLINT
+  operator const Shape&() const { return values_; }                    // NOLINT
+  const Shape& vec() const { return values_; }
+
+ private:
+  Shape values_;
+};
 
 namespace ops {
 

@@ -3,6 +3,7 @@
 #include "autograd/functions/common.h"
 #include "autograd/grad_mode.h"
 #include "ops/elementwise.h"
+#include "ops/internal/elementwise_math.h"
 #include "ops/softmax.h"
 
 namespace tg {
@@ -59,25 +60,47 @@ const OpDef& kTanh = define_op({
     .onnx = {{.op_type = "Tanh"}},
 });
 
-// gelu'(x) = Phi(x) + x phi(x) as a row of its own, so that gelu's gradient is differentiable
-// again: gelu''(x) = phi(x) (2 - x^2), written with differentiable ops (every order exact).
+// gelu'(x) as a row of its own, so that gelu's gradient is differentiable again, with its own
+// derivative written with differentiable ops (every order exact). The erf form: gelu'(x) =
+// Phi(x) + x phi(x), gelu''(x) = phi(x) (2 - x^2). The tanh form, u = k (x + c x^3), t = tanh(u):
+// gelu'(x) = (1 + t) / 2 + x (1 - t^2) u' / 2, gelu''(x) = (1 - t^2) (u' - x t u'^2 + 3 c k x^2).
+bool tanh_form(const Attrs& a) {
+  if (!a.has("approximate")) return false;
+  const std::string& form = a.s("approximate");
+  TG_CHECK(form == "none" || form == "tanh", "gelu: approximate must be \"none\" or \"tanh\", got \"", form, "\"");
+  return form == "tanh";
+}
+
 const OpDef& kGeluDerivative = define_op({
     .name = "gelu_derivative",
-    .forward = [](ForwardContext& c) { return ops::unary(UnaryOp::kGeluDerivative, c.in(0)); },
+    .forward = [](ForwardContext& c) {
+      return ops::unary(tanh_form(c.attrs) ? UnaryOp::kGeluTanhDerivative : UnaryOp::kGeluDerivative, c.in(0));
+    },
     .backward = [](BackwardContext& c) -> Grads {
       const Tensor x = c.input(0);
+      if (tanh_form(c.attrs())) {
+        constexpr double k = ops::internal::kSqrt2OverPi, cubic = ops::internal::kGeluTanhCubic;
+        const Tensor t = tanh((x + x * x * x * cubic) * k), du = (1.0 + x * x * (3.0 * cubic)) * k;
+        return {c.grad * (1.0 - t * t) * (du - x * t * du * du + x * x * (3.0 * cubic * k))};
+      }
       const Tensor pdf = exp(x * x * -0.5) * 0.3989422804014327;  // the standard normal density
       return {c.grad * pdf * (2.0 - x * x)};
     },
     .save_inputs = {0},
+    .attr_schema = {{"approximate", AttrType::kString, -1, true}},
     .not_onnx = "backward-only row (the derivative of gelu)",
 });
 
 const OpDef& kGelu = define_op({
     .name = "gelu",
-    .forward = [](ForwardContext& c) { return ops::unary(UnaryOp::kGelu, c.in(0)); },
-    .backward = [](BackwardContext& c) -> Grads { return {c.grad * apply_op(kGeluDerivative, {c.input(0)})}; },
+    .forward = [](ForwardContext& c) {
+      return ops::unary(tanh_form(c.attrs) ? UnaryOp::kGeluTanh : UnaryOp::kGelu, c.in(0));
+    },
+    .backward = [](BackwardContext& c) -> Grads {
+      return {c.grad * apply_op(kGeluDerivative, {c.input(0)}, c.attrs())};
+    },
     .save_inputs = {0},
+    .attr_schema = {{"approximate", AttrType::kString, -1, true}},
     .not_onnx = "ONNX has Gelu only from opset 20; tapegrad writes opset 13",
 });
 
@@ -141,7 +164,12 @@ Tensor leaky_relu(const Tensor& x, double slope) {
 }
 Tensor sigmoid(const Tensor& x) { return apply_op(kSigmoid, {x}); }
 Tensor tanh(const Tensor& x) { return apply_op(kTanh, {x}); }
-Tensor gelu(const Tensor& x) { return apply_op(kGelu, {x}); }
+Tensor gelu(const Tensor& x, const std::string& approximate) {
+  TG_CHECK(approximate == "none" || approximate == "tanh", "gelu: approximate must be \"none\" or \"tanh\", got \"",
+           approximate, "\"");
+  if (approximate == "none") return apply_op(kGelu, {x});  // graphs stay as before
+  return apply_op(kGelu, {x}, {{"approximate", approximate}});
+}
 Tensor softmax(const Tensor& x, int64_t dim) {
   return apply_op(kSoftmax, {x}, {{"dim", ops::wrap_dim(dim, std::max<int64_t>(x.dim(), 1), "softmax")}});
 }

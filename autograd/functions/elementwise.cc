@@ -1,6 +1,7 @@
 // tapegrad/autograd/functions/elementwise.cc: op rows for arithmetic (add, sub, mul, div, pow, neg, sin, cos,
 // exp, log, sqrt, abs, clamp, where) and comparisons, plus the operator overloads.
 #include "autograd/functions/common.h"
+#include "autograd/grad_mode.h"
 #include "ops/elementwise.h"
 
 namespace tg {
@@ -13,14 +14,8 @@ using ops::UnaryOp;
 
 namespace {
 
-template <BinaryOp kOp>
-ops::Array binary_forward(ForwardContext& c) {
-  return ops::binary(kOp, c.in(0), c.in(1));
-}
-template <UnaryOp kOp>
-ops::Array unary_forward(ForwardContext& c) {
-  return ops::unary(kOp, c.in(0));
-}
+using internal::binary_forward;
+using internal::unary_forward;
 
 const OpDef& kAdd = define_op({
     .name = "add",
@@ -59,15 +54,15 @@ const OpDef& kMul = define_op({
     .onnx = {{.op_type = "Mul"}},
 });
 
-// True division, as in PyTorch; on integers that needs type promotion, so until tapegrad has it
-// an integer division is refused rather than truncated (arange(5) / 2 is not [0, 0, 1, 1, 2]).
-// Checked in the row, so a loaded graph is refused too.
+// True division, as in PyTorch: div() promotes integers to float32 before the row runs (Note
+// [Type promotion]); the row itself refuses integers, so a (malformed) loaded graph cannot
+// truncate either.
 ops::Array div_forward(ForwardContext& c) {
   const ops::Array &a = c.in(0), &b = c.in(1);
   TG_CHECK(is_floating(a.dtype()) || is_floating(b.dtype()), "div: ", dtype_name(a.dtype()), " ",
            shape_str(a.shape()), " / ", dtype_name(b.dtype()), " ", shape_str(b.shape()),
-           " is true division, which would need type promotion (not supported yet); convert first, e.g. "
-           "to_dtype(x, kFloat32)");
+           " is true division: the operands must be floating (div() converts them; floor_divide divides "
+           "integers)");
   return ops::binary(BinaryOp::kDiv, a, b);
 }
 
@@ -202,23 +197,59 @@ const OpDef& kLt = define_op({.name = "lt", .forward = compare_forward<ops::Comp
                  .onnx = {{.op_type = "Less"}}});
 const OpDef& kEq = define_op({.name = "eq", .forward = compare_forward<ops::CompareOp::kEq>, .min_inputs = 2, .max_inputs = 2,
                  .onnx = {{.op_type = "Equal"}}});
+const OpDef& kGe = define_op({.name = "ge", .forward = compare_forward<ops::CompareOp::kGe>, .min_inputs = 2, .max_inputs = 2,
+                 .onnx = {{.op_type = "GreaterOrEqual"}}});
+const OpDef& kLe = define_op({.name = "le", .forward = compare_forward<ops::CompareOp::kLe>, .min_inputs = 2, .max_inputs = 2,
+                 .onnx = {{.op_type = "LessOrEqual"}}});
+const OpDef& kNe = define_op({.name = "ne", .forward = compare_forward<ops::CompareOp::kNe>, .min_inputs = 2, .max_inputs = 2,
+                 .onnx = {{.op_type = "Not(Equal(a, b))", .steps = {{.op_type = "Equal"}, {.op_type = "Not", .inputs = {onnx_step(0)}}}}}});
 
 }  // namespace
 
 
-Tensor add(const Tensor& a, const Tensor& b) { return apply_op(kAdd, {a, b}); }
-Tensor sub(const Tensor& a, const Tensor& b) { return apply_op(kSub, {a, b}); }
-Tensor mul(const Tensor& a, const Tensor& b) { return apply_op(kMul, {a, b}); }
-Tensor div(const Tensor& a, const Tensor& b) { return apply_op(kDiv, {a, b}); }
-Tensor pow(const Tensor& a, const Tensor& b) { return apply_op(kPow, {a, b}); }
-Tensor pow(const Tensor& a, double b) { return apply_op(kPow, {a, scalar_like(b, a, "pow")}); }
+using internal::promoted;
+using internal::scalar_operand;
+
+// Note [Type promotion]: each binary function converts its operands first (internal::promoted).
+#define TG_PROMOTED(fn, row)                            \
+  Tensor fn(const Tensor& a, const Tensor& b) {         \
+    auto [pa, pb] = promoted(a, b);                     \
+    return apply_op(row, {pa, pb});                     \
+  }
+TG_PROMOTED(add, kAdd)
+TG_PROMOTED(sub, kSub)
+TG_PROMOTED(mul, kMul)
+TG_PROMOTED(gt, kGt)
+TG_PROMOTED(lt, kLt)
+TG_PROMOTED(ge, kGe)
+TG_PROMOTED(le, kLe)
+TG_PROMOTED(eq, kEq)
+TG_PROMOTED(ne, kNe)
+#undef TG_PROMOTED
+
+// True division: integers divide as float32 (arange(5) / 2 is [0, 0.5, 1, 1.5, 2]).
+Tensor div(const Tensor& a, const Tensor& b) {
+  auto [pa, pb] = promoted(a, b);
+  if (!is_floating(pa.dtype())) {
+    pa = to_dtype(pa, kFloat32);
+    pb = to_dtype(pb, kFloat32);
+  }
+  return apply_op(kDiv, {pa, pb});
+}
+// pow computes in floating dtypes only: an integer base with an integer exponent is refused
+// by the row (PyTorch keeps int64 there; tapegrad has no integer pow kernel yet).
+Tensor pow(const Tensor& a, const Tensor& b) {
+  auto [pa, pb] = promoted(a, b);
+  return apply_op(kPow, {pa, pb});
+}
+Tensor pow(const Tensor& a, Scalar b) { return pow(a, scalar_operand(b, a)); }
 Tensor neg(const Tensor& x) { return apply_op(kNeg, {x}); }
-Tensor exp(const Tensor& x) { return apply_op(kExp, {x}); }
-Tensor log(const Tensor& x) { return apply_op(kLog, {x}); }
-Tensor sqrt(const Tensor& x) { return apply_op(kSqrt, {x}); }
+Tensor exp(const Tensor& x) { return apply_op(kExp, {internal::floating(x)}); }
+Tensor log(const Tensor& x) { return apply_op(kLog, {internal::floating(x)}); }
+Tensor sqrt(const Tensor& x) { return apply_op(kSqrt, {internal::floating(x)}); }
 Tensor abs(const Tensor& x) { return apply_op(kAbs, {x}); }
-Tensor sin(const Tensor& x) { return apply_op(kSin, {x}); }
-Tensor cos(const Tensor& x) { return apply_op(kCos, {x}); }
+Tensor sin(const Tensor& x) { return apply_op(kSin, {internal::floating(x)}); }
+Tensor cos(const Tensor& x) { return apply_op(kCos, {internal::floating(x)}); }
 Tensor clamp(const Tensor& x, std::optional<double> min, std::optional<double> max) {
   TG_CHECK(!min || !max || *min <= *max, "clamp: min ", *min, " > max ", *max);
   Attrs attrs;
@@ -226,23 +257,51 @@ Tensor clamp(const Tensor& x, std::optional<double> min, std::optional<double> m
   if (max) attrs.set("max", *max);
   return apply_op(kClamp, {x}, attrs);
 }
-Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) { return apply_op(kWhere, {cond, a, b}); }
-Tensor gt(const Tensor& a, const Tensor& b) { return apply_op(kGt, {a, b}); }
-Tensor lt(const Tensor& a, const Tensor& b) { return apply_op(kLt, {a, b}); }
-Tensor eq(const Tensor& a, const Tensor& b) { return apply_op(kEq, {a, b}); }
+Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
+  auto [pa, pb] = promoted(a, b);
+  return apply_op(kWhere, {cond, pa, pb});
+}
+Tensor where(const Tensor& cond, const Tensor& a, Scalar b) { return where(cond, a, scalar_operand(b, a)); }
+Tensor where(const Tensor& cond, Scalar a, const Tensor& b) { return where(cond, scalar_operand(a, b), b); }
+Tensor gt(const Tensor& a, Scalar b) { return gt(a, scalar_operand(b, a)); }
+Tensor lt(const Tensor& a, Scalar b) { return lt(a, scalar_operand(b, a)); }
+Tensor ge(const Tensor& a, Scalar b) { return ge(a, scalar_operand(b, a)); }
+Tensor le(const Tensor& a, Scalar b) { return le(a, scalar_operand(b, a)); }
+Tensor eq(const Tensor& a, Scalar b) { return eq(a, scalar_operand(b, a)); }
+Tensor ne(const Tensor& a, Scalar b) { return ne(a, scalar_operand(b, a)); }
+
+bool equal(const Tensor& a, const Tensor& b) {
+  if (a.shape() != b.shape() || a.dtype() != b.dtype()) return false;
+  NoGradGuard no_grad;
+  return a.numel() == 0 || sum(ne(a, b)).item<int64_t>() == 0;
+}
 
 Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
 Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }
 Tensor operator*(const Tensor& a, const Tensor& b) { return mul(a, b); }
 Tensor operator/(const Tensor& a, const Tensor& b) { return div(a, b); }
+Tensor operator%(const Tensor& a, const Tensor& b) { return remainder(a, b); }
 Tensor operator-(const Tensor& x) { return neg(x); }
-Tensor operator+(const Tensor& a, double b) { return add(a, scalar_like(b, a, "add")); }
-Tensor operator-(const Tensor& a, double b) { return sub(a, scalar_like(b, a, "sub")); }
-Tensor operator*(const Tensor& a, double b) { return mul(a, scalar_like(b, a, "mul")); }
-Tensor operator/(const Tensor& a, double b) { return div(a, scalar_like(b, a, "div")); }
-Tensor operator+(double a, const Tensor& b) { return add(scalar_like(a, b, "add"), b); }
-Tensor operator-(double a, const Tensor& b) { return sub(scalar_like(a, b, "sub"), b); }
-Tensor operator*(double a, const Tensor& b) { return mul(scalar_like(a, b, "mul"), b); }
-Tensor operator/(double a, const Tensor& b) { return div(scalar_like(a, b, "div"), b); }
+Tensor operator+(const Tensor& a, Scalar b) { return add(a, scalar_operand(b, a)); }
+Tensor operator-(const Tensor& a, Scalar b) { return sub(a, scalar_operand(b, a)); }
+Tensor operator*(const Tensor& a, Scalar b) { return mul(a, scalar_operand(b, a)); }
+Tensor operator/(const Tensor& a, Scalar b) { return div(a, scalar_operand(b, a)); }
+Tensor operator%(const Tensor& a, Scalar b) { return remainder(a, b); }
+Tensor operator+(Scalar a, const Tensor& b) { return add(scalar_operand(a, b), b); }
+Tensor operator-(Scalar a, const Tensor& b) { return sub(scalar_operand(a, b), b); }
+Tensor operator*(Scalar a, const Tensor& b) { return mul(scalar_operand(a, b), b); }
+Tensor operator/(Scalar a, const Tensor& b) { return div(scalar_operand(a, b), b); }
+Tensor operator>(const Tensor& a, const Tensor& b) { return gt(a, b); }
+Tensor operator<(const Tensor& a, const Tensor& b) { return lt(a, b); }
+Tensor operator>=(const Tensor& a, const Tensor& b) { return ge(a, b); }
+Tensor operator<=(const Tensor& a, const Tensor& b) { return le(a, b); }
+Tensor operator==(const Tensor& a, const Tensor& b) { return eq(a, b); }
+Tensor operator!=(const Tensor& a, const Tensor& b) { return ne(a, b); }
+Tensor operator>(const Tensor& a, Scalar b) { return gt(a, b); }
+Tensor operator<(const Tensor& a, Scalar b) { return lt(a, b); }
+Tensor operator>=(const Tensor& a, Scalar b) { return ge(a, b); }
+Tensor operator<=(const Tensor& a, Scalar b) { return le(a, b); }
+Tensor operator==(const Tensor& a, Scalar b) { return eq(a, b); }
+Tensor operator!=(const Tensor& a, Scalar b) { return ne(a, b); }
 
 }  // namespace tg

@@ -168,14 +168,15 @@ std::tuple<Tensor, Tensor> extremum(const OpDef& op, const Tensor& x, int64_t di
 }  // namespace
 
 
-Tensor sum(const Tensor& x, const Shape& dims, bool keepdim) {
-  return apply_op(kSum, {x}, {{"dims", ops::normalize_dims(dims, x.dim(), "sum")}, {"keepdim", keepdim}});
+Tensor sum(const Tensor& x, IntArrayRef dims, bool keepdim) {
+  // A bool sum counts: it is int64, as in PyTorch.
+  return apply_op(kSum, {x.dtype() == kBool ? to_dtype(x, kInt64) : x}, {{"dims", ops::normalize_dims(dims, x.dim(), "sum")}, {"keepdim", keepdim}});
 }
-Tensor mean(const Tensor& x, const Shape& dims, bool keepdim) {
+Tensor mean(const Tensor& x, IntArrayRef dims, bool keepdim) {
   TG_CHECK(is_floating(x.dtype()), "mean: expected a floating tensor, got ", dtype_name(x.dtype()));
   return apply_op(kMean, {x}, {{"dims", ops::normalize_dims(dims, x.dim(), "mean")}, {"keepdim", keepdim}});
 }
-Tensor logsumexp(const Tensor& x, const Shape& dims, bool keepdim) {
+Tensor logsumexp(const Tensor& x, IntArrayRef dims, bool keepdim) {
   return apply_op(kLogSumExp, {x},
                   {{"dims", ops::normalize_dims(dims, x.dim(), "logsumexp")}, {"keepdim", keepdim}});
 }

@@ -163,13 +163,13 @@ const OpDef& kCat = define_op({
 }  // namespace
 
 
-Tensor reshape(const Tensor& x, const Shape& shape) {
+Tensor reshape(const Tensor& x, IntArrayRef shape) {
   const Shape target = ops::infer_shape(shape, x.numel(), "reshape");
   if (target == x.shape()) return x;
   return apply_op(kReshape, {x}, {{"shape", target}});
 }
 
-Tensor view(const Tensor& x, const Shape& shape) {
+Tensor view(const Tensor& x, IntArrayRef shape) {
   const Shape target = x.data().view(shape).shape();  // throws if not expressible as a view
   if (target == x.shape()) return x;
   return apply_op(kReshape, {x}, {{"shape", target}});
