@@ -91,17 +91,21 @@ Tensor leaf(const std::string& name) {
 
 // Within 1e-12 (relative to max(1, |want|)); NaN and infinities exactly; with signed_zero, a
 // zero's sign too.
-void expect_matches(const Tensor& t, const std::string& name, bool signed_zero = false) {
+void expect_matches(const Tensor& t, const std::string& name, bool signed_zero = false, double tolerance = 1e-12) {
   const std::vector<double> got = reshape(t, {-1}).to_vector<double>(), want = ref(name);
   ASSERT_EQ(got.size(), want.size()) << name;
   for (size_t i = 0; i < got.size(); ++i) {
     if (std::isnan(want[i]) || std::isinf(want[i])) {
       EXPECT_EQ(std::isnan(got[i]), std::isnan(want[i])) << name << "[" << i << "] = " << got[i] << ", PyTorch " << want[i];
-      if (std::isinf(want[i])) EXPECT_EQ(got[i], want[i]) << name << "[" << i << "]";
+      if (std::isinf(want[i])) {
+        EXPECT_EQ(got[i], want[i]) << name << "[" << i << "]";
+      }
       continue;
     }
-    EXPECT_NEAR(got[i], want[i], 1e-12 * std::max(1.0, std::abs(want[i]))) << name << "[" << i << "]";
-    if (signed_zero && want[i] == 0) EXPECT_EQ(std::signbit(got[i]), std::signbit(want[i])) << name << "[" << i << "] sign of zero";
+    EXPECT_NEAR(got[i], want[i], tolerance * std::max(1.0, std::abs(want[i]))) << name << "[" << i << "]";
+    if (signed_zero && want[i] == 0) {
+      EXPECT_EQ(std::signbit(got[i]), std::signbit(want[i])) << name << "[" << i << "] sign of zero";
+    }
   }
 }
 
@@ -126,7 +130,9 @@ TEST(ElementwiseReference, UnaryValuesGradientsAndSecondDerivatives) {
     const Tensor y = fn(x);
     expect_matches(y, op + "/y", /*signed_zero=*/true);
     const Tensor g = grad_of(sum(y * 3.0), x, /*create_graph=*/true);
-    expect_matches(g.defined() ? g : zeros_like(x), op + "/grad");
+    // PyTorch 1.13's hardsigmoid backward multiplies by 1/6 in float32 even for float64 (0.5 + 1.5e-8
+    // where 0.5 is exact): compared to float32 precision.
+    expect_matches(g.defined() ? g : zeros_like(x), op + "/grad", false, op == "hardsigmoid" ? 1e-7 : 1e-12);
     if (!find(op + "/grad2")) continue;  // PyTorch has no double backward for it
     const Tensor g2 = g.defined() && g.requires_grad() ? grad_of(sum(g), x) : Tensor();
     expect_matches(g2.defined() ? g2 : zeros_like(x), op + "/grad2");

@@ -2,6 +2,8 @@
 // beyond the ReLU family: elu, selu, celu, softplus, silu, mish, hardtanh, hardsigmoid,
 // hardswish, log_sigmoid, prelu; and glu as a composition. Gradients follow PyTorch's at the
 // kinks (hardtanh passes none at its bounds, hardswish takes its middle piece at -3 and 3).
+#include <cmath>
+
 #include "autograd/functions/common.h"
 #include "ops/elementwise.h"
 
@@ -25,11 +27,19 @@ Tensor mask(const Tensor& x, CompareOp op, double value) {
 }
 Tensor scalar_of(const Tensor& x, double value) { return constant(ops::Array::scalar(value, x.dtype())); }
 
+// Note [Derivatives at a breakpoint]: PyTorch takes one side's slope at a breakpoint of a
+// piecewise function but gives it no derivative of its own there (its double backward tests the
+// other way round: elu at 0 has slope alpha, second derivative 0). A backward here writes its
+// slope as the differentiable pieces on the open intervals plus the breakpoint's slope as a
+// constant, which gives both of PyTorch's values.
+
 // elu and selu: y = scale * (x > 0 ? x : alpha (e^x - 1)); dy/dx = scale for x > 0, else
 // y + scale * alpha (written with the output, so every order is exact).
 Grads elu_backward(BackwardContext& c, double alpha, double scale) {
-  const Tensor positive = mask(c.input(0), CompareOp::kGt, 0.0);
-  return {c.grad * (positive * scale + (1.0 - positive) * (c.output() + scale * alpha))};
+  const Tensor x = c.input(0);
+  const Tensor positive = mask(x, CompareOp::kGt, 0.0), negative = mask(x, CompareOp::kLt, 0.0);
+  const Tensor at_zero = mask(x, CompareOp::kEq, 0.0);
+  return {c.grad * (positive * scale + negative * (c.output() + scale * alpha) + at_zero * (scale * alpha))};
 }
 
 const OpDef& kElu = define_op({
@@ -61,9 +71,10 @@ const OpDef& kCelu = define_op({
     .forward = [](ForwardContext& c) {
       return ops::parametric_unary(ParametricUnaryOp::kCelu, c.in(0), c.attrs.f("alpha"));
     },
-    .backward = [](BackwardContext& c) -> Grads {
-      const Tensor positive = mask(c.input(0), CompareOp::kGt, 0.0);
-      return {c.grad * (positive + (1.0 - positive) * (c.output() / c.attrs().f("alpha") + 1.0))};
+    .backward = [](BackwardContext& c) -> Grads {  // Note [Derivatives at a breakpoint]
+      const Tensor x = c.input(0);
+      const Tensor positive = mask(x, CompareOp::kGt, 0.0), negative = mask(x, CompareOp::kLt, 0.0);
+      return {c.grad * (positive + negative * (c.output() / c.attrs().f("alpha") + 1.0) + mask(x, CompareOp::kEq, 0.0))};
     },
     .save_inputs = {0},
     .save_output = true,
@@ -77,11 +88,13 @@ const OpDef& kSoftplus = define_op({
     .forward = [](ForwardContext& c) {
       return ops::parametric_unary(ParametricUnaryOp::kSoftplus, c.in(0), c.attrs.f("beta"), c.attrs.f("threshold"));
     },
-    .backward = [](BackwardContext& c) -> Grads {
+    .backward = [](BackwardContext& c) -> Grads {  // Note [Derivatives at a breakpoint]
       const Tensor x = c.input(0);
-      const double beta = c.attrs().f("beta");
-      const Tensor linear = mask(x * beta, CompareOp::kGt, c.attrs().f("threshold"));
-      return {c.grad * (linear + (1.0 - linear) * sigmoid(x * beta))};
+      const double beta = c.attrs().f("beta"), threshold = c.attrs().f("threshold");
+      const Tensor bx = x * beta;
+      const Tensor linear = mask(bx, CompareOp::kGt, threshold), below = mask(bx, CompareOp::kLt, threshold);
+      const Tensor at_threshold = mask(bx, CompareOp::kEq, threshold);
+      return {c.grad * (linear + below * sigmoid(bx) + at_threshold * (1.0 / (1.0 + std::exp(-threshold))))};
     },
     .save_inputs = {0},
     .attr_schema = {{"beta", AttrType::kFloat}, {"threshold", AttrType::kFloat}},
@@ -154,14 +167,15 @@ const OpDef& kHardsigmoid = define_op({
     .onnx = {kHardsigmoidNode},
 });
 
-// hardswish: x hardsigmoid(x); slope 0 below -3, x/3 + 1/2 on [-3, 3], 1 above (PyTorch's).
+// hardswish: x hardsigmoid(x); slope 0 below -3, x/3 + 1/2 on [-3, 3), 1 from 3 on (PyTorch's,
+// with Note [Derivatives at a breakpoint] at -3).
 const OpDef& kHardswish = define_op({
     .name = "hardswish",
     .forward = unary_forward<UnaryOp::kHardswish>,
     .backward = [](BackwardContext& c) -> Grads {
       const Tensor x = c.input(0);
-      const Tensor below = mask(x, CompareOp::kLt, -3.0), above = mask(x, CompareOp::kGt, 3.0);
-      return {c.grad * ((1.0 - below - above) * (x / 3.0 + 0.5) + above)};
+      const Tensor middle = inside_open(x, -3.0, 3.0), from_three = mask(x, CompareOp::kGe, 3.0);
+      return {c.grad * (middle * (x / 3.0 + 0.5) + from_three - mask(x, CompareOp::kEq, -3.0) * 0.5)};
     },
     .save_inputs = {0},
     .onnx = {{.op_type = "Mul(x, HardSigmoid(x))",  // ONNX has HardSwish only from opset 14

@@ -136,12 +136,12 @@ T floor_divide_of(T a, T b) {
   }
 }
 template <typename T>
-T maximum_of(T a, T b) {  // a NaN on either side is the result, as torch.maximum
-  return a != a ? a : (b != b ? b : (a > b ? a : b));
+T maximum_of(T a, T b) {  // a NaN on either side is the result; a tie gives a (0 vs -0), as torch
+  return a != a ? a : (b != b ? b : (a < b ? b : a));
 }
 template <typename T>
 T minimum_of(T a, T b) {
-  return a != a ? a : (b != b ? b : (a < b ? a : b));
+  return a != a ? a : (b != b ? b : (b < a ? b : a));
 }
 
 }  // namespace tg::ops::internal
