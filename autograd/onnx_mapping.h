@@ -77,6 +77,7 @@ struct OnnxMapping {
   std::vector<OnnxAttr> attrs;
   std::vector<std::pair<const char*, int64_t>> fixed_ints;  // ONNX int attributes with a set value
   std::vector<std::pair<const char*, double>> fixed_floats;  // ONNX float attributes with a set value
+  std::vector<std::pair<const char*, const char*>> fixed_strings;  // ONNX string attributes with a set value
   // An int64 list input computed from the attributes (flatten's target shape), appended last.
   std::vector<int64_t> (*computed_shape)(const Attrs&) = nullptr;
   // Empty if this mapping can express the node; otherwise why not (checked before export).

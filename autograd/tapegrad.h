@@ -8,6 +8,7 @@
 #include "autograd/grad_mode.h"
 #include "autograd/gradcheck.h"
 #include "autograd/gradient_tape.h"
+#include "autograd/indexing.h"
 #include "autograd/tensor.h"
 #include "ops/backend.h"
 #include "ops/parallel.h"

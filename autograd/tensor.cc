@@ -4,6 +4,7 @@
 #include "autograd/engine.h"
 #include "autograd/functions.h"
 #include "autograd/grad_mode.h"
+#include "autograd/indexing.h"
 #include "autograd/node.h"
 #include "ops/elementwise.h"
 #include "ops/print.h"
@@ -124,6 +125,14 @@ Tensor Tensor::squeeze() const { return tg::squeeze(*this); }
 Tensor Tensor::squeeze(int64_t dim) const { return tg::squeeze(*this, dim); }
 Tensor Tensor::unsqueeze(int64_t dim) const { return tg::unsqueeze(*this, dim); }
 Tensor Tensor::flatten(int64_t start_dim, int64_t end_dim) const { return tg::flatten(*this, start_dim, end_dim); }
+Tensor Tensor::index(const std::vector<indexing::TensorIndex>& indices) const { return tg::index(*this, indices); }
+Tensor Tensor::select(int64_t dim, int64_t i) const { return tg::select(*this, dim, i); }
+std::vector<Tensor> Tensor::chunk(int64_t chunks, int64_t dim) const { return tg::chunk(*this, chunks, dim); }
+std::vector<Tensor> Tensor::split(int64_t split_size, int64_t dim) const { return tg::split(*this, split_size, dim); }
+std::vector<Tensor> Tensor::unbind(int64_t dim) const { return tg::unbind(*this, dim); }
+Tensor Tensor::masked_fill(const Tensor& mask, double value) const { return tg::masked_fill(*this, mask, value); }
+Tensor Tensor::flip(IntArrayRef dims) const { return tg::flip(*this, dims); }
+Tensor Tensor::repeat(IntArrayRef sizes) const { return tg::repeat(*this, sizes); }
 Tensor Tensor::sum() const { return tg::sum(*this); }
 Tensor Tensor::sum(IntArrayRef dims, bool keepdim) const { return tg::sum(*this, dims, keepdim); }
 Tensor Tensor::mean() const { return tg::mean(*this); }

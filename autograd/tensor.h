@@ -20,6 +20,9 @@ namespace tg {
 
 class Node;
 struct TensorImpl;
+namespace indexing {
+class TensorIndex;
+}
 
 class Tensor {
  public:
@@ -97,6 +100,14 @@ class Tensor {
   Tensor squeeze(int64_t dim) const;
   Tensor unsqueeze(int64_t dim) const;
   Tensor flatten(int64_t start_dim = 0, int64_t end_dim = -1) const;
+  Tensor index(const std::vector<indexing::TensorIndex>& indices) const;  // autograd/indexing.h
+  Tensor select(int64_t dim, int64_t index) const;
+  std::vector<Tensor> chunk(int64_t chunks, int64_t dim = 0) const;
+  std::vector<Tensor> split(int64_t split_size, int64_t dim = 0) const;
+  std::vector<Tensor> unbind(int64_t dim = 0) const;
+  Tensor masked_fill(const Tensor& mask, double value) const;
+  Tensor flip(IntArrayRef dims) const;
+  Tensor repeat(IntArrayRef sizes) const;
   Tensor sum() const;
   Tensor sum(IntArrayRef dims, bool keepdim = false) const;
   Tensor mean() const;

@@ -195,6 +195,7 @@ void write_node(const OnnxMapping& m, const proto::NodeProto& n, const Attrs& a,
   }
   for (const auto& [name, value] : m.fixed_ints) add_attribute(o, name, value);
   for (const auto& [name, value] : m.fixed_floats) add_attribute(o, name, value);
+  for (const auto& [name, value] : m.fixed_strings) add_attribute(o, name, std::string(value));
 }
 
 // Writes graph node n (index i, row op) as one ONNX node or, for a multi-step mapping, a chain.

@@ -146,4 +146,67 @@ Array scatter_add(const Shape& shape, int64_t dim, const Array& index, const Arr
   return out;
 }
 
+Array pad(const Array& x, const Shape& begins, const Shape& ends, PadMode mode, double value) {
+  TG_CHECK(static_cast<int64_t>(begins.size()) == x.dim() && static_cast<int64_t>(ends.size()) == x.dim(),
+           "pad: ", begins.size(), " begins and ", ends.size(), " ends for a ", x.dim(), "-d tensor");
+  Shape out_shape = x.shape();
+  for (int64_t d = 0; d < x.dim(); ++d) {
+    TG_CHECK(begins[d] >= 0 && ends[d] >= 0, "pad: negative padding ", begins[d], ", ", ends[d], " in dim ", d);
+    if (mode == PadMode::kReflect && (begins[d] > 0 || ends[d] > 0)) {
+      TG_CHECK(begins[d] < x.size(d) && ends[d] < x.size(d), "pad: reflect padding ", begins[d], ", ", ends[d],
+               " must be smaller than dim ", d, " of ", shape_str(x.shape()));
+    }
+    if (mode == PadMode::kReplicate && (begins[d] > 0 || ends[d] > 0)) {
+      TG_CHECK(x.size(d) > 0, "pad: replicate padding of the empty dim ", d, " of ", shape_str(x.shape()));
+    }
+    out_shape[d] += begins[d] + ends[d];
+  }
+  Array out = Array::full(out_shape, mode == PadMode::kConstant ? value : 0.0, x.dtype());
+  // The centre, then per dim (last to first, each pass reading what the earlier ones wrote) the
+  // borders of the region padded so far.
+  Array centre = out;
+  for (int64_t d = 0; d < x.dim(); ++d) centre = centre.narrow(d, begins[d], x.size(d));
+  copy_into(centre, x);
+  if (mode == PadMode::kConstant) return out;
+  for (int64_t d = x.dim() - 1; d >= 0; --d) {
+    // The dims after d are padded already, the ones before are not yet: fill dim d's borders over
+    // the full extent of the later dims and the centre of the earlier ones (their own pass copies
+    // whole slabs, corners included).
+    Array grown = out;
+    for (int64_t e = 0; e < d; ++e) grown = grown.narrow(e, begins[e], x.size(e));
+    const int64_t n = x.size(d), b = begins[d];
+    for (int64_t j = 0; j < begins[d]; ++j) {  // output index b - 1 - j
+      const int64_t src = mode == PadMode::kReflect ? b + 1 + j : b;
+      copy_into(grown.narrow(d, b - 1 - j, 1), grown.narrow(d, src, 1));
+    }
+    for (int64_t j = 0; j < ends[d]; ++j) {  // output index b + n + j
+      const int64_t src = mode == PadMode::kReflect ? b + n - 2 - j : b + n - 1;
+      copy_into(grown.narrow(d, b + n + j, 1), grown.narrow(d, src, 1));
+    }
+  }
+  return out;
+}
+
+Array nonzero(const Array& x) {
+  const Array c = x.contiguous();
+  std::vector<int64_t> flat;
+  dispatch_all(c.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    const T* p = c.data<T>();
+    for (int64_t i = 0; i < c.numel(); ++i)
+      if (p[i] != T(0)) flat.push_back(i);
+  });
+  const int64_t count = static_cast<int64_t>(flat.size()), rank = x.dim();
+  Array out = Array::empty({count, rank}, kInt64);
+  int64_t* o = out.data<int64_t>();
+  for (int64_t k = 0; k < count; ++k) {
+    int64_t rest = flat[k];
+    for (int64_t d = rank - 1; d >= 0; --d) {
+      o[k * rank + d] = rest % x.size(d);
+      rest /= x.size(d);
+    }
+  }
+  return out;
+}
+
 }  // namespace tg::ops

@@ -1,5 +1,5 @@
 // tapegrad/ops/index.h: grad-free indexing and joining: cat, index_select / index_add,
-// gather / scatter_add. Every index is range-checked before any memory is touched.
+// gather / scatter_add, pad, nonzero. Every index is range-checked before any memory is touched.
 #pragma once
 
 #include <vector>
@@ -17,5 +17,13 @@ Array index_add(const Shape& shape, int64_t dim, const Array& index, const Array
 Array gather(const Array& x, int64_t dim, const Array& index);
 // zeros(shape) with out[i][index[i][j][k]][k] += src[i][j][k] (the adjoint of gather).
 Array scatter_add(const Shape& shape, int64_t dim, const Array& index, const Array& src);
+
+// Padding of every dim: begins[d] and ends[d] elements before and after dim d (non-negative).
+// kConstant fills with value, kReflect mirrors without repeating the edge (the pad must be
+// smaller than the dim), kReplicate repeats the edge (the dim must not be empty).
+enum class PadMode { kConstant, kReflect, kReplicate };
+Array pad(const Array& x, const Shape& begins, const Shape& ends, PadMode mode, double value);
+// The multi-indices of x's non-zero elements, row-major: int64 [count, x.dim()].
+Array nonzero(const Array& x);
 
 }  // namespace tg::ops

@@ -6,6 +6,9 @@
 namespace tg::test_cases {
 namespace {
 
+using indexing::None;
+using indexing::Slice;
+
 // Leaf float64 inputs. Seeds are fixed so every run checks the same points.
 Tensor leaf(const ops::Array& a) { return Tensor(a, /*requires_grad=*/true); }
 ops::Generator& gen() {
@@ -146,6 +149,15 @@ std::vector<OpCase> op_cases() {
       {"index_add", [](const Inputs& x) { return index_add({4, 2}, 0, indices({1, 3, 1}, {3}), x[0]); }, [] { return Inputs{normal({3, 2})}; }},
       {"gather_dim1", [](const Inputs& x) { return gather(x[0], 1, indices({0, 2, 1, 1, 0, 0}, {3, 2})); }, [] { return Inputs{normal({3, 3})}; }, true},
       {"scatter_add_dim0", [](const Inputs& x) { return scatter_add({3, 2}, 0, indices({0, 2, 0, 0}, {2, 2}), x[0]); }, [] { return Inputs{normal({2, 2})}; }},
+      {"pad_constant_crop", [](const Inputs& x) { return pad(x[0], {1, -1, 2, 0}, "constant", 0.5); }, [] { return Inputs{normal({2, 3, 4})}; }, true},
+      {"pad_reflect", [](const Inputs& x) { return pad(x[0], {2, 1, 1, 2}, "reflect") * x[1]; },
+       [] { return Inputs{normal({2, 3, 4}), normal({2, 6, 7})}; }, true},
+      {"pad_replicate", [](const Inputs& x) { return pad(x[0], {2, 1, 0, 3}, "replicate") * x[1]; },
+       [] { return Inputs{normal({2, 3, 4}), normal({2, 6, 7})}; }, true},
+      {"index_mixed", [](const Inputs& x) { return x[0].index({"...", Slice(1, None), None, -1}); }, [] { return Inputs{normal({2, 3, 4})}; }},
+      {"flip_roll_repeat", [](const Inputs& x) { return roll(x[0].flip({1}), {1}, {0}).repeat({2, 1}) * x[1]; },
+       [] { return Inputs{normal({3, 2}), normal({6, 2})}; }, true},
+      {"tril_masked_fill", [](const Inputs& x) { return tril(x[0]).masked_fill(x[0] > 0.5, -2.0); }, [] { return Inputs{normal({3, 3})}; }},
       // ---- convolution ----
       {"conv2d_bias", [](const Inputs& x) { return conv2d(x[0], x[1], x[2]); }, [] { return Inputs{normal({2, 2, 5, 5}), normal({3, 2, 3, 3}), normal({3})}; }, true},
       {"conv2d_stride2_pad1", [](const Inputs& x) { return conv2d(x[0], x[1], x[2], 2, 1); }, [] { return Inputs{normal({1, 2, 6, 5}), normal({2, 2, 3, 3}), normal({2})}; }, true},

@@ -207,6 +207,7 @@ Tensor slice(const Tensor& x, int64_t dim, int64_t start, int64_t end, int64_t s
 Tensor narrow(const Tensor& x, int64_t dim, int64_t start, int64_t length) {
   TG_CHECK(x.dim() > 0, "narrow: cannot narrow a 0-d tensor");
   dim = ops::wrap_dim(dim, x.dim(), "narrow");
+  if (start < 0 && start >= -x.size(dim)) start += x.size(dim);  // narrow(1, -1, 1): the last one
   TG_CHECK(start >= 0 && length >= 0 && start + length <= x.size(dim), "narrow: range [", start, ", ",
            start + length, ") out of bounds for dimension ", dim, " of size ", x.size(dim), " (tensor ",
            shape_str(x.shape()), ")");
