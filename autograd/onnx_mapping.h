@@ -83,6 +83,9 @@ struct OnnxMapping {
   // Empty if this mapping can express the node; otherwise why not (checked before export).
   std::string (*refuse)(const Attrs& attrs, const std::vector<bool>& input_present) = nullptr;
   OnnxInputClass input_class = OnnxInputClass::kAny;
+  // ONNX outputs after the first that the row does not return (TopK's indices): written under
+  // names nothing reads.
+  int unused_outputs = 0;
   // A row written as a chain of ONNX nodes (log1p is Log(Add(x, 1))): when set, op_type is only
   // a label and the steps are written in order, each one node whose inputs name the row's inputs
   // (onnx_in), earlier steps' outputs (onnx_step) or constants; the last step's output is the

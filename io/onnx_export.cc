@@ -212,6 +212,7 @@ absl::Status write_nodes(const OpDef& op, const proto::NodeProto& n, int i, cons
     o->set_name(absl::StrCat(n.op(), "_", i));
     write_node(**m, n, a, input0_type, {}, constants, o);
     o->add_output(n.output());
+    for (int k = 0; k < (*m)->unused_outputs; ++k) o->add_output(absl::StrCat(n.output(), "_unused_", k));
     return absl::OkStatus();
   }
   std::vector<std::string> step_outputs;

@@ -103,6 +103,7 @@ std::vector<OnnxCase> cases() {
        [](const Tensor& x) { return std::get<0>(max(x, 1, true)) + std::get<0>(min(x, 0, true)); }},
       {"max_min_all", m, [](const Tensor& x) { return max(x) - min(x); }},
       {"argmax", m, [](const Tensor& x) { return as_float(argmax(x, 1, true)); }},
+      {"argmin", m, [](const Tensor& x) { return as_float(argmin(x, 0)); }},
       {"reshape", m, [](const Tensor& x) { return reshape(x, {2, 6}); }},
       {"flatten_from_1", img, [](const Tensor& x) { return flatten(x, 1); }},
       {"flatten_from_2", img, [](const Tensor& x) { return flatten(x, 2); }},

@@ -1,7 +1,8 @@
-// tapegrad/tests/indexing_test.cc: indexing, slicing and rearranging against Debian's PyTorch
-// (tests/reference/indexing_reference.py): the same named expressions on arange(24) as [2, 3, 4],
-// compared in shape, values and the gradient of a weighted sum; every entry needs an expression
-// here and every expression an entry. Plus the errors a bad index gets.
+// tapegrad/tests/functions_reference_test.cc: indexing, rearranging and reductions against
+// Debian's PyTorch (tests/reference/functions_reference.py): the same named expressions on
+// arange(24) as [2, 3, 4] or on the case's own input (zeros, ties, NaN), compared in shape, values
+// and the gradient of a weighted sum; every entry needs an expression here and every expression an
+// entry. Plus the errors a bad index gets.
 #include <functional>
 #include <map>
 #include <set>
@@ -15,7 +16,12 @@
 namespace tg {
 namespace {
 
-#include "tests/reference/indexing_reference.inc"
+#include <cmath>
+#include <limits>
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr double kInf = std::numeric_limits<double>::infinity();
+#include "tests/reference/functions_reference.inc"
 
 using namespace indexing;  // NOLINT(build/namespaces): Slice, None, Ellipsis as in LibTorch code
 using ::testing::HasSubstr;
@@ -28,6 +34,29 @@ Tensor flat_cat(const std::vector<Tensor>& parts) {
   std::vector<Tensor> flat;
   for (size_t i = 0; i < parts.size(); ++i) flat.push_back(reshape(parts[i], {-1}) * static_cast<double>(i + 1));
   return cat(flat);
+}
+
+const std::vector<double>* find(const std::string& name);
+
+// A case's own input (NAME/input, NAME/input_shape), or arange(24) as [2, 3, 4].
+Tensor ref_input(const std::string& name) {
+  const std::vector<double>* values = find(name + "/input");
+  if (!values) return reshape(arange(24, kFloat64), {2, 3, 4});
+  Shape shape;
+  for (double d : *find(name + "/input_shape")) shape.push_back(static_cast<int64_t>(d));
+  return tensor(*values, shape, kFloat64);
+}
+
+// Equal, NaN where PyTorch has NaN.
+void expect_same(const std::vector<double>& got, const std::vector<double>& want, const char* what) {
+  ASSERT_EQ(got.size(), want.size()) << what;
+  for (size_t i = 0; i < got.size(); ++i) {
+    if (std::isnan(want[i])) {
+      EXPECT_TRUE(std::isnan(got[i])) << what << "[" << i << "] = " << got[i] << ", PyTorch NaN";
+    } else {
+      EXPECT_NEAR(got[i], want[i], 1e-12 * std::max(1.0, std::abs(want[i]))) << what << "[" << i << "]";
+    }
+  }
 }
 
 const std::map<std::string, std::function<Tensor(const Tensor&)>>& expressions() {
@@ -61,6 +90,29 @@ const std::map<std::string, std::function<Tensor(const Tensor&)>>& expressions()
       {"pad_crop", [](const Tensor& x) { return pad(x, {-1, 2, 1, -1}); }},
       {"pad_reflect", [](const Tensor& x) { return pad(x, {2, 3, 1, 2}, "reflect"); }},
       {"pad_replicate", [](const Tensor& x) { return pad(x, {2, 1, 2, 0}, "replicate"); }},
+      {"var_all", [](const Tensor& x) { return var(x); }},
+      {"var_dim_biased_keepdim", [](const Tensor& x) { return var(x, {0, 2}, /*unbiased=*/false, /*keepdim=*/true); }},
+      {"std_dim", [](const Tensor& x) { return tg::std(x, 1); }},
+      {"prod_all_one_zero", [](const Tensor& x) { return prod(x); }},
+      {"prod_dim_zeros", [](const Tensor& x) { return prod(x, 1); }},
+      {"prod_dim_keepdim", [](const Tensor& x) { return prod(x / 10, 2, true); }},
+      {"cumsum_dim1", [](const Tensor& x) { return cumsum(x, 1); }},
+      {"cumprod_zeros", [](const Tensor& x) { return cumprod(x, 1); }},
+      {"norm2_zero_row", [](const Tensor& x) { return norm(x, 2, 1); }},
+      {"norm2_all", [](const Tensor& x) { return norm(x); }},
+      {"norm1_dim", [](const Tensor& x) { return norm(x, 1, 0); }},
+      {"norm3_dim", [](const Tensor& x) { return norm(x, 3, 1, true); }},
+      {"norm_inf_dim", [](const Tensor& x) { return norm(x, INFINITY, 1); }},
+      {"sort_ties_nan", [](const Tensor& x) { return std::get<0>(sort(x, 1)); }},
+      {"sort_descending", [](const Tensor& x) { return std::get<0>(sort(x, 0, true)); }},
+      {"topk_largest", [](const Tensor& x) { return std::get<0>(topk(x, 2, 1)); }},
+      {"topk_smallest_dim0", [](const Tensor& x) { return std::get<0>(topk(x, 2, 0, false)); }},
+      {"sort_indices", [](const Tensor&) { return std::get<1>(sort(ref_input("sort_ties_nan"), 1)); }},
+      {"argsort_descending", [](const Tensor&) { return argsort(ref_input("sort_ties_nan"), 0, true); }},
+      {"argmin_ties", [](const Tensor&) { return argmin(reshape(narrow(reshape(ref_input("sort_ties_nan"), {-1}), 0, 4, 8), {2, 4}), 1); }},
+      {"argmin_all", [](const Tensor&) { return argmin(ref_input("prod_dim_zeros")); }},
+      {"any_all_dim", [](const Tensor& x) { return stack({any(remainder(x, 7) == 0, 2), all(x > 0, 2)}); }},
+      {"any_all", [](const Tensor& x) { return stack({any(x > 22), all(x >= 0), any(x < 0)}); }},
       {"nonzero", [](const Tensor& x) { return nonzero(remainder(x, 5) == 1); }},
       {"one_hot", [](const Tensor&) { return one_hot(ints({2, 0, 1, 3}, {2, 2}), 5); }},
       {"one_hot_infer", [](const Tensor&) { return one_hot(ints({0, 2, 1}, {3})); }},
@@ -69,27 +121,34 @@ const std::map<std::string, std::function<Tensor(const Tensor&)>>& expressions()
 }
 
 const std::vector<double>* find(const std::string& name) {
-  auto it = kIndexingReference.find(name);
-  return it == kIndexingReference.end() ? nullptr : &it->second;
+  auto it = kFunctionsReference.find(name);
+  return it == kFunctionsReference.end() ? nullptr : &it->second;
 }
 
-TEST(IndexingReference, EveryEntryHasAnExpressionAndEveryExpressionAnEntry) {
+TEST(FunctionsReference, EveryEntryHasAnExpressionAndEveryExpressionAnEntry) {
   std::set<std::string> names;
-  for (const auto& [name, values] : kIndexingReference) names.insert(name.substr(0, name.find('/')));
+  for (const auto& [name, values] : kFunctionsReference) names.insert(name.substr(0, name.find('/')));
+  EXPECT_GT(names.size(), 50u);
   for (const std::string& n : names) EXPECT_TRUE(expressions().count(n)) << n << ": no expression in this test";
   for (const auto& [n, fn] : expressions()) EXPECT_TRUE(find(n + "/values")) << n << ": no reference entry";
 }
 
-TEST(IndexingReference, ShapesValuesAndGradientsAsPytorch) {
+TEST(FunctionsReference, ShapesValuesAndGradientsAsPytorch) {
   for (const auto& [name, fn] : expressions()) {
     SCOPED_TRACE(name);
-    Tensor x = reshape(arange(24, kFloat64), {2, 3, 4}).detach().set_requires_grad();
-    const Tensor out = fn(x);
+    Tensor x = ref_input(name).detach().set_requires_grad();
+    Tensor out;
+    try {
+      out = fn(x);
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << "threw: " << e.what();
+      continue;
+    }
     std::vector<double> shape;
     for (int64_t d : out.shape()) shape.push_back(static_cast<double>(d));
     ASSERT_TRUE(find(name + "/shape"));
     EXPECT_EQ(shape, *find(name + "/shape"));
-    EXPECT_EQ(out.to_vector<double>(), *find(name + "/values"));
+    expect_same(out.to_vector<double>(), *find(name + "/values"), "values");
     const std::vector<double>* want_grad = find(name + "/grad");
     if (!want_grad) {
       EXPECT_FALSE(out.requires_grad());
@@ -97,7 +156,7 @@ TEST(IndexingReference, ShapesValuesAndGradientsAsPytorch) {
     }
     const Tensor w = reshape(arange(1, out.numel() + 1, 1, kFloat64), out.shape());
     const Tensor g = autograd::grad({sum(out * w)}, {x})[0];
-    EXPECT_EQ(g.to_vector<double>(), *want_grad);
+    expect_same(g.to_vector<double>(), *want_grad, "grad");
   }
 }
 

@@ -1,0 +1,114 @@
+#!/usr/bin/env python3
+"""tapegrad/tests/reference/functions_reference.py: indexing, rearranging and reductions from
+Debian's PyTorch (python3-torch), float64: each named expression's shape and values on its input
+(x = arange(24).reshape(2, 3, 4) unless the case gives one: zeros, ties, NaN), and for the
+differentiable ones the gradient of sum(out * w), w = 1, 2, 3... over out's elements (so a wrong
+placement shows). Read by tests/functions_reference_test.cc, which holds the same expressions in
+C++ under the same names. Regenerate with:
+    /usr/bin/python3 tests/reference/functions_reference.py > tests/reference/functions_reference.inc
+Entries: NAME/shape, NAME/values, NAME/grad, and NAME/input, NAME/input_shape for a given input.
+"""
+import torch
+import torch.nn.functional as F
+
+torch.set_default_dtype(torch.float64)
+mask = torch.tensor([[True, False, True, False], [False, False, True, True], [True, True, False, False]])
+CASES = {
+    "index_int_slice_none": lambda x: x[0, 1:-1, None],
+    "index_ellipsis_last": lambda x: x[..., -1],
+    "index_step_slice": lambda x: x[:, ::2, 1:4:2],
+    "index_negative_int": lambda x: x[-1, -2],
+    "index_tensor": lambda x: x[:, torch.tensor([2, 0, -1, 2])],
+    "index_tensor_2d": lambda x: x[1, :, torch.tensor([[0, 3], [1, 1]])],
+    "index_bool_mask": lambda x: x[:, mask],
+    "index_true": lambda x: x[True, 0],
+    "select_negative": lambda x: x.select(1, -1),
+    "narrow_negative": lambda x: x.narrow(2, -2, 2),
+    "chunk_uneven": lambda x: torch.cat([c.reshape(-1) * (i + 1) for i, c in enumerate(torch.chunk(x, 3, 2))]),
+    "split_sizes": lambda x: torch.cat([c.reshape(-1) * (i + 1) for i, c in enumerate(torch.split(x, [1, 2], 1))]),
+    "unbind_1": lambda x: torch.cat([c.reshape(-1) * (i + 1) for i, c in enumerate(torch.unbind(x, 1))]),
+    "flip_0_2": lambda x: torch.flip(x, [0, 2]),
+    "roll_dims": lambda x: torch.roll(x, [1, -3], [1, 2]),
+    "roll_flat": lambda x: torch.roll(x, 5),
+    "repeat": lambda x: x[0].repeat(2, 1, 3),
+    "repeat_interleave_dim": lambda x: torch.repeat_interleave(x, 2, 1),
+    "repeat_interleave_flat": lambda x: torch.repeat_interleave(x[0, 0], 3),
+    "repeat_interleave_tensor": lambda x: torch.repeat_interleave(x, torch.tensor([2, 0, 1]), 1),
+    "tril": lambda x: torch.tril(x),
+    "triu_1": lambda x: torch.triu(x, 1),
+    "tril_minus1": lambda x: torch.tril(x, -1),
+    "masked_fill": lambda x: x.masked_fill(mask, -1.5),
+    "masked_select": lambda x: torch.masked_select(x, mask),
+    "pad_constant": lambda x: F.pad(x, [1, 2, 0, 1], "constant", 0.5),
+    "pad_crop": lambda x: F.pad(x, [-1, 2, 1, -1]),
+    "pad_reflect": lambda x: F.pad(x, [2, 3, 1, 2], "reflect"),
+    "pad_replicate": lambda x: F.pad(x, [2, 1, 2, 0], "replicate"),
+}
+# Reductions, on inputs of their own (values, shape) where they are not arange's.
+WITH_ZEROS = ([2.0, 0.0, 3.0, -1.0, 0.0, 0.0, 4.0, 5.0, -2.0, 1.5, 0.5, 3.0], [3, 4])
+TIES_NAN = ([3.0, 1.0, 3.0, float("nan"), -1.0, 1.0, 2.0, 1.0, 0.0, 0.0, -5.0, 0.0], [3, 4])
+ZERO_ROW = ([0.0, 0.0, 0.0, 3.0, 4.0, 0.0], [2, 3])
+REDUCTIONS = {
+    "var_all": (None, lambda x: torch.var(x)),
+    "var_dim_biased_keepdim": (None, lambda x: torch.var(x, [0, 2], unbiased=False, keepdim=True)),
+    "std_dim": (None, lambda x: torch.std(x, 1)),
+    "prod_all_one_zero": (([2.0, 0.0, 3.0, -1.5], [4]), lambda x: torch.prod(x)),
+    "prod_dim_zeros": (WITH_ZEROS, lambda x: torch.prod(x, 1)),
+    "prod_dim_keepdim": (None, lambda x: torch.prod(x / 10, 2, keepdim=True)),
+    "cumsum_dim1": (None, lambda x: torch.cumsum(x, 1)),
+    "cumprod_zeros": (WITH_ZEROS, lambda x: torch.cumprod(x, 1)),
+    "norm2_zero_row": (ZERO_ROW, lambda x: torch.norm(x, 2, 1)),
+    "norm2_all": (None, lambda x: torch.norm(x)),
+    "norm1_dim": (WITH_ZEROS, lambda x: torch.norm(x, 1, 0)),
+    "norm3_dim": (WITH_ZEROS, lambda x: torch.norm(x, 3, 1, keepdim=True)),
+    "norm_inf_dim": (WITH_ZEROS, lambda x: torch.norm(x, float("inf"), 1)),
+    "sort_ties_nan": (TIES_NAN, lambda x: torch.sort(x, dim=1, stable=True)[0]),
+    "sort_descending": (TIES_NAN, lambda x: torch.sort(x, dim=0, descending=True, stable=True)[0]),
+    "topk_largest": (WITH_ZEROS, lambda x: torch.topk(x, 2, 1)[0]),
+    "topk_smallest_dim0": (WITH_ZEROS, lambda x: torch.topk(x, 2, 0, largest=False)[0]),
+}
+NOT_DIFFERENTIABLE = {
+    "sort_indices": lambda x: torch.sort(torch.tensor(TIES_NAN[0]).reshape(TIES_NAN[1]), dim=1, stable=True)[1],
+    "argsort_descending": lambda x: torch.sort(torch.tensor(TIES_NAN[0]).reshape(TIES_NAN[1]), dim=0, descending=True, stable=True)[1],
+    "argmin_ties": lambda x: torch.argmin(torch.tensor(TIES_NAN[0][4:]).reshape(2, 4), 1),
+    "argmin_all": lambda x: torch.argmin(torch.tensor(WITH_ZEROS[0])),
+    "any_all_dim": lambda x: torch.stack([torch.any(x.remainder(7) == 0, 2), torch.all(x > 0, 2)]),
+    "any_all": lambda x: torch.stack([torch.any(x > 22), torch.all(x >= 0), torch.any(x < 0)]),
+    "nonzero": lambda x: torch.nonzero(x.remainder(5) == 1),
+    "one_hot": lambda x: F.one_hot(torch.tensor([[2, 0], [1, 3]]), 5),
+    "one_hot_infer": lambda x: F.one_hot(torch.tensor([0, 2, 1])),
+}
+
+entries = []
+
+
+def add(name, t):
+    entries.append((name, [float(v) for v in t.detach().reshape(-1).tolist()]))
+
+
+CASES.update({name: fn for name, (given, fn) in REDUCTIONS.items()})
+INPUTS = {name: given for name, (given, fn) in REDUCTIONS.items() if given is not None}
+for name, fn in CASES.items():
+    if name in INPUTS:
+        x = torch.tensor(INPUTS[name][0]).reshape(INPUTS[name][1]).requires_grad_()
+    else:
+        x = torch.arange(24.0).reshape(2, 3, 4).requires_grad_()
+    out = fn(x)
+    w = torch.arange(1.0, out.numel() + 1).reshape(out.shape)
+    (g,) = torch.autograd.grad((out * w).sum(), x)
+    add(f"{name}/shape", torch.tensor(list(out.shape)))
+    add(f"{name}/values", out)
+    add(f"{name}/grad", g)
+    if name in INPUTS:
+        add(f"{name}/input", x)
+        add(f"{name}/input_shape", torch.tensor(list(x.shape)))
+for name, fn in NOT_DIFFERENTIABLE.items():
+    out = fn(torch.arange(24.0).reshape(2, 3, 4))
+    add(f"{name}/shape", torch.tensor(list(out.shape)))
+    add(f"{name}/values", out)
+
+print("// Generated by tests/reference/functions_reference.py with PyTorch", torch.__version__, "; do not edit.")
+print("const std::map<std::string, std::vector<double>> kFunctionsReference = {")
+for name, values in entries:
+    print('  {"%s", {%s}},' % (name, ", ".join("kNaN" if v != v else repr(v).replace("inf", "kInf") for v in values)))
+print("};")
