@@ -8,6 +8,7 @@
 #include "autograd/node.h"
 #include "ops/elementwise.h"
 #include "ops/print.h"
+#include "ops/scalar.h"
 
 namespace tg {
 
@@ -174,10 +175,40 @@ Tensor full(const Shape& shape, double value, TensorOptions o) {
 Tensor zeros_like(const Tensor& t) { return zeros(t.shape(), t.dtype()); }
 Tensor ones_like(const Tensor& t) { return ones(t.shape(), t.dtype()); }
 Tensor scalar_tensor(double value, TensorOptions o) { return make(ops::Array::scalar(value, o.dtype), o); }
-Tensor arange(double end, TensorOptions o) { return arange(0, end, 1, o); }
-Tensor arange(double start, double end, double step, TensorOptions o) {
-  return make(ops::arange(start, end, step, o.dtype), o);
+// Without a dtype, arange is int64 when its bounds and step are integers, float32 otherwise (as
+// torch.arange: arange(5) is int64, arange(0, 1, 0.25) float32, never a truncated int64).
+static DType arange_dtype(Scalar start, Scalar end, Scalar step) {
+  return start.is_floating() || end.is_floating() || step.is_floating() ? kFloat32 : kInt64;
 }
+Tensor arange(Scalar end) { return arange(0, end, 1); }
+Tensor arange(Scalar start, Scalar end, Scalar step) {
+  return arange(start, end, step, arange_dtype(start, end, step));
+}
+Tensor arange(Scalar end, TensorOptions o) { return arange(0, end, 1, o); }
+Tensor arange(Scalar start, Scalar end, Scalar step, TensorOptions o) {
+  return make(ops::arange(start.to_double(), end.to_double(), step.to_double(), o.dtype), o);
+}
+Tensor linspace(double start, double end, int64_t steps, TensorOptions o) {
+  TG_CHECK(steps >= 0, "linspace: steps must be non-negative, got ", steps);
+  std::vector<double> v(steps);
+  // Both halves from their own end, as torch.linspace: the last value is exactly `end` (one step
+  // gives `start`).
+  const double step = steps > 1 ? (end - start) / static_cast<double>(steps - 1) : 0.0;
+  for (int64_t i = 0; i < steps; ++i) {
+    v[i] = i < steps / 2 || steps == 1 ? start + step * i : end - step * (steps - 1 - i);
+  }
+  return make(ops::Array::from_vector(v, {steps}).to(o.dtype), o);
+}
+Tensor eye(int64_t n, int64_t m, TensorOptions o) {
+  if (m < 0) m = n;
+  TG_CHECK(n >= 0, "eye: n must be non-negative, got ", n);
+  ops::Array a = ops::Array::zeros({n, m}, kFloat64);
+  for (int64_t i = 0; i < std::min(n, m); ++i) a.data<double>()[i * m + i] = 1.0;
+  return make(a.to(o.dtype), o);
+}
+Tensor full_like(const Tensor& t, double value) { return full(t.shape(), value, t.dtype()); }
+Tensor rand_like(const Tensor& t, ops::Generator* gen) { return rand(t.shape(), t.dtype(), gen); }
+Tensor randn_like(const Tensor& t, ops::Generator* gen) { return randn(t.shape(), t.dtype(), gen); }
 Tensor rand(const Shape& shape, TensorOptions o, ops::Generator* gen) {
   return make(ops::uniform(shape, 0.0, 1.0, o.dtype, gen ? *gen : ops::default_generator()), o);
 }

@@ -15,6 +15,7 @@
 
 #include "ops/array.h"
 #include "ops/generator.h"
+#include "ops/scalar.h"
 
 namespace tg {
 
@@ -161,8 +162,28 @@ Tensor full(const Shape& shape, double value, TensorOptions options = {});
 Tensor zeros_like(const Tensor& t);
 Tensor ones_like(const Tensor& t);
 Tensor scalar_tensor(double value, TensorOptions options = {});
-Tensor arange(double end, TensorOptions options = kInt64);
-Tensor arange(double start, double end, double step = 1, TensorOptions options = kInt64);
+// [start, end) by step. Without a dtype: int64 for integer arguments, float32 if any is a float.
+Tensor arange(Scalar end);
+Tensor arange(Scalar start, Scalar end, Scalar step = 1);
+Tensor arange(Scalar end, TensorOptions options);
+Tensor arange(Scalar start, Scalar end, Scalar step, TensorOptions options);
+// steps values from start to end inclusive.
+Tensor linspace(double start, double end, int64_t steps, TensorOptions options = {});
+// The n x m identity (m defaults to n).
+Tensor eye(int64_t n, int64_t m = -1, TensorOptions options = {});
+Tensor full_like(const Tensor& t, double value);
+Tensor rand_like(const Tensor& t, ops::Generator* gen = nullptr);
+Tensor randn_like(const Tensor& t, ops::Generator* gen = nullptr);
+// Integers uniform in [low, high) (int64 unless options says otherwise).
+Tensor randint(int64_t low, int64_t high, const Shape& shape, TensorOptions options = kInt64,
+               ops::Generator* gen = nullptr);
+// A random permutation of 0..n-1 (int64).
+Tensor randperm(int64_t n, ops::Generator* gen = nullptr);
+// 1 with probability p[i] (p in [0, 1]), in p's dtype.
+Tensor bernoulli(const Tensor& p, ops::Generator* gen = nullptr);
+// num_samples category indices per row of probs ([C] or [N, C], non-negative weights), int64.
+Tensor multinomial(const Tensor& probs, int64_t num_samples, bool replacement = false,
+                   ops::Generator* gen = nullptr);
 // Uniform in [0, 1) and standard normal, from `gen` or the default generator.
 Tensor rand(const Shape& shape, TensorOptions options = {}, ops::Generator* gen = nullptr);
 Tensor randn(const Shape& shape, TensorOptions options = {}, ops::Generator* gen = nullptr);

@@ -116,6 +116,14 @@ const std::map<std::string, std::function<Tensor(const Tensor&)>>& expressions()
       {"nonzero", [](const Tensor& x) { return nonzero(remainder(x, 5) == 1); }},
       {"one_hot", [](const Tensor&) { return one_hot(ints({2, 0, 1, 3}, {2, 2}), 5); }},
       {"one_hot_infer", [](const Tensor&) { return one_hot(ints({0, 2, 1}, {3})); }},
+      {"linspace_odd", [](const Tensor&) { return linspace(-1, 2.5, 11, kFloat64); }},
+      {"linspace_even_descending", [](const Tensor&) { return linspace(3, -0.7, 8, kFloat64); }},
+      {"linspace_one_and_none", [](const Tensor&) { return cat({linspace(4, 9, 1, kFloat64), linspace(4, 9, 0, kFloat64)}); }},
+      {"arange_float_step", [](const Tensor&) { return arange(0, 1, 0.3, kFloat64); }},
+      {"arange_negative_step", [](const Tensor&) { return arange(5, -3, -2.5, kFloat64); }},
+      {"arange_int_negative_step", [](const Tensor&) { return arange(7, 0, -3); }},
+      {"eye_rectangular", [](const Tensor&) { return eye(3, 5, kFloat64); }},
+      {"eye_tall", [](const Tensor&) { return eye(4, 2, kFloat64); }},
   };
   return *table;
 }

@@ -25,7 +25,6 @@ constexpr double kSeluScale = 1.0507009873554804934193349852946;
 Tensor mask(const Tensor& x, CompareOp op, double value) {
   return constant(ops::compare(op, x.data(), ops::Array::scalar(value, x.dtype())).to(x.dtype()));
 }
-Tensor scalar_of(const Tensor& x, double value) { return constant(ops::Array::scalar(value, x.dtype())); }
 
 // Note [Derivatives at a breakpoint]: PyTorch takes one side's slope at a breakpoint of a
 // piecewise function but gives it no derivative of its own there (its double backward tests the

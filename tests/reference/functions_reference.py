@@ -77,6 +77,14 @@ NOT_DIFFERENTIABLE = {
     "nonzero": lambda x: torch.nonzero(x.remainder(5) == 1),
     "one_hot": lambda x: F.one_hot(torch.tensor([[2, 0], [1, 3]]), 5),
     "one_hot_infer": lambda x: F.one_hot(torch.tensor([0, 2, 1])),
+    "linspace_odd": lambda x: torch.linspace(-1, 2.5, 11),
+    "linspace_even_descending": lambda x: torch.linspace(3, -0.7, 8),
+    "linspace_one_and_none": lambda x: torch.cat([torch.linspace(4, 9, 1), torch.linspace(4, 9, 0)]),
+    "arange_float_step": lambda x: torch.arange(0, 1, 0.3),
+    "arange_negative_step": lambda x: torch.arange(5, -3, -2.5),
+    "arange_int_negative_step": lambda x: torch.arange(7, 0, -3),
+    "eye_rectangular": lambda x: torch.eye(3, 5),
+    "eye_tall": lambda x: torch.eye(4, 2),
 }
 
 entries = []
