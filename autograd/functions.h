@@ -232,6 +232,19 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
                   const Tensor& weight, const Tensor& bias, bool training, double momentum = 0.1,
                   double eps = 1e-5);
 
+// Normalizes over the trailing dims normalized_shape (zero mean, unit biased variance), then
+// scales by weight and shifts by bias (both of normalized_shape, either may be undefined).
+Tensor layer_norm(const Tensor& input, IntArrayRef normalized_shape, const Tensor& weight = {},
+                  const Tensor& bias = {}, double eps = 1e-5);
+
+// ---- embedding ----
+// Rows of weight [num_embeddings, embedding_dim] at the int64 indices `input` (any shape):
+// [*input.shape, embedding_dim], as torch::nn::functional::embedding. Positions whose index is
+// padding_idx (negative counts from the end) pass no gradient to that row. With max_norm, rows
+// the input reads whose norm_type-norm exceeds max_norm are first rescaled in place to max_norm.
+Tensor embedding(const Tensor& input, const Tensor& weight, std::optional<int64_t> padding_idx = std::nullopt,
+                 std::optional<double> max_norm = std::nullopt, double norm_type = 2.0);
+
 // ---- losses ----
 // logits [N, C] (or [C]); target int64 class indices [N]. Entries equal to ignore_index are skipped.
 Tensor cross_entropy(const Tensor& logits, const Tensor& target, Reduction reduction = Reduction::kMean,

@@ -1,6 +1,7 @@
 // tapegrad/io/graph_module.cc: graph validation and execution through the op table.
 #include "io/graph_module.h"
 
+#include <algorithm>
 #include <unordered_map>
 
 #include "absl/strings/str_cat.h"
@@ -71,12 +72,27 @@ absl::StatusOr<std::shared_ptr<GraphModule>> GraphModule::create(const proto::Gr
   if (!in_dtype.ok()) return fail(std::string(in_dtype.status().message()));
   m->input_dtype_ = *in_dtype;
   for (int i = 0; i < in.shape_size(); ++i) {
-    if (in.shape(i) < (i == 0 ? -1 : 1) || in.shape(i) > (int64_t{1} << 31)) {
+    // -1 (symbolic) or a size: the batch may be empty, other dims not.
+    const bool valid = in.shape(i) == -1 || (in.shape(i) >= (i == 0 ? 0 : 1) && in.shape(i) <= (int64_t{1} << 31));
+    if (!valid) {
       return fail(absl::StrCat("graph.inputs[0].shape[", i, "]: invalid dimension ", in.shape(i)));
     }
     m->input_shape_.push_back(in.shape(i));
   }
   if (m->input_shape_.empty()) return fail("graph.inputs[0].shape: the input needs a batch dimension");
+  // Where the loader tries the graph: the traced example's sizes (older files: 1 for the batch).
+  if (in.example_shape_size() != 0 && in.example_shape_size() != in.shape_size()) {
+    return fail(absl::StrCat("graph.inputs[0].example_shape: ", in.example_shape_size(), " dims for a ",
+                             in.shape_size(), "-d input"));
+  }
+  for (int i = 0; i < in.shape_size(); ++i) {
+    const int64_t e = in.example_shape_size() ? in.example_shape(i) : std::max<int64_t>(in.shape(i), 1);
+    if (e < 0 || e > (int64_t{1} << 31) || (in.shape(i) >= 0 && i > 0 && e != in.shape(i))) {
+      return fail(absl::StrCat("graph.inputs[0].example_shape[", i, "]: ", e, " does not fit shape ",
+                               shape_str(m->input_shape_)));
+    }
+    m->example_shape_.push_back(e);
+  }
   add_slot(in.name(), Tensor());
   m->input_slot_ = 0;
   struct Group {
@@ -138,7 +154,7 @@ absl::StatusOr<std::shared_ptr<GraphModule>> GraphModule::create(const proto::Gr
   m->output_slot_ = out->second;
   m->num_slots_ = static_cast<int>(m->slots_.size());
   // Dry run on one sample: catches bad attributes and shape mismatches now, not at first use.
-  Shape probe = m->input_shape_;
+  Shape probe = m->example_shape_;
   probe[0] = 1;
   try {
     NoGradGuard no_grad;
@@ -158,7 +174,7 @@ Tensor GraphModule::forward(const Tensor& input) {
            input.defined() ? shape_str(input.shape()) : "undefined", " does not match the graph input ",
            shape_str(input_shape_));
   for (size_t d = 1; d < input_shape_.size(); ++d) {
-    TG_CHECK(input.size(d) == input_shape_[d], "GraphModule: input ", shape_str(input.shape()),
+    TG_CHECK(input_shape_[d] < 0 || input.size(d) == input_shape_[d], "GraphModule: input ", shape_str(input.shape()),
              " does not match the graph input ", shape_str(input_shape_), " in dimension ", d);
   }
   TG_CHECK(input.dtype() == input_dtype_, "GraphModule: input is ", dtype_name(input.dtype()), ", the graph expects ",

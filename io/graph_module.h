@@ -29,7 +29,8 @@ class GraphModule : public nn::Module {
   std::string extra_repr() const override;
   // The graph as it would be saved now (current parameter and buffer values).
   proto::GraphProto to_proto() const;
-  const Shape& input_shape() const { return input_shape_; }  // batch dim as -1
+  const Shape& input_shape() const { return input_shape_; }  // symbolic dims (the batch, ...) as -1
+  const Shape& example_shape() const { return example_shape_; }  // the traced example's sizes
 
  private:
   GraphModule() : Module("GraphModule") {}
@@ -46,7 +47,7 @@ class GraphModule : public nn::Module {
   std::vector<Node> nodes_;
   std::vector<Tensor> slots_;  // fixed slots: input, parameters, buffers, constants
   int input_slot_ = 0, output_slot_ = 0, num_slots_ = 0;
-  Shape input_shape_;
+  Shape input_shape_, example_shape_;
   DType input_dtype_ = kFloat32;
 };
 

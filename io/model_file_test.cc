@@ -55,6 +55,79 @@ TEST(ModelFile, RoundTripIsBitIdenticalAtAnyBatchSize) {
   EXPECT_EQ(loaded->module->named_buffers().size(), model->named_buffers().size());
 }
 
+// A token model: int64 [N, T] -> Embedding -> LayerNorm -> Linear -> [N, T, vocabulary].
+TEST(ModelFile, TokenModelRoundTripsAtAnyBatchAndSequenceLength) {
+  manual_seed(4);
+  auto model = std::make_shared<nn::Sequential>(std::initializer_list<std::shared_ptr<nn::Module>>{
+      std::make_shared<nn::Embedding>(nn::EmbeddingOptions{11, 6, /*padding_idx=*/0}),
+      std::make_shared<nn::LayerNorm>(6), std::make_shared<nn::Linear>(6, 11)});
+  auto tokens = [](int64_t n, int64_t t) { return randint(0, 11, {n, t}); };
+  ASSERT_TRUE(save_model(*model, tokens(2, 5), tmp("tok.tgm")).ok());
+  auto loaded = load_model(tmp("tok.tgm"));
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->module->input_shape(), (Shape{-1, -1}));  // Note [Symbolic dims]
+  EXPECT_EQ(loaded->module->example_shape(), (Shape{2, 5}));
+  for (auto [n, t] : {std::pair<int64_t, int64_t>{1, 5}, {3, 5}, {2, 9}}) {
+    const Tensor x = tokens(n, t);
+    EXPECT_EQ((*model)(x).to_vector<float>(), (*loaded->module)(x).to_vector<float>()) << n << "x" << t;
+  }
+  // Trains on with the original's gradients (the padding row included: none).
+  const Tensor x = tokens(4, 5), y = randint(0, 11, {20});
+  cross_entropy(reshape((*model)(x), {20, 11}), y).backward();
+  cross_entropy(reshape((*loaded->module)(x), {20, 11}), y).backward();
+  auto orig = model->named_parameters(), mine = loaded->module->named_parameters();
+  ASSERT_EQ(orig.size(), mine.size());
+  for (size_t i = 0; i < orig.size(); ++i) {
+    EXPECT_EQ(orig[i].second.grad().to_vector<float>(), mine[i].second.grad().to_vector<float>()) << orig[i].first;
+  }
+  EXPECT_EQ(narrow(mine[0].second.grad(), 0, 0, 1).to_vector<float>(), std::vector<float>(6, 0.0f));
+}
+
+// Dims the graph depends on stay fixed: the CNN's Linear fixes channels and spatial size, a mask
+// built at the traced length fixes the length; the probe leaves batch-norm statistics alone.
+TEST(ModelFile, OnlyDimsTheGraphDoesNotDependOnAreSymbolic) {
+  manual_seed(6);
+  auto cnn = make_cnn();
+  manual_seed(6);
+  auto twin = make_cnn();
+  cnn->train();
+  twin->train();
+  const Tensor x = randn({2, 1, 8, 8});
+  manual_seed(7);
+  auto graph = trace(*cnn, x);
+  ASSERT_TRUE(graph.ok()) << graph.status();
+  const float after_trace = randn({1}).item<float>();
+  EXPECT_EQ(std::vector<int64_t>(graph->inputs(0).shape().begin(), graph->inputs(0).shape().end()),
+            (std::vector<int64_t>{-1, 1, 8, 8}));
+  // The trace changed the statistics and the generator as one forward does, the probes not at all.
+  manual_seed(7);
+  {
+    NoGradGuard no_grad;
+    (*twin)(x);
+  }
+  EXPECT_EQ(randn({1}).item<float>(), after_trace);
+  EXPECT_EQ(cnn->state_dict().at("1.running_mean").to_vector<float>(), twin->state_dict().at("1.running_mean").to_vector<float>());
+  EXPECT_EQ(cnn->state_dict().at("1.running_var").to_vector<float>(), twin->state_dict().at("1.running_var").to_vector<float>());
+  struct CausalMask : nn::Module {
+    CausalMask() : Module("CausalMask") {}
+    Tensor forward(const Tensor& x) override { return x * tril(ones({x.size(1), x.size(1)})); }
+  } masked;
+  auto fixed = trace(masked, randn({2, 4, 4}));
+  ASSERT_TRUE(fixed.ok()) << fixed.status();
+  EXPECT_EQ(std::vector<int64_t>(fixed->inputs(0).shape().begin(), fixed->inputs(0).shape().end()),
+            (std::vector<int64_t>{-1, 4, 4}));
+  struct RowSoftmax : nn::Module {
+    RowSoftmax() : Module("RowSoftmax") {}
+    Tensor forward(const Tensor& x) override { return softmax(x, -1) * 2.0; }
+  } free;
+  auto symbolic = trace(free, randn({2, 4, 3}));
+  ASSERT_TRUE(symbolic.ok());
+  EXPECT_EQ(std::vector<int64_t>(symbolic->inputs(0).shape().begin(), symbolic->inputs(0).shape().end()),
+            (std::vector<int64_t>{-1, -1, -1}));
+  EXPECT_EQ(std::vector<int64_t>(symbolic->outputs(0).shape().begin(), symbolic->outputs(0).shape().end()),
+            (std::vector<int64_t>{-1, -1, -1}));
+}
+
 TEST(ModelFile, SavingIsDeterministic) {
   manual_seed(1);
   auto model = make_cnn();

@@ -40,10 +40,12 @@ void set_value_info(onnx::ValueInfoProto* v, const proto::ValueInfoProto& info) 
   auto* tensor = v->mutable_type()->mutable_tensor_type();
   tensor->set_elem_type(onnx_type(info.dtype()));
   tensor->mutable_shape();  // present even with no dims: a 0-d value has a known (empty) shape
-  for (int64_t d : info.shape()) {
+  for (int i = 0; i < info.shape_size(); ++i) {
+    const int64_t d = info.shape(i);
     auto* dim = tensor->mutable_shape()->add_dim();
     if (d < 0) {
-      dim->set_dim_param("N");
+      // The batch is one size everywhere; another symbolic dim is named for its value alone.
+      dim->set_dim_param(i == 0 ? std::string("N") : absl::StrCat(info.name(), "_dim", i));
     } else {
       dim->set_dim_value(d);
     }

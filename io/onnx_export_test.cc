@@ -58,6 +58,38 @@ TEST(OnnxExport, UnmappedOpIsNamed) {
   EXPECT_THAT(std::string(onnx.status().message()), HasSubstr("op 'gelu' has no ONNX mapping: ONNX has Gelu only from opset 20"));
 }
 
+// Embedding (Gather of int64 tokens), LayerNorm (its opset-13 chain) and Linear over [N, T]:
+// traced at [2, 5], run in ONNX Runtime at another batch and length (both dims symbolic).
+TEST(OnnxExport, TokenModelRunsInOnnxRuntimeAtAnotherBatchAndLength) {
+  if (std::system("node --version > /dev/null 2>&1") != 0) GTEST_SKIP() << "Node.js is not installed: skipping the ONNX Runtime check";
+  manual_seed(5);
+  auto model = std::make_shared<nn::Sequential>(std::initializer_list<std::shared_ptr<nn::Module>>{
+      std::make_shared<nn::Embedding>(13, 8), std::make_shared<nn::LayerNorm>(8), std::make_shared<nn::Linear>(8, 13)});
+  auto onnx = to_onnx(*model, randint(0, 13, {2, 5}));
+  ASSERT_TRUE(onnx.ok()) << onnx.status();
+  const auto& dims = onnx->graph().input(0).type().tensor_type().shape();
+  EXPECT_EQ(dims.dim(0).dim_param(), "N");
+  EXPECT_EQ(dims.dim(1).dim_param(), "input_dim1");
+  ASSERT_TRUE(save_onnx(*onnx, tmp("tokens.onnx")).ok());
+  const Tensor tokens = randint(0, 13, {3, 9});
+  Tensor logits;
+  {
+    NoGradGuard no_grad;
+    logits = (*model)(tokens);
+  }
+  const ops::Array x = tokens.data().contiguous();
+  std::ofstream(tmp("tokens.bin"), std::ios::binary).write(static_cast<const char*>(x.raw_data()), x.numel() * 8);
+  const std::string cmd = "node tools/onnxruntime/run_model.js " + tmp("tokens.onnx") + " " + tmp("tokens.bin") +
+                          " int64:3,9 " + tmp("logits.bin");
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  auto bytes = read_file(tmp("logits.bin"));
+  ASSERT_TRUE(bytes.ok());
+  ASSERT_EQ(bytes->size(), 3u * 9 * 13 * 4);
+  const float* ort = reinterpret_cast<const float*>(bytes->data());
+  const std::vector<float> ours = logits.to_vector<float>();
+  for (size_t i = 0; i < ours.size(); ++i) EXPECT_NEAR(ours[i], ort[i], 1e-4) << i;
+}
+
 TEST(OnnxExport, MnistCnnMatchesOnnxRuntime) {
   if (std::system("node --version > /dev/null 2>&1") != 0) GTEST_SKIP() << "Node.js is not installed: skipping the ONNX Runtime check";
   auto train = load_mnist("data/mnist", true);

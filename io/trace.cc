@@ -1,7 +1,13 @@
-// tapegrad/io/trace.cc: the tracing OpObserver and the GraphProto it builds.
+// tapegrad/io/trace.cc: the tracing OpObserver, the GraphProto it builds, and the probe that
+// finds which input dims the graph does not depend on.
 #include "io/trace.h"
 
 #include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "google/protobuf/util/message_differencer.h"
+#include "ops/index.h"
 
 #include "absl/strings/str_cat.h"
 #include "autograd/grad_mode.h"
@@ -59,23 +65,18 @@ class Tracer : public OpObserver {
   std::vector<Tensor> keep_alive_;
 };
 
-proto::ValueInfoProto value_info(const std::string& name, const Tensor& t) {
+proto::ValueInfoProto value_info(const std::string& name, const Tensor& t, const std::vector<bool>& symbolic) {
   proto::ValueInfoProto v;
   v.set_name(name);
   v.set_dtype(to_proto(t.dtype()));
-  for (int64_t i = 0; i < t.dim(); ++i) v.add_shape(i == 0 ? -1 : t.size(i));  // batch is symbolic
+  for (int64_t i = 0; i < t.dim(); ++i) v.add_shape(symbolic[i] ? -1 : t.size(i));
   return v;
 }
 
-}  // namespace
-
-absl::StatusOr<proto::GraphProto> trace(nn::Module& module, const Tensor& example_input) {
-  if (!example_input.defined() || example_input.dim() == 0) {
-    return absl::InvalidArgumentError("trace: the example input must be a tensor with a batch dimension");
-  }
-  proto::GraphProto graph;
-  Tensor input = example_input.detach();  // a handle of its own, so it is named "input"
-  Tracer tracer(module, input, &graph);
+// Runs module(input) under a fresh tracer into *graph; returns the output (undefined if it was not
+// produced by a recorded op) or the forward's error.
+absl::StatusOr<std::pair<Tensor, std::string>> record(nn::Module& module, const Tensor& input, proto::GraphProto* graph) {
+  Tracer tracer(module, input, graph);
   Tensor output;
   {
     NoGradGuard no_grad;
@@ -86,12 +87,69 @@ absl::StatusOr<proto::GraphProto> trace(nn::Module& module, const Tensor& exampl
       return absl::InvalidArgumentError(absl::StrCat("trace: forward failed: ", e.what()));
     }
   }
-  const std::string out = tracer.lookup(output);
+  return std::make_pair(output, tracer.lookup(output));
+}
+
+// Note [Symbolic dims]: the batch dim is always symbolic (ops record batch-independent
+// attributes). Any other input dim d is symbolic when the graph does not depend on it: the module
+// is traced again on the example repeated twice along d, and if that trace records the same nodes
+// (ops, attributes, inputs) and constants, the graph holds for any size of d (a character model
+// traced at length 64 runs at length 8). A forward that fails on the doubled input, or records
+// something else (a reshape to a literal length, a mask built at the traced length), keeps d fixed.
+// The probe leaves no trace: buffers (batch-norm statistics) and the default generator are restored.
+std::vector<bool> symbolic_input_dims(nn::Module& module, const Tensor& input, const proto::GraphProto& graph,
+                                      const Tensor& output, std::vector<bool>* output_symbolic) {
+  std::vector<bool> symbolic(input.dim(), false);
+  symbolic[0] = true;
+  std::vector<std::pair<Tensor, ops::Array>> saved_buffers;
+  for (auto& [name, t] : module.named_buffers()) saved_buffers.emplace_back(t, t.data().contiguous().clone());
+  const ops::Generator::State saved_generator = ops::default_generator().state();
+  for (int64_t d = 1; d < input.dim(); ++d) {
+    if (input.size(d) == 0) continue;
+    const Tensor doubled(ops::cat({input.data(), input.data()}, d));
+    proto::GraphProto probe;
+    auto probed = record(module, doubled, &probe);
+    bool same = probed.ok() && probed->first.defined() && probed->first.dim() == output.dim() &&
+                probe.nodes_size() == graph.nodes_size() && probe.constants_size() == graph.constants_size();
+    for (int i = 0; same && i < graph.nodes_size(); ++i) {
+      same = google::protobuf::util::MessageDifferencer::Equals(probe.nodes(i), graph.nodes(i));
+    }
+    for (int i = 0; same && i < graph.constants_size(); ++i) {
+      same = google::protobuf::util::MessageDifferencer::Equals(probe.constants(i), graph.constants(i));
+    }
+    if (same) {
+      symbolic[d] = true;
+      for (int64_t k = 1; k < output.dim(); ++k) {
+        if (probed->first.size(k) != output.size(k)) (*output_symbolic)[k] = true;
+      }
+    }
+    for (auto& [t, values] : saved_buffers) ops::copy_into(t.data(), values);
+    ops::default_generator().set_state(saved_generator);
+  }
+  return symbolic;
+}
+
+}  // namespace
+
+absl::StatusOr<proto::GraphProto> trace(nn::Module& module, const Tensor& example_input) {
+  if (!example_input.defined() || example_input.dim() == 0) {
+    return absl::InvalidArgumentError("trace: the example input must be a tensor with a batch dimension");
+  }
+  proto::GraphProto graph;
+  Tensor input = example_input.detach();  // a handle of its own, so it is named "input"
+  auto recorded = record(module, input, &graph);
+  if (!recorded.ok()) return recorded.status();
+  const auto& [output, out] = *recorded;
   if (out.empty() || out == "input") {
     return absl::InvalidArgumentError("trace: the module's output was not produced by a recorded op");
   }
-  *graph.add_inputs() = value_info("input", input);
-  *graph.add_outputs() = value_info(out, output);
+  std::vector<bool> output_symbolic(output.dim(), false);
+  if (output.dim() > 0) output_symbolic[0] = true;
+  const std::vector<bool> input_symbolic = symbolic_input_dims(module, input, graph, output, &output_symbolic);
+  proto::ValueInfoProto* in = graph.add_inputs();
+  *in = value_info("input", input, input_symbolic);
+  for (int64_t d : input.shape()) in->add_example_shape(d);
+  *graph.add_outputs() = value_info(out, output, output_symbolic);
   return graph;
 }
 

@@ -187,6 +187,47 @@ TEST(Layers, BatchNormTrainUpdatesRunningStatsEvalUsesThem) {
   EXPECT_THROW(bn2(zeros({2, 3})), Error);
 }
 
+TEST(Layers, EmbeddingLooksUpRowsAndKeepsThePaddingRowAtZero) {
+  Embedding emb(EmbeddingOptions{5, 3, /*padding_idx=*/-1});
+  EXPECT_THAT(names(emb.named_parameters()), ElementsAre("weight"));
+  EXPECT_EQ(emb.weight.shape(), (Shape{5, 3}));
+  EXPECT_EQ(narrow(emb.weight, 0, 4, 1).to_vector<double>(), std::vector<double>(3, 0.0));
+  const Tensor tokens = tensor(std::vector<int64_t>{1, 4, 1, 0}, {2, 2}, kInt64);
+  const Tensor h = emb(tokens);
+  EXPECT_EQ(h.shape(), (Shape{2, 2, 3}));
+  EXPECT_EQ(narrow(reshape(h, {4, 3}), 0, 2, 1).to_vector<double>(), narrow(emb.weight, 0, 1, 1).to_vector<double>());
+  sum(h).backward();
+  // Row 1 read twice, row 0 once, the padding row 4 not at all, rows 2 and 3 never read.
+  EXPECT_EQ(emb.weight.grad().to_vector<double>(), (std::vector<double>{1, 1, 1, 2, 2, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0}));
+  EXPECT_EQ(emb.extra_repr(), "5, 3, padding_idx=-1");
+  EXPECT_THAT(Embedding(2, 2).extra_repr(), "2, 2");
+  EXPECT_THROW(emb(tensor(std::vector<int64_t>{5}, {1}, kInt64)), Error);
+  EXPECT_THROW(emb(zeros({2})), Error);
+  EXPECT_THROW(Embedding(EmbeddingOptions{5, 3, 5}), Error);
+}
+
+TEST(Layers, EmbeddingFromPretrainedCopiesAndFreezes) {
+  const Tensor table = tensor({{1.0, 2.0}, {3.0, 4.0}});
+  auto frozen = Embedding::from_pretrained(table);
+  EXPECT_FALSE(frozen->weight.requires_grad());
+  EXPECT_EQ(frozen->weight.to_vector<double>(), table.to_vector<double>());
+  EXPECT_EQ((*frozen)(tensor(std::vector<int64_t>{1}, {1}, kInt64)).to_vector<double>(), (std::vector<double>{3, 4}));
+  EXPECT_TRUE(Embedding::from_pretrained(table, /*freeze=*/false)->weight.requires_grad());
+}
+
+TEST(Layers, LayerNormNormalizesTrailingDimsWithAffineParameters) {
+  LayerNorm ln(LayerNormOptions{{2, 2}});
+  EXPECT_THAT(names(ln.named_parameters()), ElementsAre("weight", "bias"));
+  const Tensor y = ln(tensor({{1.0, 2.0}, {3.0, 4.0}}).reshape({1, 2, 2}));
+  const double r = 1 / std::sqrt(1.25 + 1e-5);
+  EXPECT_THAT(y.to_vector<double>(), ElementsAre(testing::DoubleNear(-1.5 * r, 1e-6), testing::DoubleNear(-0.5 * r, 1e-6),
+                                                 testing::DoubleNear(0.5 * r, 1e-6), testing::DoubleNear(1.5 * r, 1e-6)));
+  EXPECT_TRUE(LayerNorm(LayerNormOptions{{4}, 1e-5, false}).named_parameters().empty());
+  EXPECT_EQ(ln.extra_repr(), "[2,2], eps=1e-05, elementwise_affine=true");
+  EXPECT_THROW(ln(zeros({2, 3})), Error);
+  EXPECT_THROW(LayerNorm(LayerNormOptions{{}}), Error);
+}
+
 TEST(Layers, DropoutOnlyInTraining) {
   Dropout d(0.5);
   Tensor x = ones({1000});

@@ -1,4 +1,4 @@
-// tapegrad/nn/normalization.cc: the batch-norm layers.
+// tapegrad/nn/normalization.cc: the batch-norm and layer-norm layers.
 #include "nn/normalization.h"
 
 #include <algorithm>
@@ -50,6 +50,28 @@ std::string BatchNorm::extra_repr() const {
   return absl::StrCat(options.num_features, ", eps=", options.eps, ", momentum=", options.momentum,
                       ", affine=", options.affine ? "true" : "false",
                       ", track_running_stats=", options.track_running_stats ? "true" : "false");
+}
+
+LayerNorm::LayerNorm(LayerNormOptions o) : Module("LayerNorm"), options(o) {
+  TG_CHECK(!o.normalized_shape.empty(), "LayerNorm: normalized_shape must not be empty");
+  for (int64_t d : o.normalized_shape) {
+    TG_CHECK(d > 0, "LayerNorm: normalized_shape ", shape_str(o.normalized_shape), " must be positive");
+  }
+  if (o.elementwise_affine) {
+    weight = register_parameter("weight", ones(o.normalized_shape, o.dtype));
+    bias = register_parameter("bias", zeros(o.normalized_shape, o.dtype));
+  }
+}
+
+void LayerNorm::reset_parameters() {
+  if (weight.defined()) init::ones_(weight), init::zeros_(bias);
+}
+
+Tensor LayerNorm::forward(const Tensor& input) { return layer_norm(input, options.normalized_shape, weight, bias, options.eps); }
+
+std::string LayerNorm::extra_repr() const {
+  return absl::StrCat(shape_str(options.normalized_shape), ", eps=", options.eps,
+                      ", elementwise_affine=", options.elementwise_affine ? "true" : "false");
 }
 
 }  // namespace tg::nn

@@ -1,6 +1,6 @@
 // tapegrad/nn/normalization.h: BatchNorm1d ([N, C] or [N, C, L]) and BatchNorm2d ([N, C, H, W])
 // with learnable affine parameters and running statistics (buffers running_mean, running_var,
-// num_batches_tracked), PyTorch defaults: eps 1e-5, momentum 0.1.
+// num_batches_tracked), PyTorch defaults: eps 1e-5, momentum 0.1; LayerNorm over trailing dims.
 #pragma once
 
 #include "nn/module.h"
@@ -42,6 +42,25 @@ class BatchNorm2d : public BatchNorm {
  public:
   explicit BatchNorm2d(BatchNormOptions options) : BatchNorm("BatchNorm2d", options, {4}) {}
   explicit BatchNorm2d(int64_t num_features) : BatchNorm2d(BatchNormOptions{num_features}) {}
+};
+
+struct LayerNormOptions {
+  Shape normalized_shape;  // the trailing dims normalized together
+  double eps = 1e-5;
+  bool elementwise_affine = true;  // weight (ones) and bias (zeros) of normalized_shape
+  DType dtype = kFloat32;
+};
+
+class LayerNorm : public Module {
+ public:
+  explicit LayerNorm(LayerNormOptions options);
+  explicit LayerNorm(IntArrayRef normalized_shape) : LayerNorm(LayerNormOptions{normalized_shape.vec()}) {}
+  Tensor forward(const Tensor& input) override;
+  void reset_parameters();
+  std::string extra_repr() const override;
+
+  const LayerNormOptions options;
+  Tensor weight, bias;
 };
 
 }  // namespace tg::nn

@@ -1,6 +1,8 @@
 // tapegrad/ops/index.cc: indexing kernels (see index.h).
 #include "ops/index.h"
 
+#include <cstring>
+
 #include "ops/elementwise.h"
 #include "ops/internal/strided_loop.h"
 
@@ -91,6 +93,45 @@ Array index_add(const Shape& shape, int64_t dim, const Array& index, const Array
     const int64_t j = idx.data<int64_t>()[i];
     add_into(out.slice(dim, j, j + 1), src.slice(dim, i, i + 1));
   }
+  return out;
+}
+
+Array embedding(const Array& weight, const Array& indices) {
+  TG_CHECK(weight.dim() == 2, "embedding: weight must be [num_embeddings, embedding_dim], got ", shape_str(weight.shape()));
+  check_index_tensor(indices, weight.size(0), "embedding", weight.shape(), 0);
+  Shape out_shape = indices.shape();
+  out_shape.push_back(weight.size(1));
+  Array out = Array::empty(out_shape, weight.dtype());
+  const Array w = weight.contiguous(), idx = indices.contiguous();
+  const int64_t n = idx.numel(), d = w.size(1), bytes = d * dtype_size(w.dtype());
+  const int64_t* ip = idx.data<int64_t>();
+  const char* wp = static_cast<const char*>(w.raw_data());
+  char* op = static_cast<char*>(out.raw_data());
+#pragma omp parallel for schedule(static) if (n * d >= 65536)
+  for (int64_t i = 0; i < n; ++i) std::memcpy(op + i * bytes, wp + ip[i] * bytes, bytes);
+  return out;
+}
+
+Array embedding_backward(const Array& grad, const Array& indices, int64_t num_weights, int64_t padding_idx) {
+  TG_CHECK(grad.dim() == indices.dim() + 1 && Shape(grad.shape().begin(), grad.shape().end() - 1) == indices.shape(),
+           "embedding_backward: gradient ", shape_str(grad.shape()), " does not fit indices ", shape_str(indices.shape()));
+  check_index_tensor(indices, num_weights, "embedding_backward", {num_weights, grad.size(-1)}, 0);
+  const int64_t d = grad.size(-1);
+  Array out = Array::zeros({num_weights, d}, grad.dtype());
+  const Array g = grad.contiguous(), idx = indices.contiguous();
+  const int64_t* ip = idx.data<int64_t>();
+  dispatch_floating(g.dtype(), "embedding_backward", [&](auto tag) {
+    using T = decltype(tag);
+    const T* gp = g.data<T>();
+    T* op = out.data<T>();
+    // Sequential over positions (rows repeat); the order is fixed, so the sums are reproducible.
+    for (int64_t i = 0; i < idx.numel(); ++i) {
+      if (ip[i] == padding_idx) continue;
+      T* row = op + ip[i] * d;
+      const T* src = gp + i * d;
+      for (int64_t k = 0; k < d; ++k) row[k] += src[k];
+    }
+  });
   return out;
 }
 

@@ -1,4 +1,4 @@
-// tapegrad/ops/index.h: grad-free indexing and joining: cat, index_select / index_add,
+// tapegrad/ops/index.h: grad-free indexing and joining: cat, index_select / index_add, embedding,
 // gather / scatter_add, pad, nonzero. Every index is range-checked before any memory is touched.
 #pragma once
 
@@ -13,6 +13,11 @@ Array cat(const std::vector<Array>& arrays, int64_t dim);
 Array index_select(const Array& x, int64_t dim, const Array& index);
 // zeros(shape) with src added at rows `index` along dim (the adjoint of index_select).
 Array index_add(const Shape& shape, int64_t dim, const Array& index, const Array& src);
+// Rows of weight [V, D] at int64 indices of any shape: indices.shape + [D].
+Array embedding(const Array& weight, const Array& indices);
+// The adjoint: [num_weights, D] zeros with grad's rows ([*indices.shape, D]) added at their
+// indices, skipping positions whose index is padding_idx (-1: none).
+Array embedding_backward(const Array& grad, const Array& indices, int64_t num_weights, int64_t padding_idx);
 // out[i][j][k] = x[i][index[i][j][k]][k] (for dim 1); index has x's rank.
 Array gather(const Array& x, int64_t dim, const Array& index);
 // zeros(shape) with out[i][index[i][j][k]][k] += src[i][j][k] (the adjoint of gather).

@@ -192,6 +192,25 @@ std::vector<OpCase> op_cases() {
          return batch_norm(x[0], tensor({0.5, -0.2}, x[0].dtype()), tensor({2.0, 0.5}, x[0].dtype()), x[1], x[2], false);
        },
        [] { return Inputs{normal({3, 2, 2, 2}), normal({2}), normal({2})}; }},
+      {"layer_norm_affine", [](const Inputs& x) { return layer_norm(x[0], {4}, x[1], x[2]); },
+       [] { return Inputs{normal({2, 3, 4}), normal({4}), normal({4})}; }, true},
+      {"layer_norm_two_dims_no_affine", [](const Inputs& x) { return layer_norm(x[0], {2, 3}, Tensor(), Tensor(), 1e-3); },
+       [] { return Inputs{normal({3, 2, 3})}; }, true},
+      {"layer_norm_weight_only_whole_tensor", [](const Inputs& x) { return layer_norm(x[0], {2, 3}, x[1]); },
+       [] { return Inputs{normal({2, 3}), normal({2, 3})}; }, true},
+      // ---- embedding ----
+      {"embedding_repeated_2d_indices", [](const Inputs& x) { return embedding(indices({1, 3, 1, 0, 3, 3}, {2, 3}), x[0]); },
+       [] { return Inputs{normal({4, 3})}; }, true},
+      // With padding_idx the weight gradient is not the derivative (padding rows get none, as in
+      // PyTorch; values in functions_reference_test), but it is linear in the upstream gradient g:
+      // this case checks g -> dWeight (embedding_backward) and, second order, its adjoint.
+      {"embedding_backward_padding_idx",
+       [](const Inputs& x) {
+         AutoGradMode grad_mode(true);  // a gradient even where the caller records nothing
+         const Tensor w = zeros({4, 2}, x[0].dtype()).set_requires_grad();
+         return autograd::grad({embedding(indices({2, 0, 2, 1}, {4}), w, -2)}, {w}, {x[0]}, std::nullopt, true)[0] * x[1];
+       },
+       [] { return Inputs{normal({4, 2}), normal({4, 2})}; }, true},
       // ---- losses ----
       {"cross_entropy_mean", [](const Inputs& x) { return cross_entropy(x[0], indices({1, 0, 3}, {3})); }, [] { return Inputs{normal({3, 4})}; }, true},
       {"cross_entropy_sum_label_smoothing",

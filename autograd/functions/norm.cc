@@ -1,10 +1,13 @@
-// tapegrad/autograd/functions/norm.cc: the batch_norm row (training with running statistics, eval).
-// Inputs: x [N, C, *], running_mean [C], running_var [C], weight [C]?, bias [C]?.
+// tapegrad/autograd/functions/norm.cc: the batch_norm row (training with running statistics, eval;
+// inputs x [N, C, *], running_mean [C], running_var [C], weight [C]?, bias [C]?) and the
+// layer_norm row (inputs x [*, normalized_shape], weight and bias [normalized_shape]?).
 #include <cmath>
 
 #include "autograd/functions/common.h"
 #include "ops/batch_norm.h"
 #include "ops/elementwise.h"
+#include "ops/layer_norm.h"
+#include "autograd/grad_mode.h"
 
 namespace tg {
 
@@ -120,8 +123,125 @@ const OpDef& kBatchNorm = define_op({
               .refuse = batch_norm_is_not_inference}},
 });
 
+// Note [layer_norm backward]: over the normalized dims D (n elements), xhat = (x - mean) * rstd,
+//   gxhat = g * w,  dx = rstd * (gxhat - mean_D(gxhat) - xhat * mean_D(gxhat * xhat)),
+//   dw = sum over the other dims of g * xhat, db = sum of g.
+// The forward's mean and rstd serve a first-order backward; under create_graph the backward
+// recomputes them from x with differentiable ops, so the gradient is itself differentiable in x.
+std::string layer_norm_affine_is(const std::vector<bool>& present, bool weight, bool bias) {
+  const bool w = present.size() > 1 && present[1], b = present.size() > 2 && present[2];
+  if (w == weight && b == bias) return "";
+  if (b && !w) return "layer_norm with a bias but no weight is not exported";
+  return "another mapping";
+}
+// ONNX opset 13 has no LayerNormalization (opset 17): ReduceMean, Sub, Mul, ReduceMean, Add(eps),
+// Sqrt, Div, then Mul(weight) and Add(bias) when present.
+std::vector<OnnxMapping> layer_norm_steps(bool weight, bool bias) {
+  std::vector<OnnxMapping> steps = {
+      {.op_type = "ReduceMean", .inputs = {onnx_in(0)}, .attrs = {{"axes", "axes"}}, .fixed_ints = {{"keepdims", 1}}},
+      {.op_type = "Sub", .inputs = {onnx_in(0), onnx_step(0)}},
+      {.op_type = "Mul", .inputs = {onnx_step(1), onnx_step(1)}},
+      {.op_type = "ReduceMean", .inputs = {onnx_step(2)}, .attrs = {{"axes", "axes"}}, .fixed_ints = {{"keepdims", 1}}},
+      {.op_type = "Add", .inputs = {onnx_step(3), onnx_attr_in(OnnxInputForm::kScalar, "eps")}},
+      {.op_type = "Sqrt", .inputs = {onnx_step(4)}},
+      {.op_type = "Div", .inputs = {onnx_step(1), onnx_step(5)}},
+  };
+  if (weight) steps.push_back({.op_type = "Mul", .inputs = {onnx_step(6), onnx_in(1)}});
+  if (bias) steps.push_back({.op_type = "Add", .inputs = {onnx_step(static_cast<int>(steps.size()) - 1), onnx_in(2)}});
+  return steps;
+}
+
+const OpDef& kLayerNorm = define_op({
+    .name = "layer_norm",
+    .forward = [](ForwardContext& c) {
+      const ops::Array& x = c.in(0);
+      const std::vector<int64_t>& axes = c.attrs.ints("axes");
+      const int64_t k = static_cast<int64_t>(axes.size());
+      TG_CHECK(k > 0 && k <= x.dim(), "layer_norm: ", k, " normalized dims for input ", shape_str(x.shape()));
+      TG_CHECK(is_floating(x.dtype()), "layer_norm: input must be floating, got ", dtype_name(x.dtype()));
+      const Shape normalized(x.shape().end() - k, x.shape().end());
+      int64_t inner = 1;
+      for (int64_t i = 0; i < k; ++i) {
+        TG_CHECK(axes[i] == i - k, "layer_norm: axes must be the trailing dims -", k, "..-1");
+        inner *= normalized[i];
+      }
+      static const char* kNames[] = {"input", "weight", "bias"};
+      for (size_t i = 1; i < 3; ++i) {
+        if (!c.has(i)) continue;
+        TG_CHECK(c.in(i).shape() == normalized, "layer_norm: ", kNames[i], " ", shape_str(c.in(i).shape()),
+                 " does not match the normalized shape ", shape_str(normalized), " of input ", shape_str(x.shape()));
+        TG_CHECK(c.in(i).dtype() == x.dtype(), "layer_norm: ", kNames[i], " is ", dtype_name(c.in(i).dtype()),
+                 ", input is ", dtype_name(x.dtype()));
+      }
+      const double eps = c.attrs.f("eps");
+      TG_CHECK(eps >= 0, "layer_norm: eps must be non-negative, got ", eps);
+      TG_CHECK(inner > 0 || x.numel() == 0, "layer_norm: the normalized shape ", shape_str(normalized), " is empty");
+      if (x.numel() == 0) {
+        c.extras.push_back(ops::Array::empty({0}, x.dtype()));
+        c.extras.push_back(ops::Array::empty({0}, x.dtype()));
+        return ops::Array::empty(x.shape(), x.dtype());
+      }
+      ops::LayerNormResult r =
+          ops::layer_norm(x, inner, c.has(1) ? c.in(1) : ops::Array(), c.has(2) ? c.in(2) : ops::Array(), eps);
+      c.extras.push_back(r.mean);
+      c.extras.push_back(r.rstd);
+      return r.y;
+    },
+    .backward = [](BackwardContext& c) -> Grads {
+      const Tensor x = c.input(0);
+      const std::vector<int64_t>& axes = c.attrs().ints("axes");
+      const int64_t k = static_cast<int64_t>(axes.size()), lead = x.dim() - k;
+      Shape norm_dims, lead_dims, stats_shape(x.shape().begin(), x.shape().begin() + lead);
+      for (int64_t d = lead; d < x.dim(); ++d) norm_dims.push_back(d), stats_shape.push_back(1);
+      for (int64_t d = 0; d < lead; ++d) lead_dims.push_back(d);
+      Tensor mu, rstd;
+      if (GradMode::is_enabled()) {
+        mu = mean(x, norm_dims, true);
+        rstd = rsqrt(mean((x - mu) * (x - mu), norm_dims, true) + c.attrs().f("eps"));
+      } else {
+        mu = reshape(c.extra(0), stats_shape);
+        rstd = reshape(c.extra(1), stats_shape);
+      }
+      const Tensor xhat = (x - mu) * rstd;
+      const bool has_weight = !c.input_shape(1).empty();
+      // Sums over the leading dims (none: the tensor itself, not sum's "all dims").
+      auto sum_lead = [&](const Tensor& t) { return lead == 0 ? t : sum(t, lead_dims); };
+      Tensor gx;
+      if (c.needs_grad(0)) {
+        const Tensor gxhat = has_weight ? c.grad * c.input(1) : c.grad;
+        gx = rstd * (gxhat - mean(gxhat, norm_dims, true) - xhat * mean(gxhat * xhat, norm_dims, true));
+      }
+      return {gx, if_needed(c, 1, [&] { return sum_lead(c.grad * xhat); }), if_needed(c, 2, [&] { return sum_lead(c.grad); })};
+    },
+    .save_inputs = {0, 1},
+    .min_inputs = 1,
+    .max_inputs = 3,
+    .attr_schema = {{"axes", AttrType::kInts}, {"eps", AttrType::kFloat}},
+    .onnx = {{.op_type = "LayerNorm(x) * weight + bias",
+              .refuse = [](const Attrs&, const std::vector<bool>& p) { return layer_norm_affine_is(p, true, true); },
+              .steps = layer_norm_steps(true, true)},
+             {.op_type = "LayerNorm(x) * weight",
+              .refuse = [](const Attrs&, const std::vector<bool>& p) { return layer_norm_affine_is(p, true, false); },
+              .steps = layer_norm_steps(true, false)},
+             {.op_type = "LayerNorm(x)",
+              .refuse = [](const Attrs&, const std::vector<bool>& p) { return layer_norm_affine_is(p, false, false); },
+              .steps = layer_norm_steps(false, false)}},
+});
+
 }  // namespace
 
+
+Tensor layer_norm(const Tensor& input, IntArrayRef normalized_shape, const Tensor& weight, const Tensor& bias,
+                  double eps) {
+  const Shape& normalized = normalized_shape.vec();
+  const int64_t k = static_cast<int64_t>(normalized.size());
+  TG_CHECK(k > 0, "layer_norm: normalized_shape must not be empty");
+  TG_CHECK(input.dim() >= k && Shape(input.shape().end() - k, input.shape().end()) == normalized, "layer_norm: input ",
+           shape_str(input.shape()), " does not end in the normalized shape ", shape_str(normalized));
+  std::vector<int64_t> axes;
+  for (int64_t i = 0; i < k; ++i) axes.push_back(i - k);
+  return apply_op(kLayerNorm, {input, weight, bias}, {{"axes", axes}, {"eps", eps}});
+}
 
 Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
                   const Tensor& bias, bool training, double momentum, double eps) {

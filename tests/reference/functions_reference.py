@@ -43,6 +43,12 @@ CASES = {
     "pad_crop": lambda x: F.pad(x, [-1, 2, 1, -1]),
     "pad_reflect": lambda x: F.pad(x, [2, 3, 1, 2], "reflect"),
     "pad_replicate": lambda x: F.pad(x, [2, 1, 2, 0], "replicate"),
+    "layer_norm_affine": lambda x: F.layer_norm(x, [4], torch.linspace(0.5, 2, 4), torch.tensor([0.1, -0.2, 0.3, 0.0])),
+    "layer_norm_two_dims": lambda x: F.layer_norm(x / 7, [3, 4], eps=1e-3),
+    "embedding_padding": lambda x: F.embedding(torch.tensor([[2, 0], [2, 5]]), x.reshape(6, 4), padding_idx=2),
+    "embedding_padding_negative": lambda x: F.embedding(torch.tensor([5, 1, 5]), x.reshape(6, 4), padding_idx=-1),
+    "embedding_max_norm": lambda x: F.embedding(torch.tensor([4, 0, 4, 1]), x.reshape(6, 4).clone(), max_norm=20.0),
+    "embedding_max_norm_1": lambda x: F.embedding(torch.tensor([3, 1]), x.reshape(6, 4).clone(), max_norm=30.0, norm_type=1.0),
 }
 # Reductions, on inputs of their own (values, shape) where they are not arange's.
 WITH_ZEROS = ([2.0, 0.0, 3.0, -1.0, 0.0, 0.0, 4.0, 5.0, -2.0, 1.5, 0.5, 3.0], [3, 4])
@@ -55,6 +61,7 @@ REDUCTIONS = {
     "prod_all_one_zero": (([2.0, 0.0, 3.0, -1.5], [4]), lambda x: torch.prod(x)),
     "prod_dim_zeros": (WITH_ZEROS, lambda x: torch.prod(x, 1)),
     "prod_dim_keepdim": (None, lambda x: torch.prod(x / 10, 2, keepdim=True)),
+    "layer_norm_constant_row": (ZERO_ROW, lambda x: F.layer_norm(x, [3])),
     "cumsum_dim1": (None, lambda x: torch.cumsum(x, 1)),
     "cumprod_zeros": (WITH_ZEROS, lambda x: torch.cumprod(x, 1)),
     "norm2_zero_row": (ZERO_ROW, lambda x: torch.norm(x, 2, 1)),

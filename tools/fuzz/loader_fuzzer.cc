@@ -16,7 +16,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto model = tg::io::parse_model(bytes, "fuzz");
   if (model.ok()) {
     // A loaded graph must also run on a batch of 2.
-    tg::Shape shape = model->module->input_shape();
+    tg::Shape shape = model->module->example_shape();
     shape[0] = 2;
     tg::NoGradGuard no_grad;
     tg::ops::AllocationLimitGuard limit(int64_t{1} << 30);
