@@ -118,6 +118,11 @@ Tensor operator>=(const Tensor& a, Scalar b);
 Tensor operator<=(const Tensor& a, Scalar b);
 Tensor operator==(const Tensor& a, Scalar b);
 Tensor operator!=(const Tensor& a, Scalar b);
+// Truth of each element (non-zero), combined: bool tensors, as torch.logical_*.
+Tensor logical_not(const Tensor& x);
+Tensor logical_and(const Tensor& a, const Tensor& b);
+Tensor logical_or(const Tensor& a, const Tensor& b);
+Tensor logical_xor(const Tensor& a, const Tensor& b);
 // True when both have the same shape, dtype and values.
 bool equal(const Tensor& a, const Tensor& b);
 
@@ -236,6 +241,17 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
 // scales by weight and shifts by bias (both of normalized_shape, either may be undefined).
 Tensor layer_norm(const Tensor& input, IntArrayRef normalized_shape, const Tensor& weight = {},
                   const Tensor& bias = {}, double eps = 1e-5);
+
+// ---- attention ----
+// softmax(query key^T * scale + mask) value over q [..., L, E], k [..., S, E], v [..., S, Ev]
+// (equal leading dims) -> [..., L, Ev], as torch.nn.functional.scaled_dot_product_attention.
+// attn_mask broadcasts to [..., L, S]: bool (true = attend) or additive of query's dtype.
+// is_causal lets row i attend to columns j <= i (without building a mask). scale defaults to
+// 1/sqrt(E). One fused row with its own backward, except with dropout_p > 0 (then composed, with
+// dropout drawn from gen or the default generator).
+Tensor scaled_dot_product_attention(const Tensor& query, const Tensor& key, const Tensor& value,
+                                    const Tensor& attn_mask = {}, double dropout_p = 0.0, bool is_causal = false,
+                                    std::optional<double> scale = std::nullopt, ops::Generator* gen = nullptr);
 
 // ---- embedding ----
 // Rows of weight [num_embeddings, embedding_dim] at the int64 indices `input` (any shape):

@@ -52,6 +52,10 @@ Tensor BackwardContext::input(size_t i) const {
   return node_.saved_inputs[i].unpack();
 }
 
+bool BackwardContext::has_input(size_t i) const {
+  return i < node_.saved_inputs.size() && node_.saved_inputs[i].defined();
+}
+
 Tensor BackwardContext::output() const {
   TG_CHECK(node_.saved_output.defined(), node_.name(), ": backward read the output, which is not saved");
   return node_.saved_output.unpack();

@@ -43,6 +43,7 @@ class BackwardContext {
   const Tensor grad;
   const Attrs& attrs() const { return node_.attrs(); }
   Tensor input(size_t i) const;   // must be declared in save_inputs
+  bool has_input(size_t i) const;  // a saved optional input that was given
   Tensor output() const;          // requires save_output
   Tensor extra(size_t i) const;   // a constant tensor
   const ops::Array& extra_array(size_t i) const;

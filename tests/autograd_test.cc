@@ -466,5 +466,32 @@ TEST(DetectAnomaly, OffByDefault) {
   EXPECT_TRUE(std::isinf(log(x).item()));
 }
 
+// With dropout, attention is composed (matmul, softmax, dropout): reproducible from a generator,
+// equal to the fused row at p -> 0 in expectation, differentiable.
+TEST(Attention, DropoutIsReproducibleAndDifferentiable) {
+  ops::Generator g1(3), g2(3);
+  const Tensor q = randn({2, 4, 8}).set_requires_grad(), k = randn({2, 6, 8}), v = randn({2, 6, 8});
+  const Tensor a = scaled_dot_product_attention(q, k, v, {}, 0.5, false, std::nullopt, &g1);
+  const Tensor b = scaled_dot_product_attention(q, k, v, {}, 0.5, false, std::nullopt, &g2);
+  EXPECT_EQ(a.to_vector<float>(), b.to_vector<float>());
+  EXPECT_NE(a.to_vector<float>(), scaled_dot_product_attention(q, k, v).to_vector<float>());
+  sum(a).backward();
+  ASSERT_TRUE(q.grad().defined());
+  EXPECT_EQ(q.grad().shape(), q.shape());
+  // Averaged over many masks, dropout leaves the expectation: the mean of 400 draws is within 5
+  // standard errors; at p = 0.5 each kept weight is doubled, so an output's variance is
+  // sum_j P_ij^2 v_j^2.
+  ops::Generator g(4);
+  Tensor total = zeros({2, 4, 8});
+  {
+    NoGradGuard no_grad;
+    for (int i = 0; i < 400; ++i) total = total + scaled_dot_product_attention(q, k, v, {}, 0.5, false, std::nullopt, &g);
+  }
+  const Tensor p = softmax(matmul(q.detach(), transpose(k, 1, 2)) / std::sqrt(8.0), -1);
+  const std::vector<float> variance = matmul(p * p, v * v).to_vector<float>();
+  const std::vector<float> mean_out = (total / 400.0).to_vector<float>(), exact = scaled_dot_product_attention(q, k, v).to_vector<float>();
+  for (size_t i = 0; i < exact.size(); ++i) EXPECT_NEAR(mean_out[i], exact[i], 5 * std::sqrt(variance[i] / 400)) << i;
+}
+
 }  // namespace
 }  // namespace tg

@@ -27,6 +27,8 @@ using namespace indexing;  // NOLINT(build/namespaces): Slice, None, Ellipsis as
 using ::testing::HasSubstr;
 
 Tensor ints(const std::vector<int64_t>& v, const Shape& s) { return tensor(v, s, kInt64); }
+// functions_reference.py's KEEP: which of 3 keys each of 3 queries attends to.
+Tensor keep_mask() { return ints({1, 0, 1, 0, 1, 1, 1, 1, 0}, {3, 3}) != 0; }
 Tensor mask() {
   return tensor(std::vector<double>{1, 0, 1, 0, 0, 0, 1, 1, 1, 1, 0, 0}, {3, 4}, kFloat64) > 0.5;
 }
@@ -117,6 +119,16 @@ const std::map<std::string, std::function<Tensor(const Tensor&)>>& expressions()
       {"nonzero", [](const Tensor& x) { return nonzero(remainder(x, 5) == 1); }},
       {"one_hot", [](const Tensor&) { return one_hot(ints({2, 0, 1, 3}, {2, 2}), 5); }},
       {"one_hot_infer", [](const Tensor&) { return one_hot(ints({0, 2, 1}, {3})); }},
+      {"attention_causal", [](const Tensor& x) { return scaled_dot_product_attention(x / 10, flip(x, {1}) / 10, x, {}, 0.0, true); }},
+      {"attention_bool_mask_scale",
+       [](const Tensor& x) { return scaled_dot_product_attention(x / 10, flip(x, {2}) / 10, x * x / 20, keep_mask(), 0.0, false, 0.3); }},
+      {"attention_additive_mask",
+       [](const Tensor& x) { return scaled_dot_product_attention(x / 10, x / 9, x, reshape(linspace(-1, 1, 9, kFloat64), {3, 3})); }},
+      {"attention_fully_masked_row",
+       [](const Tensor& x) {
+         const Tensor d = x.detach();  // values only: the masked row is NaN
+         return scaled_dot_product_attention(d / 10, d / 10, d, ints({1, 1, 1, 0, 0, 0, 1, 1, 1}, {3, 3}) != 0);
+       }},
       {"layer_norm_affine",
        [](const Tensor& x) {
          return layer_norm(x, {4}, linspace(0.5, 2, 4, kFloat64), tensor(std::vector<double>{0.1, -0.2, 0.3, 0.0}, {4}, kFloat64));

@@ -198,6 +198,22 @@ std::vector<OpCase> op_cases() {
        [] { return Inputs{normal({3, 2, 3})}; }, true},
       {"layer_norm_weight_only_whole_tensor", [](const Inputs& x) { return layer_norm(x[0], {2, 3}, x[1]); },
        [] { return Inputs{normal({2, 3}), normal({2, 3})}; }, true},
+      // ---- attention ----
+      {"attention", [](const Inputs& x) { return scaled_dot_product_attention(x[0], x[1], x[2]); },
+       [] { return Inputs{normal({2, 3, 4}), normal({2, 5, 4}), normal({2, 5, 3})}; }, true},
+      {"attention_causal_4d", [](const Inputs& x) { return scaled_dot_product_attention(x[0], x[1], x[2], {}, 0.0, true); },
+       [] { return Inputs{normal({2, 2, 4, 3}), normal({2, 2, 4, 3}), normal({2, 2, 4, 2})}; }, true},
+      {"attention_causal_rectangular", [](const Inputs& x) { return scaled_dot_product_attention(x[0], x[1], x[2], {}, 0.0, true); },
+       [] { return Inputs{normal({1, 3, 2}), normal({1, 5, 2}), normal({1, 5, 2})}; }},
+      {"attention_additive_mask_grad_scale",
+       [](const Inputs& x) { return scaled_dot_product_attention(x[0], x[1], x[2], x[3], 0.0, false, 0.7); },
+       [] { return Inputs{normal({2, 3, 4}), normal({2, 5, 4}), normal({2, 5, 3}), normal({3, 5})}; }, true},
+      {"attention_bool_mask",
+       [](const Inputs& x) {
+         const Tensor keep = tensor(std::vector<int64_t>{1, 1, 0, 1, 0, 1, 1, 1, 0, 1}, {2, 1, 5}, kInt64) != 0;
+         return scaled_dot_product_attention(x[0], x[1], x[2], keep);
+       },
+       [] { return Inputs{normal({2, 3, 4}), normal({2, 5, 4}), normal({2, 5, 3})}; }},
       // ---- embedding ----
       {"embedding_repeated_2d_indices", [](const Inputs& x) { return embedding(indices({1, 3, 1, 0, 3, 3}, {2, 3}), x[0]); },
        [] { return Inputs{normal({4, 3})}; }, true},

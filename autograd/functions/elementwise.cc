@@ -270,6 +270,13 @@ Tensor le(const Tensor& a, Scalar b) { return le(a, scalar_operand(b, a)); }
 Tensor eq(const Tensor& a, Scalar b) { return eq(a, scalar_operand(b, a)); }
 Tensor ne(const Tensor& a, Scalar b) { return ne(a, scalar_operand(b, a)); }
 
+// Composed from comparisons and where, so they record as rows ONNX already maps.
+static Tensor truth(const Tensor& x) { return x.dtype() == kBool ? x : ne(x, 0); }
+Tensor logical_not(const Tensor& x) { return x.dtype() == kBool ? eq(x, false) : eq(x, 0); }
+Tensor logical_and(const Tensor& a, const Tensor& b) { return where(truth(a), truth(b), false); }
+Tensor logical_or(const Tensor& a, const Tensor& b) { return where(truth(a), true, truth(b)); }
+Tensor logical_xor(const Tensor& a, const Tensor& b) { return ne(truth(a), truth(b)); }
+
 bool equal(const Tensor& a, const Tensor& b) {
   if (a.shape() != b.shape() || a.dtype() != b.dtype()) return false;
   NoGradGuard no_grad;

@@ -12,6 +12,19 @@ import torch
 import torch.nn.functional as F
 
 torch.set_default_dtype(torch.float64)
+
+
+def attention(q, k, v, mask=None, causal=False, scale=None):
+    """scaled_dot_product_attention from primitives (torch 1.13 has no fused one)."""
+    s = q @ k.transpose(-2, -1) * (scale if scale is not None else q.shape[-1] ** -0.5)
+    if causal:
+        s = s.masked_fill(~torch.ones(q.shape[-2], k.shape[-2], dtype=torch.bool).tril(), float("-inf"))
+    if mask is not None:
+        s = s.masked_fill(~mask, float("-inf")) if mask.dtype == torch.bool else s + mask
+    return torch.softmax(s, -1) @ v
+
+
+KEEP = torch.tensor([[True, False, True], [False, True, True], [True, True, False]])
 mask = torch.tensor([[True, False, True, False], [False, False, True, True], [True, True, False, False]])
 CASES = {
     "index_int_slice_none": lambda x: x[0, 1:-1, None],
@@ -43,6 +56,9 @@ CASES = {
     "pad_crop": lambda x: F.pad(x, [-1, 2, 1, -1]),
     "pad_reflect": lambda x: F.pad(x, [2, 3, 1, 2], "reflect"),
     "pad_replicate": lambda x: F.pad(x, [2, 1, 2, 0], "replicate"),
+    "attention_causal": lambda x: attention(x / 10, x.flip(1) / 10, x, causal=True),
+    "attention_bool_mask_scale": lambda x: attention(x / 10, x.flip(2) / 10, x * x / 20, KEEP, scale=0.3),
+    "attention_additive_mask": lambda x: attention(x / 10, x / 9, x, torch.linspace(-1, 1, 9).reshape(3, 3)),
     "layer_norm_affine": lambda x: F.layer_norm(x, [4], torch.linspace(0.5, 2, 4), torch.tensor([0.1, -0.2, 0.3, 0.0])),
     "layer_norm_two_dims": lambda x: F.layer_norm(x / 7, [3, 4], eps=1e-3),
     "embedding_padding": lambda x: F.embedding(torch.tensor([[2, 0], [2, 5]]), x.reshape(6, 4), padding_idx=2),
@@ -84,6 +100,7 @@ NOT_DIFFERENTIABLE = {
     "nonzero": lambda x: torch.nonzero(x.remainder(5) == 1),
     "one_hot": lambda x: F.one_hot(torch.tensor([[2, 0], [1, 3]]), 5),
     "one_hot_infer": lambda x: F.one_hot(torch.tensor([0, 2, 1])),
+    "attention_fully_masked_row": lambda x: attention(x / 10, x / 10, x, torch.tensor([[True] * 3, [False] * 3, [True] * 3])),
     "linspace_odd": lambda x: torch.linspace(-1, 2.5, 11),
     "linspace_even_descending": lambda x: torch.linspace(3, -0.7, 8),
     "linspace_one_and_none": lambda x: torch.cat([torch.linspace(4, 9, 1), torch.linspace(4, 9, 0)]),
