@@ -199,6 +199,8 @@ Tensor transpose(const Tensor& x, int64_t d0, int64_t d1);
 Tensor slice(const Tensor& x, int64_t dim, int64_t start, int64_t end, int64_t step = 1);
 Tensor narrow(const Tensor& x, int64_t dim, int64_t start, int64_t length);
 Tensor expand(const Tensor& x, const Shape& shape);
+// Splits dim into sizes (one may be -1): unflatten(x [N, T, 64], -1, {4, 16}) is [N, T, 4, 16].
+Tensor unflatten(const Tensor& x, int64_t dim, IntArrayRef sizes);
 Tensor squeeze(const Tensor& x);
 Tensor squeeze(const Tensor& x, int64_t dim);
 Tensor unsqueeze(const Tensor& x, int64_t dim);

@@ -83,6 +83,29 @@ TEST(ModelFile, TokenModelRoundTripsAtAnyBatchAndSequenceLength) {
   EXPECT_EQ(narrow(mine[0].second.grad(), 0, 0, 1).to_vector<float>(), std::vector<float>(6, 0.0f));
 }
 
+// A transformer encoder stack (attention rows, layer norms, GELU) reloads without its class and
+// trains on with the original's gradients.
+TEST(ModelFile, TransformerEncoderRoundTripsAndTrainsOn) {
+  manual_seed(9);
+  nn::TransformerEncoder encoder(nn::TransformerEncoderOptions{{8, 2, 16, 0.0, "gelu", 1e-5, true, true}, 2, true});
+  const Tensor x = randn({2, 5, 8});
+  ASSERT_TRUE(save_model(encoder, x, tmp("encoder.tgm")).ok());
+  auto loaded = load_model(tmp("encoder.tgm"));
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->module->input_shape(), (Shape{-1, -1, 8}));  // no mask: any length
+  for (const Tensor& in : {x, randn({3, 7, 8})}) {
+    EXPECT_EQ(encoder(in).to_vector<float>(), (*loaded->module)(in).to_vector<float>());
+  }
+  sum(encoder(x) * x).backward();
+  sum((*loaded->module)(x) * x).backward();
+  auto orig = encoder.named_parameters(), mine = loaded->module->named_parameters();
+  ASSERT_EQ(orig.size(), mine.size());
+  for (size_t i = 0; i < orig.size(); ++i) {
+    EXPECT_EQ(orig[i].first, mine[i].first);
+    EXPECT_EQ(orig[i].second.grad().to_vector<float>(), mine[i].second.grad().to_vector<float>()) << orig[i].first;
+  }
+}
+
 // Dims the graph depends on stay fixed: the CNN's Linear fixes channels and spatial size, a mask
 // built at the traced length fixes the length; the probe leaves batch-norm statistics alone.
 TEST(ModelFile, OnlyDimsTheGraphDoesNotDependOnAreSymbolic) {
@@ -116,6 +139,10 @@ TEST(ModelFile, OnlyDimsTheGraphDoesNotDependOnAreSymbolic) {
   ASSERT_TRUE(fixed.ok()) << fixed.status();
   EXPECT_EQ(std::vector<int64_t>(fixed->inputs(0).shape().begin(), fixed->inputs(0).shape().end()),
             (std::vector<int64_t>{-1, 4, 4}));
+  // Note [Constant folding]: ones and tril on constants are not recorded; the mask is one constant.
+  ASSERT_EQ(fixed->nodes_size(), 1);
+  EXPECT_EQ(fixed->nodes(0).op(), "mul");
+  EXPECT_EQ(fixed->constants_size(), 1);
   struct RowSoftmax : nn::Module {
     RowSoftmax() : Module("RowSoftmax") {}
     Tensor forward(const Tensor& x) override { return softmax(x, -1) * 2.0; }

@@ -90,6 +90,50 @@ TEST(OnnxExport, TokenModelRunsInOnnxRuntimeAtAnotherBatchAndLength) {
   for (size_t i = 0; i < ours.size(); ++i) EXPECT_NEAR(ours[i], ort[i], 1e-4) << i;
 }
 
+// A character transformer: Embedding, a pre-norm encoder layer with a causal mask (fused
+// attention with an additive mask: Einsum/Softmax), Linear; run in ONNX Runtime at another batch.
+TEST(OnnxExport, CausalTransformerRunsInOnnxRuntime) {
+  if (std::system("node --version > /dev/null 2>&1") != 0) GTEST_SKIP() << "Node.js is not installed: skipping the ONNX Runtime check";
+  manual_seed(8);
+  struct CharTransformer : nn::Module {
+    CharTransformer() : Module("CharTransformer") {
+      embed = register_module("embed", std::make_shared<nn::Embedding>(20, 16));
+      block = register_module("block", std::make_shared<nn::TransformerEncoderLayer>(
+                                           nn::TransformerEncoderLayerOptions{16, 4, 32, 0.0, "relu", 1e-5, true, true}));
+      head = register_module("head", std::make_shared<nn::Linear>(16, 20));
+    }
+    Tensor forward(const Tensor& tokens) override {
+      return (*head)(block->forward((*embed)(tokens), nn::generate_square_subsequent_mask(tokens.size(1))));
+    }
+    std::shared_ptr<nn::Embedding> embed;
+    std::shared_ptr<nn::TransformerEncoderLayer> block;
+    std::shared_ptr<nn::Linear> head;
+  } model;
+  model.eval();
+  auto onnx = to_onnx(model, randint(0, 20, {2, 6}));
+  ASSERT_TRUE(onnx.ok()) << onnx.status();
+  // The mask is built at the traced length: the length stays fixed, the batch symbolic.
+  EXPECT_EQ(onnx->graph().input(0).type().tensor_type().shape().dim(1).dim_value(), 6);
+  ASSERT_TRUE(save_onnx(*onnx, tmp("char_transformer.onnx")).ok());
+  const Tensor tokens = randint(0, 20, {3, 6});
+  Tensor logits;
+  {
+    NoGradGuard no_grad;
+    logits = model(tokens);
+  }
+  const ops::Array x = tokens.data().contiguous();
+  std::ofstream(tmp("chars.bin"), std::ios::binary).write(static_cast<const char*>(x.raw_data()), x.numel() * 8);
+  const std::string cmd = "node tools/onnxruntime/run_model.js " + tmp("char_transformer.onnx") + " " + tmp("chars.bin") +
+                          " int64:3,6 " + tmp("char_logits.bin");
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  auto bytes = read_file(tmp("char_logits.bin"));
+  ASSERT_TRUE(bytes.ok());
+  ASSERT_EQ(bytes->size(), 3u * 6 * 20 * 4);
+  const float* ort = reinterpret_cast<const float*>(bytes->data());
+  const std::vector<float> ours = logits.to_vector<float>();
+  for (size_t i = 0; i < ours.size(); ++i) EXPECT_NEAR(ours[i], ort[i], 1e-4) << i;
+}
+
 TEST(OnnxExport, MnistCnnMatchesOnnxRuntime) {
   if (std::system("node --version > /dev/null 2>&1") != 0) GTEST_SKIP() << "Node.js is not installed: skipping the ONNX Runtime check";
   auto train = load_mnist("data/mnist", true);

@@ -89,6 +89,7 @@ std::vector<OnnxCase> cases() {
       {"avg_pool2d_exclude_pad", img, [](const Tensor& x) { return avg_pool2d(x, {2, 3}, 1, {1, 1}, false); }},
       {"batch_norm_eval", img,
        [](const Tensor& x) { return batch_norm(x, c({3}), positive(c({3})), c({3}), c({3}), false, 0.1, 1e-3); }},
+      {"unflatten_last", img, [](const Tensor& x) { return unflatten(x, -1, {2, -1}) * 2.0; }},
       {"layer_norm_affine", m, [](const Tensor& x) { return layer_norm(x, {4}, c({4}), c({4})); }},
       {"layer_norm_weight_two_dims", img, [](const Tensor& x) { return layer_norm(x, {8, 8}, c({8, 8}), Tensor(), 1e-3); }},
       {"layer_norm_plain", m, [](const Tensor& x) { return layer_norm(x * 3.0, {3, 4}); }},
@@ -185,11 +186,18 @@ std::optional<Exported> export_op_case(const test_cases::OpCase& k) {
   }
   if (first < 0) return std::nullopt;
   const auto fn = k.fn;
-  Program program([fn, inputs, first](const Tensor& x) {
-    test_cases::Inputs in = inputs;
+  auto operands = std::make_shared<test_cases::Inputs>(inputs);
+  Program program([fn, operands, first](const Tensor& x) {
+    test_cases::Inputs in = *operands;
     in[first] = x;
     return as_float(fn(in));
   });
+  // The other floating inputs are the program's parameters, so ops on them alone are recorded
+  // (a trace folds ops on constants: Note [Constant folding] in io/trace.cc).
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    if (static_cast<int>(i) == first || !inputs[i].defined() || !is_floating(inputs[i].dtype())) continue;
+    (*operands)[i] = program.register_parameter("operand" + std::to_string(i), inputs[i], false);
+  }
   Exported e{"case_" + k.name, inputs[first], Tensor(), {}};
   {
     NoGradGuard no_grad;
@@ -303,6 +311,7 @@ TEST(OnnxOpsRefusals, NodesAMappingCannotExpressAreNamedWithTheReason) {
       {[](const Tensor& x) { return batch_norm(x, Tensor(), Tensor(), Tensor(), Tensor(), true); },
        "batch_norm in training mode"},
       {[](const Tensor& x) { return scaled_dot_product_attention(x, x, x, {}, 0.0, true); }, "is_causal needs Trilu"},
+      {[](const Tensor& x) { return unflatten(x, 1, {-1, 1}); }, "unflatten of a dim other than the last"},
       {[](const Tensor& x) { return layer_norm(x, {4}, Tensor(), ones({4})); }, "layer_norm with a bias but no weight"},
       {[](const Tensor& x) { return batch_norm(x, zeros({3}), ones({3}), Tensor(), Tensor(), false); },
        "batch_norm without affine weight and bias"},

@@ -30,6 +30,12 @@ class Tracer : public OpObserver {
   }
 
   void on_op(const OpDef& op, const std::vector<Tensor>& inputs, const Attrs& attrs, const Tensor& output) override {
+    // Note [Constant folding]: an op whose inputs are all constants (a causal mask built from
+    // ones and tril, a positional table) is not recorded; its output becomes a constant where it
+    // is used. Rows with a training mode (dropout) are always recorded, so they keep switching.
+    bool all_constant = !attrs.has("training");
+    for (const Tensor& t : inputs) all_constant = all_constant && (!t.defined() || lookup(t).empty());
+    if (all_constant) return;
     proto::NodeProto* node = graph_->add_nodes();
     node->set_op(op.name);
     for (const Tensor& t : inputs) node->add_inputs(t.defined() ? name_or_constant(t) : "");

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "nn/activation.h"
+#include "nn/attention.h"
 #include "nn/conv.h"
 #include "nn/embedding.h"
 #include "nn/init.h"
@@ -11,3 +12,4 @@
 #include "nn/normalization.h"
 #include "nn/pooling.h"
 #include "nn/sequential.h"
+#include "nn/transformer.h"

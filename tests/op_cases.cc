@@ -151,6 +151,8 @@ std::vector<OpCase> op_cases() {
       {"expand", [](const Inputs& x) { return expand(x[0], {2, 3, 4}); }, [] { return Inputs{normal({3, 1})}; }},
       {"squeeze_unsqueeze", [](const Inputs& x) { return unsqueeze(squeeze(x[0], 1), 0); }, [] { return Inputs{normal({3, 1, 2})}; }},
       {"flatten", [](const Inputs& x) { return flatten(x[0], 1); }, [] { return Inputs{normal({2, 3, 2})}; }},
+      {"unflatten_last_and_middle", [](const Inputs& x) { return unflatten(unflatten(x[0], -1, {2, -1}), 0, {-1, 2}); },
+       [] { return Inputs{normal({4, 3, 6})}; }},
       {"flatten_noncontiguous", [](const Inputs& x) { return flatten(x[0], 0, 1); }, [] { return Inputs{transposed(3, 4)}; }},
       {"cat_dim1", [](const Inputs& x) { return cat({x[0], x[1], x[2]}, 1); }, [] { return Inputs{normal({2, 1}), normal({2, 3}), normal({2, 2})}; }},
       {"stack", [](const Inputs& x) { return stack({x[0], x[1]}, 1); }, [] { return Inputs{normal({2, 3}), normal({2, 3})}; }},

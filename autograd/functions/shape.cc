@@ -46,6 +46,56 @@ const OpDef& kFlatten = define_op({
              {.op_type = "Reshape", .computed_shape = flatten_target, .refuse = flatten_is_not_to_end}},
 });
 
+// unflatten(x, dim, sizes) splits one dim; one size may be -1. A row of its own for the same
+// reason as flatten: the other dims (the batch, a sequence length) stay out of its attributes.
+Shape unflatten_shape(const Shape& in, int64_t dim, const Shape& sizes) {
+  int64_t known = 1, infer = -1;
+  for (size_t i = 0; i < sizes.size(); ++i) {
+    if (sizes[i] == -1) {
+      TG_CHECK(infer < 0, "unflatten: only one size may be -1, got ", shape_str(sizes));
+      infer = static_cast<int64_t>(i);
+    } else {
+      TG_CHECK(sizes[i] >= 0, "unflatten: invalid size in ", shape_str(sizes));
+      known *= sizes[i];
+    }
+  }
+  Shape resolved = sizes;
+  if (infer >= 0) {
+    TG_CHECK(known > 0 && in[dim] % known == 0, "unflatten: sizes ", shape_str(sizes), " do not divide dim ", dim,
+             " of size ", in[dim]);
+    resolved[infer] = in[dim] / known;
+  }
+  TG_CHECK(ops::shape_numel(resolved, "unflatten") == in[dim], "unflatten: sizes ", shape_str(sizes),
+           " do not multiply to dim ", dim, " of size ", in[dim], " (input ", shape_str(in), ")");
+  Shape out(in.begin(), in.begin() + dim);
+  out.insert(out.end(), resolved.begin(), resolved.end());
+  out.insert(out.end(), in.begin() + dim + 1, in.end());
+  return out;
+}
+// ONNX Reshape: 0 copies the input's dim at the same index, so only a split of the last dim keeps
+// the dims before it without knowing them.
+std::string unflatten_is_not_last(const Attrs& a, const std::vector<bool>&) {
+  return a.i("trailing") == 0 ? "" : "unflatten of a dim other than the last has no ONNX mapping";
+}
+std::vector<int64_t> unflatten_target(const Attrs& a) {
+  std::vector<int64_t> shape(a.i("dim"), 0);
+  for (int64_t s : a.ints("sizes")) shape.push_back(s);
+  return shape;
+}
+
+const OpDef& kUnflatten = define_op({
+    .name = "unflatten",
+    .forward = [](ForwardContext& c) {
+      const int64_t dim = c.attrs.i("dim");
+      TG_CHECK(dim + 1 + c.attrs.i("trailing") == c.in(0).dim(), "unflatten: dim ", dim, " with ", c.attrs.i("trailing"),
+               " dims after it does not fit input ", shape_str(c.in(0).shape()));
+      return c.in(0).reshape(unflatten_shape(c.in(0).shape(), dim, c.attrs.ints("sizes")));
+    },
+    .backward = [](BackwardContext& c) -> Grads { return {reshape(c.grad, c.input_shape(0))}; },
+    .attr_schema = {{"dim", AttrType::kInt}, {"sizes", AttrType::kInts}, {"trailing", AttrType::kInt}},
+    .onnx = {{.op_type = "Reshape", .computed_shape = unflatten_target, .refuse = unflatten_is_not_last}},
+});
+
 const OpDef& kPermute = define_op({
     .name = "permute",
     .forward = [](ForwardContext& c) { return c.in(0).permute(c.attrs.ints("dims")); },
@@ -231,6 +281,14 @@ Tensor flatten(const Tensor& x, int64_t start_dim, int64_t end_dim) {
   if (start_dim == end_dim) return x;
   // "to the last dim" is recorded as -1 so the attribute reads the same for any input rank.
   return apply_op(kFlatten, {x}, {{"start_dim", start_dim}, {"end_dim", end_dim == x.dim() - 1 ? -1 : end_dim}});
+}
+
+Tensor unflatten(const Tensor& x, int64_t dim, IntArrayRef sizes) {
+  TG_CHECK(x.dim() > 0, "unflatten: input must have at least one dim");
+  dim = ops::wrap_dim(dim, x.dim(), "unflatten");
+  TG_CHECK(!sizes.vec().empty(), "unflatten: sizes must not be empty");
+  unflatten_shape(x.shape(), dim, sizes);  // checked here, where the user's call is
+  return apply_op(kUnflatten, {x}, {{"dim", dim}, {"sizes", sizes.vec()}, {"trailing", x.dim() - dim - 1}});
 }
 
 Tensor contiguous(const Tensor& x) { return x.is_contiguous() ? x : apply_op(kContiguous, {x}); }
