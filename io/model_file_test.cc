@@ -106,6 +106,30 @@ TEST(ModelFile, TransformerEncoderRoundTripsAndTrainsOn) {
   }
 }
 
+// An LSTM classifier (the mnist_rnn shape: rows as time steps) reloads at any batch size; the
+// unrolled steps fix the length.
+TEST(ModelFile, LstmClassifierRoundTripsAtAnyBatch) {
+  manual_seed(10);
+  struct RowLstm : nn::Module {
+    RowLstm() : Module("RowLstm") {
+      lstm = register_module("lstm", std::make_shared<nn::LSTM>(nn::LSTMOptions{.input_size = 6, .hidden_size = 5,
+                                                                                .num_layers = 2, .batch_first = true}));
+      fc = register_module("fc", std::make_shared<nn::Linear>(5, 3));
+    }
+    Tensor forward(const Tensor& x) override { return (*fc)(select((*lstm)(x), 1, -1)); }
+    std::shared_ptr<nn::LSTM> lstm;
+    std::shared_ptr<nn::Linear> fc;
+  } model;
+  ASSERT_TRUE(save_model(model, randn({2, 4, 6}), tmp("lstm.tgm")).ok());
+  auto loaded = load_model(tmp("lstm.tgm"));
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->module->input_shape(), (Shape{-1, 4, 6}));
+  for (int64_t batch : {1, 5}) {
+    const Tensor x = randn({batch, 4, 6});
+    EXPECT_EQ(model(x).to_vector<float>(), (*loaded->module)(x).to_vector<float>()) << batch;
+  }
+}
+
 // Dims the graph depends on stay fixed: the CNN's Linear fixes channels and spatial size, a mask
 // built at the traced length fixes the length; the probe leaves batch-norm statistics alone.
 TEST(ModelFile, OnlyDimsTheGraphDoesNotDependOnAreSymbolic) {

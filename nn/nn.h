@@ -11,5 +11,6 @@
 #include "nn/module.h"
 #include "nn/normalization.h"
 #include "nn/pooling.h"
+#include "nn/rnn.h"
 #include "nn/sequential.h"
 #include "nn/transformer.h"

@@ -3,6 +3,7 @@
 // builds the module with PyTorch's configuration, loads PyTorch's state dict strictly (the names
 // must match one to one), and compares outputs, attention weights and gradients in float64.
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <map>
 #include <set>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "autograd/tapegrad.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nn/nn.h"
 
@@ -130,6 +132,122 @@ TEST(ModulesReference, PreNormGeluEncoderStackWithFinalNorm) {
   expect_close(out, c + "/out/output");
   expect_grads(weighted(out), encoder, c, {{"src", src}},
                {"src", "layers.0.linear2.weight", "layers.1.self_attn.out_proj.weight", "norm.bias"});
+}
+
+// ---- recurrent layers ----
+
+TEST(ModulesReference, LstmTwoLayersBidirectionalBatchFirstWithInitialState) {
+  const std::string c = "lstm_two_layers_bidirectional";
+  LSTM lstm(LSTMOptions{.input_size = 5, .hidden_size = 4, .num_layers = 2, .batch_first = true, .bidirectional = true,
+                        .dtype = kFloat64});
+  load_reference_state(lstm, c);
+  const Tensor x = input(c + "/input"), h0 = input(c + "/h0"), c0 = input(c + "/c0");
+  auto [out, state] = lstm.forward(x, std::make_tuple(h0, c0));
+  auto [h, cn] = state;
+  expect_close(out, c + "/out/output");
+  expect_close(h, c + "/out/h_n");
+  expect_close(cn, c + "/out/c_n");
+  expect_grads(weighted(out) + weighted(h) + weighted(cn), lstm, c, {{"input", x}, {"h0", h0}, {"c0", c0}},
+               {"input", "h0", "c0", "weight_hh_l1_reverse", "bias_ih_l0"});
+}
+
+TEST(ModulesReference, LstmWithoutInitialStateSequenceFirst) {
+  const std::string c = "lstm_zero_state";
+  LSTM lstm(LSTMOptions{.input_size = 5, .hidden_size = 4, .dtype = kFloat64});
+  load_reference_state(lstm, c);
+  const Tensor x = input(c + "/input");
+  auto [out, state] = lstm.forward(x, std::nullopt);
+  expect_close(out, c + "/out/output");
+  expect_close(std::get<0>(state), c + "/out/h_n");
+  expect_close(std::get<1>(state), c + "/out/c_n");
+  expect_grads(weighted(out) + weighted(std::get<0>(state)) + weighted(std::get<1>(state)), lstm, c, {{"input", x}},
+               {"input", "weight_ih_l0", "bias_hh_l0"});
+}
+
+TEST(ModulesReference, GruTwoLayersWithInitialState) {
+  const std::string c = "gru_two_layers";
+  GRU gru(GRUOptions{.input_size = 5, .hidden_size = 4, .num_layers = 2, .dtype = kFloat64});
+  load_reference_state(gru, c);
+  const Tensor x = input(c + "/input"), h0 = input(c + "/h0");
+  auto [out, h] = gru.forward(x, h0);
+  expect_close(out, c + "/out/output");
+  expect_close(h, c + "/out/h_n");
+  expect_grads(weighted(out) + weighted(h), gru, c, {{"input", x}, {"h0", h0}}, {"input", "h0", "weight_hh_l0", "bias_hh_l1"});
+}
+
+TEST(ModulesReference, GruUnbatchedWithoutBias) {
+  const std::string c = "gru_unbatched_no_bias";
+  GRU gru(GRUOptions{.input_size = 3, .hidden_size = 4, .bias = false, .dtype = kFloat64});
+  load_reference_state(gru, c);
+  const Tensor x = input(c + "/input");
+  auto [out, h] = gru.forward(x, Tensor());
+  expect_close(out, c + "/out/output");
+  expect_close(h, c + "/out/h_n");
+  expect_grads(weighted(out) + weighted(h), gru, c, {{"input", x}}, {"input", "weight_hh_l0"});
+}
+
+TEST(ModulesReference, RnnReluBidirectional) {
+  const std::string c = "rnn_relu_bidirectional";
+  RNNOptions o{{.input_size = 3, .hidden_size = 4, .batch_first = true, .bidirectional = true, .dtype = kFloat64}};
+  o.nonlinearity = RNNNonlinearity::kReLU;
+  RNN rnn(o);
+  load_reference_state(rnn, c);
+  const Tensor x = input(c + "/input"), h0 = input(c + "/h0");
+  auto [out, h] = rnn.forward(x, h0);
+  expect_close(out, c + "/out/output");
+  expect_close(h, c + "/out/h_n");
+  expect_grads(weighted(out) + weighted(h), rnn, c, {{"input", x}, {"h0", h0}}, {"input", "h0", "weight_ih_l0_reverse"});
+}
+
+TEST(ModulesReference, Cells) {
+  {
+    const std::string c = "lstm_cell";
+    LSTMCell cell(RNNCellOptions{.input_size = 3, .hidden_size = 4, .dtype = kFloat64});
+    load_reference_state(cell, c);
+    const Tensor x = input(c + "/input"), h0 = input(c + "/h0"), c0 = input(c + "/c0");
+    auto [h, cn] = cell.forward(x, std::make_tuple(h0, c0));
+    expect_close(h, c + "/out/h");
+    expect_close(cn, c + "/out/c");
+    expect_grads(weighted(h) + weighted(cn), cell, c, {{"input", x}, {"h0", h0}, {"c0", c0}}, {"input", "h0", "c0", "weight_hh"});
+  }
+  {
+    const std::string c = "gru_cell";
+    GRUCell cell(RNNCellOptions{.input_size = 3, .hidden_size = 4, .dtype = kFloat64});
+    load_reference_state(cell, c);
+    const Tensor x = input(c + "/input"), h0 = input(c + "/h0");
+    const Tensor h = cell.forward(x, h0);
+    expect_close(h, c + "/out/h");
+    expect_grads(weighted(h), cell, c, {{"input", x}, {"h0", h0}}, {"input", "h0", "bias_hh"});
+  }
+  {
+    const std::string c = "rnn_cell_unbatched_zero_state";
+    RNNCell cell(RNNCellOptions{.input_size = 3, .hidden_size = 4, .dtype = kFloat64});
+    load_reference_state(cell, c);
+    const Tensor x = input(c + "/input");
+    const Tensor h = cell.forward(x, Tensor());
+    expect_close(h, c + "/out/h");
+    expect_grads(weighted(h), cell, c, {{"input", x}}, {"input", "weight_ih"});
+  }
+}
+
+TEST(Modules, RecurrentErrorsNameTheProblem) {
+  LSTM lstm(LSTMOptions{.input_size = 5, .hidden_size = 4, .num_layers = 2});
+  auto message = [](const std::function<void()>& f) -> std::string {
+    try {
+      f();
+    } catch (const std::exception& e) {
+      return e.what();
+    }
+    return "(no error)";
+  };
+  EXPECT_THAT(message([&] { lstm.forward(zeros({3, 2, 6}), std::nullopt); }),
+              testing::HasSubstr("LSTM: input [3,2,6] has 6 features, expected input_size 5"));
+  EXPECT_THAT(message([&] { lstm.forward(zeros({3, 2, 5}), std::make_tuple(zeros({1, 2, 4}), zeros({2, 2, 4}))); }),
+              testing::HasSubstr("LSTM: h_0 [1,2,4] should be [2,2,4]"));
+  EXPECT_THAT(message([&] { lstm.forward(zeros({0, 2, 5}), std::nullopt); }), testing::HasSubstr("is empty"));
+  EXPECT_THAT(message([&] { GRUCell(3, 4).forward(zeros({2, 3}), zeros({3, 4})); }),
+              testing::HasSubstr("GRUCell: hx [3,4] should be [2,4]"));
+  EXPECT_THROW(LSTM(LSTMOptions{.input_size = 5, .hidden_size = 0}), Error);
 }
 
 TEST(Modules, EncoderLayersStartAsCopiesAndErrorsNameTheProblem) {

@@ -96,6 +96,33 @@ const OpDef& kUnflatten = define_op({
     .onnx = {{.op_type = "Reshape", .computed_shape = unflatten_target, .refuse = unflatten_is_not_last}},
 });
 
+// squeeze(dim) and unsqueeze(dim) are rows of their own (not reshapes to a concrete shape) for
+// the same reason: attributes that do not name the batch or a length.
+const OpDef& kSqueeze = define_op({
+    .name = "squeeze",
+    .forward = [](ForwardContext& c) {
+      const int64_t dim = c.attrs.i("dim");
+      TG_CHECK(dim < c.in(0).dim() && c.in(0).size(dim) == 1, "squeeze: dim ", dim, " of input ",
+               shape_str(c.in(0).shape()), " is not of size 1");
+      return c.in(0).squeeze(dim);
+    },
+    .backward = [](BackwardContext& c) -> Grads { return {unsqueeze(c.grad, c.attrs().i("dim"))}; },
+    .attr_schema = {{"dim", AttrType::kInt}},
+    .onnx = {{.op_type = "Squeeze", .inputs = {onnx_in(0), onnx_attr_in(OnnxInputForm::kInt64One, "dim")}}},
+});
+
+const OpDef& kUnsqueeze = define_op({
+    .name = "unsqueeze",
+    .forward = [](ForwardContext& c) {
+      TG_CHECK(c.attrs.i("dim") <= c.in(0).dim(), "unsqueeze: dim ", c.attrs.i("dim"), " is out of range for input ",
+               shape_str(c.in(0).shape()));
+      return c.in(0).unsqueeze(c.attrs.i("dim"));
+    },
+    .backward = [](BackwardContext& c) -> Grads { return {squeeze(c.grad, c.attrs().i("dim"))}; },
+    .attr_schema = {{"dim", AttrType::kInt}},
+    .onnx = {{.op_type = "Unsqueeze", .inputs = {onnx_in(0), onnx_attr_in(OnnxInputForm::kInt64One, "dim")}}},
+});
+
 const OpDef& kPermute = define_op({
     .name = "permute",
     .forward = [](ForwardContext& c) { return c.in(0).permute(c.attrs.ints("dims")); },
@@ -271,8 +298,14 @@ Tensor expand(const Tensor& x, const Shape& shape) {
 }
 
 Tensor squeeze(const Tensor& x) { return reshape(x, x.data().squeeze().shape()); }
-Tensor squeeze(const Tensor& x, int64_t dim) { return reshape(x, x.data().squeeze(dim).shape()); }
-Tensor unsqueeze(const Tensor& x, int64_t dim) { return reshape(x, x.data().unsqueeze(dim).shape()); }
+Tensor squeeze(const Tensor& x, int64_t dim) {
+  if (x.dim() == 0) return x;
+  dim = ops::wrap_dim(dim, x.dim(), "squeeze");
+  return x.size(dim) == 1 ? apply_op(kSqueeze, {x}, {{"dim", dim}}) : x;  // as torch: a no-op otherwise
+}
+Tensor unsqueeze(const Tensor& x, int64_t dim) {
+  return apply_op(kUnsqueeze, {x}, {{"dim", ops::wrap_dim(dim, x.dim() + 1, "unsqueeze")}});
+}
 Tensor flatten(const Tensor& x, int64_t start_dim, int64_t end_dim) {
   if (x.dim() == 0) return reshape(x, {1});
   start_dim = ops::wrap_dim(start_dim, x.dim(), "flatten");
