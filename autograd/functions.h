@@ -255,6 +255,11 @@ Tensor scaled_dot_product_attention(const Tensor& query, const Tensor& key, cons
                                     const Tensor& attn_mask = {}, double dropout_p = 0.0, bool is_causal = false,
                                     std::optional<double> scale = std::nullopt, ops::Generator* gen = nullptr);
 
+// ---- einsum ----
+// Einstein summation as torch.einsum: "bij,bjk->bik", implicit outputs ("ij,jk"), "..." for
+// broadcast dims; composed of sum, permute, flatten and matmul rows (no diagonals "ii").
+Tensor einsum(const std::string& equation, const std::vector<Tensor>& operands);
+
 // ---- embedding ----
 // Rows of weight [num_embeddings, embedding_dim] at the int64 indices `input` (any shape):
 // [*input.shape, embedding_dim], as torch::nn::functional::embedding. Positions whose index is

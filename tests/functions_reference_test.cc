@@ -129,6 +129,18 @@ const std::map<std::string, std::function<Tensor(const Tensor&)>>& expressions()
          const Tensor d = x.detach();  // values only: the masked row is NaN
          return scaled_dot_product_attention(d / 10, d / 10, d, ints({1, 1, 1, 0, 0, 0, 1, 1, 1}, {3, 3}) != 0);
        }},
+      {"einsum_bmm", [](const Tensor& x) { return einsum("bij,bjk->bik", {x, transpose(x, 1, 2) / 10}); }},
+      {"einsum_implicit_outer", [](const Tensor& x) { return einsum("bij,k", {x, arange(3, kFloat64)}); }},
+      {"einsum_ellipsis_broadcast",
+       [](const Tensor& x) { return einsum("...ij,jk->...ik", {x, reshape(linspace(-1, 1, 8, kFloat64), {4, 2})}); }},
+      {"einsum_bilinear",
+       [](const Tensor& x) { return einsum("bi,oij,bj->bo", {select(x, 0, 0), reshape(linspace(-1, 1, 32, kFloat64), {2, 4, 4}), select(x, 0, 1)}); }},
+      {"einsum_attention_scores", [](const Tensor& x) { return einsum("bqd,bkd->bqk", {x, flip(x, {1})}); }},
+      {"einsum_reduce_and_scalar", [](const Tensor& x) { return cat({einsum("bij->j", {x}), reshape(einsum("bij->", {x}), {1})}); }},
+      {"einsum_transpose", [](const Tensor& x) { return einsum("b i j -> j b i", {x}); }},
+      {"einsum_broadcast_size1", [](const Tensor& x) { return einsum("bij,bjk->bik", {narrow(x, 0, 0, 1), transpose(x, 1, 2)}); }},
+      {"einsum_three_operands_chain",
+       [](const Tensor& x) { return einsum("ij,jk,kl->il", {select(x, 0, 0), transpose(select(x, 0, 1), 0, 1) / 10, select(x, 0, 0) / 10}); }},
       {"layer_norm_affine",
        [](const Tensor& x) {
          return layer_norm(x, {4}, linspace(0.5, 2, 4, kFloat64), tensor(std::vector<double>{0.1, -0.2, 0.3, 0.0}, {4}, kFloat64));

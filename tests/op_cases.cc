@@ -216,6 +216,13 @@ std::vector<OpCase> op_cases() {
          return scaled_dot_product_attention(x[0], x[1], x[2], keep);
        },
        [] { return Inputs{normal({2, 3, 4}), normal({2, 5, 4}), normal({2, 5, 3})}; }},
+      // ---- einsum ----
+      {"einsum_bilinear", [](const Inputs& x) { return einsum("bi,oij,bj->bo", {x[0], x[1], x[2]}); },
+       [] { return Inputs{normal({3, 4}), normal({2, 4, 5}), normal({3, 5})}; }, true},
+      {"einsum_ellipsis_batched", [](const Inputs& x) { return einsum("...qd,...kd->...qk", {x[0], x[1]}); },
+       [] { return Inputs{normal({2, 2, 3, 4}), normal({2, 1, 5, 4})}; }, true},
+      {"einsum_sum_out_and_transpose", [](const Inputs& x) { return einsum("abc,cd->da", {x[0], x[1]}); },
+       [] { return Inputs{normal({2, 3, 4}), normal({4, 2})}; }},
       // ---- embedding ----
       {"embedding_repeated_2d_indices", [](const Inputs& x) { return embedding(indices({1, 3, 1, 0, 3, 3}, {2, 3}), x[0]); },
        [] { return Inputs{normal({4, 3})}; }, true},
