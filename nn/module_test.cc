@@ -228,6 +228,33 @@ TEST(Layers, LayerNormNormalizesTrailingDimsWithAffineParameters) {
   EXPECT_THROW(LayerNorm(LayerNormOptions{{}}), Error);
 }
 
+TEST(Layers, EveryActivationModuleMatchesItsFunction) {
+  const Tensor x = tensor(std::vector<double>{-3.0, -1.0, -0.25, 0.0, 0.5, 2.0, 7.0, 1.5}, {2, 4}, kFloat64);
+  const std::vector<std::pair<std::shared_ptr<Module>, Tensor>> cases = {
+      {std::make_shared<ReLU6>(), hardtanh(x, 0, 6)},
+      {std::make_shared<GELU>("tanh"), gelu(x, "tanh")},
+      {std::make_shared<ELU>(0.5), elu(x, 0.5)},
+      {std::make_shared<SELU>(), selu(x)},
+      {std::make_shared<CELU>(2.0), celu(x, 2.0)},
+      {std::make_shared<Softplus>(2.0, 10.0), softplus(x, 2.0, 10.0)},
+      {std::make_shared<SiLU>(), silu(x)},
+      {std::make_shared<Mish>(), mish(x)},
+      {std::make_shared<Hardtanh>(-2.0, 2.0), hardtanh(x, -2, 2)},
+      {std::make_shared<Hardsigmoid>(), hardsigmoid(x)},
+      {std::make_shared<Hardswish>(), hardswish(x)},
+      {std::make_shared<LogSigmoid>(), log_sigmoid(x)},
+      {std::make_shared<GLU>(1), glu(x, 1)},
+      {std::make_shared<Identity>(), x},
+  };
+  for (const auto& [m, want] : cases) EXPECT_TRUE(equal((*m)(x), want)) << m->type_name();
+  PReLU prelu_layer(4, 0.25, kFloat64);
+  EXPECT_THAT(names(prelu_layer.named_parameters()), ElementsAre("weight"));
+  EXPECT_TRUE(equal(prelu_layer(x), prelu(x, full({4}, 0.25, kFloat64))));
+  EXPECT_EQ(GELU("tanh").extra_repr(), "approximate='tanh'");
+  EXPECT_THROW(GELU("fast"), Error);
+  EXPECT_THROW(Hardtanh(1, -1), Error);
+}
+
 TEST(Layers, DropoutOnlyInTraining) {
   Dropout d(0.5);
   Tensor x = ones({1000});
