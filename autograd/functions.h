@@ -21,7 +21,8 @@ struct Size2 {
   Size2(int64_t h, int64_t w) : h(h), w(w) {}
 };
 
-enum class Reduction { kNone, kMean, kSum };
+// kBatchMean: the sum divided by the size of dim 0 (kl_div's mathematically correct mean).
+enum class Reduction { kNone, kMean, kSum, kBatchMean };
 
 // ---- elementwise ----
 // Binary ops broadcast like NumPy and compute in the promoted dtype of their operands, as
@@ -269,13 +270,52 @@ Tensor embedding(const Tensor& input, const Tensor& weight, std::optional<int64_
                  std::optional<double> max_norm = std::nullopt, double norm_type = 2.0);
 
 // ---- losses ----
-// logits [N, C] (or [C]); target int64 class indices [N]. Entries equal to ignore_index are skipped.
-Tensor cross_entropy(const Tensor& logits, const Tensor& target, Reduction reduction = Reduction::kMean,
+// Classification: input [N, C], [N, C, d1, ...] (or [C]) of logits (log-probabilities for
+// nll_loss); target int64 class indices [N, d1, ...] (entries equal to ignore_index skipped), or
+// for cross_entropy class probabilities of the input's shape. weight: one per class (the mean is
+// then divided by the targets' weights). label_smoothing mixes in the uniform distribution.
+Tensor cross_entropy(const Tensor& input, const Tensor& target, Reduction reduction = Reduction::kMean,
                      double label_smoothing = 0.0, int64_t ignore_index = -100);
+Tensor cross_entropy(const Tensor& input, const Tensor& target, const Tensor& weight,
+                     Reduction reduction = Reduction::kMean, double label_smoothing = 0.0, int64_t ignore_index = -100);
 Tensor nll_loss(const Tensor& log_probs, const Tensor& target, Reduction reduction = Reduction::kMean,
                 int64_t ignore_index = -100);
-Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction = Reduction::kMean);
+Tensor nll_loss(const Tensor& log_probs, const Tensor& target, const Tensor& weight,
+                Reduction reduction = Reduction::kMean, int64_t ignore_index = -100);
+// Binary: input probabilities in [0, 1] (or logits for _with_logits), target of the same shape;
+// weight broadcasts to the input, pos_weight (per class, last dim) weighs the positive terms.
+Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, const Tensor& weight = {},
+                            Reduction reduction = Reduction::kMean);
 Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& target,
                                         Reduction reduction = Reduction::kMean);
+Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& target, const Tensor& weight,
+                                        const Tensor& pos_weight = {}, Reduction reduction = Reduction::kMean);
+// Regression, input and target of one shape.
+Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction = Reduction::kMean);
+Tensor l1_loss(const Tensor& input, const Tensor& target, Reduction reduction = Reduction::kMean);
+// 0.5 d^2 / beta where |d| < beta, |d| - 0.5 beta elsewhere (beta = 0: l1).
+Tensor smooth_l1_loss(const Tensor& input, const Tensor& target, Reduction reduction = Reduction::kMean,
+                      double beta = 1.0);
+// 0.5 d^2 where |d| < delta, delta (|d| - 0.5 delta) elsewhere.
+Tensor huber_loss(const Tensor& input, const Tensor& target, Reduction reduction = Reduction::kMean,
+                  double delta = 1.0);
+// input log-probabilities; target probabilities (log-probabilities with log_target). Pointwise
+// target (log target - input), 0 where target is 0; kBatchMean divides the sum by the batch.
+Tensor kl_div(const Tensor& input, const Tensor& target, Reduction reduction = Reduction::kMean,
+              bool log_target = false);
+// Ranking and embeddings: y is +1 or -1 per sample.
+Tensor margin_ranking_loss(const Tensor& input1, const Tensor& input2, const Tensor& target, double margin = 0.0,
+                           Reduction reduction = Reduction::kMean);
+Tensor triplet_margin_loss(const Tensor& anchor, const Tensor& positive, const Tensor& negative,
+                           double margin = 1.0, double p = 2.0, double eps = 1e-6, bool swap = false,
+                           Reduction reduction = Reduction::kMean);
+Tensor cosine_embedding_loss(const Tensor& input1, const Tensor& input2, const Tensor& target, double margin = 0.0,
+                             Reduction reduction = Reduction::kMean);
+
+// ---- distances ----
+// sum(x1 x2) / sqrt(max(sum(x1^2) sum(x2^2), eps^2)) over dim (PyTorch 1.13's form).
+Tensor cosine_similarity(const Tensor& x1, const Tensor& x2, int64_t dim = 1, double eps = 1e-8);
+// The p-norm of x1 - x2 + eps over the last dim.
+Tensor pairwise_distance(const Tensor& x1, const Tensor& x2, double p = 2.0, double eps = 1e-6, bool keepdim = false);
 
 }  // namespace tg

@@ -263,6 +263,29 @@ TEST(Layers, DropoutOnlyInTraining) {
   EXPECT_EQ(d(x).to_vector<float>(), x.to_vector<float>());
 }
 
+TEST(Losses, WeightedAndNewLossModulesMatchFunctions) {
+  const Tensor x = tensor({{0.2, -1.0, 0.5}, {1.5, 0.3, -0.2}}), y = tensor(std::vector<int64_t>{2, 0});
+  const Tensor w = tensor({0.5, 1.0, 2.0});
+  CrossEntropyLoss ce(w, Reduction::kMean, 0.1);
+  EXPECT_THAT(names(ce.named_buffers()), ElementsAre("weight"));
+  EXPECT_EQ(ce(x, y).item(), cross_entropy(x, y, w, Reduction::kMean, 0.1).item());
+  EXPECT_EQ(NLLLoss(w, Reduction::kSum)(log_softmax(x, 1), y).item(), nll_loss(log_softmax(x, 1), y, w, Reduction::kSum).item());
+  const Tensor p = sigmoid(x), t = tensor({{0.0, 1.0, 1.0}, {1.0, 0.0, 0.5}});
+  EXPECT_EQ(BCELoss(w)(p, t).item(), binary_cross_entropy(p, t, w).item());
+  BCEWithLogitsLoss bce_logits(w, w * 2.0);
+  EXPECT_THAT(names(bce_logits.named_buffers()), ElementsAre("weight", "pos_weight"));
+  EXPECT_EQ(bce_logits(x, t).item(), binary_cross_entropy_with_logits(x, t, w, w * 2.0).item());
+  EXPECT_EQ(L1Loss()(x, t).item(), l1_loss(x, t).item());
+  EXPECT_EQ(SmoothL1Loss(Reduction::kSum, 0.5)(x, t).item(), smooth_l1_loss(x, t, Reduction::kSum, 0.5).item());
+  EXPECT_EQ(HuberLoss(Reduction::kMean, 0.3)(x, t).item(), huber_loss(x, t, Reduction::kMean, 0.3).item());
+  EXPECT_EQ(KLDivLoss(Reduction::kBatchMean)(log_softmax(x, 1), softmax(t, 1)).item(),
+            kl_div(log_softmax(x, 1), softmax(t, 1), Reduction::kBatchMean).item());
+  const Tensor signs = tensor({1.0, -1.0});
+  EXPECT_EQ(MarginRankingLoss(0.1)(sum(x, 1), sum(t, 1), signs).item(), margin_ranking_loss(sum(x, 1), sum(t, 1), signs, 0.1).item());
+  EXPECT_EQ(TripletMarginLoss(0.5)(x, t, -x).item(), triplet_margin_loss(x, t, -x, 0.5).item());
+  EXPECT_EQ(CosineEmbeddingLoss(0.2)(x, t, signs).item(), cosine_embedding_loss(x, t, signs, 0.2).item());
+}
+
 TEST(Losses, ModulesMatchFunctions) {
   Tensor logits = tensor({{1.0, 2.0, 3.0}}), target = tensor(std::vector<int64_t>{0});
   EXPECT_EQ(CrossEntropyLoss()(logits, target).item(), cross_entropy(logits, target).item());

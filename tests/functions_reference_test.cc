@@ -27,6 +27,20 @@ using namespace indexing;  // NOLINT(build/namespaces): Slice, None, Ellipsis as
 using ::testing::HasSubstr;
 
 Tensor ints(const std::vector<int64_t>& v, const Shape& s) { return tensor(v, s, kInt64); }
+// functions_reference.py's loss constants.
+Tensor t6() { return ints({1, -100, 3, 0, 2, 3}, {6}); }
+Tensor t24() { return ints({0, 2, 1, 1, 2, 0, 0, 1}, {2, 4}); }
+Tensor w4() { return linspace(0.5, 2, 4, kFloat64); }
+Tensor w3() { return tensor(std::vector<double>{0.2, 1.0, 2.5}, {3}, kFloat64); }
+Tensor probs() { return softmax(flip(reshape(arange(24, kFloat64), {6, 4}), {1}) / 5, 1); }
+Tensor probs_k() { return softmax(reshape(arange(24, kFloat64), {2, 3, 4}) / 7, 1); }
+Tensor binary() { return expand(tensor(std::vector<double>{0.0, 1.0, 0.25, 1.0}, {4}, kFloat64), {2, 3, 4}); }
+Tensor signs(int64_t n) {
+  const std::vector<double> v{1, -1, 1, 1, -1, -1, 1, -1, 1, -1, 1, 1};
+  return tensor(std::vector<double>(v.begin(), v.begin() + n), {n}, kFloat64);
+}
+Tensor kl_target() { return expand(tensor(std::vector<double>{0.5, 0.0, 0.25, 0.25}, {4}, kFloat64), {6, 4}); }
+
 // functions_reference.py's KEEP: which of 3 keys each of 3 queries attends to.
 Tensor keep_mask() { return ints({1, 0, 1, 0, 1, 1, 1, 1, 0}, {3, 3}) != 0; }
 Tensor mask() {
@@ -141,6 +155,36 @@ const std::map<std::string, std::function<Tensor(const Tensor&)>>& expressions()
       {"einsum_broadcast_size1", [](const Tensor& x) { return einsum("bij,bjk->bik", {narrow(x, 0, 0, 1), transpose(x, 1, 2)}); }},
       {"einsum_three_operands_chain",
        [](const Tensor& x) { return einsum("ij,jk,kl->il", {select(x, 0, 0), transpose(select(x, 0, 1), 0, 1) / 10, select(x, 0, 0) / 10}); }},
+      {"ce_weight_kdim", [](const Tensor& x) { return cross_entropy(x / 10, t24(), w3()); }},
+      {"ce_weight_smoothing_ignore", [](const Tensor& x) { return cross_entropy(reshape(x, {6, 4}) / 7, t6(), w4(), Reduction::kMean, 0.2); }},
+      {"ce_smoothing_ignore_no_weight", [](const Tensor& x) { return cross_entropy(reshape(x, {6, 4}) / 7, t6(), Reduction::kMean, 0.2); }},
+      {"ce_weight_smoothing_none", [](const Tensor& x) { return cross_entropy(reshape(x, {6, 4}) / 7, t6(), w4(), Reduction::kNone, 0.3); }},
+      {"ce_prob_targets_weight_smoothing", [](const Tensor& x) { return cross_entropy(reshape(x, {6, 4}) / 9, probs(), w4(), Reduction::kMean, 0.1); }},
+      {"ce_prob_targets_kdim_sum", [](const Tensor& x) { return cross_entropy(x / 8, probs_k(), Reduction::kSum); }},
+      {"nll_weight_none", [](const Tensor& x) { return nll_loss(log_softmax(reshape(x, {6, 4}) / 5, 1), t6(), w4(), Reduction::kNone); }},
+      {"nll_weight_mean_kdim", [](const Tensor& x) { return nll_loss(log_softmax(x / 5, 1), t24(), w3()); }},
+      {"bce_weight", [](const Tensor& x) { return binary_cross_entropy(sigmoid(x / 10 - 1.2), binary(), w4()); }},
+      {"bce_logits_weight_pos_weight",
+       [](const Tensor& x) { return binary_cross_entropy_with_logits(x / 5 - 2, binary(), w4(), flip(w4(), {0}) * 2); }},
+      {"l1_with_zero", [](const Tensor& x) { return l1_loss(x / 5, full({2, 3, 4}, 1.0, kFloat64)); }},
+      {"smooth_l1_at_beta", [](const Tensor& x) { return smooth_l1_loss(x / 5, zeros({2, 3, 4}, kFloat64), Reduction::kSum, 1.0); }},
+      {"smooth_l1_beta_zero", [](const Tensor& x) { return smooth_l1_loss(x / 5, full({2, 3, 4}, 2.0, kFloat64), Reduction::kMean, 0.0); }},
+      {"huber_at_delta", [](const Tensor& x) { return huber_loss(x / 5, zeros({2, 3, 4}, kFloat64), Reduction::kNone, 1.0); }},
+      {"kl_div_batchmean", [](const Tensor& x) { return kl_div(log_softmax(reshape(x, {6, 4}) / 5, 1), kl_target(), Reduction::kBatchMean); }},
+      {"kl_div_log_target_sum",
+       [](const Tensor& x) { return kl_div(log_softmax(reshape(x, {6, 4}) / 5, 1), log(probs()), Reduction::kSum, true); }},
+      {"margin_ranking",
+       [](const Tensor& x) { return margin_ranking_loss(reshape(select(x, 0, 0), {-1}) / 10, reshape(select(x, 0, 1), {-1}) / 12, signs(12), 0.3); }},
+      {"triplet_swap",
+       [](const Tensor& x) { return triplet_margin_loss(select(x, 0, 0) / 10, select(x, 0, 1) / 12, flip(select(x, 0, 0), {0}) / 9, 1.0, 2.0, 1e-6, true); }},
+      {"triplet_p1_none",
+       [](const Tensor& x) {
+         return triplet_margin_loss(select(x, 0, 0) / 10, flip(select(x, 0, 1), {1}) / 12, select(x, 0, 1) / 9, 0.5, 1.0, 1e-6, false, Reduction::kNone);
+       }},
+      {"cosine_embedding",
+       [](const Tensor& x) { return cosine_embedding_loss(select(x, 0, 0) / 10, flip(select(x, 0, 1), {1}) / 10, signs(3), 0.2); }},
+      {"cosine_similarity_dim2", [](const Tensor& x) { return cosine_similarity(x, flip(x, {2}) - 11, 2); }},
+      {"pairwise_distance_p3_keepdim", [](const Tensor& x) { return pairwise_distance(select(x, 0, 0) / 10, select(x, 0, 1) / 7, 3.0, 1e-6, true); }},
       {"layer_norm_affine",
        [](const Tensor& x) {
          return layer_norm(x, {4}, linspace(0.5, 2, 4, kFloat64), tensor(std::vector<double>{0.1, -0.2, 0.3, 0.0}, {4}, kFloat64));

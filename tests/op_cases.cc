@@ -237,6 +237,34 @@ std::vector<OpCase> op_cases() {
        },
        [] { return Inputs{normal({4, 2}), normal({4, 2})}; }, true},
       // ---- losses ----
+      {"cross_entropy_weight_kdim_smoothing",
+       [](const Inputs& x) {
+         const Tensor weight = tensor({0.5, 1.5, 2.0}, x[0].dtype());  // a constant: it gets no gradient
+         return cross_entropy(x[0], indices({0, 2, 1, 2, -100, 0}, {2, 3}), weight, Reduction::kMean, 0.1);
+       },
+       [] { return Inputs{normal({2, 3, 3})}; }, true},
+      {"cross_entropy_probability_targets",
+       [](const Inputs& x) { return cross_entropy(x[0], softmax(x[1], 1)); }, [] { return Inputs{normal({3, 4}), normal({3, 4})}; }, true},
+      {"binary_cross_entropy_weight",
+       [](const Inputs& x) { return binary_cross_entropy(x[0], x[1], x[2]); },
+       [] { return Inputs{uniform({2, 3}, 0.1, 0.9), uniform({2, 3}, 0, 1), uniform({3}, 0.5, 2)}; }, true},
+      {"bce_with_logits_pos_weight",
+       [](const Inputs& x) { return binary_cross_entropy_with_logits(x[0], x[1], Tensor(), x[2], Reduction::kSum); },
+       [] { return Inputs{normal({2, 3}), uniform({2, 3}, 0, 1), uniform({3}, 0.5, 3)}; }, true},
+      {"smooth_l1_huber_l1", [](const Inputs& x) {
+         return smooth_l1_loss(x[0], x[1], Reduction::kSum, 0.7) + huber_loss(x[0], x[1], Reduction::kMean, 0.5) + l1_loss(x[0], x[1]);
+       }, [] { return Inputs{normal({3, 4}), normal({3, 4})}; }},
+      {"kl_div_both_forms", [](const Inputs& x) {
+         return kl_div(log_softmax(x[0], 1), softmax(x[1], 1), Reduction::kBatchMean) + kl_div(log_softmax(x[0], 1), log_softmax(x[1], 1), Reduction::kSum, true);
+       }, [] { return Inputs{normal({3, 4}), normal({3, 4})}; }, true},
+      {"triplet_cosine_embedding_ranking", [](const Inputs& x) {
+         const Tensor y = tensor({1.0, -1.0, 1.0}, x[0].dtype());
+         return triplet_margin_loss(x[0], x[1], x[2], 1.0, 2.0, 1e-6, true) + cosine_embedding_loss(x[0], x[2], y, 0.1) +
+                margin_ranking_loss(sum(x[0], 1), sum(x[1], 1), y, 0.2);
+       }, [] { return Inputs{normal({3, 4}), normal({3, 4}), normal({3, 4})}; }},
+      {"cosine_similarity_pairwise_distance",
+       [](const Inputs& x) { return cosine_similarity(x[0], x[1], 1) * pairwise_distance(x[0], x[1], 3.0); },
+       [] { return Inputs{normal({3, 4}), normal({3, 4})}; }, true},
       {"cross_entropy_mean", [](const Inputs& x) { return cross_entropy(x[0], indices({1, 0, 3}, {3})); }, [] { return Inputs{normal({3, 4})}; }, true},
       {"cross_entropy_sum_label_smoothing",
        [](const Inputs& x) { return cross_entropy(x[0], indices({1, 0, 3}, {3}), Reduction::kSum, 0.1); }, [] { return Inputs{normal({3, 4})}; }, true},

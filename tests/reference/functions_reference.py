@@ -24,6 +24,16 @@ def attention(q, k, v, mask=None, causal=False, scale=None):
     return torch.softmax(s, -1) @ v
 
 
+T6 = torch.tensor([1, -100, 3, 0, 2, 3])
+T24 = torch.tensor([[0, 2, 1, 1], [2, 0, 0, 1]])
+W4 = torch.linspace(0.5, 2, 4)
+W3 = torch.tensor([0.2, 1.0, 2.5])
+PROBS = torch.softmax(torch.arange(24.0).reshape(6, 4).flip(1) / 5, 1)
+PROBS_K = torch.softmax(torch.arange(24.0).reshape(2, 3, 4) / 7, 1)
+BIN = torch.tensor([0.0, 1.0, 0.25, 1.0]).repeat(2, 3, 1)
+SIGNS = torch.tensor([1.0, -1.0, 1.0, 1.0, -1.0, -1.0, 1.0, -1.0, 1.0, -1.0, 1.0, 1.0])
+KL_T = torch.tensor([0.5, 0.0, 0.25, 0.25]).repeat(6, 1)
+
 KEEP = torch.tensor([[True, False, True], [False, True, True], [True, True, False]])
 mask = torch.tensor([[True, False, True, False], [False, False, True, True], [True, True, False, False]])
 CASES = {
@@ -68,6 +78,28 @@ CASES = {
     "einsum_transpose": lambda x: torch.einsum("b i j -> j b i", x),
     "einsum_broadcast_size1": lambda x: torch.einsum("bij,bjk->bik", x[:1], x.transpose(1, 2)),
     "einsum_three_operands_chain": lambda x: torch.einsum("ij,jk,kl->il", x[0], x[1].t() / 10, x[0] / 10),
+    "ce_weight_kdim": lambda x: F.cross_entropy(x / 10, T24, weight=W3),
+    "ce_weight_smoothing_ignore": lambda x: F.cross_entropy(x.reshape(6, 4) / 7, T6, weight=W4, label_smoothing=0.2),
+    "ce_smoothing_ignore_no_weight": lambda x: F.cross_entropy(x.reshape(6, 4) / 7, T6, label_smoothing=0.2),
+    "ce_weight_smoothing_none": lambda x: F.cross_entropy(x.reshape(6, 4) / 7, T6, weight=W4, label_smoothing=0.3, reduction="none"),
+    "ce_prob_targets_weight_smoothing": lambda x: F.cross_entropy(x.reshape(6, 4) / 9, PROBS, weight=W4, label_smoothing=0.1),
+    "ce_prob_targets_kdim_sum": lambda x: F.cross_entropy(x / 8, PROBS_K, reduction="sum"),
+    "nll_weight_none": lambda x: F.nll_loss(torch.log_softmax(x.reshape(6, 4) / 5, 1), T6, weight=W4, reduction="none"),
+    "nll_weight_mean_kdim": lambda x: F.nll_loss(torch.log_softmax(x / 5, 1), T24, weight=W3),
+    "bce_weight": lambda x: F.binary_cross_entropy(torch.sigmoid(x / 10 - 1.2), BIN, weight=W4),
+    "bce_logits_weight_pos_weight": lambda x: F.binary_cross_entropy_with_logits(x / 5 - 2, BIN, weight=W4, pos_weight=W4.flip(0) * 2),
+    "l1_with_zero": lambda x: F.l1_loss(x / 5, torch.full((2, 3, 4), 1.0)),
+    "smooth_l1_at_beta": lambda x: F.smooth_l1_loss(x / 5, torch.zeros(2, 3, 4), beta=1.0, reduction="sum"),
+    "smooth_l1_beta_zero": lambda x: F.smooth_l1_loss(x / 5, torch.full((2, 3, 4), 2.0), beta=0.0),
+    "huber_at_delta": lambda x: F.huber_loss(x / 5, torch.zeros(2, 3, 4), delta=1.0, reduction="none"),
+    "kl_div_batchmean": lambda x: F.kl_div(torch.log_softmax(x.reshape(6, 4) / 5, 1), KL_T, reduction="batchmean"),
+    "kl_div_log_target_sum": lambda x: F.kl_div(torch.log_softmax(x.reshape(6, 4) / 5, 1), torch.log(PROBS), reduction="sum", log_target=True),
+    "margin_ranking": lambda x: F.margin_ranking_loss(x[0].reshape(-1) / 10, x[1].reshape(-1) / 12, SIGNS, margin=0.3),
+    "triplet_swap": lambda x: F.triplet_margin_loss(x[0] / 10, x[1] / 12, x[0].flip(0) / 9, margin=1.0, swap=True),
+    "triplet_p1_none": lambda x: F.triplet_margin_loss(x[0] / 10, x[1].flip(1) / 12, x[1] / 9, margin=0.5, p=1, reduction="none"),
+    "cosine_embedding": lambda x: F.cosine_embedding_loss(x[0] / 10, x[1].flip(1) / 10, SIGNS[:3], margin=0.2),
+    "cosine_similarity_dim2": lambda x: F.cosine_similarity(x, x.flip(2) - 11, dim=2),
+    "pairwise_distance_p3_keepdim": lambda x: F.pairwise_distance(x[0] / 10, x[1] / 7, p=3, keepdim=True),
     "layer_norm_affine": lambda x: F.layer_norm(x, [4], torch.linspace(0.5, 2, 4), torch.tensor([0.1, -0.2, 0.3, 0.0])),
     "layer_norm_two_dims": lambda x: F.layer_norm(x / 7, [3, 4], eps=1e-3),
     "embedding_padding": lambda x: F.embedding(torch.tensor([[2, 0], [2, 5]]), x.reshape(6, 4), padding_idx=2),
