@@ -245,6 +245,16 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
 Tensor layer_norm(const Tensor& input, IntArrayRef normalized_shape, const Tensor& weight = {},
                   const Tensor& bias = {}, double eps = 1e-5);
 
+// Normalizes each of num_groups channel groups of [N, C, *] over its channels and positions, then
+// scales and shifts per channel (weight/bias [C], optional).
+Tensor group_norm(const Tensor& input, int64_t num_groups, const Tensor& weight = {}, const Tensor& bias = {},
+                  double eps = 1e-5);
+// Each channel of each sample normalized over its positions (batch statistics only).
+Tensor instance_norm(const Tensor& input, const Tensor& weight = {}, const Tensor& bias = {}, double eps = 1e-5);
+// x / sqrt(mean(x^2) over normalized_shape + eps) * weight; eps defaults to the dtype's epsilon.
+Tensor rms_norm(const Tensor& input, IntArrayRef normalized_shape, const Tensor& weight = {},
+                std::optional<double> eps = std::nullopt);
+
 // ---- attention ----
 // softmax(query key^T * scale + mask) value over q [..., L, E], k [..., S, E], v [..., S, Ev]
 // (equal leading dims) -> [..., L, Ev], as torch.nn.functional.scaled_dot_product_attention.

@@ -92,6 +92,8 @@ std::vector<OnnxCase> cases() {
       {"unflatten_last", img, [](const Tensor& x) { return unflatten(x, -1, {2, -1}) * 2.0; }},
       {"layer_norm_affine", m, [](const Tensor& x) { return layer_norm(x, {4}, c({4}), c({4})); }},
       {"layer_norm_weight_two_dims", img, [](const Tensor& x) { return layer_norm(x, {8, 8}, c({8, 8}), Tensor(), 1e-3); }},
+      {"group_instance_rms_norm", img,
+       [](const Tensor& x) { return group_norm(x, 3, c({3}), c({3})) + instance_norm(x) + rms_norm(x, {8}, c({8}), 1e-5); }},
       {"layer_norm_plain", m, [](const Tensor& x) { return layer_norm(x * 3.0, {3, 4}); }},
       {"attention", img,
        [](const Tensor& x) { return scaled_dot_product_attention(x, c({2, 3, 5, 8}), c({2, 3, 5, 4})); }},

@@ -255,6 +255,21 @@ TEST(Layers, EveryActivationModuleMatchesItsFunction) {
   EXPECT_THROW(Hardtanh(1, -1), Error);
 }
 
+TEST(Layers, GroupInstanceAndRmsNormModules) {
+  const Tensor x = randn({2, 4, 3, 3});
+  GroupNorm gn(2, 4);
+  EXPECT_THAT(names(gn.named_parameters()), ElementsAre("weight", "bias"));
+  EXPECT_TRUE(equal(gn(x), group_norm(x, 2, gn.weight, gn.bias)));
+  InstanceNorm2d in(4);
+  EXPECT_TRUE(in.named_parameters().empty());
+  EXPECT_TRUE(equal(in(x), instance_norm(x)));
+  EXPECT_EQ(in(select(x, 0, 0)).shape(), (Shape{4, 3, 3}));  // unbatched
+  RMSNorm rms(RMSNormOptions{{3}, 1e-6});
+  EXPECT_TRUE(equal(rms(x), rms_norm(x, {3}, rms.weight, 1e-6)));
+  EXPECT_THROW(GroupNorm(3, 4), Error);
+  EXPECT_THROW(in(zeros({2, 5, 3, 3})), Error);
+}
+
 TEST(Layers, DropoutOnlyInTraining) {
   Dropout d(0.5);
   Tensor x = ones({1000});

@@ -1,4 +1,4 @@
-// tapegrad/nn/normalization.cc: the batch-norm and layer-norm layers.
+// tapegrad/nn/normalization.cc: the batch, layer, group, instance and RMS normalization layers.
 #include "nn/normalization.h"
 
 #include <algorithm>
@@ -71,6 +71,62 @@ Tensor LayerNorm::forward(const Tensor& input) { return layer_norm(input, option
 
 std::string LayerNorm::extra_repr() const {
   return absl::StrCat(shape_str(options.normalized_shape), ", eps=", options.eps,
+                      ", elementwise_affine=", options.elementwise_affine ? "true" : "false");
+}
+
+GroupNorm::GroupNorm(GroupNormOptions o) : Module("GroupNorm"), options(o) {
+  TG_CHECK(o.num_groups > 0 && o.num_channels > 0 && o.num_channels % o.num_groups == 0, "GroupNorm: num_channels ",
+           o.num_channels, " must be a positive multiple of num_groups ", o.num_groups);
+  if (o.affine) {
+    weight = register_parameter("weight", ones({o.num_channels}, o.dtype));
+    bias = register_parameter("bias", zeros({o.num_channels}, o.dtype));
+  }
+}
+
+void GroupNorm::reset_parameters() {
+  if (weight.defined()) init::ones_(weight), init::zeros_(bias);
+}
+
+Tensor GroupNorm::forward(const Tensor& input) {
+  TG_CHECK(input.dim() >= 2 && input.size(1) == options.num_channels, "GroupNorm: input ", shape_str(input.shape()),
+           " should be [N, ", options.num_channels, ", *]");
+  return group_norm(input, options.num_groups, weight, bias, options.eps);
+}
+
+std::string GroupNorm::extra_repr() const {
+  return absl::StrCat(options.num_groups, ", ", options.num_channels, ", eps=", options.eps,
+                      ", affine=", options.affine ? "true" : "false");
+}
+
+InstanceNorm::InstanceNorm(const char* type_name, InstanceNormOptions o, int64_t rank)
+    : Module(type_name), options(o), rank_(rank) {
+  TG_CHECK(o.num_features > 0, type_name, ": num_features must be positive, got ", o.num_features);
+  if (o.affine) {
+    weight = register_parameter("weight", ones({o.num_features}, o.dtype));
+    bias = register_parameter("bias", zeros({o.num_features}, o.dtype));
+  }
+}
+
+Tensor InstanceNorm::forward(const Tensor& input) {
+  // A batched [N, C, *] input or an unbatched [C, *] one.
+  TG_CHECK((input.dim() == rank_ || input.dim() == rank_ - 1) && input.size(input.dim() - rank_ + 1) == options.num_features,
+           type_name(), ": input ", shape_str(input.shape()), " should be ", rank_, "-d (or ", rank_ - 1, "-d) with ",
+           options.num_features, " channels");
+  if (input.dim() == rank_ - 1) return squeeze(instance_norm(unsqueeze(input, 0), weight, bias, options.eps), 0);
+  return instance_norm(input, weight, bias, options.eps);
+}
+
+std::string InstanceNorm::extra_repr() const {
+  return absl::StrCat(options.num_features, ", eps=", options.eps, ", affine=", options.affine ? "true" : "false");
+}
+
+RMSNorm::RMSNorm(RMSNormOptions o) : Module("RMSNorm"), options(o) {
+  TG_CHECK(!o.normalized_shape.empty(), "RMSNorm: normalized_shape must not be empty");
+  if (o.elementwise_affine) weight = register_parameter("weight", ones(o.normalized_shape, o.dtype));
+}
+
+std::string RMSNorm::extra_repr() const {
+  return absl::StrCat(shape_str(options.normalized_shape), options.eps ? absl::StrCat(", eps=", *options.eps) : "",
                       ", elementwise_affine=", options.elementwise_affine ? "true" : "false");
 }
 

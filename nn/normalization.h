@@ -1,8 +1,12 @@
 // tapegrad/nn/normalization.h: BatchNorm1d ([N, C] or [N, C, L]) and BatchNorm2d ([N, C, H, W])
 // with learnable affine parameters and running statistics (buffers running_mean, running_var,
-// num_batches_tracked), PyTorch defaults: eps 1e-5, momentum 0.1; LayerNorm over trailing dims.
+// num_batches_tracked), PyTorch defaults: eps 1e-5, momentum 0.1; LayerNorm and RMSNorm over
+// trailing dims; GroupNorm; InstanceNorm1d/2d (batch statistics; affine off by default).
 #pragma once
 
+#include <optional>
+
+#include "autograd/functions.h"
 #include "nn/module.h"
 
 namespace tg::nn {
@@ -61,6 +65,75 @@ class LayerNorm : public Module {
 
   const LayerNormOptions options;
   Tensor weight, bias;
+};
+
+struct GroupNormOptions {
+  int64_t num_groups, num_channels;
+  double eps = 1e-5;
+  bool affine = true;
+  DType dtype = kFloat32;
+};
+
+class GroupNorm : public Module {
+ public:
+  explicit GroupNorm(GroupNormOptions options);
+  GroupNorm(int64_t num_groups, int64_t num_channels) : GroupNorm(GroupNormOptions{num_groups, num_channels}) {}
+  Tensor forward(const Tensor& input) override;
+  void reset_parameters();
+  std::string extra_repr() const override;
+  const GroupNormOptions options;
+  Tensor weight, bias;
+};
+
+// Without running statistics (PyTorch's default, track_running_stats=False).
+struct InstanceNormOptions {
+  int64_t num_features;
+  double eps = 1e-5;
+  bool affine = false;
+  DType dtype = kFloat32;
+};
+
+class InstanceNorm : public Module {
+ public:
+  Tensor forward(const Tensor& input) override;
+  std::string extra_repr() const override;
+  const InstanceNormOptions options;
+  Tensor weight, bias;
+
+ protected:
+  InstanceNorm(const char* type_name, InstanceNormOptions options, int64_t rank);
+
+ private:
+  int64_t rank_;  // of a batched input
+};
+
+class InstanceNorm1d : public InstanceNorm {
+ public:
+  explicit InstanceNorm1d(InstanceNormOptions options) : InstanceNorm("InstanceNorm1d", options, 3) {}
+  explicit InstanceNorm1d(int64_t num_features) : InstanceNorm1d(InstanceNormOptions{num_features}) {}
+};
+
+class InstanceNorm2d : public InstanceNorm {
+ public:
+  explicit InstanceNorm2d(InstanceNormOptions options) : InstanceNorm("InstanceNorm2d", options, 4) {}
+  explicit InstanceNorm2d(int64_t num_features) : InstanceNorm2d(InstanceNormOptions{num_features}) {}
+};
+
+struct RMSNormOptions {
+  Shape normalized_shape;
+  std::optional<double> eps = std::nullopt;  // the dtype's epsilon
+  bool elementwise_affine = true;            // weight (ones) of normalized_shape
+  DType dtype = kFloat32;
+};
+
+class RMSNorm : public Module {
+ public:
+  explicit RMSNorm(RMSNormOptions options);
+  explicit RMSNorm(IntArrayRef normalized_shape) : RMSNorm(RMSNormOptions{normalized_shape.vec()}) {}
+  Tensor forward(const Tensor& input) override { return rms_norm(input, options.normalized_shape, weight, options.eps); }
+  std::string extra_repr() const override;
+  const RMSNormOptions options;
+  Tensor weight;
 };
 
 }  // namespace tg::nn

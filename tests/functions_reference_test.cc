@@ -185,6 +185,15 @@ const std::map<std::string, std::function<Tensor(const Tensor&)>>& expressions()
        [](const Tensor& x) { return cosine_embedding_loss(select(x, 0, 0) / 10, flip(select(x, 0, 1), {1}) / 10, signs(3), 0.2); }},
       {"cosine_similarity_dim2", [](const Tensor& x) { return cosine_similarity(x, flip(x, {2}) - 11, 2); }},
       {"pairwise_distance_p3_keepdim", [](const Tensor& x) { return pairwise_distance(select(x, 0, 0) / 10, select(x, 0, 1) / 7, 3.0, 1e-6, true); }},
+      {"group_norm_affine",
+       [](const Tensor& x) { return group_norm(reshape(x, {2, 4, 3}) / 5, 2, linspace(0.5, 2, 4, kFloat64), linspace(-1, 1, 4, kFloat64)); }},
+      {"group_norm_4d_eps", [](const Tensor& x) { return group_norm(reshape(x, {1, 6, 2, 2}), 3, {}, {}, 1e-2); }},
+      {"instance_norm_affine",
+       [](const Tensor& x) {
+         return instance_norm(x / 3, tensor(std::vector<double>{2.0, 0.5, 1.0}, {3}, kFloat64), tensor(std::vector<double>{0.1, 0.0, -0.1}, {3}, kFloat64));
+       }},
+      {"rms_norm_weight", [](const Tensor& x) { return rms_norm(x / 5, {4}, linspace(0.5, 2, 4, kFloat64), 1e-6); }},
+      {"rms_norm_default_eps_two_dims", [](const Tensor& x) { return rms_norm(x, {3, 4}); }},
       {"layer_norm_affine",
        [](const Tensor& x) {
          return layer_norm(x, {4}, linspace(0.5, 2, 4, kFloat64), tensor(std::vector<double>{0.1, -0.2, 0.3, 0.0}, {4}, kFloat64));

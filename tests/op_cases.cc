@@ -223,6 +223,10 @@ std::vector<OpCase> op_cases() {
        [] { return Inputs{normal({2, 2, 3, 4}), normal({2, 1, 5, 4})}; }, true},
       {"einsum_sum_out_and_transpose", [](const Inputs& x) { return einsum("abc,cd->da", {x[0], x[1]}); },
        [] { return Inputs{normal({2, 3, 4}), normal({4, 2})}; }},
+      {"group_norm_affine", [](const Inputs& x) { return group_norm(x[0], 2, x[1], x[2]); },
+       [] { return Inputs{normal({2, 4, 3}), normal({4}), normal({4})}; }, true},
+      {"instance_norm_rms_norm", [](const Inputs& x) { return instance_norm(x[0]) + rms_norm(x[0], {3}, x[1]); },
+       [] { return Inputs{normal({2, 2, 3}), normal({3})}; }, true},
       // ---- embedding ----
       {"embedding_repeated_2d_indices", [](const Inputs& x) { return embedding(indices({1, 3, 1, 0, 3, 3}, {2, 3}), x[0]); },
        [] { return Inputs{normal({4, 3})}; }, true},

@@ -243,6 +243,52 @@ Tensor layer_norm(const Tensor& input, IntArrayRef normalized_shape, const Tenso
   return apply_op(kLayerNorm, {input, weight, bias}, {{"axes", axes}, {"eps", eps}});
 }
 
+// Per-channel affine on [N, C, *].
+static Tensor channel_affine(const Tensor& y, const Tensor& weight, const Tensor& bias, const char* op) {
+  const int64_t c = y.size(1);
+  for (const Tensor* p : {&weight, &bias}) {
+    TG_CHECK(!p->defined() || p->shape() == Shape{c}, op, ": weight/bias ", shape_str(p->shape()), " should be [", c, "]");
+  }
+  Shape s(y.dim(), 1);
+  s[1] = c;
+  Tensor out = weight.defined() ? y * reshape(weight, s) : y;
+  return bias.defined() ? out + reshape(bias, s) : out;
+}
+
+Tensor group_norm(const Tensor& input, int64_t num_groups, const Tensor& weight, const Tensor& bias, double eps) {
+  TG_CHECK(input.dim() >= 2, "group_norm: input must be [N, C, *], got ", shape_str(input.shape()));
+  const int64_t c = input.size(1);
+  TG_CHECK(num_groups > 0 && c % num_groups == 0, "group_norm: ", c, " channels of input ", shape_str(input.shape()),
+           " do not split into ", num_groups, " groups");
+  // [N, C, *] -> [N, C * prod(*)] -> [N, G, rest], normalized over the last dim, and back: only
+  // last-dim splits and flattens to the end, so no literal batch size and an ONNX Reshape each.
+  Shape channels_and_positions(input.shape().begin() + 1, input.shape().end());
+  const Tensor grouped = unflatten(flatten(input, 1), 1, {num_groups, -1});
+  const Tensor normalized = layer_norm(grouped, {grouped.size(2)}, {}, {}, eps);
+  return channel_affine(unflatten(flatten(normalized, 1), 1, channels_and_positions), weight, bias, "group_norm");
+}
+
+Tensor instance_norm(const Tensor& input, const Tensor& weight, const Tensor& bias, double eps) {
+  TG_CHECK(input.dim() >= 3, "instance_norm: input must be [N, C, L] or [N, C, H, W], got ", shape_str(input.shape()));
+  return group_norm(input, input.size(1), weight, bias, eps);
+}
+
+Tensor rms_norm(const Tensor& input, IntArrayRef normalized_shape, const Tensor& weight, std::optional<double> eps) {
+  const Shape& normalized = normalized_shape.vec();
+  const int64_t k = static_cast<int64_t>(normalized.size());
+  TG_CHECK(k > 0 && input.dim() >= k && Shape(input.shape().end() - k, input.shape().end()) == normalized,
+           "rms_norm: input ", shape_str(input.shape()), " does not end in the normalized shape ", shape_str(normalized));
+  TG_CHECK(!weight.defined() || weight.shape() == normalized, "rms_norm: weight ", shape_str(weight.shape()),
+           " does not match the normalized shape ", shape_str(normalized));
+  TG_CHECK(is_floating(input.dtype()), "rms_norm: input must be floating, got ", dtype_name(input.dtype()));
+  // eps defaults to the dtype's machine epsilon, as torch.nn.functional.rms_norm.
+  const double e = eps.value_or(input.dtype() == kFloat32 ? 1.1920928955078125e-07 : 2.220446049250313e-16);
+  Shape dims;
+  for (int64_t d = input.dim() - k; d < input.dim(); ++d) dims.push_back(d);
+  const Tensor y = input * rsqrt(mean(input * input, dims, true) + e);
+  return weight.defined() ? y * weight : y;
+}
+
 Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
                   const Tensor& bias, bool training, double momentum, double eps) {
   // Shapes, dtypes, eps and the per-channel count are checked by the row's forward (which loaded
