@@ -231,6 +231,19 @@ Tensor max_pool2d(const Tensor& x, Size2 kernel, std::optional<Size2> stride = s
                   Size2 padding = 0);
 Tensor avg_pool2d(const Tensor& x, Size2 kernel, std::optional<Size2> stride = std::nullopt,
                   Size2 padding = 0, bool count_include_pad = true);
+// 1-D forms over [N, C, L] (or unbatched [C, L]).
+Tensor conv1d(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor(), int64_t stride = 1,
+              int64_t padding = 0, int64_t dilation = 1, int64_t groups = 1);
+Tensor max_pool1d(const Tensor& x, int64_t kernel, std::optional<int64_t> stride = std::nullopt, int64_t padding = 0);
+Tensor avg_pool1d(const Tensor& x, int64_t kernel, std::optional<int64_t> stride = std::nullopt, int64_t padding = 0,
+                  bool count_include_pad = true);
+// Pooling to a fixed output size, windows as PyTorch's ([floor(i H / h), ceil((i + 1) H / h))).
+Tensor adaptive_avg_pool1d(const Tensor& x, int64_t output_size);
+Tensor adaptive_avg_pool2d(const Tensor& x, Size2 output_size);
+Tensor adaptive_max_pool2d(const Tensor& x, Size2 output_size);
+// [*, C r^2, H, W] <-> [*, C, H r, W r].
+Tensor pixel_shuffle(const Tensor& x, int64_t upscale_factor);
+Tensor pixel_unshuffle(const Tensor& x, int64_t downscale_factor);
 
 // ---- normalization ----
 // x: [N, C] or [N, C, *]. Training normalizes with batch statistics and updates running_mean /

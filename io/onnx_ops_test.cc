@@ -94,6 +94,11 @@ std::vector<OnnxCase> cases() {
       {"layer_norm_weight_two_dims", img, [](const Tensor& x) { return layer_norm(x, {8, 8}, c({8, 8}), Tensor(), 1e-3); }},
       {"group_instance_rms_norm", img,
        [](const Tensor& x) { return group_norm(x, 3, c({3}), c({3})) + instance_norm(x) + rms_norm(x, {8}, c({8}), 1e-5); }},
+      {"conv1d_pool1d_global_pool", img,
+       [](const Tensor& x) {
+         const Tensor seq = flatten(x, 2);  // [2, 3, 64]
+         return adaptive_avg_pool2d(x, 1) + unsqueeze(mean(max_pool1d(conv1d(seq, c({3, 3, 5}), c({3}), 2, 2), 2), 2, true), 3);
+       }},
       {"layer_norm_plain", m, [](const Tensor& x) { return layer_norm(x * 3.0, {3, 4}); }},
       {"attention", img,
        [](const Tensor& x) { return scaled_dot_product_attention(x, c({2, 3, 5, 8}), c({2, 3, 5, 4})); }},

@@ -1,4 +1,4 @@
-// tapegrad/nn/conv.cc: the Conv2d layer.
+// tapegrad/nn/conv.cc: the Conv2d and Conv1d layers.
 #include "nn/conv.h"
 
 #include <cmath>
@@ -16,14 +16,25 @@ int64_t same_padding(int64_t kernel, int64_t dilation) {
            ", dilation ", dilation, ") for symmetric padding");
   return total / 2;
 }
+
+// PyTorch's default: weight kaiming_uniform(a = sqrt(5)), bias U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
+void init_conv(const Tensor& weight, const Tensor& bias) {
+  init::kaiming_uniform_(weight, std::sqrt(5.0));
+  if (bias.defined()) {
+    const double bound = 1.0 / std::sqrt(static_cast<double>(init::fans(weight).first));
+    init::uniform_(bias, -bound, bound);
+  }
+}
+
+void check_channels(const char* op, int64_t in, int64_t out, int64_t groups) {
+  TG_CHECK(in > 0 && out > 0, op, ": channels must be positive, got in=", in, " out=", out);
+  TG_CHECK(groups > 0 && in % groups == 0 && out % groups == 0, op, ": in_channels ", in, " and out_channels ", out,
+           " must be divisible by groups ", groups);
+}
 }  // namespace
 
 Conv2d::Conv2d(Conv2dOptions o) : Module("Conv2d"), options(o), padding(o.padding_) {
-  TG_CHECK(o.in_channels > 0 && o.out_channels > 0, "Conv2d: channels must be positive, got in=", o.in_channels,
-           " out=", o.out_channels);
-  TG_CHECK(o.groups_ > 0 && o.in_channels % o.groups_ == 0 && o.out_channels % o.groups_ == 0,
-           "Conv2d: in_channels ", o.in_channels, " and out_channels ", o.out_channels, " must be divisible by groups ",
-           o.groups_);
+  check_channels("Conv2d", o.in_channels, o.out_channels, o.groups_);
   TG_CHECK(o.kernel_size.h > 0 && o.kernel_size.w > 0, "Conv2d: kernel size must be positive");
   if (o.same_) {
     TG_CHECK(o.stride_.h == 1 && o.stride_.w == 1, "Conv2d: padding=\"same\" requires stride 1");
@@ -35,13 +46,7 @@ Conv2d::Conv2d(Conv2dOptions o) : Module("Conv2d"), options(o), padding(o.paddin
   reset_parameters();
 }
 
-void Conv2d::reset_parameters() {
-  init::kaiming_uniform_(weight, std::sqrt(5.0));
-  if (bias.defined()) {
-    const double bound = 1.0 / std::sqrt(static_cast<double>(init::fans(weight).first));
-    init::uniform_(bias, -bound, bound);
-  }
-}
+void Conv2d::reset_parameters() { init_conv(weight, bias); }
 
 Tensor Conv2d::forward(const Tensor& input) {
   return conv2d(input, weight, bias, options.stride_, padding, options.dilation_, options.groups_);
@@ -54,6 +59,31 @@ std::string Conv2d::extra_repr() const {
                       o.dilation_.h != 1 || o.dilation_.w != 1
                           ? absl::StrCat(", dilation=(", o.dilation_.h, ", ", o.dilation_.w, ")")
                           : "",
+                      o.groups_ != 1 ? absl::StrCat(", groups=", o.groups_) : "", o.bias_ ? "" : ", bias=false");
+}
+
+Conv1d::Conv1d(Conv1dOptions o) : Module("Conv1d"), options(o), padding(o.padding_) {
+  check_channels("Conv1d", o.in_channels, o.out_channels, o.groups_);
+  TG_CHECK(o.kernel_size > 0, "Conv1d: kernel size must be positive");
+  if (o.same_) {
+    TG_CHECK(o.stride_ == 1, "Conv1d: padding=\"same\" requires stride 1");
+    padding = same_padding(o.kernel_size, o.dilation_);
+  }
+  weight = register_parameter("weight", zeros({o.out_channels, o.in_channels / o.groups_, o.kernel_size}, o.dtype_));
+  if (o.bias_) bias = register_parameter("bias", zeros({o.out_channels}, o.dtype_));
+  reset_parameters();
+}
+
+void Conv1d::reset_parameters() { init_conv(weight, bias); }
+
+Tensor Conv1d::forward(const Tensor& input) {
+  return conv1d(input, weight, bias, options.stride_, padding, options.dilation_, options.groups_);
+}
+
+std::string Conv1d::extra_repr() const {
+  const auto& o = options;
+  return absl::StrCat(o.in_channels, ", ", o.out_channels, ", kernel_size=(", o.kernel_size, ",), stride=(", o.stride_,
+                      ",), padding=(", padding, ",)", o.dilation_ != 1 ? absl::StrCat(", dilation=(", o.dilation_, ",)") : "",
                       o.groups_ != 1 ? absl::StrCat(", groups=", o.groups_) : "", o.bias_ ? "" : ", bias=false");
 }
 

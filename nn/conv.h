@@ -40,4 +40,36 @@ class Conv2d : public Module {
   Tensor weight, bias;
 };
 
+// Over [N, C, L] (or unbatched [C, L]), weight [out, in / groups, K].
+struct Conv1dOptions {
+  Conv1dOptions(int64_t in_channels, int64_t out_channels, int64_t kernel_size)
+      : in_channels(in_channels), out_channels(out_channels), kernel_size(kernel_size) {}
+  int64_t in_channels, out_channels, kernel_size;
+  int64_t stride_ = 1, padding_ = 0, dilation_ = 1;
+  bool same_ = false;
+  int64_t groups_ = 1;
+  bool bias_ = true;
+  DType dtype_ = kFloat32;
+
+  Conv1dOptions& stride(int64_t s) { return stride_ = s, *this; }
+  Conv1dOptions& padding(int64_t p) { return padding_ = p, same_ = false, *this; }
+  Conv1dOptions& padding_same() { return same_ = true, *this; }
+  Conv1dOptions& dilation(int64_t d) { return dilation_ = d, *this; }
+  Conv1dOptions& groups(int64_t g) { return groups_ = g, *this; }
+  Conv1dOptions& bias(bool b) { return bias_ = b, *this; }
+  Conv1dOptions& dtype(DType d) { return dtype_ = d, *this; }
+};
+
+class Conv1d : public Module {
+ public:
+  explicit Conv1d(Conv1dOptions options);
+  Tensor forward(const Tensor& input) override;
+  void reset_parameters();
+  std::string extra_repr() const override;
+
+  const Conv1dOptions options;
+  int64_t padding;  // resolved
+  Tensor weight, bias;
+};
+
 }  // namespace tg::nn

@@ -270,6 +270,24 @@ TEST(Layers, GroupInstanceAndRmsNormModules) {
   EXPECT_THROW(in(zeros({2, 5, 3, 3})), Error);
 }
 
+TEST(Layers, OneDimensionalAdaptiveAndPixelShuffleModules) {
+  Conv1d conv(Conv1dOptions(4, 6, 3).padding_same().groups(2));
+  EXPECT_EQ(conv.weight.shape(), (Shape{6, 2, 3}));
+  const Tensor seq = randn({2, 4, 9});
+  EXPECT_EQ(conv(seq).shape(), (Shape{2, 6, 9}));
+  EXPECT_EQ(conv(select(seq, 0, 0)).shape(), (Shape{6, 9}));  // unbatched
+  EXPECT_EQ(MaxPool1d(3, 2)(seq).shape(), (Shape{2, 4, 4}));
+  EXPECT_EQ(AvgPool1d(2)(seq).shape(), (Shape{2, 4, 4}));
+  EXPECT_EQ(AdaptiveAvgPool1d(4)(seq).shape(), (Shape{2, 4, 4}));
+  const Tensor img = randn({2, 8, 5, 7});
+  EXPECT_TRUE(equal(AdaptiveAvgPool2d(1)(img), mean(img, {2, 3}, true)));
+  EXPECT_EQ(AdaptiveMaxPool2d({2, 3})(img).shape(), (Shape{2, 8, 2, 3}));
+  EXPECT_TRUE(equal(PixelUnshuffle(2)(PixelShuffle(2)(img)), img));
+  EXPECT_EQ(conv.extra_repr(), "4, 6, kernel_size=(3,), stride=(1,), padding=(1,), groups=2");
+  EXPECT_THROW(PixelShuffle(3)(img), Error);
+  EXPECT_THROW(AdaptiveAvgPool2d(0)(img), Error);
+}
+
 TEST(Layers, DropoutOnlyInTraining) {
   Dropout d(0.5);
   Tensor x = ones({1000});

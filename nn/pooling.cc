@@ -1,4 +1,4 @@
-// tapegrad/nn/pooling.cc: descriptions of the pooling layers.
+// tapegrad/nn/pooling.cc: descriptions of the pooling and pixel-shuffle layers.
 #include "nn/pooling.h"
 
 #include "absl/strings/str_cat.h"
@@ -15,5 +15,18 @@ std::string AvgPool2d::extra_repr() const {
   return absl::StrCat("kernel_size=", pair_str(kernel), ", stride=", pair_str(stride), ", padding=", pair_str(padding),
                       count_include_pad ? "" : ", count_include_pad=false");
 }
+
+std::string MaxPool1d::extra_repr() const {
+  return absl::StrCat("kernel_size=", kernel, ", stride=", stride, ", padding=", padding);
+}
+std::string AvgPool1d::extra_repr() const {
+  return absl::StrCat("kernel_size=", kernel, ", stride=", stride, ", padding=", padding,
+                      count_include_pad ? "" : ", count_include_pad=false");
+}
+std::string AdaptiveAvgPool1d::extra_repr() const { return absl::StrCat("output_size=", output_size); }
+std::string AdaptiveAvgPool2d::extra_repr() const { return absl::StrCat("output_size=", pair_str(output_size)); }
+std::string AdaptiveMaxPool2d::extra_repr() const { return absl::StrCat("output_size=", pair_str(output_size)); }
+std::string PixelShuffle::extra_repr() const { return absl::StrCat("upscale_factor=", upscale_factor); }
+std::string PixelUnshuffle::extra_repr() const { return absl::StrCat("downscale_factor=", downscale_factor); }
 
 }  // namespace tg::nn

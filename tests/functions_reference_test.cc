@@ -194,6 +194,21 @@ const std::map<std::string, std::function<Tensor(const Tensor&)>>& expressions()
        }},
       {"rms_norm_weight", [](const Tensor& x) { return rms_norm(x / 5, {4}, linspace(0.5, 2, 4, kFloat64), 1e-6); }},
       {"rms_norm_default_eps_two_dims", [](const Tensor& x) { return rms_norm(x, {3, 4}); }},
+      {"conv1d_stride_pad_dilation",
+       [](const Tensor& x) {
+         return conv1d(x / 10, reshape(linspace(-1, 1, 12, kFloat64), {2, 3, 2}), tensor(std::vector<double>{0.5, -0.5}, {2}, kFloat64), 2, 1, 2);
+       }},
+      {"conv1d_groups", [](const Tensor& x) { return conv1d(reshape(x, {1, 6, 4}) / 10, reshape(linspace(-1, 1, 12, kFloat64), {4, 3, 1}), {}, 1, 0, 1, 2); }},
+      {"max_pool1d_pad", [](const Tensor& x) { return max_pool1d(sin(x), 2, 1, 1); }},
+      {"avg_pool1d_exclude_pad", [](const Tensor& x) { return avg_pool1d(x, 3, 2, 1, false); }},
+      {"adaptive_avg_pool2d_uneven", [](const Tensor& x) { return adaptive_avg_pool2d(reshape(x, {1, 2, 3, 4}), {2, 3}); }},
+      {"adaptive_avg_pool2d_global", [](const Tensor& x) { return adaptive_avg_pool2d(reshape(x, {2, 3, 2, 2}), 1); }},
+      {"adaptive_avg_pool2d_divisible", [](const Tensor& x) { return adaptive_avg_pool2d(reshape(x, {1, 1, 4, 6}), {2, 3}); }},
+      {"adaptive_avg_pool1d_unbatched", [](const Tensor& x) { return adaptive_avg_pool1d(select(x, 0, 0), 3); }},
+      {"adaptive_max_pool2d_uneven", [](const Tensor& x) { return adaptive_max_pool2d(reshape(sin(x), {1, 2, 3, 4}), {2, 3}); }},
+      {"adaptive_max_pool2d_divisible", [](const Tensor& x) { return adaptive_max_pool2d(reshape(sin(x), {1, 1, 4, 6}), {2, 2}); }},
+      {"pixel_shuffle", [](const Tensor& x) { return pixel_shuffle(reshape(x, {1, 8, 3, 1}), 2); }},
+      {"pixel_unshuffle", [](const Tensor& x) { return pixel_unshuffle(reshape(x, {1, 1, 4, 6}), 2); }},
       {"layer_norm_affine",
        [](const Tensor& x) {
          return layer_norm(x, {4}, linspace(0.5, 2, 4, kFloat64), tensor(std::vector<double>{0.1, -0.2, 0.3, 0.0}, {4}, kFloat64));
