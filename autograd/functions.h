@@ -241,6 +241,12 @@ Tensor avg_pool1d(const Tensor& x, int64_t kernel, std::optional<int64_t> stride
 Tensor adaptive_avg_pool1d(const Tensor& x, int64_t output_size);
 Tensor adaptive_avg_pool2d(const Tensor& x, Size2 output_size);
 Tensor adaptive_max_pool2d(const Tensor& x, Size2 output_size);
+// Resizes [N, C, L] or [N, C, H, W] to `size` or by `scale_factor` (one value, or one per
+// spatial dim): mode "nearest", "linear" (3-d) or "bilinear" (4-d) with align_corners, as
+// torch.nn.functional.interpolate.
+Tensor interpolate(const Tensor& x, std::optional<std::vector<int64_t>> size,
+                   std::optional<std::vector<double>> scale_factor = std::nullopt, const std::string& mode = "nearest",
+                   std::optional<bool> align_corners = std::nullopt);
 // [*, C r^2, H, W] <-> [*, C, H r, W r].
 Tensor pixel_shuffle(const Tensor& x, int64_t upscale_factor);
 Tensor pixel_unshuffle(const Tensor& x, int64_t downscale_factor);

@@ -99,6 +99,7 @@ std::vector<OnnxCase> cases() {
          const Tensor seq = flatten(x, 2);  // [2, 3, 64]
          return adaptive_avg_pool2d(x, 1) + unsqueeze(mean(max_pool1d(conv1d(seq, c({3, 3, 5}), c({3}), 2, 2), 2), 2, true), 3);
        }},
+      {"interpolate_bilinear", img, [](const Tensor& x) { return interpolate(x, std::vector<int64_t>{5, 11}, std::nullopt, "bilinear"); }},
       {"layer_norm_plain", m, [](const Tensor& x) { return layer_norm(x * 3.0, {3, 4}); }},
       {"attention", img,
        [](const Tensor& x) { return scaled_dot_product_attention(x, c({2, 3, 5, 8}), c({2, 3, 5, 4})); }},

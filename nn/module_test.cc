@@ -284,6 +284,8 @@ TEST(Layers, OneDimensionalAdaptiveAndPixelShuffleModules) {
   EXPECT_EQ(AdaptiveMaxPool2d({2, 3})(img).shape(), (Shape{2, 8, 2, 3}));
   EXPECT_TRUE(equal(PixelUnshuffle(2)(PixelShuffle(2)(img)), img));
   EXPECT_EQ(conv.extra_repr(), "4, 6, kernel_size=(3,), stride=(1,), padding=(1,), groups=2");
+  EXPECT_EQ(Upsample(UpsampleOptions{.scale_factor = std::vector<double>{2.0}, .mode = "bilinear"})(img).shape(),
+            (Shape{2, 8, 10, 14}));
   EXPECT_THROW(PixelShuffle(3)(img), Error);
   EXPECT_THROW(AdaptiveAvgPool2d(0)(img), Error);
 }

@@ -2,6 +2,7 @@
 #include "nn/pooling.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 
 namespace tg::nn {
 
@@ -28,5 +29,11 @@ std::string AdaptiveAvgPool2d::extra_repr() const { return absl::StrCat("output_
 std::string AdaptiveMaxPool2d::extra_repr() const { return absl::StrCat("output_size=", pair_str(output_size)); }
 std::string PixelShuffle::extra_repr() const { return absl::StrCat("upscale_factor=", upscale_factor); }
 std::string PixelUnshuffle::extra_repr() const { return absl::StrCat("downscale_factor=", downscale_factor); }
+
+std::string Upsample::extra_repr() const {
+  std::string s = options.size ? absl::StrCat("size=(", absl::StrJoin(*options.size, ", "), ")")
+                               : absl::StrCat("scale_factor=(", absl::StrJoin(*options.scale_factor, ", "), ")");
+  return absl::StrCat(s, ", mode='", options.mode, "'");
+}
 
 }  // namespace tg::nn

@@ -1,8 +1,11 @@
 // tapegrad/nn/pooling.h: MaxPool1d/2d and AvgPool1d/2d (stride defaults to the kernel size),
-// AdaptiveAvgPool1d/2d and AdaptiveMaxPool2d (a fixed output size), PixelShuffle/PixelUnshuffle.
+// AdaptiveAvgPool1d/2d and AdaptiveMaxPool2d (a fixed output size), PixelShuffle/PixelUnshuffle,
+// Upsample (interpolate as a layer).
 #pragma once
 
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "autograd/functions.h"
 #include "nn/module.h"
@@ -94,6 +97,23 @@ class PixelUnshuffle : public Module {
   Tensor forward(const Tensor& input) override { return pixel_unshuffle(input, downscale_factor); }
   std::string extra_repr() const override;
   const int64_t downscale_factor;
+};
+
+struct UpsampleOptions {
+  std::optional<std::vector<int64_t>> size = std::nullopt;
+  std::optional<std::vector<double>> scale_factor = std::nullopt;
+  std::string mode = "nearest";  // or "linear", "bilinear"
+  std::optional<bool> align_corners = std::nullopt;
+};
+
+class Upsample : public Module {
+ public:
+  explicit Upsample(UpsampleOptions options) : Module("Upsample"), options(std::move(options)) {}
+  Tensor forward(const Tensor& input) override {
+    return interpolate(input, options.size, options.scale_factor, options.mode, options.align_corners);
+  }
+  std::string extra_repr() const override;
+  const UpsampleOptions options;
 };
 
 }  // namespace tg::nn

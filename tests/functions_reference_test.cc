@@ -209,6 +209,15 @@ const std::map<std::string, std::function<Tensor(const Tensor&)>>& expressions()
       {"adaptive_max_pool2d_divisible", [](const Tensor& x) { return adaptive_max_pool2d(reshape(sin(x), {1, 1, 4, 6}), {2, 2}); }},
       {"pixel_shuffle", [](const Tensor& x) { return pixel_shuffle(reshape(x, {1, 8, 3, 1}), 2); }},
       {"pixel_unshuffle", [](const Tensor& x) { return pixel_unshuffle(reshape(x, {1, 1, 4, 6}), 2); }},
+      {"interpolate_nearest_size", [](const Tensor& x) { return interpolate(reshape(x, {1, 2, 3, 4}), std::vector<int64_t>{5, 7}); }},
+      {"interpolate_nearest_scale", [](const Tensor& x) { return interpolate(x, std::nullopt, std::vector<double>{2.5}); }},
+      {"interpolate_bilinear",
+       [](const Tensor& x) { return interpolate(reshape(x, {1, 2, 3, 4}), std::vector<int64_t>{5, 3}, std::nullopt, "bilinear", false); }},
+      {"interpolate_bilinear_align_corners",
+       [](const Tensor& x) { return interpolate(reshape(x, {1, 2, 3, 4}), std::vector<int64_t>{4, 7}, std::nullopt, "bilinear", true); }},
+      {"interpolate_bilinear_scale",
+       [](const Tensor& x) { return interpolate(reshape(x, {1, 2, 3, 4}), std::nullopt, std::vector<double>{1.5, 0.75}, "bilinear"); }},
+      {"interpolate_linear_align", [](const Tensor& x) { return interpolate(x, std::vector<int64_t>{6}, std::nullopt, "linear", true); }},
       {"layer_norm_affine",
        [](const Tensor& x) {
          return layer_norm(x, {4}, linspace(0.5, 2, 4, kFloat64), tensor(std::vector<double>{0.1, -0.2, 0.3, 0.0}, {4}, kFloat64));

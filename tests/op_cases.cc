@@ -191,6 +191,12 @@ std::vector<OpCase> op_cases() {
       {"adaptive_avg_pool_global", [](const Inputs& x) { return adaptive_avg_pool2d(x[0], 1); }, [] { return Inputs{normal({2, 3, 4, 4})}; }, true},
       {"pixel_shuffle_unshuffle", [](const Inputs& x) { return pixel_shuffle(x[0], 2) * pixel_unshuffle(x[1], 2).sum(); },
        [] { return Inputs{normal({1, 8, 2, 3}), normal({1, 2, 4, 2})}; }},
+      {"interpolate_bilinear_and_nearest",
+       [](const Inputs& x) {
+         return interpolate(x[0], std::vector<int64_t>{5, 4}, std::nullopt, "bilinear", true) +
+                interpolate(x[0], std::nullopt, std::vector<double>{5.0 / 3, 2.0});
+       },
+       [] { return Inputs{normal({1, 2, 3, 2})}; }, true},
       // ---- normalization ----
       {"batch_norm_train_4d",
        [](const Inputs& x) { return batch_norm(x[0], zeros({3}, x[0].dtype()), ones({3}, x[0].dtype()), x[1], x[2], true); },

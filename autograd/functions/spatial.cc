@@ -1,7 +1,12 @@
 // tapegrad/autograd/functions/spatial.cc: spatial ops composed from the 2-D rows: conv1d and the
 // 1-D pools (a 2-D op over [N, C, 1, L]), adaptive average / max pooling (one pool when the sizes
 // divide, a mean over the whole map for 1 x 1, PyTorch's floor/ceil windows otherwise), and
-// pixel_shuffle / pixel_unshuffle (reshape and permute).
+// pixel_shuffle / pixel_unshuffle (reshape and permute), and interpolate (nearest and (bi)linear
+// as index_select along each dim with constant weights: differentiable, ONNX Gather).
+#include <cmath>
+#include <string>
+#include <vector>
+
 #include "autograd/functions/common.h"
 #include "autograd/indexing.h"
 
@@ -135,6 +140,97 @@ Tensor pixel_unshuffle(const Tensor& x, int64_t downscale_factor) {
   for (int64_t d = 0; d < lead; ++d) order.push_back(d);
   for (int64_t d : {0, 2, 4, 1, 3}) order.push_back(lead + d);
   return unflatten(flatten(permute(split, order), lead), lead, {c * r * r, h, w});
+}
+
+}  // namespace tg
+
+namespace tg {
+
+namespace {
+
+// The source positions of one resized dim: for nearest, one index per output; for linear, two
+// indices and their weights (PyTorch's area_pixel_compute_source_index).
+struct Resample {
+  std::vector<int64_t> lo, hi;
+  std::vector<double> w_lo, w_hi;
+};
+
+Resample resample(int64_t in, int64_t out, std::optional<double> scale_factor, bool linear, bool align_corners) {
+  Resample r;
+  // PyTorch: with align_corners the corners map to corners; otherwise the scale is in / out, or
+  // 1 / scale_factor when one was given.
+  double scale;
+  if (linear && align_corners) {
+    scale = out > 1 ? static_cast<double>(in - 1) / static_cast<double>(out - 1) : 0.0;
+  } else {
+    scale = scale_factor ? 1.0 / *scale_factor : static_cast<double>(in) / static_cast<double>(out);
+  }
+  for (int64_t i = 0; i < out; ++i) {
+    if (!linear) {
+      r.lo.push_back(std::min(static_cast<int64_t>(std::floor(static_cast<double>(i) * scale)), in - 1));
+      continue;
+    }
+    double src = align_corners ? static_cast<double>(i) * scale : (static_cast<double>(i) + 0.5) * scale - 0.5;
+    if (src < 0) src = 0;
+    const int64_t i0 = std::min(static_cast<int64_t>(std::floor(src)), in - 1);
+    const int64_t i1 = std::min(i0 + 1, in - 1);
+    const double l1 = src - static_cast<double>(i0);
+    r.lo.push_back(i0);
+    r.hi.push_back(i1);
+    r.w_lo.push_back(1.0 - l1);
+    r.w_hi.push_back(l1);
+  }
+  return r;
+}
+
+// Resizes dim d of x from its size to `out` with the given plan.
+Tensor resize_dim(const Tensor& x, int64_t d, const Resample& r) {
+  const int64_t out = static_cast<int64_t>(r.lo.size());
+  const Tensor lo = index_select(x, d, tensor(r.lo, {out}, kInt64));
+  if (r.hi.empty()) return lo;
+  Shape s(x.dim(), 1);
+  s[d] = out;
+  const Tensor w_lo = tensor(r.w_lo, s, kFloat64).to(x.dtype()), w_hi = tensor(r.w_hi, s, kFloat64).to(x.dtype());
+  return lo * w_lo + index_select(x, d, tensor(r.hi, {out}, kInt64)) * w_hi;
+}
+
+}  // namespace
+
+Tensor interpolate(const Tensor& x, std::optional<std::vector<int64_t>> size, std::optional<std::vector<double>> scale_factor,
+                   const std::string& mode, std::optional<bool> align_corners) {
+  TG_CHECK(x.dim() == 3 || x.dim() == 4, "interpolate: input must be [N, C, L] or [N, C, H, W], got ", shape_str(x.shape()));
+  TG_CHECK(is_floating(x.dtype()), "interpolate: input must be floating, got ", dtype_name(x.dtype()));
+  const size_t spatial = static_cast<size_t>(x.dim() - 2);
+  const bool linear = mode == "linear" || mode == "bilinear";
+  TG_CHECK(mode == "nearest" || (mode == "linear" && spatial == 1) || (mode == "bilinear" && spatial == 2),
+           "interpolate: mode '", mode, "' is not one of nearest, linear (3-d input), bilinear (4-d input) for input ",
+           shape_str(x.shape()));
+  TG_CHECK(!align_corners || linear, "interpolate: align_corners only applies to linear modes, not '", mode, "'");
+  TG_CHECK(size.has_value() != scale_factor.has_value(), "interpolate: give exactly one of size and scale_factor");
+  std::vector<int64_t> out(spatial);
+  for (size_t i = 0; i < spatial; ++i) {
+    const int64_t in = x.size(static_cast<int64_t>(i) + 2);
+    if (size) {
+      TG_CHECK(size->size() == spatial || size->size() == 1, "interpolate: size has ", size->size(), " entries for ",
+               spatial, " spatial dims");
+      out[i] = (*size)[size->size() == 1 ? 0 : i];
+    } else {
+      TG_CHECK(scale_factor->size() == spatial || scale_factor->size() == 1, "interpolate: scale_factor has ",
+               scale_factor->size(), " entries for ", spatial, " spatial dims");
+      const double f = (*scale_factor)[scale_factor->size() == 1 ? 0 : i];
+      TG_CHECK(f > 0, "interpolate: scale_factor must be positive, got ", f);
+      out[i] = static_cast<int64_t>(std::floor(static_cast<double>(in) * f));
+    }
+    TG_CHECK(out[i] > 0 && in > 0, "interpolate: input ", shape_str(x.shape()), " to an output of size ", out[i]);
+  }
+  Tensor y = x;
+  for (size_t i = 0; i < spatial; ++i) {
+    std::optional<double> f;
+    if (scale_factor) f = (*scale_factor)[scale_factor->size() == 1 ? 0 : i];
+    y = resize_dim(y, static_cast<int64_t>(i) + 2,
+                   resample(x.size(static_cast<int64_t>(i) + 2), out[i], f, linear, align_corners.value_or(false)));
+  }
+  return y;
 }
 
 }  // namespace tg
