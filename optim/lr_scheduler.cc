@@ -81,7 +81,9 @@ OneCycleLR::OneCycleLR(Optimizer& optimizer, double max_lr, int64_t total_steps,
   initialize();
 }
 double OneCycleLR::lr_at(double, int64_t step) const {
-  TG_CHECK(step < total_, "OneCycleLR: stepped ", step + 1, " times, more than total_steps=", total_);
+  // As torch: step() may be called total_steps times (one per batch after the constructor's
+  // step 0); one more is an error.
+  TG_CHECK(step <= total_, "OneCycleLR: tried to step ", step, " times; total_steps is ", total_);
   auto cos_anneal = [](double start, double end, double pct) { return end + (start - end) / 2 * (std::cos(M_PI * pct) + 1); };
   const double t = static_cast<double>(step);
   if (t <= phase1_end_) return cos_anneal(initial_lr_, max_lr_, t / phase1_end_);

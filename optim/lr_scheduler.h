@@ -84,7 +84,9 @@ class LinearWarmupLR : public LRScheduler {
 
 // One-cycle (torch OneCycleLR, cosine annealing, two phases): from max_lr / div_factor up to
 // max_lr over pct_start of total_steps, then down to max_lr / div_factor / final_div_factor.
-// Momentum is not cycled. Stepping past total_steps - 1 is an error.
+// Momentum is not cycled. As in PyTorch, step() may be called total_steps times (the schedule's
+// last value is at total_steps - 1; the extra call, after a last batch, extrapolates); once more
+// is an error.
 class OneCycleLR : public LRScheduler {
  public:
   OneCycleLR(Optimizer& optimizer, double max_lr, int64_t total_steps, double pct_start = 0.3,

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "optim/adam.h"
+#include "optim/adaptive.h"
 #include "optim/lr_scheduler.h"
 #include "optim/optimizer.h"
 #include "optim/rmsprop.h"

@@ -1,6 +1,7 @@
 // tapegrad/optim/optim_test.cc: every optimizer and scheduler against values produced
 // independently by tests/reference/optim_reference.py (checked in beside its output), to 1e-6
 // relative; parameter groups; gradient clipping by hand-derived values.
+#include <algorithm>
 #include <cmath>
 #include <map>
 
@@ -12,6 +13,7 @@ namespace tg::optim {
 namespace {
 
 #include "tests/reference/optim_reference.inc"
+#include "tests/reference/optimizers_reference.inc"
 
 const std::vector<double>& reference(const std::string& name) {
   for (const auto& [n, v] : kOptimReference)
@@ -70,6 +72,44 @@ TEST(Optimizers, MatchIndependentReference) {
                                                      RMSpropOptions{.momentum = 0.5, .centered = true}, 0.1);
                   }),
                   reference("rmsprop_centered_momentum_wd"), "rmsprop centered");
+}
+
+// Adagrad, Adadelta, Adamax, NAdam and RAdam against torch.optim itself (12 steps, so RAdam's
+// rectified branch is taken too).
+TEST(Optimizers, MatchPyTorch) {
+  auto want = [](const std::string& name) -> const std::vector<double>& {
+    for (const auto& [n, v] : kOptimizersReference)
+      if (n == name) return v;
+    throw Error("no reference named " + name);
+  };
+  auto run12 = [](auto make) {
+    Tensor p = make_param();
+    auto opt = make(p);
+    for (int i = 0; i < 12; ++i) {
+      opt->zero_grad();
+      loss_of(p).backward();
+      opt->step();
+    }
+    return p.to_vector<double>();
+  };
+  using P = std::vector<Tensor>;
+  expect_relative(run12([](Tensor p) { return std::make_unique<Adagrad>(P{p}, 0.1); }), want("adagrad"), "adagrad");
+  expect_relative(run12([](Tensor p) {
+                    return std::make_unique<Adagrad>(P{p}, 0.2, AdagradOptions{.lr_decay = 0.05, .initial_accumulator_value = 0.3}, 0.1);
+                  }),
+                  want("adagrad_decay_init_wd"), "adagrad decay");
+  expect_relative(run12([](Tensor p) { return std::make_unique<Adadelta>(P{p}); }), want("adadelta"), "adadelta");
+  expect_relative(run12([](Tensor p) { return std::make_unique<Adadelta>(P{p}, 0.5, AdadeltaOptions{.rho = 0.8, .eps = 1e-4}, 0.05); }),
+                  want("adadelta_rho_wd"), "adadelta rho");
+  expect_relative(run12([](Tensor p) { return std::make_unique<Adamax>(P{p}, 0.05); }), want("adamax"), "adamax");
+  expect_relative(run12([](Tensor p) { return std::make_unique<Adamax>(P{p}, 0.1, AdamaxOptions{.beta1 = 0.8, .beta2 = 0.9}, 0.1); }),
+                  want("adamax_betas_wd"), "adamax betas");
+  expect_relative(run12([](Tensor p) { return std::make_unique<NAdam>(P{p}, 0.05); }), want("nadam"), "nadam");
+  expect_relative(run12([](Tensor p) { return std::make_unique<NAdam>(P{p}, 0.1, NAdamOptions{.momentum_decay = 0.05}, 0.1); }),
+                  want("nadam_decay_wd"), "nadam decay");
+  expect_relative(run12([](Tensor p) { return std::make_unique<RAdam>(P{p}, 0.05); }), want("radam"), "radam");
+  expect_relative(run12([](Tensor p) { return std::make_unique<RAdam>(P{p}, 0.1, RAdamOptions{.beta2 = 0.5}, 0.05); }),
+                  want("radam_rectified"), "radam rectified");
 }
 
 TEST(Optimizers, Float32ParametersTrackTheFloat64Reference) {
@@ -149,7 +189,14 @@ TEST(Schedulers, MatchIndependentReference) {
     SGD o = opt();
     OneCycleLR s(o, 0.1, 10);
     expect_relative(schedule(s, o, 10), reference("one_cycle_lr"), "OneCycleLR");
-    EXPECT_THROW(s.step(), Error);  // an 11th value does not exist
+    // As torch: a step() after every one of the 10 batches is allowed (the 10th call), an 11th is not.
+    // (the cosine continued past its end, as torch's: tests/reference/optimizers_reference.py)
+    s.step();
+    const auto after = std::find_if(kOptimizersReference.begin(), kOptimizersReference.end(),
+                                    [](const auto& entry) { return entry.first == "one_cycle_after_total_steps"; });
+    ASSERT_NE(after, kOptimizersReference.end());
+    EXPECT_NEAR(s.get_last_lr()[0], after->second[0], 1e-15);
+    EXPECT_THROW(s.step(), Error);
   }
 }
 
@@ -158,6 +205,25 @@ TEST(Schedulers, ResumeAtAStep) {
   StepLR s(o, 2, 0.5);
   s.set_step(5);
   EXPECT_DOUBLE_EQ(s.get_last_lr()[0], 0.025);
+}
+
+TEST(ClipGradValue, ClampsEveryElementInPlace) {
+  Tensor p = tensor({1.0, 2.0, 3.0}, kFloat64).set_requires_grad();
+  p.set_grad(tensor({-2.0, 0.25, 5.0}, kFloat64));
+  clip_grad_value_({p}, 0.5);
+  EXPECT_EQ(p.grad().to_vector<double>(), (std::vector<double>{-0.5, 0.25, 0.5}));
+  EXPECT_THROW(clip_grad_value_({p}, -1), Error);
+}
+
+TEST(Optimizers, TheSameParameterInTwoGroupsIsAnError) {
+  Tensor p = tensor({1.0}, kFloat64).set_requires_grad(), q = tensor({2.0}, kFloat64).set_requires_grad();
+  try {
+    SGD({{{p, q}, 0.1}, {{p}, 0.01}});
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("SGD: parameter 0 of group 1 is also parameter 0 of group 0"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(Adam(std::vector<Tensor>{p, p}, 0.1), Error);
 }
 
 TEST(ClipGradNorm, ScalesToMaxNorm) {

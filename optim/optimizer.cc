@@ -3,7 +3,10 @@
 
 #include <cmath>
 #include <limits>
+#include <map>
+#include <utility>
 
+#include "autograd/functions.h"
 #include "autograd/grad_mode.h"
 #include "ops/parallel.h"
 
@@ -18,6 +21,7 @@ Tensor& ParamState::buffer(const std::string& name, const Tensor& param) {
 Optimizer::Optimizer(std::vector<ParamGroup> groups, const char* name) : groups_(std::move(groups)), name_(name) {
   TG_CHECK(!groups_.empty(), name, ": no parameter groups");
   size_t count = 0;
+  std::map<const void*, std::pair<size_t, size_t>> seen;  // a parameter's first (group, index)
   for (size_t g = 0; g < groups_.size(); ++g) {
     const ParamGroup& group = groups_[g];
     TG_CHECK(group.lr >= 0, name, ": group ", g, " has negative learning rate ", group.lr);
@@ -28,6 +32,9 @@ Optimizer::Optimizer(std::vector<ParamGroup> groups, const char* name) : groups_
                " must be a leaf tensor that requires grad");
       TG_CHECK(p.is_contiguous(), name, ": parameter ", i, " of group ", g, " ", shape_str(p.shape()),
                " is not contiguous");
+      auto [it, inserted] = seen.emplace(p.impl().get(), std::make_pair(g, i));
+      TG_CHECK(inserted, name, ": parameter ", i, " of group ", g, " is also parameter ", it->second.second, " of group ",
+               it->second.first, " (a parameter may appear once, as in PyTorch)");
     }
     count += group.params.size();
   }
@@ -54,6 +61,16 @@ void Optimizer::step() {
       ++s.step;
       update(group, p, g, s);
     }
+  }
+}
+
+void clip_grad_value_(const std::vector<Tensor>& params, double clip_value) {
+  TG_CHECK(clip_value >= 0, "clip_grad_value_: clip_value must be >= 0, got ", clip_value);
+  NoGradGuard no_grad;
+  for (const Tensor& p : params) {
+    Tensor g = p.grad();
+    if (!g.defined()) continue;
+    ops::copy_into(g.data(), clamp(g, -clip_value, clip_value).data());
   }
 }
 

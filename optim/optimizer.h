@@ -53,6 +53,9 @@ class Optimizer {
   const char* name_;
 };
 
+// Clamps every gradient element to [-clip_value, clip_value], in place.
+void clip_grad_value_(const std::vector<Tensor>& params, double clip_value);
+
 // Scales all gradients so their joint norm is at most max_norm; returns the norm before clipping.
 // norm_type may be any p >= 1 or infinity.
 double clip_grad_norm_(const std::vector<Tensor>& params, double max_norm, double norm_type = 2.0);

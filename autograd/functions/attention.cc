@@ -18,7 +18,6 @@ namespace {
 
 // [..., a, b] -> [prod(...), a, b] (a view when it can be).
 ops::Array flat3(const ops::Array& x) { return x.reshape({-1, x.size(-2), x.size(-1)}); }
-Tensor flat3(const Tensor& x) { return reshape(x, {-1, x.size(-2), x.size(-1)}); }
 
 // The scores' shape [..., L, S] of a query and key.
 Shape scores_shape(const Shape& q, const Shape& k) {
