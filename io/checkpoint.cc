@@ -131,7 +131,10 @@ absl::Status parse_checkpoint(const std::string& bytes, const std::string& path,
         optim::ParamState st;
         st.step = sp.step();
         for (auto& [name, t] : *buffers) {
-          if (t.shape() != p.shape() || t.dtype() != p.dtype()) {
+          // A moment buffer has the parameter's shape and dtype; a per-parameter scalar (NAdam's
+          // mu_product) is a 0-d float64.
+          const bool scalar = t.dim() == 0 && t.dtype() == kFloat64;
+          if (!scalar && (t.shape() != p.shape() || t.dtype() != p.dtype())) {
             return fail(absl::StrCat(field, ".buffers (", name, "): shape ", shape_str(t.shape()), " ",
                                      dtype_name(t.dtype()), " does not match parameter ", (*names)[flat], " ",
                                      shape_str(p.shape()), " ", dtype_name(p.dtype())));

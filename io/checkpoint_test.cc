@@ -106,6 +106,44 @@ TEST(Checkpoint, ResumeReproducesAStraightRunBitForBit) {
   }
 }
 
+// An optimizer whose state holds a per-parameter scalar (NAdam's mu_product) resumes exactly.
+TEST(Checkpoint, NAdamStateWithAScalarBufferResumes) {
+  set_num_threads(2);  // bit-for-bit comparisons need a fixed team (Note [Sharing the cores])
+  auto run = [](nn::Module& model, optim::Optimizer& opt, const Tensor& x, int steps) {
+    for (int i = 0; i < steps; ++i) {
+      opt.zero_grad();
+      sum(model(x) * model(x)).backward();
+      opt.step();
+    }
+  };
+  const Tensor x = randn({4, 8});
+  manual_seed(5);
+  auto straight = make_model();
+  straight->eval();
+  optim::NAdam straight_opt(straight->parameters(), 0.01);
+  run(*straight, straight_opt, x, 6);
+
+  manual_seed(5);
+  auto first = make_model();
+  first->eval();
+  optim::NAdam first_opt(first->parameters(), 0.01);
+  run(*first, first_opt, x, 3);
+  TrainingState saved{first.get(), &first_opt};
+  ASSERT_TRUE(save_checkpoint(tmp("nadam.ckpt"), saved).ok());
+  manual_seed(6);
+  auto resumed = make_model();
+  resumed->eval();
+  optim::NAdam resumed_opt(resumed->parameters(), 0.01);
+  TrainingState loaded{resumed.get(), &resumed_opt};
+  const absl::Status st = load_checkpoint(tmp("nadam.ckpt"), &loaded);
+  ASSERT_TRUE(st.ok()) << st;
+  EXPECT_EQ(resumed_opt.state()[0].buffers.at("mu_product").dim(), 0);
+  run(*resumed, resumed_opt, x, 3);
+  for (auto& [name, t] : straight->state_dict()) {
+    EXPECT_EQ(t.to_vector<double>(), resumed->state_dict().at(name).to_vector<double>()) << name;
+  }
+}
+
 TEST(Checkpoint, PerEpochMetricsAreStructuredFieldsAndValidated) {
   TrainingRun a(1);
   TrainingState s = a.state();
