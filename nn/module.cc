@@ -107,6 +107,12 @@ std::vector<std::pair<std::string, const Module*>> Module::named_modules() const
   return out;
 }
 
+Module& Module::apply(const std::function<void(Module&)>& fn) {
+  for (auto& [name, child] : children_) child->apply(fn);
+  fn(*this);
+  return *this;
+}
+
 void Module::zero_grad() {
   for (Tensor& p : parameters()) p.set_grad(Tensor());
 }

@@ -8,6 +8,7 @@
 //   };
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -54,6 +55,10 @@ class Module : public std::enable_shared_from_this<Module> {
   // Every module in the tree (this one first) with its qualified name ("" for this one).
   std::vector<std::pair<std::string, const Module*>> named_modules() const;
 
+  // Calls fn on every submodule (depth first, children before their parent) and then on this
+  // one, as torch.nn.Module.apply: e.g. a custom initialization of every Linear.
+  Module& apply(const std::function<void(Module&)>& fn);
+
   // Sets every parameter's .grad() to undefined (PyTorch's set_to_none=True).
   void zero_grad();
   virtual void train(bool on = true);
@@ -77,6 +82,8 @@ class Module : public std::enable_shared_from_this<Module> {
 
  protected:
   void add_child(const std::string& name, std::shared_ptr<Module> module);
+  // The children in registration order, without a copy (containers index into them).
+  const std::vector<std::pair<std::string, std::shared_ptr<Module>>>& children_ref() const { return children_; }
 
  private:
   void collect(const std::string& prefix, bool parameters, bool recurse, NamedTensors* out) const;

@@ -290,6 +290,26 @@ TEST(Layers, OneDimensionalAdaptiveAndPixelShuffleModules) {
   EXPECT_THROW(AdaptiveAvgPool2d(0)(img), Error);
 }
 
+TEST(Module, ApplyVisitsChildrenFirstAndModuleDictKeepsOrder) {
+  auto net = make_net();
+  std::vector<std::string> order;
+  net->apply([&](Module& m) { order.push_back(m.type_name()); });
+  EXPECT_THAT(order, ElementsAre("Conv2d", "BatchNorm2d", "Block", "MaxPool2d", "Flatten", "Dropout", "Linear", "Sequential"));
+  // A custom initialization through apply.
+  net->apply([](Module& m) {
+    if (auto* linear = dynamic_cast<Linear*>(&m)) init::zeros_(linear->bias);
+  });
+  EXPECT_EQ(sum(abs(std::dynamic_pointer_cast<Linear>((*net)[4])->bias)).item(), 0.0);
+
+  ModuleDict heads{{"classify", std::make_shared<Linear>(4, 3)}, {"regress", std::make_shared<Linear>(4, 1)}};
+  EXPECT_THAT(heads.keys(), ElementsAre("classify", "regress"));
+  EXPECT_TRUE(heads.contains("regress"));
+  EXPECT_EQ((*heads["regress"])(zeros({2, 4})).shape(), (Shape{2, 1}));
+  EXPECT_THAT(names(heads.named_parameters()), ElementsAre("classify.weight", "classify.bias", "regress.weight", "regress.bias"));
+  EXPECT_THROW(heads["missing"], Error);
+  EXPECT_THROW(heads.insert("classify", std::make_shared<ReLU>()), Error);
+}
+
 TEST(Layers, DropoutOnlyInTraining) {
   Dropout d(0.5);
   Tensor x = ones({1000});

@@ -1,6 +1,7 @@
 // tapegrad/nn/sequential.h: the containers: ModuleList, modules held for the owner's forward to
 // call, and Sequential, a ModuleList whose forward chains them (any Module, including user-defined
 // ones); both name their children "0", "1", ... like torch.nn.ModuleList and torch.nn.Sequential.
+// ModuleDict holds modules by name (in insertion order), like torch.nn.ModuleDict.
 //   auto net = std::make_shared<tg::nn::Sequential>(std::initializer_list<std::shared_ptr<tg::nn::Module>>{
 //       std::make_shared<tg::nn::Linear>(4, 8), std::make_shared<tg::nn::ReLU>()});
 #pragma once
@@ -34,6 +35,18 @@ class ModuleList : public Module {
 
  private:
   std::vector<std::shared_ptr<Module>> modules_;
+};
+
+class ModuleDict : public Module {
+ public:
+  ModuleDict() : Module("ModuleDict") {}
+  ModuleDict(std::initializer_list<std::pair<std::string, std::shared_ptr<Module>>> modules);
+  // Adds a module under a new key (keys are child names: no '.', not used twice).
+  ModuleDict& insert(const std::string& key, std::shared_ptr<Module> module);
+  bool contains(const std::string& key) const;
+  const std::shared_ptr<Module>& operator[](const std::string& key) const;
+  std::vector<std::string> keys() const;
+  size_t size() const { return named_children().size(); }
 };
 
 class Sequential : public ModuleList {

@@ -1,6 +1,7 @@
 // tapegrad/optim/lr_scheduler.cc: the schedules' closed forms.
 #include "optim/lr_scheduler.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace tg::optim {
@@ -40,6 +41,26 @@ StepLR::StepLR(Optimizer& optimizer, int64_t step_size, double gamma)
 double StepLR::lr_at(double base, int64_t step) const {
   return base * std::pow(gamma_, static_cast<double>(step / step_size_));
 }
+
+MultiStepLR::MultiStepLR(Optimizer& optimizer, std::vector<int64_t> milestones, double gamma)
+    : LRScheduler(optimizer), milestones_(std::move(milestones)), gamma_(gamma) {
+  for (size_t i = 0; i < milestones_.size(); ++i) {
+    TG_CHECK(milestones_[i] > 0 && (i == 0 || milestones_[i] > milestones_[i - 1]),
+             "MultiStepLR: milestones must be positive and increasing, got ", milestones_[i], " at ", i);
+  }
+  initialize();
+}
+double MultiStepLR::lr_at(double base, int64_t step) const {
+  const auto passed = std::upper_bound(milestones_.begin(), milestones_.end(), step) - milestones_.begin();
+  return base * std::pow(gamma_, static_cast<double>(passed));
+}
+
+LambdaLR::LambdaLR(Optimizer& optimizer, std::function<double(int64_t)> lr_lambda)
+    : LRScheduler(optimizer), lambda_(std::move(lr_lambda)) {
+  TG_CHECK(lambda_ != nullptr, "LambdaLR: lr_lambda is empty");
+  initialize();
+}
+double LambdaLR::lr_at(double base, int64_t step) const { return base * lambda_(step); }
 
 ExponentialLR::ExponentialLR(Optimizer& optimizer, double gamma) : LRScheduler(optimizer), gamma_(gamma) {
   initialize();

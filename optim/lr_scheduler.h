@@ -4,6 +4,7 @@
 //   tg::optim::StepLR sched(opt, /*step_size=*/1, /*gamma=*/0.7);  ...  sched.step();
 #pragma once
 
+#include <functional>
 #include <vector>
 
 #include "optim/optimizer.h"
@@ -42,6 +43,31 @@ class StepLR : public LRScheduler {
  private:
   int64_t step_size_;
   double gamma_;
+};
+
+// lr = base * gamma^(number of milestones <= step)  (milestones increasing)
+class MultiStepLR : public LRScheduler {
+ public:
+  MultiStepLR(Optimizer& optimizer, std::vector<int64_t> milestones, double gamma = 0.1);
+
+ protected:
+  double lr_at(double base_lr, int64_t step) const override;
+
+ private:
+  std::vector<int64_t> milestones_;
+  double gamma_;
+};
+
+// lr = base * lambda(step)
+class LambdaLR : public LRScheduler {
+ public:
+  LambdaLR(Optimizer& optimizer, std::function<double(int64_t)> lr_lambda);
+
+ protected:
+  double lr_at(double base_lr, int64_t step) const override;
+
+ private:
+  std::function<double(int64_t)> lambda_;
 };
 
 // lr = base * gamma^step

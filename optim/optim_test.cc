@@ -200,6 +200,34 @@ TEST(Schedulers, MatchIndependentReference) {
   }
 }
 
+TEST(Schedulers, MultiStepAndLambdaMatchPyTorch) {
+  auto want = [](const std::string& name) -> const std::vector<double>& {
+    for (const auto& [n, v] : kOptimizersReference)
+      if (n == name) return v;
+    throw Error("no reference named " + name);
+  };
+  auto lrs = [](LRScheduler& s, SGD& o) {
+    std::vector<double> out;
+    for (int i = 0; i < 10; ++i) {
+      out.push_back(o.param_groups()[0].lr);
+      s.step();
+    }
+    return out;
+  };
+  {
+    SGD o({tensor({1.0}, kFloat64).set_requires_grad()}, 0.1);
+    MultiStepLR s(o, {2, 5, 6}, 0.5);
+    expect_relative(lrs(s, o), want("multistep_lr"), "MultiStepLR");
+  }
+  {
+    SGD o({tensor({1.0}, kFloat64).set_requires_grad()}, 0.1);
+    LambdaLR s(o, [](int64_t step) { return 1.0 / std::sqrt(1.0 + static_cast<double>(step)); });
+    expect_relative(lrs(s, o), want("lambda_lr"), "LambdaLR");
+  }
+  SGD o({tensor({1.0}, kFloat64).set_requires_grad()}, 0.1);
+  EXPECT_THROW(MultiStepLR(o, {3, 3}), Error);
+}
+
 TEST(Schedulers, ResumeAtAStep) {
   SGD o({tensor({1.0}, kFloat64).set_requires_grad()}, 0.1);
   StepLR s(o, 2, 0.5);

@@ -77,4 +77,18 @@ for _ in range(10):
     opt.step()
     sched.step()
 print('  {"one_cycle_after_total_steps", {%r}},' % sched.get_last_lr()[0])
+# MultiStepLR and LambdaLR: the lr of 10 consecutive steps (step 0 first).
+for name, make in {
+    "multistep_lr": lambda o: torch.optim.lr_scheduler.MultiStepLR(o, milestones=[2, 5, 6], gamma=0.5),
+    "lambda_lr": lambda o: torch.optim.lr_scheduler.LambdaLR(o, lambda s: 1.0 / (1 + s) ** 0.5),
+}.items():
+    q = torch.zeros(1, requires_grad=True)
+    opt = torch.optim.SGD([q], lr=0.1)
+    sched = make(opt)
+    lrs = []
+    for _ in range(10):
+        lrs.append(sched.get_last_lr()[0])
+        opt.step()
+        sched.step()
+    print('  {"%s", {%s}},' % (name, ", ".join(repr(v) for v in lrs)))
 print("};")
