@@ -67,6 +67,39 @@ class TransformerEncoder : public Module {
   std::shared_ptr<LayerNorm> norm;  // undefined without final_norm
 };
 
+// A decoder layer: masked self-attention, attention over the encoder's output ("memory") and the
+// feed-forward block, each with a residual and a LayerNorm (norm1..norm3), as PyTorch's.
+class TransformerDecoderLayer : public Module {
+ public:
+  explicit TransformerDecoderLayer(TransformerEncoderLayerOptions options);
+  Tensor forward(const Tensor& tgt, const Tensor& memory, const Tensor& tgt_mask = {}, const Tensor& memory_mask = {},
+                 const Tensor& tgt_key_padding_mask = {}, const Tensor& memory_key_padding_mask = {});
+  std::string extra_repr() const override;
+
+  const TransformerEncoderLayerOptions options;
+  std::shared_ptr<MultiheadAttention> self_attn, multihead_attn;
+  std::shared_ptr<Linear> linear1, linear2;
+  std::shared_ptr<LayerNorm> norm1, norm2, norm3;
+  std::shared_ptr<Dropout> dropout, dropout1, dropout2, dropout3;
+};
+
+struct TransformerDecoderOptions {
+  TransformerEncoderLayerOptions layer;  // the decoder layer takes the same options
+  int64_t num_layers;
+  bool final_norm = false;
+};
+
+class TransformerDecoder : public Module {
+ public:
+  explicit TransformerDecoder(TransformerDecoderOptions options);
+  Tensor forward(const Tensor& tgt, const Tensor& memory, const Tensor& tgt_mask = {}, const Tensor& memory_mask = {},
+                 const Tensor& tgt_key_padding_mask = {}, const Tensor& memory_key_padding_mask = {});
+
+  const TransformerDecoderOptions options;
+  std::shared_ptr<ModuleList> layers;
+  std::shared_ptr<LayerNorm> norm;
+};
+
 // The [size, size] additive causal mask (0 on and below the diagonal, -inf above), as
 // nn.Transformer.generate_square_subsequent_mask.
 Tensor generate_square_subsequent_mask(int64_t size, DType dtype = kFloat32);

@@ -134,6 +134,29 @@ TEST(ModulesReference, PreNormGeluEncoderStackWithFinalNorm) {
                {"src", "layers.0.linear2.weight", "layers.1.self_attn.out_proj.weight", "norm.bias"});
 }
 
+TEST(ModulesReference, PostNormDecoderStackWithCausalAndMemoryPadding) {
+  const std::string c = "decoder_post_norm_stack";
+  TransformerDecoder decoder(
+      TransformerDecoderOptions{{8, 2, 16, 0.0, "relu", 1e-5, /*batch_first=*/true, false, kFloat64}, 2, /*final_norm=*/true});
+  load_reference_state(decoder, c);
+  const Tensor tgt = input(c + "/tgt"), memory = input(c + "/memory");
+  const Tensor out = decoder.forward(tgt, memory, reference(c + "/tgt_mask"), {}, {}, mask(c + "/memory_key_padding_mask"));
+  expect_close(out, c + "/out/output");
+  expect_grads(weighted(out), decoder, c, {{"tgt", tgt}, {"memory", memory}},
+               {"tgt", "memory", "layers.0.multihead_attn.in_proj_weight", "layers.1.norm3.weight", "norm.weight"});
+}
+
+TEST(ModulesReference, PreNormGeluDecoderLayerWithMemoryMask) {
+  const std::string c = "decoder_layer_pre_gelu";
+  TransformerDecoderLayer layer(TransformerEncoderLayerOptions{8, 4, 12, 0.0, "gelu", 1e-5, false, /*norm_first=*/true, kFloat64});
+  load_reference_state(layer, c);
+  const Tensor tgt = input(c + "/tgt"), memory = input(c + "/memory");
+  const Tensor out = layer.forward(tgt, memory, {}, reference(c + "/memory_mask"));
+  expect_close(out, c + "/out/output");
+  expect_grads(weighted(out), layer, c, {{"tgt", tgt}, {"memory", memory}},
+               {"tgt", "memory", "multihead_attn.out_proj.weight", "linear1.bias"});
+}
+
 // ---- recurrent layers ----
 
 TEST(ModulesReference, LstmTwoLayersBidirectionalBatchFirstWithInitialState) {

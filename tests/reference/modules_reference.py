@@ -91,6 +91,26 @@ out = encoder(src, mask=causal(5))
 record("encoder_pre_gelu_stack", encoder, {"src": src, "src_mask": causal(5)}, {"output": out},
        ["src", "layers.0.linear2.weight", "layers.1.self_attn.out_proj.weight", "norm.bias"])
 
+# A two-layer post-norm decoder with a final norm: causal self-attention, padded memory.
+layer = nn.TransformerDecoderLayer(8, 2, 16, dropout=0.0, batch_first=True)
+decoder = nn.TransformerDecoder(layer, 2, norm=nn.LayerNorm(8))
+with torch.no_grad():
+    for p in decoder.layers[1].parameters():
+        p.add_(torch.randn(p.shape) * 0.1)
+tgt, memory = torch.randn(2, 4, 8, requires_grad=True), torch.randn(2, 5, 8, requires_grad=True)
+mkpm = torch.tensor([[False] * 5, [False, False, False, False, True]])
+out = decoder(tgt, memory, tgt_mask=causal(4), memory_key_padding_mask=mkpm)
+record("decoder_post_norm_stack", decoder, {"tgt": tgt, "memory": memory, "tgt_mask": causal(4), "memory_key_padding_mask": mkpm},
+       {"output": out}, ["tgt", "memory", "layers.0.multihead_attn.in_proj_weight", "layers.1.norm3.weight", "norm.weight"])
+
+# A pre-norm gelu decoder layer, sequence first, with a float memory mask.
+layer = nn.TransformerDecoderLayer(8, 4, 12, dropout=0.0, activation="gelu", norm_first=True)
+tgt, memory = torch.randn(3, 2, 8, requires_grad=True), torch.randn(4, 2, 8, requires_grad=True)
+memory_mask = torch.randn(3, 4)
+out = layer(tgt, memory, memory_mask=memory_mask)
+record("decoder_layer_pre_gelu", layer, {"tgt": tgt, "memory": memory, "memory_mask": memory_mask}, {"output": out},
+       ["tgt", "memory", "multihead_attn.out_proj.weight", "linear1.bias"])
+
 # Recurrent layers.
 def rnd(*shape):
     return torch.randn(*shape, requires_grad=True)
