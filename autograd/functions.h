@@ -284,6 +284,8 @@ Tensor rms_norm(const Tensor& input, IntArrayRef normalized_shape, const Tensor&
 Tensor scaled_dot_product_attention(const Tensor& query, const Tensor& key, const Tensor& value,
                                     const Tensor& attn_mask = {}, double dropout_p = 0.0, bool is_causal = false,
                                     std::optional<double> scale = std::nullopt, ops::Generator* gen = nullptr);
+// The additive attention mask of a bool mask of blocked positions: -inf where blocked, 0 elsewhere.
+Tensor additive_mask(const Tensor& blocked, DType dtype);
 
 // ---- einsum ----
 // Einstein summation as torch.einsum: "bij,bjk->bik", implicit outputs ("ij,jk"), "..." for

@@ -21,10 +21,13 @@ namespace {
 
 class Tracer : public OpObserver {
  public:
-  Tracer(nn::Module& module, const Tensor& input, proto::GraphProto* graph) : graph_(graph) {
+  // with_tensors: write the parameters' and buffers' values into the graph (a probe trace, which
+  // only compares nodes and constants, leaves them out).
+  Tracer(nn::Module& module, const Tensor& input, proto::GraphProto* graph, bool with_tensors) : graph_(graph) {
     for (auto& [name, t] : module.named_parameters()) names_[t.impl().get()] = name;
     for (auto& [name, t] : module.named_buffers()) names_[t.impl().get()] = name;
     names_[input.impl().get()] = "input";
+    if (!with_tensors) return;
     to_proto(module.named_parameters(), graph_->mutable_parameters());  // registration order
     to_proto(module.named_buffers(), graph_->mutable_buffers());
   }
@@ -81,8 +84,9 @@ proto::ValueInfoProto value_info(const std::string& name, const Tensor& t, const
 
 // Runs module(input) under a fresh tracer into *graph; returns the output (undefined if it was not
 // produced by a recorded op) or the forward's error.
-absl::StatusOr<std::pair<Tensor, std::string>> record(nn::Module& module, const Tensor& input, proto::GraphProto* graph) {
-  Tracer tracer(module, input, graph);
+absl::StatusOr<std::pair<Tensor, std::string>> record(nn::Module& module, const Tensor& input, proto::GraphProto* graph,
+                                                      bool with_tensors) {
+  Tracer tracer(module, input, graph, with_tensors);
   Tensor output;
   {
     NoGradGuard no_grad;
@@ -114,7 +118,7 @@ std::vector<bool> symbolic_input_dims(nn::Module& module, const Tensor& input, c
     if (input.size(d) == 0) continue;
     const Tensor doubled(ops::cat({input.data(), input.data()}, d));
     proto::GraphProto probe;
-    auto probed = record(module, doubled, &probe);
+    auto probed = record(module, doubled, &probe, /*with_tensors=*/false);
     bool same = probed.ok() && probed->first.defined() && probed->first.dim() == output.dim() &&
                 probe.nodes_size() == graph.nodes_size() && probe.constants_size() == graph.constants_size();
     for (int i = 0; same && i < graph.nodes_size(); ++i) {
@@ -143,7 +147,7 @@ absl::StatusOr<proto::GraphProto> trace(nn::Module& module, const Tensor& exampl
   }
   proto::GraphProto graph;
   Tensor input = example_input.detach();  // a handle of its own, so it is named "input"
-  auto recorded = record(module, input, &graph);
+  auto recorded = record(module, input, &graph, /*with_tensors=*/true);
   if (!recorded.ok()) return recorded.status();
   const auto& [output, out] = *recorded;
   if (out.empty() || out == "input") {

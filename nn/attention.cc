@@ -2,7 +2,6 @@
 #include "nn/attention.h"
 
 #include <cmath>
-#include <limits>
 
 #include "absl/strings/str_cat.h"
 #include "autograd/functions.h"
@@ -16,7 +15,7 @@ namespace {
 // A mask as an additive float mask of dtype (bool: true -> -inf).
 Tensor additive(const Tensor& mask, DType dtype) {
   if (mask.dtype() != kBool) return mask.dtype() == dtype ? mask : to_dtype(mask, dtype);
-  return masked_fill(zeros(mask.shape(), dtype), mask, -std::numeric_limits<double>::infinity());
+  return additive_mask(mask, dtype);
 }
 
 }  // namespace

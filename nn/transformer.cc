@@ -1,7 +1,6 @@
 // tapegrad/nn/transformer.cc: the transformer encoder layer and stack.
 #include "nn/transformer.h"
 
-#include <limits>
 
 #include "absl/strings/str_cat.h"
 #include "autograd/functions.h"
@@ -28,6 +27,26 @@ std::shared_ptr<LayerNorm> norm_of(const TransformerEncoderLayerOptions& o) {
 Tensor feed_forward(const Tensor& x, Linear& linear1, Dropout& dropout, Linear& linear2, const std::string& activation) {
   const Tensor hidden = linear1(x);
   return linear2(dropout(activation == "gelu" ? gelu(hidden) : relu(hidden)));
+}
+
+// num_layers layers made from options, all starting as copies of the first (as PyTorch's
+// deepcopy of the layer it is given).
+template <typename Layer>
+std::shared_ptr<ModuleList> layer_copies(const TransformerEncoderLayerOptions& options, int64_t num_layers,
+                                         const char* type_name) {
+  TG_CHECK(num_layers > 0, type_name, ": num_layers must be positive, got ", num_layers);
+  auto layers = std::make_shared<ModuleList>();
+  for (int64_t i = 0; i < num_layers; ++i) {
+    auto layer = std::make_shared<Layer>(options);
+    if (i > 0) layer->load_state_dict(layers->template at<Layer>(0)->state_dict());
+    layers->push_back(layer);
+  }
+  return layers;
+}
+
+std::string layer_repr(const TransformerEncoderLayerOptions& o) {
+  return absl::StrCat("d_model=", o.d_model, ", nhead=", o.nhead, ", dim_feedforward=", o.dim_feedforward,
+                      ", activation=", o.activation, ", norm_first=", o.norm_first ? "true" : "false");
 }
 
 }  // namespace
@@ -64,19 +83,10 @@ Tensor TransformerEncoderLayer::forward(const Tensor& src, const Tensor& src_mas
   return (*norm2)(x + feed_forward_block(x));
 }
 
-std::string TransformerEncoderLayer::extra_repr() const {
-  return absl::StrCat("d_model=", options.d_model, ", nhead=", options.nhead, ", dim_feedforward=", options.dim_feedforward,
-                      ", activation=", options.activation, ", norm_first=", options.norm_first ? "true" : "false");
-}
+std::string TransformerEncoderLayer::extra_repr() const { return layer_repr(options); }
 
 TransformerEncoder::TransformerEncoder(TransformerEncoderOptions o) : Module("TransformerEncoder"), options(o) {
-  TG_CHECK(o.num_layers > 0, "TransformerEncoder: num_layers must be positive, got ", o.num_layers);
-  layers = register_module("layers", std::make_shared<ModuleList>());
-  for (int64_t i = 0; i < o.num_layers; ++i) {
-    auto layer = std::make_shared<TransformerEncoderLayer>(o.layer);
-    if (i > 0) layer->load_state_dict(layers->at<TransformerEncoderLayer>(0)->state_dict());  // copies, as deepcopy
-    layers->push_back(layer);
-  }
+  layers = register_module("layers", layer_copies<TransformerEncoderLayer>(o.layer, o.num_layers, "TransformerEncoder"));
   if (o.final_norm) norm = register_module("norm", norm_of(o.layer));
 }
 
@@ -123,19 +133,10 @@ Tensor TransformerDecoderLayer::forward(const Tensor& tgt, const Tensor& memory,
   return (*norm3)(x + ff_block(x));
 }
 
-std::string TransformerDecoderLayer::extra_repr() const {
-  return absl::StrCat("d_model=", options.d_model, ", nhead=", options.nhead, ", dim_feedforward=", options.dim_feedforward,
-                      ", activation=", options.activation, ", norm_first=", options.norm_first ? "true" : "false");
-}
+std::string TransformerDecoderLayer::extra_repr() const { return layer_repr(options); }
 
 TransformerDecoder::TransformerDecoder(TransformerDecoderOptions o) : Module("TransformerDecoder"), options(o) {
-  TG_CHECK(o.num_layers > 0, "TransformerDecoder: num_layers must be positive, got ", o.num_layers);
-  layers = register_module("layers", std::make_shared<ModuleList>());
-  for (int64_t i = 0; i < o.num_layers; ++i) {
-    auto layer = std::make_shared<TransformerDecoderLayer>(o.layer);
-    if (i > 0) layer->load_state_dict(layers->at<TransformerDecoderLayer>(0)->state_dict());  // copies, as deepcopy
-    layers->push_back(layer);
-  }
+  layers = register_module("layers", layer_copies<TransformerDecoderLayer>(o.layer, o.num_layers, "TransformerDecoder"));
   if (o.final_norm) norm = register_module("norm", norm_of(o.layer));
 }
 
@@ -152,8 +153,7 @@ Tensor TransformerDecoder::forward(const Tensor& tgt, const Tensor& memory, cons
 
 Tensor generate_square_subsequent_mask(int64_t size, DType dtype) {
   TG_CHECK(size >= 0, "generate_square_subsequent_mask: size must be non-negative, got ", size);
-  return masked_fill(zeros({size, size}, dtype), logical_not(tril(ones({size, size}, kBool))),
-                     -std::numeric_limits<double>::infinity());
+  return additive_mask(logical_not(tril(ones({size, size}, kBool))), dtype);
 }
 
 }  // namespace tg::nn

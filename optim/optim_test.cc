@@ -1,7 +1,6 @@
 // tapegrad/optim/optim_test.cc: every optimizer and scheduler against values produced
 // independently by tests/reference/optim_reference.py (checked in beside its output), to 1e-6
 // relative; parameter groups; gradient clipping by hand-derived values.
-#include <algorithm>
 #include <cmath>
 #include <map>
 
@@ -15,11 +14,14 @@ namespace {
 #include "tests/reference/optim_reference.inc"
 #include "tests/reference/optimizers_reference.inc"
 
-const std::vector<double>& reference(const std::string& name) {
-  for (const auto& [n, v] : kOptimReference)
+// The entry `name` of a reference table (optim_reference.inc by default, or optimizers_reference.inc).
+const std::vector<double>& reference(const std::string& name,
+                                     const std::vector<std::pair<std::string, std::vector<double>>>& table = kOptimReference) {
+  for (const auto& [n, v] : table)
     if (n == name) return v;
   throw Error("no reference named " + name);
 }
+const std::vector<double>& torch_reference(const std::string& name) { return reference(name, kOptimizersReference); }
 
 void expect_relative(const std::vector<double>& got, const std::vector<double>& want, const std::string& what) {
   ASSERT_EQ(got.size(), want.size()) << what;
@@ -37,10 +39,10 @@ Tensor loss_of(const Tensor& p) {
 }
 
 template <typename MakeOptimizer>
-std::vector<double> run(MakeOptimizer make) {
+std::vector<double> run(MakeOptimizer make, int steps = 5) {
   Tensor p = make_param();
   auto opt = make(p);
-  for (int i = 0; i < 5; ++i) {
+  for (int i = 0; i < steps; ++i) {
     opt->zero_grad();
     loss_of(p).backward();
     opt->step();
@@ -77,39 +79,25 @@ TEST(Optimizers, MatchIndependentReference) {
 // Adagrad, Adadelta, Adamax, NAdam and RAdam against torch.optim itself (12 steps, so RAdam's
 // rectified branch is taken too).
 TEST(Optimizers, MatchPyTorch) {
-  auto want = [](const std::string& name) -> const std::vector<double>& {
-    for (const auto& [n, v] : kOptimizersReference)
-      if (n == name) return v;
-    throw Error("no reference named " + name);
-  };
-  auto run12 = [](auto make) {
-    Tensor p = make_param();
-    auto opt = make(p);
-    for (int i = 0; i < 12; ++i) {
-      opt->zero_grad();
-      loss_of(p).backward();
-      opt->step();
-    }
-    return p.to_vector<double>();
-  };
+  auto run12 = [](auto make) { return run(make, 12); };
   using P = std::vector<Tensor>;
-  expect_relative(run12([](Tensor p) { return std::make_unique<Adagrad>(P{p}, 0.1); }), want("adagrad"), "adagrad");
+  expect_relative(run12([](Tensor p) { return std::make_unique<Adagrad>(P{p}, 0.1); }), torch_reference("adagrad"), "adagrad");
   expect_relative(run12([](Tensor p) {
                     return std::make_unique<Adagrad>(P{p}, 0.2, AdagradOptions{.lr_decay = 0.05, .initial_accumulator_value = 0.3}, 0.1);
                   }),
-                  want("adagrad_decay_init_wd"), "adagrad decay");
-  expect_relative(run12([](Tensor p) { return std::make_unique<Adadelta>(P{p}); }), want("adadelta"), "adadelta");
+                  torch_reference("adagrad_decay_init_wd"), "adagrad decay");
+  expect_relative(run12([](Tensor p) { return std::make_unique<Adadelta>(P{p}); }), torch_reference("adadelta"), "adadelta");
   expect_relative(run12([](Tensor p) { return std::make_unique<Adadelta>(P{p}, 0.5, AdadeltaOptions{.rho = 0.8, .eps = 1e-4}, 0.05); }),
-                  want("adadelta_rho_wd"), "adadelta rho");
-  expect_relative(run12([](Tensor p) { return std::make_unique<Adamax>(P{p}, 0.05); }), want("adamax"), "adamax");
+                  torch_reference("adadelta_rho_wd"), "adadelta rho");
+  expect_relative(run12([](Tensor p) { return std::make_unique<Adamax>(P{p}, 0.05); }), torch_reference("adamax"), "adamax");
   expect_relative(run12([](Tensor p) { return std::make_unique<Adamax>(P{p}, 0.1, AdamaxOptions{.beta1 = 0.8, .beta2 = 0.9}, 0.1); }),
-                  want("adamax_betas_wd"), "adamax betas");
-  expect_relative(run12([](Tensor p) { return std::make_unique<NAdam>(P{p}, 0.05); }), want("nadam"), "nadam");
+                  torch_reference("adamax_betas_wd"), "adamax betas");
+  expect_relative(run12([](Tensor p) { return std::make_unique<NAdam>(P{p}, 0.05); }), torch_reference("nadam"), "nadam");
   expect_relative(run12([](Tensor p) { return std::make_unique<NAdam>(P{p}, 0.1, NAdamOptions{.momentum_decay = 0.05}, 0.1); }),
-                  want("nadam_decay_wd"), "nadam decay");
-  expect_relative(run12([](Tensor p) { return std::make_unique<RAdam>(P{p}, 0.05); }), want("radam"), "radam");
+                  torch_reference("nadam_decay_wd"), "nadam decay");
+  expect_relative(run12([](Tensor p) { return std::make_unique<RAdam>(P{p}, 0.05); }), torch_reference("radam"), "radam");
   expect_relative(run12([](Tensor p) { return std::make_unique<RAdam>(P{p}, 0.1, RAdamOptions{.beta2 = 0.5}, 0.05); }),
-                  want("radam_rectified"), "radam rectified");
+                  torch_reference("radam_rectified"), "radam rectified");
 }
 
 TEST(Optimizers, Float32ParametersTrackTheFloat64Reference) {
@@ -192,20 +180,12 @@ TEST(Schedulers, MatchIndependentReference) {
     // As torch: a step() after every one of the 10 batches is allowed (the 10th call), an 11th is not.
     // (the cosine continued past its end, as torch's: tests/reference/optimizers_reference.py)
     s.step();
-    const auto after = std::find_if(kOptimizersReference.begin(), kOptimizersReference.end(),
-                                    [](const auto& entry) { return entry.first == "one_cycle_after_total_steps"; });
-    ASSERT_NE(after, kOptimizersReference.end());
-    EXPECT_NEAR(s.get_last_lr()[0], after->second[0], 1e-15);
+    EXPECT_NEAR(s.get_last_lr()[0], torch_reference("one_cycle_after_total_steps")[0], 1e-15);
     EXPECT_THROW(s.step(), Error);
   }
 }
 
 TEST(Schedulers, MultiStepAndLambdaMatchPyTorch) {
-  auto want = [](const std::string& name) -> const std::vector<double>& {
-    for (const auto& [n, v] : kOptimizersReference)
-      if (n == name) return v;
-    throw Error("no reference named " + name);
-  };
   auto lrs = [](LRScheduler& s, SGD& o) {
     std::vector<double> out;
     for (int i = 0; i < 10; ++i) {
@@ -217,12 +197,12 @@ TEST(Schedulers, MultiStepAndLambdaMatchPyTorch) {
   {
     SGD o({tensor({1.0}, kFloat64).set_requires_grad()}, 0.1);
     MultiStepLR s(o, {2, 5, 6}, 0.5);
-    expect_relative(lrs(s, o), want("multistep_lr"), "MultiStepLR");
+    expect_relative(lrs(s, o), torch_reference("multistep_lr"), "MultiStepLR");
   }
   {
     SGD o({tensor({1.0}, kFloat64).set_requires_grad()}, 0.1);
     LambdaLR s(o, [](int64_t step) { return 1.0 / std::sqrt(1.0 + static_cast<double>(step)); });
-    expect_relative(lrs(s, o), want("lambda_lr"), "LambdaLR");
+    expect_relative(lrs(s, o), torch_reference("lambda_lr"), "LambdaLR");
   }
   SGD o({tensor({1.0}, kFloat64).set_requires_grad()}, 0.1);
   EXPECT_THROW(MultiStepLR(o, {3, 3}), Error);

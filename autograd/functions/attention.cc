@@ -125,6 +125,11 @@ const OpDef& kAttention = define_op({
 
 }  // namespace
 
+Tensor additive_mask(const Tensor& blocked, DType dtype) {
+  TG_CHECK(blocked.dtype() == kBool, "additive_mask: expected a bool mask, got ", dtype_name(blocked.dtype()));
+  return masked_fill(zeros(blocked.shape(), dtype), blocked, -std::numeric_limits<double>::infinity());
+}
+
 Tensor scaled_dot_product_attention(const Tensor& query, const Tensor& key, const Tensor& value,
                                     const Tensor& attn_mask, double dropout_p, bool is_causal,
                                     std::optional<double> scale, ops::Generator* gen) {
@@ -138,7 +143,7 @@ Tensor scaled_dot_product_attention(const Tensor& query, const Tensor& key, cons
   // A boolean mask says which positions take part (true); as an additive mask: 0 or -inf.
   Tensor mask = attn_mask;
   if (mask.defined() && mask.dtype() == kBool) {
-    mask = masked_fill(zeros(mask.shape(), query.dtype()), logical_not(mask), -std::numeric_limits<double>::infinity());
+    mask = additive_mask(logical_not(mask), query.dtype());
   }
   if (dropout_p > 0) {
     return matmul(dropout(probabilities(query, key, mask, is_causal, s), dropout_p, true, gen), value);
