@@ -6,6 +6,24 @@
 
 namespace tg::autograd {
 
+void FunctionContext::save_for_backward(std::vector<Tensor> tensors) {
+  saved_ = std::move(tensors);
+  saved_versions_.clear();
+  for (const Tensor& t : saved_) saved_versions_.push_back(t.defined() ? t.data().storage()->version() : 0);
+}
+
+const std::vector<Tensor>& FunctionContext::saved() const {
+  for (size_t i = 0; i < saved_.size(); ++i) {
+    if (!saved_[i].defined()) continue;
+    const ops::Storage& storage = *saved_[i].data().storage();
+    TG_CHECK(storage.version() == saved_versions_[i], name_, ": saved tensor ", i,
+             " was modified by the in-place operation ", storage.last_writer(), " after save_for_backward (it is at ",
+             "version ", storage.version(), ", saved at version ", saved_versions_[i],
+             "); clone() it before modifying it");
+  }
+  return saved_;
+}
+
 class FunctionNode : public Node {
  public:
   FunctionNode(std::shared_ptr<Function> fn, FunctionContext ctx) : fn_(std::move(fn)), ctx_(std::move(ctx)) {}
@@ -32,6 +50,7 @@ class FunctionNode : public Node {
 Tensor apply_function(const std::shared_ptr<Function>& fn, const std::vector<Tensor>& inputs) {
   TG_CHECK(fn != nullptr, "apply_function: function is null");
   FunctionContext ctx;
+  ctx.name_ = fn->name();
   bool any = false;
   for (const Tensor& t : inputs) {
     ctx.needs_input_grad_.push_back(t.defined() && t.requires_grad());

@@ -23,8 +23,10 @@ namespace tg::autograd {
 
 class FunctionContext {
  public:
-  void save_for_backward(std::vector<Tensor> tensors) { saved_ = std::move(tensors); }
-  const std::vector<Tensor>& saved() const { return saved_; }
+  void save_for_backward(std::vector<Tensor> tensors);
+  // The saved tensors; throws if one was modified in place since it was saved (Note [Version
+  // counter]).
+  const std::vector<Tensor>& saved() const;
   bool needs_input_grad(size_t i) const { return i < needs_input_grad_.size() && needs_input_grad_[i]; }
   Attrs attrs;  // free-form values forward wants backward to see
 
@@ -32,7 +34,9 @@ class FunctionContext {
   friend Tensor apply_function(const std::shared_ptr<class Function>&, const std::vector<Tensor>&);
   friend class FunctionNode;
   std::vector<Tensor> saved_;
+  std::vector<uint64_t> saved_versions_;
   std::vector<bool> needs_input_grad_;
+  std::string name_;
 };
 
 class Function {

@@ -80,6 +80,11 @@ Tensor tril(const Tensor& x, int64_t diagonal = 0);
 Tensor triu(const Tensor& x, int64_t diagonal = 0);
 // value where mask (broadcast to x) is true; the value takes x's dtype, as in PyTorch.
 Tensor masked_fill(const Tensor& x, const Tensor& mask, Scalar value);
+// x with values (broadcast to the indexed shape) written where x.index(indices) reads, or added
+// there with accumulate (repeated indices add up; without, the last one wins). Out of place:
+// Tensor::index_put_ writes in place.
+Tensor index_put(const Tensor& x, const std::vector<indexing::TensorIndex>& indices, const Tensor& values,
+                 bool accumulate = false);
 // The elements of x where mask (broadcast) is true, as a 1-D tensor.
 Tensor masked_select(const Tensor& x, const Tensor& mask);
 // The indices of the non-zero elements: [count, x.dim()] int64 (not differentiable).

@@ -28,14 +28,28 @@ class NotDoubleDifferentiable : public Node {
 
 }  // namespace
 
+SavedTensor SavedTensor::input(const Tensor& t) {
+  SavedTensor s;
+  s.input_ = t;
+  s.version_ = t.data().storage()->version();
+  return s;
+}
+
 SavedTensor SavedTensor::output(const ops::Array& data, const std::shared_ptr<Node>& producer) {
   SavedTensor s;
   s.output_data_ = data;
   s.producer_ = producer;
+  s.version_ = data.storage()->version();
   return s;
 }
 
-Tensor SavedTensor::unpack() const {
+Tensor SavedTensor::unpack(const std::string& saver) const {
+  const ops::Storage& storage = *array().storage();
+  TG_CHECK(storage.version() == version_, saver, ": a tensor its backward needs (",
+           input_.defined() ? "an input" : "its output", ", ", dtype_name(array().dtype()), " ",
+           shape_str(array().shape()), ") was modified by the in-place operation ", storage.last_writer(),
+           " after ", saver, " saved it (it is at version ", storage.version(), ", saved at version ", version_,
+           "); use the out-of-place operation, or clone() the tensor before modifying it");
   if (input_.defined()) return input_;
   Tensor t(output_data_);
   if (auto producer = producer_.lock()) {

@@ -39,20 +39,24 @@ class Node : public std::enable_shared_from_this<Node> {
 
 // A value saved for backward. Saved outputs keep only a weak reference to their producing node,
 // so a node never owns itself (no reference cycle); the node is alive whenever it is unpacked.
+// It remembers its storage's version (Note [Version counter]): unpack throws, naming the saving
+// op and the in-place op, if the value was overwritten since it was saved.
 class SavedTensor {
  public:
   SavedTensor() = default;
-  static SavedTensor input(const Tensor& t) { return SavedTensor(t); }
+  static SavedTensor input(const Tensor& t);
   static SavedTensor output(const ops::Array& data, const std::shared_ptr<Node>& producer);
-  Tensor unpack() const;
+  // saver: the op whose backward reads it, for the error.
+  Tensor unpack(const std::string& saver) const;
   bool defined() const { return input_.defined() || output_data_.defined(); }
   void reset();
 
  private:
-  explicit SavedTensor(Tensor t) : input_(std::move(t)) {}
+  const ops::Array& array() const { return input_.defined() ? input_.data() : output_data_; }
   Tensor input_;
   ops::Array output_data_;
   std::weak_ptr<Node> producer_;
+  uint64_t version_ = 0;
 };
 
 // A node recorded by one row of the op table.

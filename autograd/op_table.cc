@@ -7,6 +7,7 @@
 #include "absl/strings/str_join.h"
 #include "autograd/anomaly_mode.h"
 #include "autograd/grad_mode.h"
+#include "autograd/inplace.h"
 
 namespace tg {
 
@@ -21,6 +22,8 @@ std::map<std::string, std::unique_ptr<const OpDef>>& registry() {
 thread_local OpObserver* op_observer = nullptr;
 
 }  // namespace
+
+OpObserver* current_op_observer() { return op_observer; }
 
 OpObserver* set_op_observer(OpObserver* observer) {
   OpObserver* previous = op_observer;
@@ -49,7 +52,7 @@ std::vector<const OpDef*> all_ops() {
 Tensor BackwardContext::input(size_t i) const {
   TG_CHECK(i < node_.saved_inputs.size() && node_.saved_inputs[i].defined(), node_.name(),
            ": backward read input ", i, " which the op row does not save");
-  return node_.saved_inputs[i].unpack();
+  return node_.saved_inputs[i].unpack(node_.name());
 }
 
 bool BackwardContext::has_input(size_t i) const {
@@ -58,7 +61,7 @@ bool BackwardContext::has_input(size_t i) const {
 
 Tensor BackwardContext::output() const {
   TG_CHECK(node_.saved_output.defined(), node_.name(), ": backward read the output, which is not saved");
-  return node_.saved_output.unpack();
+  return node_.saved_output.unpack(node_.name());
 }
 
 Tensor BackwardContext::extra(size_t i) const { return Tensor(extra_array(i)); }
@@ -125,6 +128,7 @@ Tensor apply_op(const OpDef& op, const std::vector<Tensor>& inputs, Attrs attrs,
   ops::Array out = op.forward(ctx);
   if (autograd::DetectAnomalyGuard::is_enabled()) autograd::check_forward(op.name, inputs, attrs, out);
   Tensor result(out);
+  for (const Tensor& t : inputs) internal::mark_view(t, result);
   if (extras_out != nullptr) *extras_out = ctx.extras;
   if (op_observer != nullptr) op_observer->on_op(op, inputs, attrs, result);
   if (!recording) return result;

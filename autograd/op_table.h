@@ -103,9 +103,12 @@ class OpObserver {
   virtual ~OpObserver() = default;
   virtual void on_op(const OpDef& op, const std::vector<Tensor>& inputs, const Attrs& attrs,
                      const Tensor& output) = 0;
+  // An in-place op wrote `value` (the output of the ops just observed) into `self`.
+  virtual void on_inplace(const Tensor& self, const Tensor& value) = 0;
 };
 // Installs `observer` for the current thread (nullptr removes it); returns the previous one.
 OpObserver* set_op_observer(OpObserver* observer);
+OpObserver* current_op_observer();
 
 // Installs an observer for the current thread for its lifetime, restoring the previous one
 // however the scope ends (return or any exception).

@@ -5,6 +5,7 @@
 #include "autograd/functions.h"
 #include "autograd/grad_mode.h"
 #include "autograd/indexing.h"
+#include "autograd/inplace.h"
 #include "autograd/node.h"
 #include "ops/elementwise.h"
 #include "ops/print.h"
@@ -23,9 +24,16 @@ static const TensorImpl& checked(const std::shared_ptr<TensorImpl>& impl, const 
 }
 
 const ops::Array& Tensor::data() const { return checked(impl_, "data").data; }
-bool Tensor::requires_grad() const { return impl_ != nullptr && impl_->requires_grad; }
-bool Tensor::is_leaf() const { return checked(impl_, "is_leaf").grad_fn == nullptr; }
-const std::shared_ptr<Node>& Tensor::grad_fn() const { return checked(impl_, "grad_fn").grad_fn; }
+// A view's history is re-derived from its base after a write (Note [Views and in-place]).
+static const TensorImpl& current(const std::shared_ptr<TensorImpl>& impl, const char* what) {
+  checked(impl, what);
+  if (impl->view_base) internal::refresh_view(*impl);
+  return *impl;
+}
+
+bool Tensor::requires_grad() const { return impl_ != nullptr && current(impl_, "requires_grad").requires_grad; }
+bool Tensor::is_leaf() const { return current(impl_, "is_leaf").grad_fn == nullptr; }
+const std::shared_ptr<Node>& Tensor::grad_fn() const { return current(impl_, "grad_fn").grad_fn; }
 Tensor Tensor::grad() const { return checked(impl_, "grad").grad; }
 
 Tensor& Tensor::set_requires_grad(bool requires_grad) {
@@ -74,40 +82,6 @@ void Tensor::retain_grad() const {
     }
     return Tensor();
   });
-}
-
-// In-place updates rewrite data that the graph may have saved; refuse them while recording on
-// a tensor that takes part in autograd (PyTorch: "a leaf Variable that requires grad is being
-// used in an in-place operation").
-static void check_inplace(const Tensor& t, const char* op) {
-  TG_CHECK(!(GradMode::is_enabled() && t.requires_grad()), op, ": in-place update of a tensor that requires ",
-           "grad while recording; wrap it in tg::NoGradGuard");
-}
-
-Tensor& Tensor::zero_() { return fill_(0.0); }
-
-Tensor& Tensor::fill_(double value) {
-  check_inplace(*this, "fill_");
-  ops::copy_into(data(), ops::Array::scalar(value, dtype()));
-  return *this;
-}
-
-Tensor& Tensor::copy_(const Tensor& src) {
-  check_inplace(*this, "copy_");
-  ops::copy_into(data(), src.data());
-  return *this;
-}
-
-Tensor& Tensor::add_(const Tensor& other, double alpha) {
-  check_inplace(*this, "add_");
-  ops::add_into(data(), other.data(), alpha);
-  return *this;
-}
-
-Tensor& Tensor::mul_(double factor) {
-  check_inplace(*this, "mul_");
-  ops::copy_into(data(), ops::scale(data(), factor));
-  return *this;
 }
 
 Tensor Tensor::contiguous() const { return tg::contiguous(*this); }

@@ -77,13 +77,45 @@ class Tensor {
   void retain_grad() const;
   std::shared_ptr<TensorImpl> impl() const { return impl_; }
 
-  // ---- in-place updates (for optimizers and initializers; refused while recording on tensors that
-  // require grad, since they would invalidate the graph) ----
+  // ---- in-place ops (autograd/inplace.h). Allowed while recording as in PyTorch, except on a
+  // leaf that requires grad (a parameter) or a view of one; a value a backward saved that is
+  // then modified makes that backward throw, naming both ops (Note [Version counter]). ----
   Tensor& zero_();
-  Tensor& fill_(double value);
-  Tensor& copy_(const Tensor& src);
-  Tensor& add_(const Tensor& other, double alpha = 1.0);
-  Tensor& mul_(double factor);
+  Tensor& fill_(Scalar value);
+  Tensor& copy_(const Tensor& src);  // src broadcast to this shape, converted to this dtype
+  Tensor& add_(const Tensor& other, Scalar alpha = 1);  // this += alpha * other
+  Tensor& add_(Scalar other, Scalar alpha = 1);
+  Tensor& sub_(const Tensor& other, Scalar alpha = 1);
+  Tensor& sub_(Scalar other);
+  Tensor& mul_(const Tensor& other);
+  Tensor& mul_(Scalar factor);
+  Tensor& div_(const Tensor& other);
+  Tensor& div_(Scalar divisor);
+  Tensor& pow_(Scalar exponent);
+  Tensor& clamp_(std::optional<double> min, std::optional<double> max);
+  Tensor& clamp_min_(double min);
+  Tensor& clamp_max_(double max);
+  Tensor& masked_fill_(const Tensor& mask, Scalar value);
+  // x.index_put_({Slice(), 0}, v): writes v (broadcast) where x.index({...}) reads; with
+  // accumulate, adds (repeated indices add up).
+  Tensor& index_put_(const std::vector<indexing::TensorIndex>& indices, const Tensor& values, bool accumulate = false);
+  Tensor& index_put_(const std::vector<indexing::TensorIndex>& indices, Scalar value);
+  Tensor& neg_();
+  Tensor& exp_();
+  Tensor& log_();
+  Tensor& sqrt_();
+  Tensor& abs_();
+  Tensor& relu_();
+  Tensor& sigmoid_();
+  Tensor& tanh_();
+  Tensor& operator+=(const Tensor& other);
+  Tensor& operator+=(Scalar other);
+  Tensor& operator-=(const Tensor& other);
+  Tensor& operator-=(Scalar other);
+  Tensor& operator*=(const Tensor& other);
+  Tensor& operator*=(Scalar other);
+  Tensor& operator/=(const Tensor& other);
+  Tensor& operator/=(Scalar other);
 
   // ---- conveniences forwarding to the free functions in functions.h ----
   Tensor contiguous() const;
@@ -140,6 +172,13 @@ struct TensorImpl {
   std::weak_ptr<Node> grad_accumulator;     // leaves: the node that accumulates into grad
   std::vector<Tensor::Hook> hooks;          // leaves only; non-leaf hooks live on grad_fn
   bool retains_grad = false;
+  // Note [Views and in-place]: an op output sharing storage with an input (view, slice,
+  // transpose...) is a view of that input's root base. An in-place write through the view or the
+  // base rewrites the base's history; the view's grad_fn is then re-derived from the base when
+  // next read (autograd/inplace.cc), so every alias differentiates through the write.
+  std::shared_ptr<TensorImpl> view_base;    // the root tensor whose storage this one views
+  bool view_created_recording = false;      // views made under NoGradGuard are not re-derived
+  uint64_t view_version = 0;                // storage version its grad_fn was derived at
 };
 
 std::ostream& operator<<(std::ostream& os, const Tensor& t);

@@ -9,6 +9,7 @@
 #include "google/protobuf/util/message_differencer.h"
 #include "ops/index.h"
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "autograd/grad_mode.h"
 #include "autograd/op_table.h"
@@ -24,9 +25,10 @@ class Tracer : public OpObserver {
   // with_tensors: write the parameters' and buffers' values into the graph (a probe trace, which
   // only compares nodes and constants, leaves them out).
   Tracer(nn::Module& module, const Tensor& input, proto::GraphProto* graph, bool with_tensors) : graph_(graph) {
-    for (auto& [name, t] : module.named_parameters()) names_[t.impl().get()] = name;
-    for (auto& [name, t] : module.named_buffers()) names_[t.impl().get()] = name;
+    for (auto& [name, t] : module.named_parameters()) names_[t.impl().get()] = name, traced_.push_back(t), state_.insert(t.impl().get());
+    for (auto& [name, t] : module.named_buffers()) names_[t.impl().get()] = name, traced_.push_back(t), state_.insert(t.impl().get());
     names_[input.impl().get()] = "input";
+    traced_.push_back(input);
     if (!with_tensors) return;
     to_proto(module.named_parameters(), graph_->mutable_parameters());  // registration order
     to_proto(module.named_buffers(), graph_->mutable_buffers());
@@ -44,10 +46,30 @@ class Tracer : public OpObserver {
     for (const Tensor& t : inputs) node->add_inputs(t.defined() ? name_or_constant(t) : "");
     const std::string out = absl::StrCat("v", graph_->nodes_size());
     names_[output.impl().get()] = out;
-    keep_alive_.push_back(output);  // an address must not be reused by a later tensor
+    traced_.push_back(output);  // also keeps the address from being reused by a later tensor
     node->set_output(out);
     node->set_output_dtype(to_proto(output.dtype()));
     to_proto(attrs, node->mutable_attributes());
+  }
+
+  // An in-place op in the forward (x += y, relu_): the tensor now stands for the op's value, or
+  // for a constant if that op was folded. A write to memory another traced value shares (a view
+  // and its base) is refused: the graph has no aliasing.
+  void on_inplace(const Tensor& self, const Tensor& value) override {
+    TG_CHECK(state_.count(self.impl().get()) == 0, "trace: the forward modifies ", lookup(self),
+             " in place; a graph cannot carry that state");
+    for (const Tensor& t : traced_) {
+      TG_CHECK(t.impl() == self.impl() || t.data().storage() != self.data().storage(),
+               "trace: an in-place op wrote a tensor that shares memory with another value of the traced graph ",
+               "(a view and its base, or a parameter); use the out-of-place op in the forward");
+    }
+    const std::string name = lookup(value);
+    if (name.empty()) {
+      names_.erase(self.impl().get());  // re-captured as a constant with its new values where used
+    } else {
+      names_[self.impl().get()] = name;
+      traced_.push_back(self);
+    }
   }
 
   std::string lookup(const Tensor& t) const {
@@ -71,7 +93,9 @@ class Tracer : public OpObserver {
  private:
   proto::GraphProto* graph_;
   std::unordered_map<const TensorImpl*, std::string> names_;
-  std::vector<Tensor> keep_alive_;
+  std::vector<Tensor> traced_;      // every named value: parameters, buffers, input, op outputs
+  absl::flat_hash_set<const TensorImpl*> state_;  // parameters and buffers
+  std::vector<Tensor> keep_alive_;  // constants, so their addresses are not reused
 };
 
 proto::ValueInfoProto value_info(const std::string& name, const Tensor& t, const std::vector<bool>& symbolic) {

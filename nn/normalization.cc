@@ -8,6 +8,7 @@
 #include "autograd/functions.h"
 #include "autograd/grad_mode.h"
 #include "nn/init.h"
+#include "ops/elementwise.h"
 
 namespace tg::nn {
 
@@ -39,8 +40,8 @@ Tensor BatchNorm::forward(const Tensor& input) {
            input.size(1), " channels, expected ", options.num_features);
   const bool use_batch_stats = is_training() || !options.track_running_stats;
   if (is_training() && options.track_running_stats) {
-    NoGradGuard no_grad;
-    num_batches_tracked.add_(scalar_tensor(1, kInt64));
+    // Written directly, like the row's running-statistics update: state, not a traced op.
+    ops::add_into(num_batches_tracked.data(), ops::Array::scalar(1, kInt64));
   }
   // Without track_running_stats the running tensors are undefined: batch statistics, no update.
   return batch_norm(input, running_mean, running_var, weight, bias, use_batch_stats, options.momentum, options.eps);

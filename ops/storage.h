@@ -3,6 +3,8 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
+#include <string_view>
 
 namespace tg::ops {
 
@@ -17,9 +19,22 @@ class Storage {
   void* data() const { return data_; }
   int64_t nbytes() const { return nbytes_; }
 
+  // Note [Version counter]: every in-place write through a tensor (add_, an optimizer step...)
+  // bumps the version of the storage it writes, shared by all views of it. A value saved for
+  // backward remembers the version it was saved at, so backward can refuse a value that was
+  // overwritten since. `writer` names the operation, for that error.
+  uint64_t version() const { return version_; }
+  const std::string& last_writer() const { return last_writer_; }
+  void bump_version(std::string_view writer) {
+    ++version_;
+    last_writer_.assign(writer);
+  }
+
  private:
   void* data_ = nullptr;
   int64_t nbytes_ = 0;
+  uint64_t version_ = 0;
+  std::string last_writer_;
 };
 
 // Caps the size of every allocation on this thread for its scope (nesting keeps the smaller cap).

@@ -60,6 +60,7 @@ void Optimizer::step() {
       if (!g.is_contiguous()) g = Tensor(g.data().contiguous());
       ++s.step;
       update(group, p, g, s);
+      p.data().storage()->bump_version(absl::StrCat(name_, ".step()"));  // the update wrote through data_ptr
     }
   }
 }
