@@ -1,6 +1,8 @@
 // tapegrad/autograd/function.cc: the tape node for user-defined Functions.
 #include "autograd/function.h"
 
+#include "absl/strings/str_cat.h"
+
 #include "autograd/grad_mode.h"
 #include "autograd/node.h"
 
@@ -15,11 +17,7 @@ void FunctionContext::save_for_backward(std::vector<Tensor> tensors) {
 const std::vector<Tensor>& FunctionContext::saved() const {
   for (size_t i = 0; i < saved_.size(); ++i) {
     if (!saved_[i].defined()) continue;
-    const ops::Storage& storage = *saved_[i].data().storage();
-    TG_CHECK(storage.version() == saved_versions_[i], name_, ": saved tensor ", i,
-             " was modified by the in-place operation ", storage.last_writer(), " after save_for_backward (it is at ",
-             "version ", storage.version(), ", saved at version ", saved_versions_[i],
-             "); clone() it before modifying it");
+    check_unmodified(saved_[i].data(), saved_versions_[i], name_, absl::StrCat("saved tensor ", i));
   }
   return saved_;
 }

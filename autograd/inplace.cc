@@ -106,6 +106,18 @@ bool can_cast(DType from, DType to) {
   return dtype_category(from) <= dtype_category(to);
 }
 
+// `t` as a `dtype` tensor: differentiable between floating dtypes, a constant otherwise (an
+// integral value carries no gradient).
+Tensor converted(const Tensor& t, DType dtype) {
+  if (t.dtype() == dtype) return t;
+  return is_floating(t.dtype()) && is_floating(dtype) ? t.to(dtype) : Tensor(t.data().to(dtype));
+}
+
+// `values` itself, or a copy when it shares storage with `target` (copy_ from a view of itself).
+ops::Array unaliased(const ops::Array& values, const ops::Array& target) {
+  return values.storage() == target.storage() ? values.clone() : values;
+}
+
 }  // namespace
 
 void mark_view(const Tensor& input, const Tensor& output) {
@@ -168,9 +180,7 @@ Tensor& apply_inplace(Tensor& self, const char* op, const std::vector<Tensor>& o
   TG_CHECK(can_cast(out.dtype(), self.dtype()), op, ": result type ", dtype_name(out.dtype()),
            " can't be cast to the desired output type ", dtype_name(self.dtype()));
   if (out.dtype() != self.dtype()) out = out.to(self.dtype());
-  // The result may alias the tensor written (copy_ from a view of itself): copy it out first.
-  ops::Array values = out.data().storage() == impl.data.storage() ? out.data().clone() : out.data();
-  ops::copy_into(impl.data, values);
+  ops::copy_into(impl.data, unaliased(out.data(), impl.data));
   impl.data.storage()->bump_version(op);
   if (observer != nullptr) observer->on_inplace(self, out);
   if (!recording) return self;
@@ -212,13 +222,10 @@ Tensor& Tensor::copy_(const Tensor& src) {
   return apply_inplace(
       *this, "copy_", {src},
       [&](const Tensor& self) {
-        Tensor s = is_floating(self.dtype()) && is_floating(src.dtype()) ? src.to(self.dtype()) : Tensor(src.data().to(self.dtype()));
+        Tensor s = internal::converted(src, self.dtype());
         return s.shape() == self.shape() ? s : s.expand(self.shape());
       },
-      [&] {
-        const ops::Array& s = src.data();
-        ops::copy_into(a, s.storage() == a.storage() ? s.clone() : s);
-      });
+      [&] { ops::copy_into(a, internal::unaliased(src.data(), a)); });
 }
 
 Tensor& Tensor::add_(const Tensor& other, Scalar alpha) {
@@ -284,30 +291,21 @@ Tensor& Tensor::masked_fill_(const Tensor& mask, Scalar value) {
                        [&](const Tensor& self) { return tg::masked_fill(self, mask, value); });
 }
 
-Tensor& Tensor::neg_() {
-  return apply_inplace(*this, "neg_", {}, [](const Tensor& self) { return tg::neg(self); });
+namespace {
+// The unary in-place methods: self = fn(self).
+Tensor& unary_inplace(Tensor& self, const char* op, Tensor (*fn)(const Tensor&)) {
+  return apply_inplace(self, op, {}, fn);
 }
-Tensor& Tensor::exp_() {
-  return apply_inplace(*this, "exp_", {}, [](const Tensor& self) { return tg::exp(self); });
-}
-Tensor& Tensor::log_() {
-  return apply_inplace(*this, "log_", {}, [](const Tensor& self) { return tg::log(self); });
-}
-Tensor& Tensor::sqrt_() {
-  return apply_inplace(*this, "sqrt_", {}, [](const Tensor& self) { return tg::sqrt(self); });
-}
-Tensor& Tensor::abs_() {
-  return apply_inplace(*this, "abs_", {}, [](const Tensor& self) { return tg::abs(self); });
-}
-Tensor& Tensor::relu_() {
-  return apply_inplace(*this, "relu_", {}, [](const Tensor& self) { return tg::relu(self); });
-}
-Tensor& Tensor::sigmoid_() {
-  return apply_inplace(*this, "sigmoid_", {}, [](const Tensor& self) { return tg::sigmoid(self); });
-}
-Tensor& Tensor::tanh_() {
-  return apply_inplace(*this, "tanh_", {}, [](const Tensor& self) { return tg::tanh(self); });
-}
+}  // namespace
+
+Tensor& Tensor::neg_() { return unary_inplace(*this, "neg_", tg::neg); }
+Tensor& Tensor::exp_() { return unary_inplace(*this, "exp_", tg::exp); }
+Tensor& Tensor::log_() { return unary_inplace(*this, "log_", tg::log); }
+Tensor& Tensor::sqrt_() { return unary_inplace(*this, "sqrt_", tg::sqrt); }
+Tensor& Tensor::abs_() { return unary_inplace(*this, "abs_", tg::abs); }
+Tensor& Tensor::relu_() { return unary_inplace(*this, "relu_", tg::relu); }
+Tensor& Tensor::sigmoid_() { return unary_inplace(*this, "sigmoid_", tg::sigmoid); }
+Tensor& Tensor::tanh_() { return unary_inplace(*this, "tanh_", tg::tanh); }
 
 Tensor& Tensor::operator+=(const Tensor& other) { return add_(other); }
 Tensor& Tensor::operator+=(Scalar other) { return add_(other); }
@@ -329,9 +327,7 @@ Tensor index_put(const Tensor& x, const std::vector<indexing::TensorIndex>& indi
            " (tensor ", shape_str(x.shape()), ")");
   TG_CHECK(internal::can_cast(values.dtype(), x.dtype()), "index_put: values of type ",
            dtype_name(values.dtype()), " can't be written into a ", dtype_name(x.dtype()), " tensor");
-  Tensor v = values.dtype() == x.dtype() ? values
-             : is_floating(values.dtype()) && is_floating(x.dtype()) ? values.to(x.dtype())
-                                                                     : Tensor(values.data().to(x.dtype()));
+  Tensor v = internal::converted(values, x.dtype());
   v = (v.shape() == positions.shape() ? v : v.expand(positions.shape())).reshape({-1});
   ops::Array flat = positions.data().contiguous();
   const int64_t* p = flat.data<int64_t>();
@@ -341,13 +337,12 @@ Tensor index_put(const Tensor& x, const std::vector<indexing::TensorIndex>& indi
   // Without accumulate an element indexed twice gets the last value written (as PyTorch on CPU).
   std::vector<int64_t> last(x.numel(), -1);
   for (int64_t i = 0; i < n; ++i) last[p[i]] = i;
-  std::vector<int64_t> kept;
+  std::vector<int64_t> kept, kept_positions;  // which values survive, and where they go
   for (int64_t i = 0; i < n; ++i) {
-    if (last[p[i]] == i) kept.push_back(i);
+    if (last[p[i]] != i) continue;
+    kept.push_back(i);
+    kept_positions.push_back(p[i]);
   }
-  std::vector<int64_t> kept_positions;
-  kept_positions.reserve(kept.size());
-  for (int64_t i : kept) kept_positions.push_back(p[i]);
   Tensor kept_index = tensor(kept, {static_cast<int64_t>(kept.size())});
   Tensor where_index = tensor(kept_positions, {static_cast<int64_t>(kept_positions.size())});
   Tensor scattered = index_add(numel_shape, 0, where_index, index_select(v, 0, kept_index)).reshape(x.shape());

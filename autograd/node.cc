@@ -28,6 +28,15 @@ class NotDoubleDifferentiable : public Node {
 
 }  // namespace
 
+void check_unmodified(const ops::Array& array, uint64_t saved_version, const std::string& who,
+                      const std::string& what) {
+  const ops::Storage& storage = *array.storage();
+  TG_CHECK(storage.version() == saved_version, who, ": ", what, " was modified by the in-place operation ",
+           storage.last_writer(), " after it was saved for backward (it is at version ", storage.version(),
+           ", saved at version ", saved_version, "); use the out-of-place operation, or clone() the tensor ",
+           "before modifying it");
+}
+
 SavedTensor SavedTensor::input(const Tensor& t) {
   SavedTensor s;
   s.input_ = t;
@@ -44,12 +53,9 @@ SavedTensor SavedTensor::output(const ops::Array& data, const std::shared_ptr<No
 }
 
 Tensor SavedTensor::unpack(const std::string& saver) const {
-  const ops::Storage& storage = *array().storage();
-  TG_CHECK(storage.version() == version_, saver, ": a tensor its backward needs (",
-           input_.defined() ? "an input" : "its output", ", ", dtype_name(array().dtype()), " ",
-           shape_str(array().shape()), ") was modified by the in-place operation ", storage.last_writer(),
-           " after ", saver, " saved it (it is at version ", storage.version(), ", saved at version ", version_,
-           "); use the out-of-place operation, or clone() the tensor before modifying it");
+  check_unmodified(array(), version_, saver,
+                   absl::StrCat("a tensor its backward needs (", input_.defined() ? "an input" : "its output", ", ",
+                                dtype_name(array().dtype()), " ", shape_str(array().shape()), ")"));
   if (input_.defined()) return input_;
   Tensor t(output_data_);
   if (auto producer = producer_.lock()) {

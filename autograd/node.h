@@ -37,6 +37,12 @@ class Node : public std::enable_shared_from_this<Node> {
   std::vector<Tensor::Hook> pre_hooks;
 };
 
+// Throws if `array`'s storage was written since it was saved at `saved_version` (Note [Version
+// counter]): "<who>: <what> was modified by the in-place operation <writer> after it was saved
+// (it is at version N, saved at version M)...".
+void check_unmodified(const ops::Array& array, uint64_t saved_version, const std::string& who,
+                      const std::string& what);
+
 // A value saved for backward. Saved outputs keep only a weak reference to their producing node,
 // so a node never owns itself (no reference cycle); the node is alive whenever it is unpacked.
 // It remembers its storage's version (Note [Version counter]): unpack throws, naming the saving

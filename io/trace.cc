@@ -25,8 +25,8 @@ class Tracer : public OpObserver {
   // with_tensors: write the parameters' and buffers' values into the graph (a probe trace, which
   // only compares nodes and constants, leaves them out).
   Tracer(nn::Module& module, const Tensor& input, proto::GraphProto* graph, bool with_tensors) : graph_(graph) {
-    for (auto& [name, t] : module.named_parameters()) names_[t.impl().get()] = name, traced_.push_back(t), state_.insert(t.impl().get());
-    for (auto& [name, t] : module.named_buffers()) names_[t.impl().get()] = name, traced_.push_back(t), state_.insert(t.impl().get());
+    for (auto& [name, t] : module.named_parameters()) track_state(name, t);
+    for (auto& [name, t] : module.named_buffers()) track_state(name, t);
     names_[input.impl().get()] = "input";
     traced_.push_back(input);
     if (!with_tensors) return;
@@ -67,8 +67,8 @@ class Tracer : public OpObserver {
     if (name.empty()) {
       names_.erase(self.impl().get());  // re-captured as a constant with its new values where used
     } else {
+      if (names_.count(self.impl().get()) == 0) traced_.push_back(self);  // held once
       names_[self.impl().get()] = name;
-      traced_.push_back(self);
     }
   }
 
@@ -91,6 +91,13 @@ class Tracer : public OpObserver {
   }
 
  private:
+  // A parameter or buffer: named, held, and never written by the forward.
+  void track_state(const std::string& name, const Tensor& t) {
+    names_[t.impl().get()] = name;
+    traced_.push_back(t);
+    state_.insert(t.impl().get());
+  }
+
   proto::GraphProto* graph_;
   std::unordered_map<const TensorImpl*, std::string> names_;
   std::vector<Tensor> traced_;      // every named value: parameters, buffers, input, op outputs

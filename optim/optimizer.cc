@@ -49,6 +49,7 @@ void Optimizer::zero_grad() {
 void Optimizer::step() {
   NoGradGuard no_grad;
   ops::refresh_team_size();  // the updates below may run in parallel (Note [Sharing the cores])
+  const std::string writer = absl::StrCat(name_, ".step()");  // names the write in version errors
   size_t index = 0;
   for (ParamGroup& group : groups_) {
     for (Tensor& p : group.params) {
@@ -60,7 +61,7 @@ void Optimizer::step() {
       if (!g.is_contiguous()) g = Tensor(g.data().contiguous());
       ++s.step;
       update(group, p, g, s);
-      p.data().storage()->bump_version(absl::StrCat(name_, ".step()"));  // the update wrote through data_ptr
+      p.data().storage()->bump_version(writer);  // the update wrote through data_ptr
     }
   }
 }
