@@ -57,7 +57,10 @@ absl::Status save_checkpoint(const std::string& path, const TrainingState& state
       to_proto(s.buffers, sp->mutable_buffers());
     }
   }
-  if (state.scheduler != nullptr) ckpt.set_scheduler_step(state.scheduler->last_step());
+  if (state.scheduler != nullptr) {
+    ckpt.set_scheduler_step(state.scheduler->last_step());
+    for (const auto& [key, value] : state.scheduler->state_dict()) (*ckpt.mutable_scheduler_state())[key] = value;
+  }
   ckpt.set_epoch(state.epoch);
   ckpt.set_step(state.step);
   const ops::Generator::State g = ops::default_generator().state();
@@ -131,10 +134,10 @@ absl::Status parse_checkpoint(const std::string& bytes, const std::string& path,
         optim::ParamState st;
         st.step = sp.step();
         for (auto& [name, t] : *buffers) {
-          // A moment buffer has the parameter's shape and dtype; a per-parameter scalar (NAdam's
-          // mu_product) is a 0-d float64.
+          // A moment buffer has the parameter's shape and dtype (or float64: L-BFGS's history); a
+          // per-parameter scalar (NAdam's mu_product, L-BFGS's counters) is a 0-d float64.
           const bool scalar = t.dim() == 0 && t.dtype() == kFloat64;
-          if (!scalar && (t.shape() != p.shape() || t.dtype() != p.dtype())) {
+          if (!scalar && (t.shape() != p.shape() || (t.dtype() != p.dtype() && t.dtype() != kFloat64))) {
             return fail(absl::StrCat(field, ".buffers (", name, "): shape ", shape_str(t.shape()), " ",
                                      dtype_name(t.dtype()), " does not match parameter ", (*names)[flat], " ",
                                      shape_str(p.shape()), " ", dtype_name(p.dtype())));
@@ -148,6 +151,15 @@ absl::Status parse_checkpoint(const std::string& bytes, const std::string& path,
   }
   if (ckpt.generator().s_size() != 4) return fail("generator.s: expected 4 state words");
   if (ckpt.epoch() < 0 || ckpt.step() < 0 || ckpt.scheduler_step() < 0) return fail("negative epoch, step or scheduler_step");
+  // A checkpoint from before format 1.2 has the step count only.
+  const std::map<std::string, double> scheduler_state(ckpt.scheduler_state().begin(), ckpt.scheduler_state().end());
+  if (state->scheduler != nullptr && !scheduler_state.empty()) {
+    try {
+      state->scheduler->check_state_dict(scheduler_state);
+    } catch (const Error& e) {
+      return fail(absl::StrCat("scheduler_state: ", e.what()));
+    }
+  }
   std::vector<EpochRecord> history;
   for (int i = 0; i < ckpt.history_size(); ++i) {
     const proto::EpochMetricsProto& h = ckpt.history(i);
@@ -172,7 +184,11 @@ absl::Status parse_checkpoint(const std::string& bytes, const std::string& path,
       state->optimizer->param_groups()[g].initial_lr = group_lrs[g].second;
     }
   }
-  if (state->scheduler != nullptr) state->scheduler->set_step(ckpt.scheduler_step());
+  if (state->scheduler != nullptr && !scheduler_state.empty()) {
+    state->scheduler->load_state_dict(scheduler_state);  // checked above
+  } else if (state->scheduler != nullptr) {
+    state->scheduler->set_step(ckpt.scheduler_step());
+  }
   ops::Generator::State g;
   for (int i = 0; i < 4; ++i) g.s[i] = ckpt.generator().s(i);
   g.has_cached_normal = ckpt.generator().has_cached_normal();

@@ -34,12 +34,17 @@ std::shared_ptr<nn::Sequential> make_model() {
 struct TrainingRun {
   std::shared_ptr<nn::Sequential> model;
   std::unique_ptr<optim::Adam> optimizer;
-  std::unique_ptr<optim::StepLR> scheduler;
+  std::unique_ptr<optim::LRScheduler> scheduler;
   TrainingRun(uint64_t init_seed) {
     manual_seed(init_seed);
     model = make_model();
     optimizer = std::make_unique<optim::Adam>(model->parameters(), 0.01);
-    scheduler = std::make_unique<optim::StepLR>(*optimizer, 1, 0.5);
+    // A half-lr warm-up epoch, then halving every epoch: resuming must restore both parts.
+    scheduler = std::make_unique<optim::SequentialLR>(
+        *optimizer,
+        std::vector<std::shared_ptr<optim::LRScheduler>>{std::make_shared<optim::LinearLR>(*optimizer, 1, 0.5),
+                                                         std::make_shared<optim::StepLR>(*optimizer, 1, 0.5)},
+        std::vector<int64_t>{1});
   }
   TrainingState state() { return {model.get(), optimizer.get(), scheduler.get()}; }
 };
@@ -79,6 +84,7 @@ TEST(Checkpoint, ResumeReproducesAStraightRunBitForBit) {
   }
 
   std::vector<double> resumed;
+  std::map<std::string, double> b_scheduler_state;
   {
     TrainingRun b(1);
     auto l = train_epoch(b, loader, 0);
@@ -86,6 +92,7 @@ TEST(Checkpoint, ResumeReproducesAStraightRunBitForBit) {
     TrainingState s = b.state();
     s.epoch = 1;
     s.step = 6;
+    b_scheduler_state = b.scheduler->state_dict();
     ASSERT_TRUE(save_checkpoint(tmp("run.ckpt"), s).ok());
   }
   manual_seed(12345);  // disturb the generator: the checkpoint must restore it
@@ -95,7 +102,8 @@ TEST(Checkpoint, ResumeReproducesAStraightRunBitForBit) {
   ASSERT_TRUE(st.ok()) << st;
   EXPECT_EQ(s.epoch, 1);
   EXPECT_EQ(s.step, 6);
-  EXPECT_DOUBLE_EQ(c.optimizer->param_groups()[0].lr, 0.005);
+  EXPECT_DOUBLE_EQ(c.optimizer->param_groups()[0].lr, 0.01);  // a fresh run is at 0.005
+  EXPECT_EQ(c.scheduler->state_dict(), b_scheduler_state);
   for (int64_t e = s.epoch; e < 3; ++e) {
     auto l = train_epoch(c, loader, e);
     resumed.insert(resumed.end(), l.begin(), l.end());
@@ -144,6 +152,48 @@ TEST(Checkpoint, NAdamStateWithAScalarBufferResumes) {
   }
 }
 
+// L-BFGS keeps its history as float64 pieces of float32 parameters' shapes: the checkpoint
+// accepts them and the search resumes exactly.
+TEST(Checkpoint, LbfgsStateOfFloat32ParametersResumes) {
+  ops::Generator g(5);
+  const Tensor x(ops::normal({16, 8}, 0, 1, kFloat32, g)), y(ops::normal({16, 3}, 0, 1, kFloat32, g));
+  auto make = [] {
+    manual_seed(3);
+    return std::make_shared<nn::Linear>(8, 3);
+  };
+  const optim::LBFGSOptions options{.max_iter = 4, .history_size = 3, .line_search_fn = "strong_wolfe"};
+  auto train_step = [&](nn::Linear& model, optim::LBFGS& opt) {
+    return opt
+        .step([&] {
+          opt.zero_grad();
+          Tensor loss = mse_loss(model(x), y);
+          loss.backward();
+          return loss;
+        })
+        .item();
+  };
+  auto straight = make();
+  optim::LBFGS a(straight->parameters(), 1, options);
+  const std::vector<double> want = {train_step(*straight, a), train_step(*straight, a), train_step(*straight, a)};
+
+  std::vector<double> got;
+  {
+    auto first = make();
+    optim::LBFGS b(first->parameters(), 1, options);
+    got.push_back(train_step(*first, b));
+    ASSERT_TRUE(save_checkpoint(tmp("lbfgs.ckpt"), {first.get(), &b}).ok());
+  }
+  auto second = std::make_shared<nn::Linear>(8, 3);
+  optim::LBFGS c(second->parameters(), 1, options);
+  TrainingState s{second.get(), &c};
+  absl::Status st = load_checkpoint(tmp("lbfgs.ckpt"), &s);
+  ASSERT_TRUE(st.ok()) << st;
+  got.push_back(train_step(*second, c));
+  got.push_back(train_step(*second, c));
+  EXPECT_EQ(got, want);
+  EXPECT_EQ(straight->weight.to_vector<float>(), second->weight.to_vector<float>());
+}
+
 TEST(Checkpoint, PerEpochMetricsAreStructuredFieldsAndValidated) {
   TrainingRun a(1);
   TrainingState s = a.state();
@@ -177,6 +227,14 @@ TEST(Checkpoint, MismatchesAreRefusedAndChangeNothing) {
   absl::Status st = load_checkpoint(tmp("a.ckpt"), &s);
   EXPECT_THAT(std::string(st.message()), HasSubstr("holds 'Adam' state, the run uses SGD"));
   EXPECT_EQ(b.model->state_dict().at("0.weight").to_vector<float>(), before);
+  // A different scheduler: named, and nothing restored.
+  optim::StepLR step_lr(*b.optimizer, 1, 0.5);
+  TrainingState t{b.model.get(), b.optimizer.get(), &step_lr};
+  const double lr_before = b.optimizer->param_groups()[0].lr;
+  st = load_checkpoint(tmp("a.ckpt"), &t);
+  EXPECT_THAT(std::string(st.message()), HasSubstr("scheduler_state: StepLR: the saved scheduler state has an unknown entry '0.last_lr.0'"));
+  EXPECT_EQ(b.model->state_dict().at("0.weight").to_vector<float>(), before);
+  EXPECT_EQ(b.optimizer->param_groups()[0].lr, lr_before);
   // A different model.
   auto other = std::make_shared<nn::Linear>(8, 3);
   TrainingState o{other.get()};

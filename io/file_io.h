@@ -13,7 +13,7 @@
 namespace tg::io {
 
 inline constexpr uint32_t kFormatMajor = 1;
-inline constexpr uint32_t kFormatMinor = 1;  // 1.1: NodeProto.output_dtype
+inline constexpr uint32_t kFormatMinor = 2;  // 1.1: NodeProto.output_dtype; 1.2: CheckpointProto.scheduler_state
 inline const std::string kProducer = std::string("tapegrad ") + version();  // written into every file
 
 // Serializes deterministically (sorted map entries): the same message gives the same bytes.

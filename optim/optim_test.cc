@@ -7,6 +7,7 @@
 #include "autograd/tapegrad.h"
 #include "gtest/gtest.h"
 #include "optim/optim.h"
+#include "optim/optim_test_util.h"
 
 namespace tg::optim {
 namespace {
@@ -14,21 +15,8 @@ namespace {
 #include "tests/reference/optim_reference.inc"
 #include "tests/reference/optimizers_reference.inc"
 
-// The entry `name` of a reference table (optim_reference.inc by default, or optimizers_reference.inc).
-const std::vector<double>& reference(const std::string& name,
-                                     const std::vector<std::pair<std::string, std::vector<double>>>& table = kOptimReference) {
-  for (const auto& [n, v] : table)
-    if (n == name) return v;
-  throw Error("no reference named " + name);
-}
-const std::vector<double>& torch_reference(const std::string& name) { return reference(name, kOptimizersReference); }
-
-void expect_relative(const std::vector<double>& got, const std::vector<double>& want, const std::string& what) {
-  ASSERT_EQ(got.size(), want.size()) << what;
-  for (size_t i = 0; i < got.size(); ++i) {
-    EXPECT_NEAR(got[i], want[i], 1e-6 * std::max(1.0, std::fabs(want[i]))) << what << " element " << i;
-  }
-}
+const std::vector<double>& reference(const std::string& name) { return reference_entry(kOptimReference, name); }
+const std::vector<double>& torch_reference(const std::string& name) { return reference_entry(kOptimizersReference, name); }
 
 // The reference problem: loss = sum(C * (p - T)^2) / 2.
 Tensor make_param() { return tensor({0.5, -1.0, 2.0}, kFloat64).set_requires_grad(); }
@@ -142,77 +130,110 @@ TEST(Optimizers, RejectBadArguments) {
   EXPECT_THROW(SGD({a}, 0.1, SGDOptions{.nesterov = true}), Error);
 }
 
-std::vector<double> schedule(LRScheduler& s, Optimizer& opt, int n) {
-  std::vector<double> lrs;
-  for (int i = 0; i < n; ++i) {
-    lrs.push_back(opt.param_groups()[0].lr);
-    if (i + 1 < n) s.step();
+// The LBFGS reference problem (tests/reference/optimizers_reference.py): a Rosenbrock valley in a
+// plus a quartic in b coupled to it.
+struct LbfgsProblem {
+  Tensor a = tensor({-1.2, 1.0}, kFloat64).set_requires_grad();
+  Tensor b = tensor(std::vector<double>{0.3, -0.4}, Shape{2, 1}, kFloat64).set_requires_grad();
+  Tensor loss() const {
+    const Tensor a0 = a.index({0}), a1 = a.index({1});
+    const Tensor d = b - 1.0;
+    return (1.0 - a0) * (1.0 - a0) + (a1 - a0 * a0) * (a1 - a0 * a0) * 100.0 + sum(d * d * d * d) +
+           (a0 * b.index({0, 0})) * (a0 * b.index({0, 0})) * 0.5;
   }
-  return lrs;
+};
+
+// After each of `steps` step() calls: the returned loss, a, b, n_iter and func_evals.
+std::vector<double> run_lbfgs(LbfgsProblem& problem, LBFGS& opt, int steps) {
+  std::vector<double> out;
+  for (int i = 0; i < steps; ++i) {
+    const double loss = opt.step([&] {
+                              opt.zero_grad();
+                              Tensor l = problem.loss();
+                              l.backward();
+                              return l;
+                            }).item();
+    out.push_back(loss);
+    for (double v : problem.a.to_vector<double>()) out.push_back(v);
+    for (double v : problem.b.to_vector<double>()) out.push_back(v);
+    out.push_back(opt.state()[0].buffers.at("n_iter").item());
+    out.push_back(opt.state()[0].buffers.at("func_evals").item());
+  }
+  return out;
 }
 
-TEST(Schedulers, MatchIndependentReference) {
-  auto opt = [] { return SGD({tensor({1.0}, kFloat64).set_requires_grad()}, 0.1); };
-  {
-    SGD o = opt();
-    StepLR s(o, 2, 0.5);
-    expect_relative(schedule(s, o, 7), reference("step_lr"), "StepLR");
-  }
-  {
-    SGD o = opt();
-    ExponentialLR s(o, 0.9);
-    expect_relative(schedule(s, o, 7), reference("exponential_lr"), "ExponentialLR");
-  }
-  {
-    SGD o = opt();
-    CosineAnnealingLR s(o, 10, 0.001);
-    expect_relative(schedule(s, o, 15), reference("cosine_lr"), "CosineAnnealingLR");
-  }
-  {
-    SGD o = opt();
-    LinearWarmupLR s(o, 4, 0.25);
-    expect_relative(schedule(s, o, 7), reference("linear_warmup_lr"), "LinearWarmupLR");
-  }
-  {
-    SGD o = opt();
-    OneCycleLR s(o, 0.1, 10);
-    expect_relative(schedule(s, o, 10), reference("one_cycle_lr"), "OneCycleLR");
-    // As torch: a step() after every one of the 10 batches is allowed (the 10th call), an 11th is not.
-    // (the cosine continued past its end, as torch's: tests/reference/optimizers_reference.py)
-    s.step();
-    EXPECT_NEAR(s.get_last_lr()[0], torch_reference("one_cycle_after_total_steps")[0], 1e-15);
-    EXPECT_THROW(s.step(), Error);
-  }
-}
-
-TEST(Schedulers, MultiStepAndLambdaMatchPyTorch) {
-  auto lrs = [](LRScheduler& s, SGD& o) {
-    std::vector<double> out;
-    for (int i = 0; i < 10; ++i) {
-      out.push_back(o.param_groups()[0].lr);
-      s.step();
-    }
-    return out;
+TEST(LBFGS, MatchesPyTorch) {
+  const std::vector<std::pair<std::string, LBFGSOptions>> cases = {
+      {"lbfgs_fixed_step", {}},
+      {"lbfgs_strong_wolfe", {.line_search_fn = "strong_wolfe"}},
+      {"lbfgs_short_history_max_iter", {.max_iter = 7, .history_size = 3, .line_search_fn = "strong_wolfe"}},
+      {"lbfgs_tolerance_grad", {.tolerance_grad = 1e-3, .line_search_fn = "strong_wolfe"}},
+      {"lbfgs_max_eval_tolerance_change", {.max_eval = 9, .tolerance_change = 1e-3}},
   };
-  {
-    SGD o({tensor({1.0}, kFloat64).set_requires_grad()}, 0.1);
-    MultiStepLR s(o, {2, 5, 6}, 0.5);
-    expect_relative(lrs(s, o), torch_reference("multistep_lr"), "MultiStepLR");
+  const std::map<std::string, double> lrs = {{"lbfgs_fixed_step", 0.1}, {"lbfgs_strong_wolfe", 1},
+                                             {"lbfgs_short_history_max_iter", 0.5}, {"lbfgs_tolerance_grad", 1},
+                                             {"lbfgs_max_eval_tolerance_change", 0.3}};
+  for (const auto& [name, options] : cases) {
+    LbfgsProblem problem;
+    LBFGS opt({problem.a, problem.b}, lrs.at(name), options);
+    expect_relative(run_lbfgs(problem, opt, 3), torch_reference(name), name);
   }
-  {
-    SGD o({tensor({1.0}, kFloat64).set_requires_grad()}, 0.1);
-    LambdaLR s(o, [](int64_t step) { return 1.0 / std::sqrt(1.0 + static_cast<double>(step)); });
-    expect_relative(lrs(s, o), torch_reference("lambda_lr"), "LambdaLR");
-  }
-  SGD o({tensor({1.0}, kFloat64).set_requires_grad()}, 0.1);
-  EXPECT_THROW(MultiStepLR(o, {3, 3}), Error);
 }
 
-TEST(Schedulers, ResumeAtAStep) {
-  SGD o({tensor({1.0}, kFloat64).set_requires_grad()}, 0.1);
-  StepLR s(o, 2, 0.5);
-  s.set_step(5);
-  EXPECT_DOUBLE_EQ(s.get_last_lr()[0], 0.025);
+// The search's memory lives in the parameters' state: copying it to a fresh optimizer (as a
+// checkpoint does) continues exactly as the uninterrupted run.
+TEST(LBFGS, ResumesFromItsState) {
+  const LBFGSOptions options{.max_iter = 5, .history_size = 4, .line_search_fn = "strong_wolfe"};
+  LbfgsProblem straight;
+  LBFGS a({straight.a, straight.b}, 1, options);
+  const std::vector<double> want = run_lbfgs(straight, a, 3);
+
+  LbfgsProblem first;
+  LBFGS b({first.a, first.b}, 1, options);
+  std::vector<double> got = run_lbfgs(first, b, 1);
+  LbfgsProblem second;
+  {
+    NoGradGuard no_grad;
+    second.a.copy_(first.a);
+    second.b.copy_(first.b);
+  }
+  LBFGS c({second.a, second.b}, 1, options);
+  c.state() = b.state();
+  const std::vector<double> rest = run_lbfgs(second, c, 2);
+  got.insert(got.end(), rest.begin(), rest.end());
+  EXPECT_EQ(got, want);
+  EXPECT_EQ(c.state()[1].buffers.at("d").dtype(), kFloat64);
+  EXPECT_EQ(c.state()[1].buffers.at("d").shape(), (Shape{2, 1}));
+}
+
+TEST(LBFGS, RefusesMisuse) {
+  LbfgsProblem problem;
+  LBFGS opt({problem.a, problem.b});
+  Optimizer& base = opt;
+  problem.loss().backward();
+  EXPECT_THROW(base.step(), Error);  // needs the closure
+  EXPECT_THROW(opt.step([] { return tensor({1.0, 2.0}, kFloat64); }), Error);  // not one element
+  EXPECT_THROW(opt.step(nullptr), Error);
+  EXPECT_THROW(LBFGS({problem.a}, 1, {.max_iter = 0}), Error);
+  EXPECT_THROW(LBFGS({problem.a}, 1, {.line_search_fn = "backtracking"}), Error);
+  // A damaged state is named, not used.
+  LBFGS fresh({problem.a, problem.b}, 0.1, {.max_iter = 3});
+  auto closure = [&] {
+    fresh.zero_grad();
+    Tensor l = problem.loss();
+    l.backward();
+    return l;
+  };
+  fresh.step(closure);
+  ASSERT_EQ(fresh.state()[0].buffers.at("history").item(), 1.0);
+  fresh.state()[1].buffers.erase("old_dirs.0");
+  try {
+    fresh.step(closure);
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("LBFGS: the state of parameter 1 has no 'old_dirs.0'"), std::string::npos)
+        << e.what();
+  }
 }
 
 TEST(ClipGradValue, ClampsEveryElementInPlace) {

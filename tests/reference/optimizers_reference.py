@@ -91,4 +91,29 @@ for name, make in {
         opt.step()
         sched.step()
     print('  {"%s", {%s}},' % (name, ", ".join(repr(v) for v in lrs)))
+# LBFGS on a non-quadratic problem over two parameters (a Rosenbrock valley plus a coupled quartic):
+# after each of 3 step() calls, the returned loss, the parameters, n_iter and func_evals.
+LBFGS_CASES = {
+    "lbfgs_fixed_step": dict(lr=0.1),
+    "lbfgs_strong_wolfe": dict(lr=1, line_search_fn="strong_wolfe"),
+    "lbfgs_short_history_max_iter": dict(lr=0.5, history_size=3, max_iter=7, line_search_fn="strong_wolfe"),
+    "lbfgs_tolerance_grad": dict(lr=1, tolerance_grad=1e-3, line_search_fn="strong_wolfe"),
+    "lbfgs_max_eval_tolerance_change": dict(lr=0.3, max_eval=9, tolerance_change=1e-3),
+}
+for name, kwargs in LBFGS_CASES.items():
+    a = torch.tensor([-1.2, 1.0], requires_grad=True)
+    b = torch.tensor([[0.3], [-0.4]], requires_grad=True)
+    opt = torch.optim.LBFGS([a, b], **kwargs)
+
+    def closure():
+        opt.zero_grad()
+        loss = (1 - a[0]) ** 2 + 100 * (a[1] - a[0] ** 2) ** 2 + ((b - 1) ** 4).sum() + (a[0] * b[0, 0]) ** 2 * 0.5
+        loss.backward()
+        return loss
+
+    values = []
+    for _ in range(3):
+        loss = opt.step(closure)
+        values += [float(loss)] + a.tolist() + b.flatten().tolist() + [opt.state[a]["n_iter"], opt.state[a]["func_evals"]]
+    print('  {"%s", {%s}},' % (name, ", ".join(repr(float(v)) for v in values)))
 print("};")
