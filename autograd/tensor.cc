@@ -53,6 +53,17 @@ void Tensor::set_grad(const Tensor& grad) const {
   impl_->grad = grad;
 }
 
+void Tensor::set_data(const Tensor& new_data) const {
+  checked(impl_, "set_data");
+  TG_CHECK(new_data.defined(), "set_data: the new data is undefined");
+  TG_CHECK(is_leaf(), "set_data: only a leaf tensor's data can be replaced (this one has history ",
+           impl_->grad_fn->name(), ")");
+  TG_CHECK(!impl_->requires_grad || is_floating(new_data.dtype()), "set_data: a tensor that requires grad needs ",
+           "floating data, got ", dtype_name(new_data.dtype()));
+  impl_->data = new_data.data();
+  impl_->view_base.reset();  // the new data is not a view of what this one was a view of
+}
+
 void Tensor::backward(const Tensor& grad_output, bool retain_graph, bool create_graph) const {
   autograd::backward({*this}, grad_output.defined() ? std::vector<Tensor>{grad_output} : std::vector<Tensor>{},
                      retain_graph, create_graph);

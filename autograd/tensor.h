@@ -66,6 +66,10 @@ class Tensor {
   // The accumulated gradient (undefined until a backward reaches this tensor).
   Tensor grad() const;
   void set_grad(const Tensor& grad) const;
+  // Replaces the values (and possibly shape and dtype) with new_data's, keeping this tensor's
+  // identity, requires_grad and hooks (LibTorch's set_data; Module::to uses it). Leaves only;
+  // new_data's history is not taken, and its dtype must be floating if this tensor requires grad.
+  void set_data(const Tensor& new_data) const;
   // Reverse-mode pass from this tensor. grad_output defaults to 1 for a one-element tensor.
   void backward(const Tensor& grad_output = Tensor(), bool retain_graph = false,
                 bool create_graph = false) const;

@@ -113,6 +113,19 @@ Module& Module::apply(const std::function<void(Module&)>& fn) {
   return *this;
 }
 
+Module& Module::to(DType dtype) {
+  TG_CHECK(is_floating(dtype), type_name_, ".to: modules convert to floating dtypes only, got ", dtype_name(dtype));
+  NoGradGuard no_grad;
+  auto convert = [dtype](const Tensor& t) {
+    if (!is_floating(t.dtype()) || t.dtype() == dtype) return;
+    t.set_data(t.to(dtype));
+    if (t.grad().defined()) t.set_grad(t.grad().to(dtype));
+  };
+  for (const auto& [name, p] : named_parameters()) convert(p);
+  for (const auto& [name, b] : named_buffers()) convert(b);
+  return *this;
+}
+
 void Module::zero_grad() {
   for (Tensor& p : parameters()) p.set_grad(Tensor());
 }

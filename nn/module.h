@@ -59,6 +59,12 @@ class Module : public std::enable_shared_from_this<Module> {
   // one, as torch.nn.Module.apply: e.g. a custom initialization of every Linear.
   Module& apply(const std::function<void(Module&)>& fn);
 
+  // Converts every floating parameter, gradient and buffer to the floating dtype `dtype`, in
+  // place (PyTorch's module.to(dtype)): the tensors stay the same objects, so member handles and
+  // an optimizer built before keep working (its state, if it has stepped, must be rebuilt).
+  // Integral buffers (BatchNorm's num_batches_tracked) are kept.
+  Module& to(DType dtype);
+
   // Sets every parameter's .grad() to undefined (PyTorch's set_to_none=True).
   void zero_grad();
   virtual void train(bool on = true);

@@ -310,6 +310,43 @@ TEST(Module, ApplyVisitsChildrenFirstAndModuleDictKeepsOrder) {
   EXPECT_THROW(heads.insert("classify", std::make_shared<ReLU>()), Error);
 }
 
+// module.to(kFloat64) converts parameters, gradients and floating buffers in place: the same
+// tensor objects (member handles see the new dtype), the integral counter kept, the float64
+// model computing what the float32 one did and gradchecking through it.
+TEST(Module, ToConvertsFloatingStateInPlace) {
+  manual_seed(4);
+  auto model = std::make_shared<Sequential>(std::initializer_list<std::shared_ptr<Module>>{
+      std::make_shared<Linear>(4, 3), std::make_shared<BatchNorm1d>(3), std::make_shared<Tanh>(),
+      std::make_shared<Linear>(3, 2)});
+  model->eval();
+  auto first = std::dynamic_pointer_cast<Linear>(model->children()[0]);
+  const Tensor x = randn({5, 4});
+  const std::vector<float> y32 = (*model)(x).to_vector<float>();
+  sum((*model)(x)).backward();
+  const std::vector<float> grad32 = first->weight.grad().to_vector<float>();
+  const TensorImpl* weight_impl = first->weight.impl().get();
+
+  model->to(kFloat64);
+  EXPECT_EQ(first->weight.impl().get(), weight_impl);
+  EXPECT_EQ(first->weight.dtype(), kFloat64);
+  EXPECT_TRUE(first->weight.requires_grad());
+  EXPECT_EQ(first->weight.grad().dtype(), kFloat64);
+  for (size_t i = 0; i < grad32.size(); ++i) EXPECT_EQ(first->weight.grad().to_vector<double>()[i], grad32[i]);
+  for (const auto& [name, b] : model->named_buffers()) {
+    EXPECT_EQ(b.dtype(), name == "1.num_batches_tracked" ? kInt64 : kFloat64) << name;
+  }
+  const Tensor x64 = x.to(kFloat64).set_requires_grad();
+  const Tensor y64 = (*model)(x64);
+  ASSERT_EQ(y64.dtype(), kFloat64);
+  const std::vector<double> y = y64.to_vector<double>();
+  for (size_t i = 0; i < y.size(); ++i) EXPECT_NEAR(y[i], y32[i], 1e-5);
+  EXPECT_TRUE(autograd::gradcheck([&](const std::vector<Tensor>& in) { return (*model)(in[0]); }, {x64}));
+  model->to(kFloat32);
+  EXPECT_EQ((*model)(x).dtype(), kFloat32);
+  EXPECT_THROW(model->to(kInt64), Error);
+  EXPECT_THROW(first->weight.set_data(tensor(std::vector<int64_t>{1, 2}, {2})), Error);  // integral data for a parameter
+}
+
 TEST(Layers, DropoutOnlyInTraining) {
   Dropout d(0.5);
   Tensor x = ones({1000});

@@ -236,6 +236,31 @@ TEST(LBFGS, RefusesMisuse) {
   }
 }
 
+// An optimizer built before a dtype conversion keeps working (the parameters are the same
+// objects); state made at the old dtype is refused with the reason, not read as garbage.
+TEST(Optimizers, ParametersConvertedAfterConstruction) {
+  Tensor p = tensor({1.0f, 2.0f}).set_requires_grad();
+  SGD sgd({p}, 0.5);
+  Adam adam({p}, 0.1);
+  p.set_data(p.to(kFloat64));
+  p.set_grad(tensor({1.0, 1.0}, kFloat64));
+  sgd.step();
+  EXPECT_EQ(p.to_vector<double>(), (std::vector<double>{0.5, 1.5}));
+  adam.step();  // first step: state made at float64
+  Tensor q = tensor({1.0f}).set_requires_grad();
+  Adam stepped({q}, 0.1);
+  q.set_grad(tensor({1.0f}));
+  stepped.step();
+  q.set_data(q.to(kFloat64));
+  q.set_grad(tensor({1.0}, kFloat64));
+  try {
+    stepped.step();
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("is float32 [1] but its parameter is float64 [1]"), std::string::npos) << e.what();
+  }
+}
+
 TEST(ClipGradValue, ClampsEveryElementInPlace) {
   Tensor p = tensor({1.0, 2.0, 3.0}, kFloat64).set_requires_grad();
   p.set_grad(tensor({-2.0, 0.25, 5.0}, kFloat64));

@@ -15,6 +15,10 @@ namespace tg::optim {
 Tensor& ParamState::buffer(const std::string& name, const Tensor& param) {
   Tensor& b = buffers[name];
   if (!b.defined()) b = zeros(param.shape(), param.dtype());
+  TG_CHECK(b.dtype() == param.dtype() && b.shape() == param.shape(), "optimizer state '", name, "' is ",
+           dtype_name(b.dtype()), " ", shape_str(b.shape()), " but its parameter is ", dtype_name(param.dtype()), " ",
+           shape_str(param.shape()), " (was the module converted with to() after the optimizer stepped? build a new ",
+           "optimizer after converting)");
   return b;
 }
 
