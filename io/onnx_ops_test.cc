@@ -324,6 +324,7 @@ TEST(OnnxOpsRefusals, NodesAMappingCannotExpressAreNamedWithTheReason) {
       {[](const Tensor& x) { return batch_norm(x, zeros({3}), ones({3}), Tensor(), Tensor(), false); },
        "batch_norm without affine weight and bias"},
       {[](const Tensor& x) { return gelu(x); }, "op 'gelu' has no ONNX mapping: ONNX has Gelu only from opset 20"},
+      {[](const Tensor& x) { return avg_pool2d(x, 2, 1, 1, false, true, 3); }, "ONNX AveragePool has no divisor_override"},
   };
   for (const Case& k : refused) {
     Program program(k.program);

@@ -347,6 +347,16 @@ TEST(Module, ToConvertsFloatingStateInPlace) {
   EXPECT_THROW(first->weight.set_data(tensor(std::vector<int64_t>{1, 2}, {2})), Error);  // integral data for a parameter
 }
 
+TEST(Layers, PoolOptionsReachTheFunctions) {
+  const Tensor x = randn({1, 2, 5, 7});
+  MaxPool2d max({.kernel = 2, .padding = 1, .dilation = 2, .ceil_mode = true});
+  EXPECT_EQ(max(x).to_vector<float>(), max_pool2d(x, 2, 2, 1, 2, true).to_vector<float>());
+  EXPECT_EQ(max.extra_repr(), "kernel_size=(2, 2), stride=(2, 2), padding=(1, 1), dilation=(2, 2), ceil_mode=true");
+  AvgPool2d avg({.kernel = 3, .stride = Size2(2), .ceil_mode = true, .divisor_override = 4});
+  EXPECT_EQ(avg(x).to_vector<float>(), avg_pool2d(x, 3, 2, 0, true, true, 4).to_vector<float>());
+  EXPECT_EQ(avg.extra_repr(), "kernel_size=(3, 3), stride=(2, 2), padding=(0, 0), ceil_mode=true, divisor_override=4");
+}
+
 TEST(Layers, DropoutOnlyInTraining) {
   Dropout d(0.5);
   Tensor x = ones({1000});

@@ -9,12 +9,15 @@ namespace tg::nn {
 static std::string pair_str(Size2 s) { return absl::StrCat("(", s.h, ", ", s.w, ")"); }
 
 std::string MaxPool2d::extra_repr() const {
-  return absl::StrCat("kernel_size=", pair_str(kernel), ", stride=", pair_str(stride), ", padding=", pair_str(padding));
+  return absl::StrCat("kernel_size=", pair_str(kernel), ", stride=", pair_str(stride), ", padding=", pair_str(padding),
+                      dilation.h != 1 || dilation.w != 1 ? absl::StrCat(", dilation=", pair_str(dilation)) : "",
+                      ceil_mode ? ", ceil_mode=true" : "");
 }
 
 std::string AvgPool2d::extra_repr() const {
   return absl::StrCat("kernel_size=", pair_str(kernel), ", stride=", pair_str(stride), ", padding=", pair_str(padding),
-                      count_include_pad ? "" : ", count_include_pad=false");
+                      ceil_mode ? ", ceil_mode=true" : "", count_include_pad ? "" : ", count_include_pad=false",
+                      divisor_override ? absl::StrCat(", divisor_override=", *divisor_override) : "");
 }
 
 std::string MaxPool1d::extra_repr() const {

@@ -12,30 +12,59 @@
 
 namespace tg::nn {
 
+struct MaxPool2dOptions {
+  Size2 kernel{2};
+  std::optional<Size2> stride;  // the kernel size by default
+  Size2 padding{0}, dilation{1};
+  bool ceil_mode = false;
+};
+
 class MaxPool2d : public Module {
  public:
+  explicit MaxPool2d(MaxPool2dOptions o)
+      : Module("MaxPool2d"),
+        kernel(o.kernel),
+        stride(o.stride.value_or(o.kernel)),
+        padding(o.padding),
+        dilation(o.dilation),
+        ceil_mode(o.ceil_mode) {}
   explicit MaxPool2d(Size2 kernel, std::optional<Size2> stride = std::nullopt, Size2 padding = 0)
-      : Module("MaxPool2d"), kernel(kernel), stride(stride.value_or(kernel)), padding(padding) {}
-  Tensor forward(const Tensor& input) override { return max_pool2d(input, kernel, stride, padding); }
+      : MaxPool2d(MaxPool2dOptions{kernel, stride, padding}) {}
+  Tensor forward(const Tensor& input) override { return max_pool2d(input, kernel, stride, padding, dilation, ceil_mode); }
   std::string extra_repr() const override;
-  const Size2 kernel, stride, padding;
+  const Size2 kernel, stride, padding, dilation;
+  const bool ceil_mode;
+};
+
+struct AvgPool2dOptions {
+  Size2 kernel{2};
+  std::optional<Size2> stride;  // the kernel size by default
+  Size2 padding{0};
+  bool ceil_mode = false;
+  bool count_include_pad = true;
+  std::optional<int64_t> divisor_override;
 };
 
 class AvgPool2d : public Module {
  public:
+  explicit AvgPool2d(AvgPool2dOptions o)
+      : Module("AvgPool2d"),
+        kernel(o.kernel),
+        stride(o.stride.value_or(o.kernel)),
+        padding(o.padding),
+        ceil_mode(o.ceil_mode),
+        count_include_pad(o.count_include_pad),
+        divisor_override(o.divisor_override) {}
   explicit AvgPool2d(Size2 kernel, std::optional<Size2> stride = std::nullopt, Size2 padding = 0,
                      bool count_include_pad = true)
-      : Module("AvgPool2d"),
-        kernel(kernel),
-        stride(stride.value_or(kernel)),
-        padding(padding),
-        count_include_pad(count_include_pad) {}
+      : AvgPool2d(AvgPool2dOptions{kernel, stride, padding, false, count_include_pad}) {}
   Tensor forward(const Tensor& input) override {
-    return avg_pool2d(input, kernel, stride, padding, count_include_pad);
+    return avg_pool2d(input, kernel, stride, padding, ceil_mode, count_include_pad, divisor_override);
   }
   std::string extra_repr() const override;
   const Size2 kernel, stride, padding;
-  const bool count_include_pad;
+  const bool ceil_mode, count_include_pad;
+  const std::optional<int64_t> divisor_override;
 };
 
 class MaxPool1d : public Module {
@@ -52,7 +81,7 @@ class AvgPool1d : public Module {
   explicit AvgPool1d(int64_t kernel, std::optional<int64_t> stride = std::nullopt, int64_t padding = 0,
                      bool count_include_pad = true)
       : Module("AvgPool1d"), kernel(kernel), stride(stride.value_or(kernel)), padding(padding), count_include_pad(count_include_pad) {}
-  Tensor forward(const Tensor& input) override { return avg_pool1d(input, kernel, stride, padding, count_include_pad); }
+  Tensor forward(const Tensor& input) override { return avg_pool1d(input, kernel, stride, padding, /*ceil_mode=*/false, count_include_pad); }
   std::string extra_repr() const override;
   const int64_t kernel, stride, padding;
   const bool count_include_pad;

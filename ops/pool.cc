@@ -14,9 +14,20 @@ namespace {
 
 // The divisor PyTorch uses for average pooling of the window starting at (hs, ws).
 int64_t avg_divisor(int64_t hs, int64_t ws, int64_t h, int64_t w, const Pool2dParams& p) {
+  if (p.divisor_override != 0) return p.divisor_override;
   const int64_t he = std::min(hs + p.kernel_h, h + p.pad_h), we = std::min(ws + p.kernel_w, w + p.pad_w);
   if (p.count_include_pad) return (he - hs) * (we - ws);
   return (std::min(he, h) - std::max<int64_t>(hs, 0)) * (std::min(we, w) - std::max<int64_t>(ws, 0));
+}
+
+// PyTorch's pooling_output_shape: floor or ceil; a ceil-mode window must start inside the input
+// or its left padding.
+int64_t pooled_size(int64_t in, int64_t kernel, int64_t pad, int64_t stride, int64_t dilation, bool ceil_mode) {
+  const int64_t span = in + 2 * pad - dilation * (kernel - 1) - 1 + (ceil_mode ? stride - 1 : 0);
+  if (span < 0) return 0;
+  int64_t out = span / stride + 1;
+  if (ceil_mode && (out - 1) * stride >= in + pad) --out;
+  return out;
 }
 
 }  // namespace
@@ -31,10 +42,13 @@ Shape pool2d_output_shape(const Shape& in, const Pool2dParams& p, const char* op
            "]");
   TG_CHECK(p.pad_h * 2 <= p.kernel_h && p.pad_w * 2 <= p.kernel_w, op, ": padding [", p.pad_h, ",", p.pad_w,
            "] must be at most half the kernel [", p.kernel_h, ",", p.kernel_w, "]");
-  const int64_t oh = (in[2] + 2 * p.pad_h - p.kernel_h) / p.stride_h + 1;
-  const int64_t ow = (in[3] + 2 * p.pad_w - p.kernel_w) / p.stride_w + 1;
-  TG_CHECK(in[2] + 2 * p.pad_h >= p.kernel_h && in[3] + 2 * p.pad_w >= p.kernel_w && oh > 0 && ow > 0, op,
-           ": kernel [", p.kernel_h, ",", p.kernel_w, "] is larger than padded input ", shape_str(in));
+  TG_CHECK(p.dilation_h > 0 && p.dilation_w > 0, op, ": dilation must be positive, got [", p.dilation_h, ",",
+           p.dilation_w, "]");
+  TG_CHECK(p.divisor_override >= 0, op, ": divisor_override must be positive, got ", p.divisor_override);
+  const int64_t oh = pooled_size(in[2], p.kernel_h, p.pad_h, p.stride_h, p.dilation_h, p.ceil_mode);
+  const int64_t ow = pooled_size(in[3], p.kernel_w, p.pad_w, p.stride_w, p.dilation_w, p.ceil_mode);
+  TG_CHECK(oh > 0 && ow > 0, op, ": kernel [", p.kernel_h, ",", p.kernel_w, "] (dilation [", p.dilation_h, ",",
+           p.dilation_w, "]) is larger than padded input ", shape_str(in));
   return {in[0], in[1], oh, ow};
 }
 
@@ -51,7 +65,8 @@ std::pair<Array, Array> max_pool2d(const Array& input_in, const Pool2dParams& p,
     const T* ip = input.data<T>();
     T* op = out.data<T>();
     int64_t* xp = with_indices ? indices.data<int64_t>() : nullptr;
-    if (p.kernel_h == 2 && p.kernel_w == 2 && p.stride_h == 2 && p.stride_w == 2 && p.pad_h == 0 && p.pad_w == 0) {
+    if (p.kernel_h == 2 && p.kernel_w == 2 && p.stride_h == 2 && p.stride_w == 2 && p.pad_h == 0 && p.pad_w == 0 &&
+        p.dilation_h == 1 && p.dilation_w == 1 && 2 * oh <= h && 2 * ow <= w) {
       // The common 2x2/2 case: no bounds checks, windows never leave the plane; the row kernel
       // of this CPU's ISA level.
       const auto row_kernel = internal::vector_kernels<T>().max_pool_2x2_row;
@@ -74,14 +89,18 @@ std::pair<Array, Array> max_pool2d(const Array& input_in, const Pool2dParams& p,
       const T* src = ip + pl * h * w;
       for (int64_t y = 0; y < oh; ++y) {
         for (int64_t x = 0; x < ow; ++x) {
-          const int64_t hs = y * p.stride_h - p.pad_h, ws = x * p.stride_w - p.pad_w;
+          // The window's taps: rows hs, hs + dilation, ... inside the plane (PyTorch's first
+          // in-plane tap is the index reported for an all -inf window).
+          int64_t hs = y * p.stride_h - p.pad_h, ws = x * p.stride_w - p.pad_w;
+          const int64_t he = std::min(hs + (p.kernel_h - 1) * p.dilation_h + 1, h);
+          const int64_t we = std::min(ws + (p.kernel_w - 1) * p.dilation_w + 1, w);
+          while (hs < 0) hs += p.dilation_h;
+          while (ws < 0) ws += p.dilation_w;
           T best = -std::numeric_limits<T>::infinity();
-          int64_t best_i = std::max<int64_t>(hs, 0) * w + std::max<int64_t>(ws, 0);
-          const int64_t i_hi = std::min(hs + p.kernel_h, h), j_lo = std::max<int64_t>(ws, 0),
-                        j_hi = std::min(ws + p.kernel_w, w);
-          for (int64_t i = std::max<int64_t>(hs, 0); i < i_hi; ++i) {
+          int64_t best_i = hs * w + ws;
+          for (int64_t i = hs; i < he; i += p.dilation_h) {
             const T* row = src + i * w;
-            for (int64_t j = j_lo; j < j_hi; ++j) {
+            for (int64_t j = ws; j < we; j += p.dilation_w) {
               const T v = row[j];
               if (v > best || v != v) {  // NaN propagates, like PyTorch
                 best = v;
@@ -143,7 +162,8 @@ Array avg_pool2d(const Array& input_in, const Pool2dParams& p) {
           T s = 0;
           for (int64_t i = std::max<int64_t>(hs, 0); i < std::min(hs + p.kernel_h, h); ++i)
             for (int64_t j = std::max<int64_t>(ws, 0); j < std::min(ws + p.kernel_w, w); ++j) s += src[i * w + j];
-          op[(pl * oh + y) * ow + x] = s / static_cast<T>(avg_divisor(hs, ws, h, w, p));
+          const int64_t divisor = avg_divisor(hs, ws, h, w, p);
+          op[(pl * oh + y) * ow + x] = divisor > 0 ? s / static_cast<T>(divisor) : T(0);  // an empty window: 0
         }
       }
     }
@@ -169,7 +189,9 @@ Array avg_pool2d_backward(const Array& grad_in, const Shape& input_shape, const 
       for (int64_t y = 0; y < oh; ++y) {
         for (int64_t x = 0; x < ow; ++x) {
           const int64_t hs = y * p.stride_h - p.pad_h, ws = x * p.stride_w - p.pad_w;
-          const T g = gp[(pl * oh + y) * ow + x] / static_cast<T>(avg_divisor(hs, ws, h, w, p));
+          const int64_t divisor = avg_divisor(hs, ws, h, w, p);
+          if (divisor <= 0) continue;  // an empty window
+          const T g = gp[(pl * oh + y) * ow + x] / static_cast<T>(divisor);
           for (int64_t i = std::max<int64_t>(hs, 0); i < std::min(hs + p.kernel_h, h); ++i)
             for (int64_t j = std::max<int64_t>(ws, 0); j < std::min(ws + p.kernel_w, w); ++j) dst[i * w + j] += g;
         }

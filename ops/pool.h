@@ -1,6 +1,7 @@
-// tapegrad/ops/pool.h: grad-free 2-D max and average pooling over NCHW input with kernel, stride
-// and padding (PyTorch semantics: floor output size, max ignores padding, average counts padding
-// unless count_include_pad is false).
+// tapegrad/ops/pool.h: grad-free 2-D max and average pooling over NCHW input with kernel, stride,
+// padding, dilation (max) and ceil_mode (PyTorch semantics: floor output size unless ceil_mode,
+// whose extra window must start inside the input or its left padding; max ignores padding;
+// average counts padding unless count_include_pad is false, or divides by divisor_override).
 #pragma once
 
 #include <utility>
@@ -14,6 +15,9 @@ struct Pool2dParams {
   int64_t stride_h = 2, stride_w = 2;
   int64_t pad_h = 0, pad_w = 0;
   bool count_include_pad = true;  // average pooling only
+  int64_t dilation_h = 1, dilation_w = 1;  // max pooling only
+  bool ceil_mode = false;
+  int64_t divisor_override = 0;  // average pooling only; 0: none
 };
 
 Shape pool2d_output_shape(const Shape& input, const Pool2dParams& p, const char* op);

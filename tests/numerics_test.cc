@@ -119,7 +119,7 @@ TEST(PoolNumerics, HandComputedMaxAndAverage) {
   // 4 real cells of 9 (e.g. the top-left one spans rows and cols -1..1).
   Tensor ones3 = ones({1, 1, 3, 3}, kFloat64);
   EXPECT_THAT(values(avg_pool2d(ones3, 3, 2, 1)), ElementsAre(4.0 / 9, 4.0 / 9, 4.0 / 9, 4.0 / 9));
-  EXPECT_THAT(values(avg_pool2d(ones3, 3, 2, 1, /*count_include_pad=*/false)), ElementsAre(1, 1, 1, 1));
+  EXPECT_THAT(values(avg_pool2d(ones3, 3, 2, 1, /*ceil_mode=*/false, /*count_include_pad=*/false)), ElementsAre(1, 1, 1, 1));
   // Max pooling ignores padding even when every real value is negative.
   EXPECT_THAT(values(max_pool2d(ones3 * -1.0, 3, 2, 1)), ElementsAre(-1, -1, -1, -1));
 }

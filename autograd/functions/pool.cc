@@ -31,7 +31,8 @@ const OpDef& kMaxPool2d = define_op({
     },
     .attr_schema = Pool2dAttrs::schema(/*average=*/false),
     .onnx = {{.op_type = "MaxPool",
-              .attrs = {{"kernel_shape", "kernel"}, {"strides", "stride"}, {"pads", "padding", OnnxAttrForm::kPads2d}}}},
+              .attrs = {{"kernel_shape", "kernel"}, {"strides", "stride"}, {"pads", "padding", OnnxAttrForm::kPads2d},
+                        {"dilations", "dilation"}, {"ceil_mode", "ceil_mode"}}}},
 });
 
 const OpDef& kAvgPool2dBackward = define_op({
@@ -57,7 +58,11 @@ const OpDef& kAvgPool2d = define_op({
     .attr_schema = Pool2dAttrs::schema(/*average=*/true),
     .onnx = {{.op_type = "AveragePool",
               .attrs = {{"kernel_shape", "kernel"}, {"strides", "stride"}, {"pads", "padding", OnnxAttrForm::kPads2d},
-                        {"count_include_pad", "count_include_pad", OnnxAttrForm::kSame, /*if_absent=*/1}}}},
+                        {"count_include_pad", "count_include_pad", OnnxAttrForm::kSame, /*if_absent=*/1},
+                        {"ceil_mode", "ceil_mode"}},
+              .refuse = [](const Attrs& a, const std::vector<bool>&) -> std::string {
+                return a.has("divisor_override") ? "ONNX AveragePool has no divisor_override" : "";
+              }}},
 });
 
 Attrs pool_attrs(const char* op, const Tensor& x, const Pool2dAttrs& p) {
@@ -68,14 +73,22 @@ Attrs pool_attrs(const char* op, const Tensor& x, const Pool2dAttrs& p) {
 }  // namespace
 
 
-Tensor max_pool2d(const Tensor& x, Size2 kernel, std::optional<Size2> stride, Size2 padding) {
-  return apply_op(kMaxPool2d, {x}, pool_attrs("max_pool2d", x, {kernel, stride.value_or(kernel), padding, std::nullopt}));
+Tensor max_pool2d(const Tensor& x, Size2 kernel, std::optional<Size2> stride, Size2 padding, Size2 dilation,
+                  bool ceil_mode) {
+  Pool2dAttrs p{kernel, stride.value_or(kernel), padding, std::nullopt};
+  p.dilation = dilation;
+  p.ceil_mode = ceil_mode;
+  return apply_op(kMaxPool2d, {x}, pool_attrs("max_pool2d", x, p));
 }
 
-Tensor avg_pool2d(const Tensor& x, Size2 kernel, std::optional<Size2> stride, Size2 padding,
-                  bool count_include_pad) {
-  return apply_op(kAvgPool2d, {x},
-                  pool_attrs("avg_pool2d", x, {kernel, stride.value_or(kernel), padding, count_include_pad}));
+Tensor avg_pool2d(const Tensor& x, Size2 kernel, std::optional<Size2> stride, Size2 padding, bool ceil_mode,
+                  bool count_include_pad, std::optional<int64_t> divisor_override) {
+  TG_CHECK(!divisor_override || *divisor_override > 0, "avg_pool2d: divisor_override must be positive, got ",
+           divisor_override.value_or(0));
+  Pool2dAttrs p{kernel, stride.value_or(kernel), padding, count_include_pad};
+  p.ceil_mode = ceil_mode;
+  p.divisor_override = divisor_override;
+  return apply_op(kAvgPool2d, {x}, pool_attrs("avg_pool2d", x, p));
 }
 
 }  // namespace tg

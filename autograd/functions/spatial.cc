@@ -65,18 +65,23 @@ Tensor conv1d(const Tensor& x, const Tensor& weight, const Tensor& bias, int64_t
   });
 }
 
-Tensor max_pool1d(const Tensor& x, int64_t kernel, std::optional<int64_t> stride, int64_t padding) {
+Tensor max_pool1d(const Tensor& x, int64_t kernel, std::optional<int64_t> stride, int64_t padding, int64_t dilation,
+                  bool ceil_mode) {
   check_rank(x, 3, "max_pool1d", "[N, C, L]");
   return batched(x, 3, [&](const Tensor& b) {
-    return squeeze(max_pool2d(unsqueeze(b, 2), {1, kernel}, Size2{1, stride.value_or(kernel)}, {0, padding}), 2);
+    return squeeze(max_pool2d(unsqueeze(b, 2), {1, kernel}, Size2{1, stride.value_or(kernel)}, {0, padding},
+                              {1, dilation}, ceil_mode),
+                   2);
   });
 }
 
-Tensor avg_pool1d(const Tensor& x, int64_t kernel, std::optional<int64_t> stride, int64_t padding,
+Tensor avg_pool1d(const Tensor& x, int64_t kernel, std::optional<int64_t> stride, int64_t padding, bool ceil_mode,
                   bool count_include_pad) {
   check_rank(x, 3, "avg_pool1d", "[N, C, L]");
   return batched(x, 3, [&](const Tensor& b) {
-    return squeeze(avg_pool2d(unsqueeze(b, 2), {1, kernel}, Size2{1, stride.value_or(kernel)}, {0, padding}, count_include_pad), 2);
+    return squeeze(avg_pool2d(unsqueeze(b, 2), {1, kernel}, Size2{1, stride.value_or(kernel)}, {0, padding}, ceil_mode,
+                              count_include_pad),
+                   2);
   });
 }
 

@@ -47,25 +47,45 @@ struct Conv2dAttrs {
 // for average pooling, count_include_pad (true when absent, as in PyTorch).
 struct Pool2dAttrs {
   Size2 kernel{2}, stride{2}, padding{0};
-  std::optional<bool> count_include_pad;
+  std::optional<bool> count_include_pad;  // average only
+  // Written only when not the default, so graphs without them read as before.
+  Size2 dilation{1};                       // max only
+  bool ceil_mode = false;
+  std::optional<int64_t> divisor_override;  // average only
 
   static Pool2dAttrs decode(const Attrs& a) {
     Pool2dAttrs p{size2_attr(a, "kernel"), size2_attr(a, "stride"), size2_attr(a, "padding"), std::nullopt};
     if (a.has("count_include_pad")) p.count_include_pad = a.b("count_include_pad");
+    if (a.has("dilation")) p.dilation = size2_attr(a, "dilation");
+    if (a.has("ceil_mode")) p.ceil_mode = a.b("ceil_mode");
+    if (a.has("divisor_override")) p.divisor_override = a.i("divisor_override");
     return p;
   }
   Attrs encode() const {
     Attrs a{{"kernel", pair(kernel)}, {"stride", pair(stride)}, {"padding", pair(padding)}};
     if (count_include_pad) a.set("count_include_pad", *count_include_pad);
+    if (dilation.h != 1 || dilation.w != 1) a.set("dilation", pair(dilation));
+    if (ceil_mode) a.set("ceil_mode", true);
+    if (divisor_override) a.set("divisor_override", *divisor_override);
     return a;
   }
   ops::Pool2dParams params() const {
-    return {kernel.h, kernel.w, stride.h, stride.w, padding.h, padding.w, count_include_pad.value_or(true)};
+    ops::Pool2dParams p{kernel.h, kernel.w, stride.h, stride.w, padding.h, padding.w, count_include_pad.value_or(true)};
+    p.dilation_h = dilation.h;
+    p.dilation_w = dilation.w;
+    p.ceil_mode = ceil_mode;
+    p.divisor_override = divisor_override.value_or(0);
+    return p;
   }
   static std::vector<AttrSpec> schema(bool average, std::vector<AttrSpec> extra = {}) {
     std::vector<AttrSpec> s = {{"kernel", AttrType::kInts, 2}, {"stride", AttrType::kInts, 2},
-                               {"padding", AttrType::kInts, 2}};
-    if (average) s.push_back({"count_include_pad", AttrType::kBool, -1, true});
+                               {"padding", AttrType::kInts, 2}, {"ceil_mode", AttrType::kBool, -1, true}};
+    if (average) {
+      s.push_back({"count_include_pad", AttrType::kBool, -1, true});
+      s.push_back({"divisor_override", AttrType::kInt, -1, true});
+    } else {
+      s.push_back({"dilation", AttrType::kInts, 2, true});
+    }
     s.insert(s.end(), extra.begin(), extra.end());
     return s;
   }
