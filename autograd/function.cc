@@ -63,6 +63,9 @@ Tensor apply_function(const std::shared_ptr<Function>& fn, const std::vector<Ten
   // A fresh handle: the forward may have returned one of its inputs.
   Tensor result(out.data());
   if (!any || !GradMode::is_enabled()) return result;
+  for (size_t i = 0; i < ctx.saved_.size(); ++i) {
+    if (ctx.saved_[i].defined()) check_not_inference(ctx.saved_[i], ctx.name_, absl::StrCat("saved tensor ", i));
+  }
   // Saving the output itself would make the node own itself; keep its data instead.
   for (Tensor& s : ctx.saved_) {
     if (s.defined() && (s.impl() == out.impl() || s.impl() == result.impl())) s = Tensor(s.data());

@@ -33,4 +33,21 @@ class AutoGradMode {
   bool prev_;
 };
 
+// Inference mode for its scope (torch::InferenceMode): nothing is recorded, as under
+// NoGradGuard, and every tensor made inside is an inference tensor. An inference tensor can be
+// read anywhere, but an op recording for backward refuses to save one, and an in-place write to
+// one outside InferenceMode is refused (autograd could not have followed it).
+//   { tg::InferenceMode guard; auto y = model(x); }
+class InferenceMode {
+ public:
+  explicit InferenceMode(bool enabled = true);
+  ~InferenceMode();
+  InferenceMode(const InferenceMode&) = delete;
+  InferenceMode& operator=(const InferenceMode&) = delete;
+  static bool is_enabled();
+
+ private:
+  bool prev_, prev_grad_;
+};
+
 }  // namespace tg

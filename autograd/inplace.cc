@@ -143,6 +143,8 @@ Tensor& apply_inplace(Tensor& self, const char* op, const std::vector<Tensor>& o
   TensorImpl& impl = *self.impl();
   TG_CHECK(!has_internal_overlap(impl.data), op, ": the tensor written to ", shape_str(self.shape()),
            " has elements sharing memory (an expand() view); clone() it first");
+  TG_CHECK(!impl.inference || InferenceMode::is_enabled(), op, ": an in-place write to an inference tensor (made ",
+           "under tg::InferenceMode) outside InferenceMode; clone() it first");
   const bool self_requires_grad = self.requires_grad();  // refreshes a view's history
   TensorImpl* base = impl.view_base.get();
   bool recording = false;

@@ -37,6 +37,11 @@ void check_unmodified(const ops::Array& array, uint64_t saved_version, const std
            "before modifying it");
 }
 
+void check_not_inference(const Tensor& t, const std::string& who, const std::string& what) {
+  TG_CHECK(!t.impl()->inference, who, ": ", what, " is an inference tensor (made under tg::InferenceMode), which ",
+           "cannot be saved for backward; make it outside InferenceMode (or clone() it there)");
+}
+
 SavedTensor SavedTensor::input(const Tensor& t) {
   SavedTensor s;
   s.input_ = t;

@@ -43,6 +43,9 @@ class Node : public std::enable_shared_from_this<Node> {
 void check_unmodified(const ops::Array& array, uint64_t saved_version, const std::string& who,
                       const std::string& what);
 
+// Throws if `t` is an inference tensor (tg::InferenceMode): "<who>: <what> is an inference tensor...".
+void check_not_inference(const Tensor& t, const std::string& who, const std::string& what);
+
 // A value saved for backward. Saved outputs keep only a weak reference to their producing node,
 // so a node never owns itself (no reference cycle); the node is alive whenever it is unpacked.
 // It remembers its storage's version (Note [Version counter]): unpack throws, naming the saving

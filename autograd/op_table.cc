@@ -4,6 +4,7 @@
 #include <map>
 #include <memory>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "autograd/anomaly_mode.h"
 #include "autograd/grad_mode.h"
@@ -137,7 +138,9 @@ Tensor apply_op(const OpDef& op, const std::vector<Tensor>& inputs, Attrs attrs,
   record_node(node, inputs, result);
   node->saved_inputs.resize(inputs.size());
   for (int i : op.save_inputs) {
-    if (inputs[i].defined()) node->saved_inputs[i] = SavedTensor::input(inputs[i]);
+    if (!inputs[i].defined()) continue;
+    check_not_inference(inputs[i], op.name, absl::StrCat("input ", i));
+    node->saved_inputs[i] = SavedTensor::input(inputs[i]);
   }
   if (op.save_output) node->saved_output = SavedTensor::output(out, node);
   node->extras = std::move(ctx.extras);

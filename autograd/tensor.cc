@@ -15,6 +15,7 @@ namespace tg {
 
 Tensor::Tensor(ops::Array data, bool requires_grad) : impl_(std::make_shared<TensorImpl>()) {
   impl_->data = std::move(data);
+  impl_->inference = InferenceMode::is_enabled();
   if (requires_grad) set_requires_grad(true);
 }
 

@@ -171,6 +171,7 @@ class Tensor {
 struct TensorImpl {
   ops::Array data;
   bool requires_grad = false;
+  bool inference = false;  // made under tg::InferenceMode (grad_mode.h)
   Tensor grad;
   std::shared_ptr<Node> grad_fn;            // null for leaves
   std::weak_ptr<Node> grad_accumulator;     // leaves: the node that accumulates into grad

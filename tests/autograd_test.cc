@@ -8,6 +8,7 @@
 #include "autograd/tapegrad.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/error_of.h"
 
 namespace tg {
 namespace {
@@ -446,6 +447,46 @@ TEST(DetectAnomaly, ZeroOverZero) {
     EXPECT_THAT(e.what(), HasSubstr("forward of 'div'"));
     EXPECT_THAT(e.what(), HasSubstr("nan at element 0"));
   }
+}
+
+TEST(InferenceMode, RecordsNothingAndGuardsItsTensors) {
+  Tensor w = randn({3, 3}, kFloat64).set_requires_grad();
+  Tensor x, y;
+  {
+    InferenceMode guard;
+    EXPECT_TRUE(InferenceMode::is_enabled());
+    EXPECT_FALSE(GradMode::is_enabled());
+    x = randn({2, 3}, kFloat64);
+    y = matmul(x, w);
+    EXPECT_FALSE(y.requires_grad());
+    x.add_(1.0);  // in place inside: allowed
+    {
+      InferenceMode off(false);
+      EXPECT_FALSE(InferenceMode::is_enabled());
+      EXPECT_FALSE(GradMode::is_enabled());  // InferenceMode(false) leaves recording as it was
+    }
+  }
+  EXPECT_FALSE(InferenceMode::is_enabled());
+  EXPECT_TRUE(GradMode::is_enabled());
+  // An op that would save the inference tensor for backward refuses, naming itself.
+  EXPECT_THAT(error_of([&] { matmul(x, w); }), HasSubstr("matmul: input 0 is an inference tensor"));
+  // Reading it where nothing of it is saved is fine (as in PyTorch), as is any use not recording.
+  (x + w.index({0})).sum().backward();
+  EXPECT_EQ(w.grad().to_vector<double>(), (std::vector<double>{2, 2, 2, 0, 0, 0, 0, 0, 0}));
+  EXPECT_FALSE(matmul(x, w.detach()).requires_grad());
+  // Writing it in place outside InferenceMode is refused; a clone is an ordinary tensor.
+  EXPECT_THAT(error_of([&] { x.mul_(2.0); }), HasSubstr("mul_: an in-place write to an inference tensor"));
+  Tensor c = x.clone();
+  c.mul_(2.0);
+  matmul(c, w).sum().backward();
+  // A custom Function saving an inference tensor is refused the same way.
+  Tensor inference_leaf;
+  {
+    InferenceMode guard;
+    inference_leaf = randn({2}, kFloat64).set_requires_grad();
+  }
+  EXPECT_THAT(error_of([&] { autograd::apply_function(std::make_shared<Cube>(), {inference_leaf}); }),
+              HasSubstr("cube: saved tensor 0 is an inference tensor"));
 }
 
 TEST(DetectAnomaly, NaNInBackwardNamesTheForwardOp) {

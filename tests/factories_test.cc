@@ -13,20 +13,12 @@
 #include "autograd/tapegrad.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/error_of.h"
 
 namespace tg {
 namespace {
 
 using ::testing::HasSubstr;
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
 
 // Pearson's statistic of observed counts against expected probabilities.
 double chi_square(const std::vector<int64_t>& counts, const std::vector<double>& probs) {

@@ -6,6 +6,7 @@
 #include "optim/optim.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/error_of.h"
 
 namespace tg {
 namespace {
@@ -19,15 +20,6 @@ std::vector<double> values(const Tensor& t) { return t.to_vector<double>(); }
 void expect_gradcheck(const autograd::TensorFunction& fn, const std::vector<Tensor>& inputs) {
   auto result = autograd::gradcheck(fn, inputs);
   EXPECT_TRUE(result.ok) << result.message;
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
 }
 
 TEST(Inplace, ArithmeticOnANonLeafKeepsTheGradient) {
