@@ -17,7 +17,7 @@ void FunctionContext::save_for_backward(std::vector<Tensor> tensors) {
 const std::vector<Tensor>& FunctionContext::saved() const {
   for (size_t i = 0; i < saved_.size(); ++i) {
     if (!saved_[i].defined()) continue;
-    check_unmodified(saved_[i].data(), saved_versions_[i], name_, absl::StrCat("saved tensor ", i));
+    check_unmodified(saved_[i].data(), saved_versions_[i], name_, [i] { return absl::StrCat("saved tensor ", i); });
   }
   return saved_;
 }
@@ -64,7 +64,9 @@ Tensor apply_function(const std::shared_ptr<Function>& fn, const std::vector<Ten
   Tensor result(out.data());
   if (!any || !GradMode::is_enabled()) return result;
   for (size_t i = 0; i < ctx.saved_.size(); ++i) {
-    if (ctx.saved_[i].defined()) check_not_inference(ctx.saved_[i], ctx.name_, absl::StrCat("saved tensor ", i));
+    if (ctx.saved_[i].defined()) {
+      check_not_inference(ctx.saved_[i], ctx.name_, [i] { return absl::StrCat("saved tensor ", i); });
+    }
   }
   // Saving the output itself would make the node own itself; keep its data instead.
   for (Tensor& s : ctx.saved_) {

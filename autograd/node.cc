@@ -29,16 +29,16 @@ class NotDoubleDifferentiable : public Node {
 }  // namespace
 
 void check_unmodified(const ops::Array& array, uint64_t saved_version, const std::string& who,
-                      const std::string& what) {
+                      absl::FunctionRef<std::string()> what) {
   const ops::Storage& storage = *array.storage();
-  TG_CHECK(storage.version() == saved_version, who, ": ", what, " was modified by the in-place operation ",
+  TG_CHECK(storage.version() == saved_version, who, ": ", what(), " was modified by the in-place operation ",
            storage.last_writer(), " after it was saved for backward (it is at version ", storage.version(),
            ", saved at version ", saved_version, "); use the out-of-place operation, or clone() the tensor ",
            "before modifying it");
 }
 
-void check_not_inference(const Tensor& t, const std::string& who, const std::string& what) {
-  TG_CHECK(!t.impl()->inference, who, ": ", what, " is an inference tensor (made under tg::InferenceMode), which ",
+void check_not_inference(const Tensor& t, const std::string& who, absl::FunctionRef<std::string()> what) {
+  TG_CHECK(!t.impl()->inference, who, ": ", what(), " is an inference tensor (made under tg::InferenceMode), which ",
            "cannot be saved for backward; make it outside InferenceMode (or clone() it there)");
 }
 
@@ -58,9 +58,10 @@ SavedTensor SavedTensor::output(const ops::Array& data, const std::shared_ptr<No
 }
 
 Tensor SavedTensor::unpack(const std::string& saver) const {
-  check_unmodified(array(), version_, saver,
-                   absl::StrCat("a tensor its backward needs (", input_.defined() ? "an input" : "its output", ", ",
-                                dtype_name(array().dtype()), " ", shape_str(array().shape()), ")"));
+  check_unmodified(array(), version_, saver, [&] {
+    return absl::StrCat("a tensor its backward needs (", input_.defined() ? "an input" : "its output", ", ",
+                        dtype_name(array().dtype()), " ", shape_str(array().shape()), ")");
+  });
   if (input_.defined()) return input_;
   Tensor t(output_data_);
   if (auto producer = producer_.lock()) {

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "autograd/attributes.h"
 #include "autograd/tensor.h"
 
@@ -39,12 +40,13 @@ class Node : public std::enable_shared_from_this<Node> {
 
 // Throws if `array`'s storage was written since it was saved at `saved_version` (Note [Version
 // counter]): "<who>: <what> was modified by the in-place operation <writer> after it was saved
-// (it is at version N, saved at version M)...".
+// (it is at version N, saved at version M)...". `what` is only called to build the error (these
+// checks run for every saved value of every op).
 void check_unmodified(const ops::Array& array, uint64_t saved_version, const std::string& who,
-                      const std::string& what);
+                      absl::FunctionRef<std::string()> what);
 
 // Throws if `t` is an inference tensor (tg::InferenceMode): "<who>: <what> is an inference tensor...".
-void check_not_inference(const Tensor& t, const std::string& who, const std::string& what);
+void check_not_inference(const Tensor& t, const std::string& who, absl::FunctionRef<std::string()> what);
 
 // A value saved for backward. Saved outputs keep only a weak reference to their producing node,
 // so a node never owns itself (no reference cycle); the node is alive whenever it is unpacked.

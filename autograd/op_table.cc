@@ -139,7 +139,7 @@ Tensor apply_op(const OpDef& op, const std::vector<Tensor>& inputs, Attrs attrs,
   node->saved_inputs.resize(inputs.size());
   for (int i : op.save_inputs) {
     if (!inputs[i].defined()) continue;
-    check_not_inference(inputs[i], op.name, absl::StrCat("input ", i));
+    check_not_inference(inputs[i], op.name, [i] { return absl::StrCat("input ", i); });
     node->saved_inputs[i] = SavedTensor::input(inputs[i]);
   }
   if (op.save_output) node->saved_output = SavedTensor::output(out, node);
