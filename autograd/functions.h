@@ -226,6 +226,10 @@ Tensor conv2d_backward_input(const Tensor& grad_out, const Tensor& weight, const
                              Size2 stride, Size2 padding, Size2 dilation, int64_t groups);
 Tensor conv2d_backward_weight(const Tensor& x, const Tensor& grad_out, const Shape& weight_shape,
                               Size2 stride, Size2 padding, Size2 dilation, int64_t groups);
+// Transposed convolution (LibTorch's argument order): x [N, C_in, H, W], weight
+// [C_in, C_out / groups, KH, KW]; output_padding (smaller than stride) adds rows at the end.
+Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor(), Size2 stride = 1,
+                        Size2 padding = 0, Size2 output_padding = 0, int64_t groups = 1, Size2 dilation = 1);
 // stride defaults to the kernel size; arguments in LibTorch's order. ceil_mode: the output size
 // rounds up (a last window must start inside the input or its left padding).
 Tensor max_pool2d(const Tensor& x, Size2 kernel, std::optional<Size2> stride = std::nullopt,
@@ -236,6 +240,8 @@ Tensor avg_pool2d(const Tensor& x, Size2 kernel, std::optional<Size2> stride = s
 // 1-D forms over [N, C, L] (or unbatched [C, L]).
 Tensor conv1d(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor(), int64_t stride = 1,
               int64_t padding = 0, int64_t dilation = 1, int64_t groups = 1);
+Tensor conv_transpose1d(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor(), int64_t stride = 1,
+                        int64_t padding = 0, int64_t output_padding = 0, int64_t groups = 1, int64_t dilation = 1);
 Tensor max_pool1d(const Tensor& x, int64_t kernel, std::optional<int64_t> stride = std::nullopt, int64_t padding = 0,
                   int64_t dilation = 1, bool ceil_mode = false);
 Tensor avg_pool1d(const Tensor& x, int64_t kernel, std::optional<int64_t> stride = std::nullopt, int64_t padding = 0,

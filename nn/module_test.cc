@@ -279,6 +279,16 @@ TEST(Layers, OneDimensionalAdaptiveAndPixelShuffleModules) {
   EXPECT_EQ(MaxPool1d(3, 2)(seq).shape(), (Shape{2, 4, 4}));
   EXPECT_EQ(AvgPool1d(2)(seq).shape(), (Shape{2, 4, 4}));
   EXPECT_EQ(AdaptiveAvgPool1d(4)(seq).shape(), (Shape{2, 4, 4}));
+  const Tensor seq7 = narrow(seq, 2, 0, 7);
+  EXPECT_TRUE(equal(MaxPool1d(MaxPool1dOptions{.kernel = 2, .stride = 2, .padding = 1, .dilation = 2, .ceil_mode = true})(seq7),
+                    max_pool1d(seq7, 2, 2, 1, 2, true)));
+  AvgPool1d avg(AvgPool1dOptions{.kernel = 3, .stride = 2, .padding = 1, .ceil_mode = true, .count_include_pad = false});
+  EXPECT_TRUE(equal(avg(seq7), avg_pool1d(seq7, 3, 2, 1, true, false)));
+  EXPECT_EQ(avg.extra_repr(), "kernel_size=3, stride=2, padding=1, ceil_mode=true, count_include_pad=false");
+  ConvTranspose2d up(ConvTranspose2dOptions(8, 4, 3).stride(2).padding(1).output_padding(1));
+  EXPECT_EQ(up.weight.shape(), (Shape{8, 4, 3, 3}));
+  EXPECT_EQ(up(randn({2, 8, 5, 7})).shape(), (Shape{2, 4, 10, 14}));
+  EXPECT_EQ(up.extra_repr(), "8, 4, kernel_size=(3, 3), stride=(2, 2), padding=(1, 1), output_padding=(1, 1)");
   const Tensor img = randn({2, 8, 5, 7});
   EXPECT_TRUE(equal(AdaptiveAvgPool2d(1)(img), mean(img, {2, 3}, true)));
   EXPECT_EQ(AdaptiveMaxPool2d({2, 3})(img).shape(), (Shape{2, 8, 2, 3}));

@@ -21,11 +21,12 @@ std::string AvgPool2d::extra_repr() const {
 }
 
 std::string MaxPool1d::extra_repr() const {
-  return absl::StrCat("kernel_size=", kernel, ", stride=", stride, ", padding=", padding);
+  return absl::StrCat("kernel_size=", kernel, ", stride=", stride, ", padding=", padding,
+                      dilation != 1 ? absl::StrCat(", dilation=", dilation) : "", ceil_mode ? ", ceil_mode=true" : "");
 }
 std::string AvgPool1d::extra_repr() const {
   return absl::StrCat("kernel_size=", kernel, ", stride=", stride, ", padding=", padding,
-                      count_include_pad ? "" : ", count_include_pad=false");
+                      ceil_mode ? ", ceil_mode=true" : "", count_include_pad ? "" : ", count_include_pad=false");
 }
 std::string AdaptiveAvgPool1d::extra_repr() const { return absl::StrCat("output_size=", output_size); }
 std::string AdaptiveAvgPool2d::extra_repr() const { return absl::StrCat("output_size=", pair_str(output_size)); }

@@ -67,24 +67,56 @@ class AvgPool2d : public Module {
   const std::optional<int64_t> divisor_override;
 };
 
+struct MaxPool1dOptions {
+  int64_t kernel = 2;
+  std::optional<int64_t> stride;  // the kernel size by default
+  int64_t padding = 0, dilation = 1;
+  bool ceil_mode = false;
+};
+
 class MaxPool1d : public Module {
  public:
+  explicit MaxPool1d(MaxPool1dOptions o)
+      : Module("MaxPool1d"),
+        kernel(o.kernel),
+        stride(o.stride.value_or(o.kernel)),
+        padding(o.padding),
+        dilation(o.dilation),
+        ceil_mode(o.ceil_mode) {}
   explicit MaxPool1d(int64_t kernel, std::optional<int64_t> stride = std::nullopt, int64_t padding = 0)
-      : Module("MaxPool1d"), kernel(kernel), stride(stride.value_or(kernel)), padding(padding) {}
-  Tensor forward(const Tensor& input) override { return max_pool1d(input, kernel, stride, padding); }
+      : MaxPool1d(MaxPool1dOptions{kernel, stride, padding}) {}
+  Tensor forward(const Tensor& input) override { return max_pool1d(input, kernel, stride, padding, dilation, ceil_mode); }
   std::string extra_repr() const override;
-  const int64_t kernel, stride, padding;
+  const int64_t kernel, stride, padding, dilation;
+  const bool ceil_mode;
+};
+
+struct AvgPool1dOptions {
+  int64_t kernel = 2;
+  std::optional<int64_t> stride;  // the kernel size by default
+  int64_t padding = 0;
+  bool ceil_mode = false;
+  bool count_include_pad = true;
 };
 
 class AvgPool1d : public Module {
  public:
+  explicit AvgPool1d(AvgPool1dOptions o)
+      : Module("AvgPool1d"),
+        kernel(o.kernel),
+        stride(o.stride.value_or(o.kernel)),
+        padding(o.padding),
+        ceil_mode(o.ceil_mode),
+        count_include_pad(o.count_include_pad) {}
   explicit AvgPool1d(int64_t kernel, std::optional<int64_t> stride = std::nullopt, int64_t padding = 0,
                      bool count_include_pad = true)
-      : Module("AvgPool1d"), kernel(kernel), stride(stride.value_or(kernel)), padding(padding), count_include_pad(count_include_pad) {}
-  Tensor forward(const Tensor& input) override { return avg_pool1d(input, kernel, stride, padding, /*ceil_mode=*/false, count_include_pad); }
+      : AvgPool1d(AvgPool1dOptions{kernel, stride, padding, false, count_include_pad}) {}
+  Tensor forward(const Tensor& input) override {
+    return avg_pool1d(input, kernel, stride, padding, ceil_mode, count_include_pad);
+  }
   std::string extra_repr() const override;
   const int64_t kernel, stride, padding;
-  const bool count_include_pad;
+  const bool ceil_mode, count_include_pad;
 };
 
 class AdaptiveAvgPool1d : public Module {

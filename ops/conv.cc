@@ -118,6 +118,32 @@ void cn_to_nchw(const T* src, const Geometry& g, int64_t group, T* dst) {
                   plane * sizeof(T));
 }
 
+void check_bias(const Array& bias, int64_t channels, DType dtype, const char* op) {
+  if (!bias.defined()) return;
+  TG_CHECK(bias.dim() == 1 && bias.size(0) == channels, op, ": bias ", shape_str(bias.shape()), " does not match ",
+           channels, " output channels");
+  TG_CHECK(bias.dtype() == dtype, op, ": bias dtype ", dtype_name(bias.dtype()), " differs from input dtype ",
+           dtype_name(dtype));
+}
+
+// out[n][c][...] += bias[c] for a contiguous [N, C, ...] out.
+void add_channel_bias(Array& out, const Array& bias_in) {
+  const Array bias = bias_in.contiguous();
+  const int64_t n = out.size(0), channels = out.size(1);
+  int64_t plane = 1;
+  for (int64_t d = 2; d < out.dim(); ++d) plane *= out.size(d);
+  dispatch_floating(out.dtype(), "conv bias", [&](auto tag) {
+    using T = decltype(tag);
+    const T* b = bias.data<T>();
+    T* o = out.data<T>();
+    for (int64_t i = 0; i < n; ++i)
+      for (int64_t c = 0; c < channels; ++c) {
+        T* d = o + (i * channels + c) * plane;
+        for (int64_t k = 0; k < plane; ++k) d[k] += b[c];
+      }
+  });
+}
+
 // The fast path takes float32 (outside deterministic mode, see ops/backend.h) for every geometry
 // oneDNN can run.
 bool take_fast_path(DType dtype, const Shape& input, const Shape& weight, const Conv2dParams& p) {
@@ -153,11 +179,7 @@ Array conv2d(const Array& input_in, const Array& weight_in, const Array& bias, c
   TG_CHECK(input_in.dtype() == weight_in.dtype(), "conv2d: input dtype ", dtype_name(input_in.dtype()),
            " differs from weight dtype ", dtype_name(weight_in.dtype()));
   const Geometry g = geometry(input_in.shape(), weight_in.shape(), p);
-  if (bias.defined()) {
-    TG_CHECK(bias.dim() == 1 && bias.size(0) == g.oc, "conv2d: bias ", shape_str(bias.shape()),
-             " does not match ", g.oc, " output channels");
-    TG_CHECK(bias.dtype() == input_in.dtype(), "conv2d: bias dtype ", dtype_name(bias.dtype()), " differs");
-  }
+  check_bias(bias, g.oc, input_in.dtype(), "conv2d");
   refresh_team_size();
   if (take_fast_path(input_in.dtype(), input_in.shape(), weight_in.shape(), p))
     return onednn::conv2d(input_in, weight_in, bias, p);
@@ -173,18 +195,8 @@ Array conv2d(const Array& input_in, const Array& weight_in, const Array& bias, c
            res.data(), g.col_cols());
       cn_to_nchw(res.data(), g, group, out.data<T>());
     }
-    if (bias.defined()) {
-      const Array b = bias.contiguous();
-      const T* bp = b.data<T>();
-      T* o = out.data<T>();
-      const int64_t plane = g.oh * g.ow;
-      for (int64_t n = 0; n < g.n; ++n)
-        for (int64_t c = 0; c < g.oc; ++c) {
-          T* d = o + (n * g.oc + c) * plane;
-          for (int64_t i = 0; i < plane; ++i) d[i] += bp[c];
-        }
-    }
   });
+  if (bias.defined()) add_channel_bias(out, bias);
   return out;
 }
 
@@ -237,6 +249,46 @@ Array conv2d_backward_weight(const Array& input_in, const Array& grad_out_in, co
     }
   });
   return grad_w;
+}
+
+Shape conv_transpose2d_output_shape(const Shape& in, const Shape& w, const Conv2dParams& p, int64_t output_padding_h,
+                                    int64_t output_padding_w, const char* op) {
+  TG_CHECK(in.size() == 4, op, ": input must be 4-D [N,C_in,H,W], got ", shape_str(in));
+  TG_CHECK(w.size() == 4, op, ": weight must be 4-D [C_in,C_out/groups,KH,KW], got ", shape_str(w));
+  TG_CHECK(p.groups > 0, op, ": groups must be positive, got ", p.groups);
+  TG_CHECK(in[1] == w[0], op, ": input ", shape_str(in), " has ", in[1], " channels, weight ", shape_str(w),
+           " expects ", w[0]);
+  TG_CHECK(w[0] % p.groups == 0, op, ": weight ", shape_str(w), ": ", w[0], " input channels not divisible by groups=",
+           p.groups);
+  TG_CHECK(p.stride_h > 0 && p.stride_w > 0, op, ": stride must be positive, got [", p.stride_h, ",", p.stride_w, "]");
+  TG_CHECK(p.dilation_h > 0 && p.dilation_w > 0, op, ": dilation must be positive, got [", p.dilation_h, ",",
+           p.dilation_w, "]");
+  TG_CHECK(p.pad_h >= 0 && p.pad_w >= 0, op, ": padding must be non-negative, got [", p.pad_h, ",", p.pad_w, "]");
+  TG_CHECK(output_padding_h >= 0 && output_padding_w >= 0 && output_padding_h < p.stride_h &&
+               output_padding_w < p.stride_w,
+           op, ": output_padding [", output_padding_h, ",", output_padding_w, "] must be non-negative and smaller ",
+           "than the stride [", p.stride_h, ",", p.stride_w, "]");
+  const int64_t oh = (in[2] - 1) * p.stride_h - 2 * p.pad_h + p.dilation_h * (w[2] - 1) + output_padding_h + 1;
+  const int64_t ow = (in[3] - 1) * p.stride_w - 2 * p.pad_w + p.dilation_w * (w[3] - 1) + output_padding_w + 1;
+  TG_CHECK(in[2] > 0 && in[3] > 0 && oh > 0 && ow > 0, op, ": input ", shape_str(in), " with weight ", shape_str(w),
+           " and padding [", p.pad_h, ",", p.pad_w, "] gives a non-positive output size ", shape_str({oh, ow}));
+  const Shape out{in[0], w[1] * p.groups, oh, ow};
+  // The convolution that is this op's adjoint must map the output back onto the input exactly.
+  TG_CHECK(conv2d_output_shape(out, w, p, op) == Shape({in[0], w[0], in[2], in[3]}), op,
+           ": internal: output ", shape_str(out), " does not convolve back to input ", shape_str(in));
+  return out;
+}
+
+Array conv_transpose2d(const Array& input, const Array& weight, const Array& bias, const Conv2dParams& p,
+                       int64_t output_padding_h, int64_t output_padding_w) {
+  TG_CHECK(input.dtype() == weight.dtype(), "conv_transpose2d: input dtype ", dtype_name(input.dtype()),
+           " differs from weight dtype ", dtype_name(weight.dtype()));
+  const Shape out_shape = conv_transpose2d_output_shape(input.shape(), weight.shape(), p, output_padding_h, output_padding_w);
+  check_bias(bias, out_shape[1], input.dtype(), "conv_transpose2d");
+  // The transposed convolution is the input adjoint of the convolution from out_shape.
+  Array out = conv2d_backward_input(input, weight, out_shape, p);
+  if (bias.defined()) add_channel_bias(out, bias);
+  return out;
 }
 
 }  // namespace tg::ops

@@ -1,5 +1,6 @@
 // tapegrad/ops/conv.h: grad-free 2-D convolution (NCHW input, OIHW weight) with stride, padding,
-// dilation and groups, and its two adjoints (gradient w.r.t. input and w.r.t. weight).
+// dilation and groups, its two adjoints (gradient w.r.t. input and w.r.t. weight), and the
+// transposed convolution (the input adjoint applied forward, plus output_padding and bias).
 #pragma once
 
 #include "ops/array.h"
@@ -24,6 +25,17 @@ Array conv2d_backward_input(const Array& grad_out, const Array& weight, const Sh
 // Adjoint w.r.t. the weight: returns an array of weight_shape.
 Array conv2d_backward_weight(const Array& input, const Array& grad_out, const Shape& weight_shape,
                              const Conv2dParams& p);
+
+// Transposed convolution: input [N, C_in, H, W], weight [C_in, C_out / groups, KH, KW] (PyTorch's
+// layout), output [N, C_out, (H - 1) stride - 2 padding + dilation (K - 1) + output_padding + 1, ...].
+// output_padding must be non-negative and smaller than the stride (it adds rows the convolution
+// of the output would not read back). Validates naming `op` and returns the output shape.
+Shape conv_transpose2d_output_shape(const Shape& input, const Shape& weight, const Conv2dParams& p,
+                                    int64_t output_padding_h, int64_t output_padding_w,
+                                    const char* op = "conv_transpose2d");
+// bias may be undefined.
+Array conv_transpose2d(const Array& input, const Array& weight, const Array& bias, const Conv2dParams& p,
+                       int64_t output_padding_h, int64_t output_padding_w);
 
 // How many fast-path (oneDNN) convolution primitives have been built: tests use it to check the
 // fast path ran and that repeated shapes hit the cache.

@@ -87,6 +87,16 @@ std::vector<ErrorCase> cases() {
       {"conv_kernel_too_large", [] { conv2d(zeros({1, 1, 2, 2}), zeros({1, 1, 3, 3})); }, {"conv2d", "larger than padded input"}},
       {"conv_input_rank", [] { conv2d(zeros({1, 5, 5}), zeros({1, 1, 3, 3})); }, {"conv2d: input must be 4-D", "[1,5,5]"}},
       {"conv_groups", [] { conv2d(zeros({1, 3, 5, 5}), zeros({2, 1, 3, 3}), Tensor(), 1, 0, 1, 2); }, {"conv2d", "groups=2"}},
+      {"conv_transpose_channels", [] { conv_transpose2d(zeros({1, 3, 4, 4}), zeros({2, 3, 3, 3})); },
+       {"conv_transpose2d: input [1,3,4,4] has 3 channels, weight [2,3,3,3] expects 2"}},
+      {"conv_transpose_output_padding", [] { conv_transpose2d(zeros({1, 2, 4, 4}), zeros({2, 3, 3, 3}), Tensor(), 2, 0, {1, 2}); },
+       {"conv_transpose2d: output_padding [1,2] must be non-negative and smaller than the stride [2,2]"}},
+      {"conv_transpose_empty_output", [] { conv_transpose2d(zeros({1, 2, 1, 1}), zeros({2, 3, 1, 1}), Tensor(), 1, 1); },
+       {"conv_transpose2d", "non-positive output size [-1,-1]"}},
+      {"conv_transpose_bias", [] { conv_transpose2d(zeros({1, 2, 4, 4}), zeros({2, 3, 3, 3}), zeros({2})); },
+       {"conv_transpose2d: bias [2] does not match 3 output channels"}},
+      {"conv_transpose1d_weight_rank", [] { conv_transpose1d(zeros({1, 2, 4}), zeros({2, 3, 3, 3})); },
+       {"conv_transpose1d: weight must be [in, out / groups, K], got [2,3,3,3]"}},
       {"conv_bias", [] { conv2d(zeros({1, 1, 5, 5}), zeros({2, 1, 3, 3}), zeros({3})); }, {"conv2d: bias [3]", "2 output channels"}},
       {"max_pool_zero_stride", [] { max_pool2d(zeros({1, 1, 4, 4}), 2, Size2(0)); }, {"max_pool2d: stride must be positive"}},
       {"avg_pool_negative_padding", [] { avg_pool2d(zeros({1, 1, 4, 4}), 2, 2, -1); }, {"avg_pool2d: padding must be non-negative"}},
@@ -165,6 +175,7 @@ TEST(EmptyTensors, GiveWellDefinedResults) {
   EXPECT_EQ(inner_empty.shape(), Shape({2, 4}));
   EXPECT_EQ(sum(abs(inner_empty)).item(), 0.0);
   EXPECT_EQ(conv2d(zeros({0, 1, 5, 5}), zeros({2, 1, 3, 3}), zeros({2})).shape(), Shape({0, 2, 3, 3}));
+  EXPECT_EQ(conv_transpose2d(zeros({0, 2, 3, 3}), zeros({2, 1, 3, 3}), zeros({1}), 2).shape(), Shape({0, 1, 7, 7}));
   EXPECT_EQ(max_pool2d(zeros({0, 1, 4, 4}), 2).shape(), Shape({0, 1, 2, 2}));
   EXPECT_EQ(cat({zeros({0, 2}), ones({1, 2})}, 0).shape(), Shape({1, 2}));
   Tensor x = zeros({0, 3}).set_requires_grad();

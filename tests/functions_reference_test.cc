@@ -198,6 +198,21 @@ const std::map<std::string, std::function<Tensor(const Tensor&)>>& expressions()
        [](const Tensor& x) {
          return conv1d(x / 10, reshape(linspace(-1, 1, 12, kFloat64), {2, 3, 2}), tensor(std::vector<double>{0.5, -0.5}, {2}, kFloat64), 2, 1, 2);
        }},
+      {"conv_transpose2d_stride_pad_output_padding",
+       [](const Tensor& x) {
+         return conv_transpose2d(reshape(x, {1, 2, 3, 4}) / 10, reshape(linspace(-1, 1, 36, kFloat64), {2, 3, 3, 2}),
+                                 tensor(std::vector<double>{0.5, -0.5, 0.25}, {3}, kFloat64), {2, 3}, {1, 0}, {1, 2});
+       }},
+      {"conv_transpose2d_groups_dilation",
+       [](const Tensor& x) {
+         return conv_transpose2d(reshape(x, {1, 4, 2, 3}) / 10, reshape(linspace(-1, 1, 24, kFloat64), {4, 1, 2, 3}), {}, 2, 1, 1, 2, {2, 1});
+       }},
+      {"conv_transpose1d_stride_pad_output_padding",
+       [](const Tensor& x) {
+         return conv_transpose1d(x / 10, reshape(linspace(-1, 1, 18, kFloat64), {3, 2, 3}), tensor(std::vector<double>{0.5, -0.5}, {2}, kFloat64), 2, 1, 1);
+       }},
+      {"conv_transpose1d_groups_dilation",
+       [](const Tensor& x) { return conv_transpose1d(reshape(x, {1, 6, 4}) / 10, reshape(linspace(-1, 1, 24, kFloat64), {6, 2, 2}), {}, 1, 0, 0, 3, 2); }},
       {"conv1d_groups", [](const Tensor& x) { return conv1d(reshape(x, {1, 6, 4}) / 10, reshape(linspace(-1, 1, 12, kFloat64), {4, 3, 1}), {}, 1, 0, 1, 2); }},
       {"max_pool1d_pad", [](const Tensor& x) { return max_pool1d(sin(x), 2, 1, 1); }},
       {"max_pool1d_dilation_ceil", [](const Tensor& x) { return max_pool1d(sin(x), 2, 2, 1, 2, true); }},

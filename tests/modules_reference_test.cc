@@ -14,6 +14,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nn/nn.h"
+#include "tests/error_of.h"
 
 namespace tg::nn {
 namespace {
@@ -222,6 +223,32 @@ TEST(ModulesReference, RnnReluBidirectional) {
   expect_grads(weighted(out) + weighted(h), rnn, c, {{"input", x}, {"h0", h0}}, {"input", "h0", "weight_ih_l0_reverse"});
 }
 
+TEST(ModulesReference, ConvTranspose2dWithOutputSize) {
+  const std::string c = "conv_transpose2d_output_size";
+  ConvTranspose2d up(ConvTranspose2dOptions(4, 6, {3, 2}).stride({2, 3}).padding({1, 0}).groups(2).dilation({1, 2}).dtype(kFloat64));
+  load_reference_state(up, c);
+  const Tensor x = input(c + "/input");
+  const Tensor out = up.forward(x, {6, 14});
+  expect_close(out, c + "/out/output");
+  expect_grads(weighted(out), up, c, {{"input", x}}, {"input", "weight", "bias"});
+  // The sizes a stride of [2, 3] can give from [3, 4] are [5..6] x [12..14].
+  EXPECT_EQ(up.forward(x, {2, 6, 5, 12}).shape(), (Shape{2, 6, 5, 12}));
+  EXPECT_THAT(error_of([&] { up.forward(x, {7, 14}); }),
+              testing::HasSubstr("ConvTranspose2d: requested output size 7 of spatial dim 0 is outside [5, 6]"));
+  EXPECT_THAT(error_of([&] { up.forward(x, {6}); }), testing::HasSubstr("output_size must have 2 or 4 elements, got 1"));
+}
+
+TEST(ModulesReference, ConvTranspose1dUnbatched) {
+  const std::string c = "conv_transpose1d_unbatched";
+  ConvTranspose1d up(ConvTranspose1dOptions(3, 2, 4).stride(2).padding(1).output_padding(1).bias(false).dtype(kFloat64));
+  load_reference_state(up, c);
+  const Tensor x = input(c + "/input");
+  const Tensor out = up(x);
+  expect_close(out, c + "/out/output");
+  expect_grads(weighted(out), up, c, {{"input", x}}, {"input", "weight"});
+  EXPECT_EQ(up.extra_repr(), "3, 2, kernel_size=(4,), stride=(2,), padding=(1,), output_padding=(1,), bias=false");
+}
+
 TEST(ModulesReference, Cells) {
   {
     const std::string c = "lstm_cell";
@@ -255,20 +282,12 @@ TEST(ModulesReference, Cells) {
 
 TEST(Modules, RecurrentErrorsNameTheProblem) {
   LSTM lstm(LSTMOptions{.input_size = 5, .hidden_size = 4, .num_layers = 2});
-  auto message = [](const std::function<void()>& f) -> std::string {
-    try {
-      f();
-    } catch (const std::exception& e) {
-      return e.what();
-    }
-    return "(no error)";
-  };
-  EXPECT_THAT(message([&] { lstm.forward(zeros({3, 2, 6}), std::nullopt); }),
+  EXPECT_THAT(error_of([&] { lstm.forward(zeros({3, 2, 6}), std::nullopt); }),
               testing::HasSubstr("LSTM: input [3,2,6] has 6 features, expected input_size 5"));
-  EXPECT_THAT(message([&] { lstm.forward(zeros({3, 2, 5}), std::make_tuple(zeros({1, 2, 4}), zeros({2, 2, 4}))); }),
+  EXPECT_THAT(error_of([&] { lstm.forward(zeros({3, 2, 5}), std::make_tuple(zeros({1, 2, 4}), zeros({2, 2, 4}))); }),
               testing::HasSubstr("LSTM: h_0 [1,2,4] should be [2,2,4]"));
-  EXPECT_THAT(message([&] { lstm.forward(zeros({0, 2, 5}), std::nullopt); }), testing::HasSubstr("is empty"));
-  EXPECT_THAT(message([&] { GRUCell(3, 4).forward(zeros({2, 3}), zeros({3, 4})); }),
+  EXPECT_THAT(error_of([&] { lstm.forward(zeros({0, 2, 5}), std::nullopt); }), testing::HasSubstr("is empty"));
+  EXPECT_THAT(error_of([&] { GRUCell(3, 4).forward(zeros({2, 3}), zeros({3, 4})); }),
               testing::HasSubstr("GRUCell: hx [3,4] should be [2,4]"));
   EXPECT_THROW(LSTM(LSTMOptions{.input_size = 5, .hidden_size = 0}), Error);
 }

@@ -177,6 +177,13 @@ std::vector<OpCase> op_cases() {
       {"conv2d_noncontiguous_input", [](const Inputs& x) { return conv2d(permute(x[0], {0, 3, 1, 2}), x[1]); },
        [] { return Inputs{normal({1, 4, 4, 2}), normal({1, 2, 2, 2})}; }},
       // ---- pooling ----
+      {"conv_transpose2d_bias", [](const Inputs& x) { return conv_transpose2d(x[0], x[1], x[2]); }, [] { return Inputs{normal({2, 3, 3, 4}), normal({3, 2, 2, 3}), normal({2})}; }, true},
+      {"conv_transpose2d_stride_pad_output_padding", [](const Inputs& x) { return conv_transpose2d(x[0], x[1], x[2], {2, 3}, {1, 0}, {1, 2}); },
+       [] { return Inputs{normal({1, 2, 3, 3}), normal({2, 3, 3, 2}), normal({3})}; }, true},
+      {"conv_transpose2d_groups_dilation", [](const Inputs& x) { return conv_transpose2d(x[0], x[1], Tensor(), 2, 1, 1, 2, {2, 1}); },
+       [] { return Inputs{normal({1, 4, 3, 2}), normal({4, 1, 2, 3})}; }},
+      {"conv_transpose1d_stride_groups", [](const Inputs& x) { return conv_transpose1d(x[0], x[1], x[2], 2, 1, 1, 2); },
+       [] { return Inputs{normal({2, 4, 3}), normal({4, 3, 3}), normal({6})}; }},
       {"max_pool2d_k2", [](const Inputs& x) { return max_pool2d(x[0], 2); }, [] { return Inputs{normal({2, 2, 4, 4})}; }, true},
       {"max_pool2d_k3_s1_p1", [](const Inputs& x) { return max_pool2d(x[0], 3, 1, 1); }, [] { return Inputs{normal({1, 2, 4, 5})}; }},
       {"avg_pool2d_k2", [](const Inputs& x) { return avg_pool2d(x[0], 2); }, [] { return Inputs{normal({2, 2, 4, 4})}; }, true},

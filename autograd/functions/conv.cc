@@ -1,8 +1,10 @@
-// tapegrad/autograd/functions/conv.cc: op rows for conv2d and its two adjoints.
+// tapegrad/autograd/functions/conv.cc: op rows for conv2d, its two adjoints and the transposed
+// convolution (conv_transpose2d: the input adjoint run forward, with output_padding and bias).
 // Note [conv2d double backward]: with y = conv(x, w), Dx(g, w) and Dw(x, g) its adjoints,
 //   d/dg <Dx(g,w), u> = conv(u, w)     d/dw <Dx(g,w), u> = Dw(u, g)
 //   d/dg <Dw(x,g), u> = conv(x, u)     d/dx <Dw(x,g), u> = Dx(g, u)
-// so all three rows are differentiable in terms of each other, to any order.
+// so all three rows are differentiable in terms of each other, to any order. conv_transpose2d(x, w)
+// is Dx(x, w) onto the larger output shape, so its gradients are conv(g, w) and Dw(g, x).
 #include "autograd/functions/spatial_attrs.h"
 
 namespace tg {
@@ -16,6 +18,8 @@ namespace {
 Tensor apply_conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dAttrs& a);
 Tensor apply_backward_input(const Tensor& grad_out, const Tensor& w, const Shape& input_shape, const Conv2dAttrs& a);
 Tensor apply_backward_weight(const Tensor& x, const Tensor& grad_out, const Shape& weight_shape, const Conv2dAttrs& a);
+
+Size2 output_padding_attr(const Attrs& a) { return internal::size2_attr(a, "output_padding"); }
 
 const OpDef& kConv2d = define_op({
     .name = "conv2d",
@@ -73,6 +77,28 @@ const OpDef& kConv2dBackwardWeight = define_op({
     .not_onnx = "backward-only row (the weight adjoint of conv2d)",
 });
 
+const OpDef& kConvTranspose2d = define_op({
+    .name = "conv_transpose2d",
+    .forward = [](ForwardContext& c) {
+      const Size2 op = output_padding_attr(c.attrs);
+      return ops::conv_transpose2d(c.in(0), c.in(1), c.has(2) ? c.in(2) : ops::Array(),
+                                   Conv2dAttrs::decode(c.attrs).params(), op.h, op.w);
+    },
+    .backward = [](BackwardContext& c) -> Grads {
+      const Conv2dAttrs a = Conv2dAttrs::decode(c.attrs());
+      return {if_needed(c, 0, [&] { return apply_conv2d(c.grad, c.input(1), Tensor(), a); }),
+              if_needed(c, 1, [&] { return apply_backward_weight(c.grad, c.input(0), c.input_shape(1), a); }),
+              if_needed(c, 2, [&] { return sum(c.grad, {0, 2, 3}); })};
+    },
+    .save_inputs = {0, 1},
+    .min_inputs = 2,
+    .max_inputs = 3,
+    .attr_schema = Conv2dAttrs::schema({{"output_padding", AttrType::kInts, 2}}),
+    .onnx = {{.op_type = "ConvTranspose",
+              .attrs = {{"strides", "stride"}, {"pads", "padding", OnnxAttrForm::kPads2d},
+                        {"dilations", "dilation"}, {"group", "groups"}, {"output_padding", "output_padding"}}}},
+});
+
 Tensor apply_conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dAttrs& a) {
   TG_CHECK(x.defined() && w.defined(), "conv2d: input and weight must be defined");
   ops::conv2d_output_shape(x.shape(), w.shape(), a.params());  // validate before recording
@@ -95,6 +121,16 @@ Tensor apply_backward_weight(const Tensor& x, const Tensor& grad_out, const Shap
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size2 stride, Size2 padding,
               Size2 dilation, int64_t groups) {
   return apply_conv2d(x, weight, bias, {stride, padding, dilation, groups});
+}
+
+Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size2 stride, Size2 padding,
+                        Size2 output_padding, int64_t groups, Size2 dilation) {
+  TG_CHECK(x.defined() && weight.defined(), "conv_transpose2d: input and weight must be defined");
+  const Conv2dAttrs a{stride, padding, dilation, groups};
+  ops::conv_transpose2d_output_shape(x.shape(), weight.shape(), a.params(), output_padding.h, output_padding.w);
+  Attrs attrs = a.encode();
+  attrs.set("output_padding", internal::pair(output_padding));
+  return apply_op(kConvTranspose2d, {x, weight, bias}, attrs);
 }
 
 Tensor conv2d_backward_input(const Tensor& grad_out, const Tensor& weight, const Shape& input_shape,

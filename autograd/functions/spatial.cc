@@ -1,5 +1,5 @@
-// tapegrad/autograd/functions/spatial.cc: spatial ops composed from the 2-D rows: conv1d and the
-// 1-D pools (a 2-D op over [N, C, 1, L]), adaptive average / max pooling (one pool when the sizes
+// tapegrad/autograd/functions/spatial.cc: spatial ops composed from the 2-D rows: conv1d,
+// conv_transpose1d and the 1-D pools (a 2-D op over [N, C, 1, L]), adaptive average / max pooling (one pool when the sizes
 // divide, a mean over the whole map for 1 x 1, PyTorch's floor/ceil windows otherwise), and
 // pixel_shuffle / pixel_unshuffle (reshape and permute), and interpolate (nearest and (bi)linear
 // as index_select along each dim with constant weights: differentiable, ONNX Gather).
@@ -62,6 +62,18 @@ Tensor conv1d(const Tensor& x, const Tensor& weight, const Tensor& bias, int64_t
            weight.defined() ? shape_str(weight.shape()) : "undefined");
   return batched(x, 3, [&](const Tensor& b) {
     return squeeze(conv2d(unsqueeze(b, 2), unsqueeze(weight, 2), bias, {1, stride}, {0, padding}, {1, dilation}, groups), 2);
+  });
+}
+
+Tensor conv_transpose1d(const Tensor& x, const Tensor& weight, const Tensor& bias, int64_t stride, int64_t padding,
+                        int64_t output_padding, int64_t groups, int64_t dilation) {
+  check_rank(x, 3, "conv_transpose1d", "[N, C_in, L]");
+  TG_CHECK(weight.defined() && weight.dim() == 3, "conv_transpose1d: weight must be [in, out / groups, K], got ",
+           weight.defined() ? shape_str(weight.shape()) : "undefined");
+  return batched(x, 3, [&](const Tensor& b) {
+    return squeeze(conv_transpose2d(unsqueeze(b, 2), unsqueeze(weight, 2), bias, {1, stride}, {0, padding},
+                                    {0, output_padding}, groups, {1, dilation}),
+                   2);
   });
 }
 

@@ -107,6 +107,17 @@ CASES = {
     "rms_norm_default_eps_two_dims": lambda x: x * torch.rsqrt(x.pow(2).mean((-2, -1), keepdim=True) + torch.finfo(torch.float64).eps),
     "conv1d_stride_pad_dilation": lambda x: F.conv1d(x / 10, torch.linspace(-1, 1, 12).reshape(2, 3, 2), torch.tensor([0.5, -0.5]), stride=2, padding=1, dilation=2),
     "conv1d_groups": lambda x: F.conv1d(x.reshape(1, 6, 4) / 10, torch.linspace(-1, 1, 12).reshape(4, 3, 1), groups=2),
+    "conv_transpose2d_stride_pad_output_padding": lambda x: F.conv_transpose2d(
+        x.reshape(1, 2, 3, 4) / 10, torch.linspace(-1, 1, 36).reshape(2, 3, 3, 2), torch.tensor([0.5, -0.5, 0.25]),
+        stride=(2, 3), padding=(1, 0), output_padding=(1, 2)),
+    "conv_transpose2d_groups_dilation": lambda x: F.conv_transpose2d(
+        x.reshape(1, 4, 2, 3) / 10, torch.linspace(-1, 1, 24).reshape(4, 1, 2, 3), stride=2, padding=1,
+        output_padding=1, groups=2, dilation=(2, 1)),
+    "conv_transpose1d_stride_pad_output_padding": lambda x: F.conv_transpose1d(
+        x / 10, torch.linspace(-1, 1, 18).reshape(3, 2, 3), torch.tensor([0.5, -0.5]), stride=2, padding=1,
+        output_padding=1),
+    "conv_transpose1d_groups_dilation": lambda x: F.conv_transpose1d(
+        x.reshape(1, 6, 4) / 10, torch.linspace(-1, 1, 24).reshape(6, 2, 2), groups=3, dilation=2),
     "max_pool1d_dilation_ceil": lambda x: F.max_pool1d(torch.sin(x), 2, 2, 1, dilation=2, ceil_mode=True),
     "avg_pool1d_ceil": lambda x: F.avg_pool1d(x, 3, 2, 0, ceil_mode=True),
     "max_pool1d_pad": lambda x: F.max_pool1d(torch.sin(x), 2, 1, 1),
