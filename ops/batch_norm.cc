@@ -1,6 +1,8 @@
 // tapegrad/ops/batch_norm.cc: batch-norm kernels, parallel over channels.
 #include "ops/batch_norm.h"
 
+#include <vector>
+
 namespace tg::ops {
 
 namespace {
@@ -11,6 +13,19 @@ void dims_of(const Array& x, int64_t* n, int64_t* c, int64_t* l) {
   *c = x.size(1);
   *l = 1;
   for (int64_t d = 2; d < x.dim(); ++d) *l *= x.size(d);
+}
+// Row reductions in 8 float lanes (which the compiler vectorizes), each row's total added into a
+// double: sum(f(j)) over a row of l values.
+template <typename T, typename F>
+double lane_sum(int64_t l, F&& f) {
+  T acc[8] = {};
+  int64_t j = 0;
+  for (; j + 8 <= l; j += 8)
+    for (int k = 0; k < 8; ++k) acc[k] += f(j + k);
+  double total = 0;
+  for (int k = 0; k < 8; ++k) total += acc[k];
+  for (; j < l; ++j) total += f(j);
+  return total;
 }
 }  // namespace
 
@@ -28,14 +43,20 @@ std::pair<Array, Array> batch_norm_stats(const Array& x_in) {
       double s = 0;
       for (int64_t i = 0; i < n; ++i) {
         const T* row = p + (i * c + ch) * l;
-        for (int64_t j = 0; j < l; ++j) s += row[j];
+        s += lane_sum<T>(l, [&](int64_t j) { return row[j]; });
       }
       const double m = s / count;
+      // Centered on the mean (in T: the deviations are small next to it), so no cancellation.
+      const T mt = static_cast<T>(m);
       double ss = 0;
       for (int64_t i = 0; i < n; ++i) {
         const T* row = p + (i * c + ch) * l;
-        for (int64_t j = 0; j < l; ++j) ss += (row[j] - m) * (row[j] - m);
+        ss += lane_sum<T>(l, [&](int64_t j) { return (row[j] - mt) * (row[j] - mt); });
       }
+      // The mean's rounding to T shifts the centre by d = mt - m: sum((x - m)^2) = ss' - count d^2
+      // (d is tiny; kept so float64 stays exact to its precision).
+      const double d = static_cast<double>(mt) - m;
+      ss -= count * d * d;
       mean.data<T>()[ch] = static_cast<T>(m);
       var.data<T>()[ch] = static_cast<T>(ss / count);
     }
@@ -66,6 +87,69 @@ Array batch_norm_apply(const Array& x_in, const Array& mean, const Array& invstd
         for (int64_t j = 0; j < l; ++j) orow[j] = row[j] * scale + shift;
       }
     }
+  });
+  return out;
+}
+
+
+BatchNormGrads batch_norm_backward(const Array& grad_in, const Array& x_in, const Array& mean_in, const Array& invstd_in,
+                                   const Array& weight_in, bool training, bool need_input, bool need_weight,
+                                   bool need_bias) {
+  int64_t n, c, l;
+  dims_of(x_in, &n, &c, &l);
+  TG_CHECK(grad_in.shape() == x_in.shape() && grad_in.dtype() == x_in.dtype(), "batch_norm backward: gradient ",
+           shape_str(grad_in.shape()), " ", dtype_name(grad_in.dtype()), " does not match input ",
+           shape_str(x_in.shape()), " ", dtype_name(x_in.dtype()));
+  const Array x = x_in.contiguous(), g = grad_in.contiguous();
+  BatchNormGrads out;
+  dispatch_floating(x.dtype(), "batch_norm backward", [&](auto tag) {
+    using T = decltype(tag);
+    const Array mean_a = mean_in.to(x.dtype()).contiguous(), invstd_a = invstd_in.to(x.dtype()).contiguous();
+    const Array w_a = weight_in.defined() ? weight_in.contiguous() : Array();
+    const T *xp = x.data<T>(), *gp = g.data<T>(), *mean = mean_a.data<T>(), *invstd = invstd_a.data<T>();
+    const T* w = w_a.defined() ? w_a.data<T>() : nullptr;
+    // Pass 1, per channel: sum(g) and sum(g * (x - mean)).
+    std::vector<double> sum_g(c, 0.0), sum_gx(c, 0.0);
+    const bool need_sums = need_weight || need_bias || (need_input && training);
+    if (need_sums) {
+#pragma omp parallel for schedule(static) if (x.numel() >= 32768)
+      for (int64_t ch = 0; ch < c; ++ch)
+        for (int64_t i = 0; i < n; ++i) {
+          const T *gr = gp + (i * c + ch) * l, *xr = xp + (i * c + ch) * l, m = mean[ch];
+          sum_g[ch] += lane_sum<T>(l, [&](int64_t j) { return gr[j]; });
+          sum_gx[ch] += lane_sum<T>(l, [&](int64_t j) { return gr[j] * (xr[j] - m); });
+        }
+    }
+    if (need_weight) {
+      out.weight = Array::empty({c}, x.dtype());
+      for (int64_t ch = 0; ch < c; ++ch) out.weight.data<T>()[ch] = static_cast<T>(sum_gx[ch] * invstd[ch]);
+    }
+    if (need_bias) {
+      out.bias = Array::empty({c}, x.dtype());
+      for (int64_t ch = 0; ch < c; ++ch) out.bias.data<T>()[ch] = static_cast<T>(sum_g[ch]);
+    }
+    if (!need_input) return;
+    // Pass 2: dx = a g + b (x - mean) + d per channel. Training: with scale = w invstd,
+    // dx = scale (g - sum_g / M - (x - mean) invstd^2 sum_gx / M); eval: dx = scale g.
+    const double count = static_cast<double>(n * l);
+    std::vector<T> a(c), b(c), d(c);
+    for (int64_t ch = 0; ch < c; ++ch) {
+      const double scale = static_cast<double>(invstd[ch]) * (w ? static_cast<double>(w[ch]) : 1.0);
+      const double inv2 = static_cast<double>(invstd[ch]) * static_cast<double>(invstd[ch]);
+      const double bb = training ? -scale * inv2 * sum_gx[ch] / count : 0.0;
+      a[ch] = static_cast<T>(scale);
+      b[ch] = static_cast<T>(bb);
+      d[ch] = static_cast<T>(training ? -scale * sum_g[ch] / count : 0.0);
+    }
+    out.input = Array::empty(x.shape(), x.dtype());
+    T* o = out.input.data<T>();
+#pragma omp parallel for collapse(2) schedule(static) if (x.numel() >= 32768)
+    for (int64_t i = 0; i < n; ++i)
+      for (int64_t ch = 0; ch < c; ++ch) {
+        const int64_t at = (i * c + ch) * l;
+        const T ac = a[ch], bc = b[ch], dc = d[ch], m = mean[ch];
+        for (int64_t j = 0; j < l; ++j) o[at + j] = ac * gp[at + j] + bc * (xp[at + j] - m) + dc;
+      }
   });
   return out;
 }

@@ -172,6 +172,38 @@ TEST(BatchNormNumerics, TrainingNormalizesAndUpdatesRunningStatistics) {
   expect_close(e, {2 * (1 - 0.2) / std::sqrt(1.1 + 1e-5) + 1, 2 * (3 - 0.2) / std::sqrt(1.1 + 1e-5) + 1}, 1e-12);
 }
 
+// The fused float32 batch-norm kernels (statistics, and the backward taken without create_graph)
+// against the composed float64 formula (the backward with create_graph), on an input whose mean
+// is far from zero next to its spread (where a one-pass variance would cancel), an odd row length
+// (the kernels' lane tails) and both modes.
+TEST(BatchNormNumerics, FusedFloat32KernelsMatchTheComposedFloat64Formula) {
+  manual_seed(5);
+  const Tensor x64 = randn({6, 3, 5, 7}, kFloat64) * 0.1 + 100.0, w64 = randn({3}, kFloat64), g64 = randn({6, 3, 5, 7}, kFloat64);
+  for (bool training : {true, false}) {
+    auto grads = [&](DType dtype, bool create_graph) {
+      const Tensor x = to_dtype(x64, dtype).detach().set_requires_grad(), w = to_dtype(w64, dtype).detach().set_requires_grad();
+      const Tensor b = zeros({3}, dtype).set_requires_grad();
+      const Tensor rm = full({3}, 100.0, dtype), rv = full({3}, 0.01, dtype);
+      const Tensor y = batch_norm(x, rm, rv, w, b, training, 0.1, 1e-5);
+      std::vector<Tensor> out = autograd::grad({y}, {x, w, b}, {to_dtype(g64, dtype)}, std::nullopt, create_graph);
+      out.push_back(y);
+      return out;
+    };
+    const std::vector<Tensor> want = grads(kFloat64, /*create_graph=*/true), fused64 = grads(kFloat64, false),
+                              fused32 = grads(kFloat32, false);
+    for (size_t i = 0; i < want.size(); ++i) {
+      const std::vector<double> w = want[i].to_vector<double>(), f64 = fused64[i].to_vector<double>(),
+                                f32 = to_dtype(fused32[i], kFloat64).to_vector<double>();
+      double scale = 0;
+      for (double v : w) scale = std::max(scale, std::abs(v));
+      for (size_t j = 0; j < w.size(); ++j) {
+        EXPECT_NEAR(f64[j], w[j], 1e-10 * scale) << "training=" << training << " output " << i << " [" << j << "]";
+        EXPECT_NEAR(f32[j], w[j], 2e-3 * scale) << "training=" << training << " output " << i << " [" << j << "]";
+      }
+    }
+  }
+}
+
 TEST(DropoutNumerics, KeepsExpectationAndIsReproducible) {
   ops::Generator g1(9), g2(9);
   Tensor x = ones({100000});

@@ -34,6 +34,8 @@ Tensor per_channel(const Tensor& t, int64_t rank) {
 //   eval:     dx = w * invstd * g      (the statistics are constants)
 //   dw = sum(g * xhat), db = sum(g), sums over every dim but 1.
 // mean/invstd are saved constants, so the op is differentiable once (double_differentiable=false).
+// Without create_graph the backward is ops::batch_norm_backward, the same formula fused into two
+// passes; with it, the composition below (so the gradient is itself recorded).
 // Opset 13's BatchNormalization is the inference form: running statistics, affine weight and bias.
 std::string batch_norm_is_not_inference(const Attrs& a, const std::vector<bool>& present) {
   if (a.b("training")) return "batch_norm in training mode (batch statistics) is exported in eval mode only";
@@ -91,12 +93,20 @@ const OpDef& kBatchNorm = define_op({
     },
     .backward = [](BackwardContext& c) -> Grads {
       const Tensor x = c.input(0);
+      const bool has_weight = !c.input_shape(3).empty();
+      if (!GradMode::is_enabled()) {  // no create_graph: the fused kernel, same formula
+        const ops::BatchNormGrads g = ops::batch_norm_backward(
+            c.grad.data(), x.data(), c.extra(0).data(), c.extra(1).data(), has_weight ? c.input(3).data() : ops::Array(),
+            c.attrs().b("training"), c.needs_grad(0), c.needs_grad(3), c.needs_grad(4));
+        auto wrap = [](const ops::Array& a) { return a.defined() ? constant(a) : Tensor(); };
+        return {wrap(g.input), Tensor(), Tensor(), wrap(g.weight), wrap(g.bias)};
+      }
       const int64_t rank = x.dim();
       Shape dims{0};
       for (int64_t d = 2; d < rank; ++d) dims.push_back(d);
       const Tensor mean = per_channel(c.extra(0), rank), invstd = per_channel(c.extra(1), rank);
       const Tensor xhat = (x - mean) * invstd;
-      const Tensor w = c.input_shape(3).empty() ? Tensor() : per_channel(c.input(3), rank);
+      const Tensor w = has_weight ? per_channel(c.input(3), rank) : Tensor();
       const Tensor scale = w.defined() ? w * invstd : invstd;
       Tensor gx;
       if (c.needs_grad(0)) {
