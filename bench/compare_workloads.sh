@@ -43,11 +43,11 @@ echo "tapegrad vs PyTorch $($py -c 'import torch; print(torch.__version__)'), $t
 echo
 printf "| %-13s | %-28s | %10s | %10s | %7s | %-7s |\n" workload figure tapegrad PyTorch ratio target
 printf "|%s|%s|%s|%s|%s|%s|\n" "---------------" "------------------------------" "------------" "------------" "---------" "---------"
-row() {  # row WORKLOAD FIGURE PYTORCH_FIGURE TARGET
+row() {  # row WORKLOAD FIGURE PYTORCH_FIGURE TARGET [DECIMALS]
   local tg pt
   tg=$(median "$tmp/$1.tapegrad" "$2") pt=$(median "$tmp/$1.pytorch" "$3")
-  awk -v w="$1" -v f="$2" -v t="$tg" -v p="$pt" -v g="$4" \
-    'BEGIN { printf "| %-13s | %-28s | %10.1f | %10.1f | %7.2f | %-7s |\n", w, f, t, p, t / p, g }'
+  awk -v w="$1" -v f="$2" -v t="$tg" -v p="$pt" -v g="$4" -v d="${5:-1}" \
+    'BEGIN { printf "| %-13s | %-28s | %10.*f | %10.*f | %7.2f | %-7s |\n", w, f, d, t, d, p, t / p, g }'
 }
 loss="loss_after_$((steps + 10))_steps"
 for w in "${workloads[@]}"; do
@@ -55,7 +55,7 @@ for w in "${workloads[@]}"; do
   row "$w" "train_${unit}_per_s" "train_${unit}_per_s" ">= 1.5"
   row "$w" "infer_${unit}_per_s" "infer_${unit}_per_s" ">= 2"
   [[ $w == char_gpt ]] && row "$w" generate_tokens_per_s generate_tokens_per_s ">= 3"
-  row "$w" "$loss" "$loss" "~ 1"
+  row "$w" "$loss" "$loss" "~ 1" 3
   row "$w" peak_rss_mb peak_rss_mb ""
 done
 echo

@@ -187,7 +187,7 @@ def run_resnet(args):
 
     train(step, args.steps, batch, "train_images_per_s")
     model.eval()
-    batches = list(torch.split(test_x, 500))
+    batches = list(torch.split(test_x, 128))
     with torch.inference_mode():
         print(f"infer_images_per_s {rate_of(lambda: [model(b) for b in batches], 1, len(test_x)):.1f}")
 

@@ -10,7 +10,7 @@
 //   generate_naive_tokens_per_s X  the same without the cache (the whole window every token)
 // Recipes: char_gpt batch 32 x 128, AdamW 3e-4 wd 0.1; lstm_lm batch 32 x 64, Adam 2e-3;
 // resnet_fmnist batch 128, SGD 0.05 momentum 0.9 nesterov wd 5e-4 (inference: the 10,000 test
-// images in batches of 500).
+// images in batches of 128).
 #include <sys/resource.h>
 
 #include <chrono>
@@ -143,7 +143,7 @@ void run_resnet(int steps) {
 
   model->eval();
   io::DataLoader test_loader(io::TensorDataset(test_set->images, test_set->labels),
-                             {.batch_size = 500, .shuffle = false}, norm);
+                             {.batch_size = 128, .shuffle = false}, norm);
   std::vector<Tensor> batches;
   auto test_epoch = test_loader.epoch(0);
   for (io::Batch b; test_epoch->next(&b);) batches.push_back(b.inputs);

@@ -1,0 +1,58 @@
+// tapegrad/bench/workloads_test.cc: the benchmark workloads compute what they claim: the corpus
+// reader's file selection and byte vocabulary, KV-cache generation equal to the naive loop while
+// the window lasts (and running past it), and the models' output shapes.
+#include "bench/workloads.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "gtest/gtest.h"
+
+namespace tg::bench {
+namespace {
+
+TEST(ByteCorpus, ReadsRegularFilesInNameOrderSkippingIndexesAndSymlinks) {
+  const std::filesystem::path dir = std::filesystem::path(testing::TempDir()) / "corpus";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "b") << std::string(600, 'b');
+  std::ofstream(dir / "a") << std::string(600, 'z') << "a";
+  std::ofstream(dir / "a.dat") << "IGNORED";
+  std::filesystem::create_symlink(dir / "a", dir / "link");
+  std::filesystem::create_directories(dir / "sub");
+  const ByteCorpus c = load_byte_corpus(dir.string());
+  ASSERT_EQ(c.vocabulary, (std::vector<unsigned char>{'a', 'b', 'z'}));
+  ASSERT_EQ(c.tokens.size(), 1201u);
+  EXPECT_EQ(c.tokens.front(), 2);  // "a" first: 'z' is id 2
+  EXPECT_EQ(c.tokens[600], 0);     // then its 'a'
+  EXPECT_EQ(c.tokens.back(), 1);   // then "b"
+  const auto [x, y] = random_windows(c, 4, 16);
+  EXPECT_EQ(x.shape(), (Shape{4, 16}));
+  // y is x shifted by one token.
+  EXPECT_TRUE(equal(narrow(x, 1, 1, 15), narrow(y, 1, 0, 15)));
+  EXPECT_THROW(load_byte_corpus((dir / "sub").string()), Error);
+}
+
+TEST(CharGpt, CachedGenerationMatchesTheNaiveLoopAndRunsPastTheWindow) {
+  manual_seed(3);
+  CharGpt gpt(CharGptOptions{.vocab_size = 11, .context = 16, .d_model = 16, .heads = 2, .layers = 2, .mlp = 32});
+  const std::vector<int64_t> prompt{1, 5, 2, 7};
+  const std::vector<int64_t> cached = gpt.generate(prompt, 40, true), naive = gpt.generate(prompt, 40, false);
+  ASSERT_EQ(cached.size(), 40u);
+  // While prompt + generated fit in the window both see the same context.
+  for (size_t i = 0; i < 12; ++i) EXPECT_EQ(cached[i], naive[i]) << i;
+  for (int64_t t : cached) EXPECT_TRUE(t >= 0 && t < 11);
+  EXPECT_EQ(gpt(zeros({3, 16}, kInt64)).shape(), (Shape{3, 16, 11}));
+  EXPECT_THROW(gpt(zeros({1, 17}, kInt64)), Error);  // longer than the positions
+}
+
+TEST(Workloads, ModelsGiveTheirOutputShapes) {
+  LstmLm lm(9, 8, 12);
+  EXPECT_EQ(lm(zeros({2, 5}, kInt64)).shape(), (Shape{2, 5, 9}));
+  auto resnet = make_resnet8();
+  EXPECT_EQ((*resnet)(randn({2, 1, 28, 28})).shape(), (Shape{2, 10}));
+}
+
+}  // namespace
+}  // namespace tg::bench
