@@ -1,7 +1,12 @@
 // tapegrad/tests/inplace_test.cc: in-place ops under autograd: gradients through writes to
-// non-leaves, views and bases (float64 gradchecks, i.e. finite differences, not our own
-// backward), version-counter errors naming both ops, PyTorch's refusals, dtype and shape rules,
-// index_put_, and that optimizer steps and NoGradGuard writes still work.
+// non-leaves, views and bases (float64 gradchecks, i.e. finite differences, and the same programs
+// against PyTorch's autograd: tests/reference/inplace_reference.py), version-counter errors
+// naming both ops, PyTorch's refusals, dtype and shape rules, index_put_, and that optimizer
+// steps and NoGradGuard writes still work.
+#include <map>
+#include <string>
+#include <vector>
+
 #include "autograd/tapegrad.h"
 #include "optim/optim.h"
 #include "gmock/gmock.h"
@@ -10,6 +15,8 @@
 
 namespace tg {
 namespace {
+
+#include "tests/reference/inplace_reference.inc"
 
 using indexing::Slice;
 using ::testing::ElementsAre;
@@ -22,45 +29,116 @@ void expect_gradcheck(const autograd::TensorFunction& fn, const std::vector<Tens
   EXPECT_TRUE(result.ok) << result.message;
 }
 
-TEST(Inplace, ArithmeticOnANonLeafKeepsTheGradient) {
-  expect_gradcheck([](const std::vector<Tensor>& in) {
-    Tensor y = in[0] * 2.0;
-    y.mul_(in[1]).add_(in[1], 0.5).sub_(1.0).div_(in[1] + 3.0);
-    y += in[0];
-    y *= y + 1.0;  // the saved self must be the value before the write
-    return y.sigmoid_().sum();
-  }, {randn({3, 2}, kFloat64).set_requires_grad(), randn({3, 2}, kFloat64).set_requires_grad()});
+// The programs tests/reference/inplace_reference.py runs in PyTorch, under the same names.
+struct Program {
+  const char* name;
+  autograd::TensorFunction fn;
+  std::vector<Shape> shapes;
+};
+
+const std::vector<Program>& programs() {
+  static const auto* p = new std::vector<Program>{
+      {"arithmetic",
+       [](const std::vector<Tensor>& in) {
+         Tensor y = in[0] * 2.0;
+         y.mul_(in[1]).add_(in[1], 0.5).sub_(1.0).div_(in[1] + 3.0);
+         y += in[0];
+         y *= y + 1.0;  // the saved self must be the value before the write
+         return y.sigmoid_().sum();
+       },
+       {{3, 2}, {3, 2}}},
+      {"write_into_plain_buffer",
+       [](const std::vector<Tensor>& in) {
+         Tensor buffer = zeros({2, 3}, kFloat64);
+         buffer.copy_(in[0]);  // broadcast [3] -> [2, 3]
+         buffer.mul_(in[1]);
+         return buffer.pow_(2).sum();
+       },
+       {{3}, {2, 3}}},
+      {"views_and_base",
+       [](const std::vector<Tensor>& in) {
+         Tensor base = in[0].clone();           // [4, 3]
+         Tensor row = base.select(0, 1);
+         Tensor column = base.narrow(1, 2, 1);  // overlaps row at (1, 2)
+         row.mul_(in[1]);                       // through a view
+         Tensor after_row = column * 1.0;       // a sibling view sees the write
+         base.exp_();                           // the base: both views now see exp
+         return after_row.sum() + row.sum() * 2.0 + column.sum() * 3.0 + base.sum();
+       },
+       {{4, 3}, {3}}},
+      {"view_of_transposed_view",
+       [](const std::vector<Tensor>& in) {
+         Tensor base = in[0] + 0.0;
+         Tensor t = base.t();
+         Tensor corner = t.slice(0, 1, 3).slice(1, 0, 2);
+         corner.clamp_(-0.5, 0.5);
+         return (base * base).sum() + (t * 2.0).sum();
+       },
+       {{3, 4}}},
+      {"index_put_writes",
+       [](const std::vector<Tensor>& in) {
+         Tensor x = in[0].clone();  // [4, 3]
+         x.index_put_({Slice(), 0}, in[1]);  // a view: [4]
+         x.index_put_({tensor(std::vector<int64_t>{3, 0})}, in[2].narrow(0, 0, 2));
+         x.index_put_({tensor(std::vector<int64_t>{1, 1})}, in[2].narrow(0, 2, 1), /*accumulate=*/true);
+         return (x * x).sum();
+       },
+       {{4, 3}, {4}, {3, 3}}},
+      {"masked_fill_then_tanh",
+       [](const std::vector<Tensor>& in) {
+         Tensor y = in[0] * in[0];
+         y.masked_fill_(in[0] > 0.5, 0.25);
+         return y.tanh_().sum();
+       },
+       {{5}}},
+  };
+  return *p;
 }
 
-TEST(Inplace, WriteIntoATensorThatDidNotRequireGrad) {
-  expect_gradcheck([](const std::vector<Tensor>& in) {
-    Tensor buffer = zeros({2, 3}, kFloat64);
-    buffer.copy_(in[0]);                 // broadcast [3] -> [2, 3]
-    buffer.mul_(in[1]);
-    return buffer.pow_(2).sum();
-  }, {randn({3}, kFloat64).set_requires_grad(), randn({2, 3}, kFloat64).set_requires_grad()});
+TEST(Inplace, ProgramsPassGradcheck) {
+  for (const Program& p : programs()) {
+    std::vector<Tensor> inputs;
+    for (const Shape& s : p.shapes) inputs.push_back(randn(s, kFloat64).set_requires_grad());
+    SCOPED_TRACE(p.name);
+    expect_gradcheck(p.fn, inputs);
+  }
 }
 
-TEST(Inplace, WriteThroughAViewReachesTheBaseAndSiblingViews) {
-  expect_gradcheck([](const std::vector<Tensor>& in) {
-    Tensor base = in[0].clone();          // [4, 3]
-    Tensor row = base.select(0, 1);
-    Tensor column = base.narrow(1, 2, 1);  // overlaps row at (1, 2)
-    row.mul_(in[1]);                       // through a view
-    Tensor after_row = column * 1.0;       // a sibling view sees the write
-    base.exp_();                           // the base: both views now see exp
-    return (after_row.sum() + row.sum() * 2.0 + column.sum() * 3.0 + base.sum());
-  }, {randn({4, 3}, kFloat64).set_requires_grad(), randn({3}, kFloat64).set_requires_grad()});
+// Our backward (not finite differences) against PyTorch's autograd on the same inputs.
+TEST(Inplace, ProgramsMatchPyTorch) {
+  auto reference = [](const std::string& name) {
+    auto it = kInplaceReference.find(name);
+    TG_CHECK(it != kInplaceReference.end(), "no reference entry ", name);
+    return it->second;
+  };
+  size_t entries = 0;  // every program's out and grads, none left over
+  for (const Program& p : programs()) entries += 1 + p.shapes.size();
+  EXPECT_EQ(kInplaceReference.size(), entries);
+  for (const Program& p : programs()) {
+    SCOPED_TRACE(p.name);
+    std::vector<Tensor> inputs;
+    for (size_t k = 0; k < p.shapes.size(); ++k) {
+      int64_t n = 1;
+      for (int64_t d : p.shapes[k]) n *= d;
+      const Tensor t = k == 0 ? linspace(-1.5, 1.3, n, kFloat64) : cos(arange(0, n, 1, kFloat64) + static_cast<double>(k));
+      inputs.push_back(reshape(t, p.shapes[k]).detach().set_requires_grad());
+    }
+    const Tensor out = p.fn(inputs);
+    EXPECT_NEAR(out.item(), reference(std::string(p.name) + "/out")[0], 1e-12);
+    const std::vector<Tensor> grads = autograd::grad({out}, inputs);
+    for (size_t k = 0; k < inputs.size(); ++k) {
+      const std::vector<double> want = reference(std::string(p.name) + "/grad/" + std::to_string(k)),
+                                got = values(grads[k]);
+      ASSERT_EQ(got.size(), want.size()) << k;
+      for (size_t i = 0; i < got.size(); ++i) EXPECT_NEAR(got[i], want[i], 1e-12) << "grad " << k << " [" << i << "]";
+    }
+  }
 }
 
-TEST(Inplace, ViewOfAViewAndTransposedViews) {
-  expect_gradcheck([](const std::vector<Tensor>& in) {
-    Tensor base = in[0] + 0.0;
-    Tensor t = base.t();
-    Tensor corner = t.slice(0, 1, 3).slice(1, 0, 2);
-    corner.clamp_(-0.5, 0.5);
-    return (base * base).sum() + (t * 2.0).sum();
-  }, {randn({3, 4}, kFloat64).set_requires_grad()});
+TEST(Inplace, MaskedFillSecondOrder) {
+  std::vector<Tensor> inputs{tensor({-1.0, 0.2, 0.9, 2.0, -0.3}, kFloat64).set_requires_grad()};
+  auto result = autograd::gradgradcheck(programs().back().fn, inputs);
+  EXPECT_TRUE(result.ok) << result.message;
 }
 
 TEST(Inplace, IndexPutBasicAdvancedAndAccumulate) {
@@ -79,19 +157,6 @@ TEST(Inplace, IndexPutBasicAdvancedAndAccumulate) {
   EXPECT_THAT(values(x), ElementsAre(3.0, 3.0, 2.0));
   x.index_put_({x > 2.5}, -1);
   EXPECT_THAT(values(x), ElementsAre(-1.0, -1.0, 2.0));
-}
-
-TEST(Inplace, MaskedFillAndSecondOrder) {
-  auto fn = [](const std::vector<Tensor>& in) {
-    Tensor y = in[0] * in[0];
-    y.masked_fill_(in[0] > 0.5, 0.25);
-    y.tanh_();
-    return y.sum();
-  };
-  std::vector<Tensor> inputs{tensor({-1.0, 0.2, 0.9, 2.0, -0.3}, kFloat64).set_requires_grad()};
-  expect_gradcheck(fn, inputs);
-  auto result = autograd::gradgradcheck(fn, inputs);
-  EXPECT_TRUE(result.ok) << result.message;
 }
 
 TEST(Inplace, ModifyingASavedValueThrowsNamingBothOps) {
