@@ -322,6 +322,13 @@ Tensor nll_loss(const Tensor& log_probs, const Tensor& target, Reduction reducti
                 int64_t ignore_index = -100);
 Tensor nll_loss(const Tensor& log_probs, const Tensor& target, const Tensor& weight,
                 Reduction reduction = Reduction::kMean, int64_t ignore_index = -100);
+// Connectionist temporal classification, as torch::ctc_loss: log_probs [T, N, C] (log_softmax
+// over C) or unbatched [T, C]; targets [N, S] padded or the concatenation of every sample's
+// labels; input_lengths, target_lengths [N] int64. kMean divides each loss by its target length,
+// then averages; zero_infinity zeroes the losses (and gradients) of impossible alignments.
+Tensor ctc_loss(const Tensor& log_probs, const Tensor& targets, const Tensor& input_lengths,
+                const Tensor& target_lengths, int64_t blank = 0, Reduction reduction = Reduction::kMean,
+                bool zero_infinity = false);
 // Binary: input probabilities in [0, 1] (or logits for _with_logits), target of the same shape;
 // weight broadcasts to the input, pos_weight (per class, last dim) weighs the positive terms.
 Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, const Tensor& weight = {},

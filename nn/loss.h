@@ -119,6 +119,23 @@ class KLDivLoss : public Module {
   const bool log_target;
 };
 
+class CTCLoss : public Module {
+ public:
+  explicit CTCLoss(int64_t blank = 0, Reduction reduction = Reduction::kMean, bool zero_infinity = false)
+      : Module("CTCLoss"), blank(blank), reduction(reduction), zero_infinity(zero_infinity) {}
+  Tensor forward(const Tensor& log_probs, const Tensor& targets, const Tensor& input_lengths,
+                 const Tensor& target_lengths) const {
+    return ctc_loss(log_probs, targets, input_lengths, target_lengths, blank, reduction, zero_infinity);
+  }
+  Tensor operator()(const Tensor& log_probs, const Tensor& targets, const Tensor& input_lengths,
+                    const Tensor& target_lengths) const {
+    return forward(log_probs, targets, input_lengths, target_lengths);
+  }
+  const int64_t blank;
+  const Reduction reduction;
+  const bool zero_infinity;
+};
+
 class MarginRankingLoss : public Module {
  public:
   explicit MarginRankingLoss(double margin = 0.0, Reduction reduction = Reduction::kMean)

@@ -396,6 +396,18 @@ TEST(Losses, WeightedAndNewLossModulesMatchFunctions) {
   EXPECT_EQ(MarginRankingLoss(0.1)(sum(x, 1), sum(t, 1), signs).item(), margin_ranking_loss(sum(x, 1), sum(t, 1), signs, 0.1).item());
   EXPECT_EQ(TripletMarginLoss(0.5)(x, t, -x).item(), triplet_margin_loss(x, t, -x, 0.5).item());
   EXPECT_EQ(CosineEmbeddingLoss(0.2)(x, t, signs).item(), cosine_embedding_loss(x, t, signs, 0.2).item());
+  // CTC, batched float32 and the unbatched form ([T, C] with [S] targets) of the same sample.
+  const Tensor lp = log_softmax(reshape(arange(0.0, 2.4, 0.1), {4, 2, 3}), 2);
+  const Tensor targets = tensor(std::vector<int64_t>{1, 2, 2, 0}, {2, 2}), lengths = tensor(std::vector<int64_t>{4, 3});
+  const Tensor target_lengths = tensor(std::vector<int64_t>{2, 1});
+  const Tensor per_sample = ctc_loss(lp, targets, lengths, target_lengths, 0, Reduction::kNone);
+  EXPECT_EQ(CTCLoss(0, Reduction::kNone)(lp, targets, lengths, target_lengths).to_vector<float>(), per_sample.to_vector<float>());
+  EXPECT_FLOAT_EQ(CTCLoss()(lp, targets, lengths, target_lengths).item(),
+                  (per_sample.to_vector<float>()[0] / 2 + per_sample.to_vector<float>()[1]) / 2);
+  const Tensor single = ctc_loss(select(lp, 1, 0), select(targets, 0, 0), tensor(std::vector<int64_t>{4}), tensor(std::vector<int64_t>{2}), 0,
+                                 Reduction::kNone);
+  EXPECT_EQ(single.dim(), 0);
+  EXPECT_FLOAT_EQ(single.item(), per_sample.to_vector<float>()[0]);
 }
 
 TEST(Losses, ModulesMatchFunctions) {

@@ -213,6 +213,17 @@ const std::map<std::string, std::function<Tensor(const Tensor&)>>& expressions()
        }},
       {"conv_transpose1d_groups_dilation",
        [](const Tensor& x) { return conv_transpose1d(reshape(x, {1, 6, 4}) / 10, reshape(linspace(-1, 1, 24, kFloat64), {6, 2, 2}), {}, 1, 0, 0, 3, 2); }},
+      {"ctc_loss_padded_mean",
+       [](const Tensor& x) { return ctc_loss(log_softmax(reshape(x, {6, 1, 4}) / 5, 2), ints({1, 3, 3}, {1, 3}), ints({6}, {1}), ints({3}, {1})); }},
+      {"ctc_loss_concatenated_blank_sum",
+       [](const Tensor& x) {
+         return ctc_loss(log_softmax(reshape(sin(x), {3, 2, 4}), 2), ints({1, 0, 1}, {3}), ints({3, 2}, {2}), ints({2, 1}, {2}), 2, Reduction::kSum);
+       }},
+      {"ctc_loss_impossible_zero_infinity_none",
+       [](const Tensor& x) {
+         return ctc_loss(log_softmax(reshape(cos(x), {3, 2, 4}), 2), ints({1, 0, 3, 3}, {2, 2}), ints({3, 2}, {2}), ints({1, 2}, {2}), 0,
+                         Reduction::kNone, true);
+       }},
       {"conv1d_groups", [](const Tensor& x) { return conv1d(reshape(x, {1, 6, 4}) / 10, reshape(linspace(-1, 1, 12, kFloat64), {4, 3, 1}), {}, 1, 0, 1, 2); }},
       {"max_pool1d_pad", [](const Tensor& x) { return max_pool1d(sin(x), 2, 1, 1); }},
       {"max_pool1d_dilation_ceil", [](const Tensor& x) { return max_pool1d(sin(x), 2, 2, 1, 2, true); }},

@@ -296,6 +296,19 @@ std::vector<OpCase> op_cases() {
       {"cosine_similarity_pairwise_distance",
        [](const Inputs& x) { return cosine_similarity(x[0], x[1], 1) * pairwise_distance(x[0], x[1], 3.0); },
        [] { return Inputs{normal({3, 4}), normal({3, 4})}; }, true},
+      // CTC: the row's gradient is d loss / d log_probs itself, so raw (not log_softmax) inputs
+      // check it too; a repeated label needs a blank between; the second sample is shorter.
+      {"ctc_loss_padded_mean", [](const Inputs& x) {
+         return ctc_loss(log_softmax(x[0], 2), indices({1, 2, 2, 3, 1, 0}, {2, 3}), indices({5, 4}, {2}), indices({3, 2}, {2}));
+       }, [] { return Inputs{normal({5, 2, 4})}; }},
+      {"ctc_loss_raw_concatenated_blank_last_sum", [](const Inputs& x) {
+         return ctc_loss(x[0] - 1.5, indices({0, 1, 1, 2}, {4}), indices({4, 3}, {2}), indices({3, 1}, {2}), /*blank=*/3, Reduction::kSum);
+       }, [] { return Inputs{uniform({4, 2, 4}, -1, 0)}; }},
+      {"ctc_loss_empty_target_and_zero_infinity", [](const Inputs& x) {
+         // sample 0: no labels (all blanks); sample 1: [2, 2] in 2 steps is impossible -> 0.
+         return ctc_loss(log_softmax(x[0], 2), indices({2, 2}, {2}), indices({3, 2}, {2}), indices({0, 2}, {2}), 0,
+                         Reduction::kNone, /*zero_infinity=*/true);
+       }, [] { return Inputs{normal({3, 2, 3})}; }},
       {"cross_entropy_mean", [](const Inputs& x) { return cross_entropy(x[0], indices({1, 0, 3}, {3})); }, [] { return Inputs{normal({3, 4})}; }, true},
       {"cross_entropy_sum_label_smoothing",
        [](const Inputs& x) { return cross_entropy(x[0], indices({1, 0, 3}, {3}), Reduction::kSum, 0.1); }, [] { return Inputs{normal({3, 4})}; }, true},

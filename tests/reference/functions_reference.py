@@ -106,6 +106,14 @@ CASES = {
     "rms_norm_weight": lambda x: (x / 5) * torch.rsqrt((x / 5).pow(2).mean(-1, keepdim=True) + 1e-6) * torch.linspace(0.5, 2, 4),
     "rms_norm_default_eps_two_dims": lambda x: x * torch.rsqrt(x.pow(2).mean((-2, -1), keepdim=True) + torch.finfo(torch.float64).eps),
     "conv1d_stride_pad_dilation": lambda x: F.conv1d(x / 10, torch.linspace(-1, 1, 12).reshape(2, 3, 2), torch.tensor([0.5, -0.5]), stride=2, padding=1, dilation=2),
+    "ctc_loss_padded_mean": lambda x: F.ctc_loss(F.log_softmax(x.reshape(6, 1, 4) / 5, 2), torch.tensor([[1, 3, 3]]),
+                                                 [6], [3]),
+    "ctc_loss_concatenated_blank_sum": lambda x: F.ctc_loss(F.log_softmax(torch.sin(x).reshape(3, 2, 4), 2),
+                                                            torch.tensor([1, 0, 1]), [3, 2], [2, 1], blank=2,
+                                                            reduction="sum"),
+    "ctc_loss_impossible_zero_infinity_none": lambda x: F.ctc_loss(
+        F.log_softmax(torch.cos(x).reshape(3, 2, 4), 2), torch.tensor([[1, 0], [3, 3]]), [3, 2], [1, 2],
+        reduction="none", zero_infinity=True),
     "conv1d_groups": lambda x: F.conv1d(x.reshape(1, 6, 4) / 10, torch.linspace(-1, 1, 12).reshape(4, 3, 1), groups=2),
     "conv_transpose2d_stride_pad_output_padding": lambda x: F.conv_transpose2d(
         x.reshape(1, 2, 3, 4) / 10, torch.linspace(-1, 1, 36).reshape(2, 3, 3, 2), torch.tensor([0.5, -0.5, 0.25]),
