@@ -14,18 +14,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 steps=${1:-200} rounds=${2:-3} threads=${3:-2}
 
-py=/usr/bin/python3  # Debian's interpreter, where python3-torch lives (not a pyenv/venv python3)
-if ! $py -c "import torch, numpy" 2>/dev/null; then
-  SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends python3-torch python3-numpy
-fi
+source bench/compare_common.sh
+# shellcheck disable=SC2046  # word splitting of the package list is intended
+install_missing $(torch_packages)
 bazel build -c opt //bench:mnist_throughput >/dev/null 2>&1
 tapegrad=(bazel-bin/bench/mnist_throughput)
 pytorch=($py bench/pytorch_mnist_throughput.py)
 export OMP_NUM_THREADS=$threads OPENBLAS_NUM_THREADS=$threads MKL_NUM_THREADS=$threads
-
-# median FILE FIGURE: the median of FIGURE's values over the rounds in FILE.
-median() { awk -v f="$2" '$1 == f {print $2}' "$1" | sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

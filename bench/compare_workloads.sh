@@ -11,22 +11,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 steps=${1:-20} rounds=${2:-3} threads=${3:-2}
 
-py=/usr/bin/python3  # Debian's interpreter, where python3-torch lives
-need=()
-$py -c "import torch, numpy" 2>/dev/null || need+=(python3-torch python3-numpy)
+source bench/compare_common.sh
+# shellcheck disable=SC2207  # word splitting of the package list is intended
+need=($(torch_packages))
 [[ -d /usr/share/games/fortunes ]] || need+=(fortunes)
 [[ -d /usr/share/datasets/fashion-mnist ]] || need+=(dataset-fashion-mnist)
-if ((${#need[@]})); then
-  SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}"
-fi
+install_missing "${need[@]}"
 bazel build -c opt //bench:workload_throughput >/dev/null 2>&1
 tapegrad=(bazel-bin/bench/workload_throughput)
 pytorch=($py bench/pytorch_workload_throughput.py)
 export OMP_NUM_THREADS=$threads OPENBLAS_NUM_THREADS=$threads MKL_NUM_THREADS=$threads
-
-# median FILE FIGURE: the median of FIGURE's values over the rounds in FILE.
-median() { awk -v f="$2" '$1 == f {print $2}' "$1" | sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
