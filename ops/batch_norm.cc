@@ -40,25 +40,25 @@ std::pair<Array, Array> batch_norm_stats(const Array& x_in) {
     const double count = static_cast<double>(n * l);
 #pragma omp parallel for schedule(static) if (x.numel() >= 32768)
     for (int64_t ch = 0; ch < c; ++ch) {
-      double s = 0;
+      // One pass over memory: each row's mean and centred sum of squares (its second read comes
+      // from L1), merged into the channel's in double by Chan et al.'s pairwise formula.
+      double m = 0, m2 = 0, seen = 0;
       for (int64_t i = 0; i < n; ++i) {
         const T* row = p + (i * c + ch) * l;
-        s += lane_sum<T>(l, [&](int64_t j) { return row[j]; });
+        const double row_mean = lane_sum<T>(l, [&](int64_t j) { return row[j]; }) / static_cast<double>(l);
+        // Centred on the row mean rounded to T (the deviations are small next to it); the
+        // rounding d shifts the centre: sum((x - mean)^2) = sum((x - mean_T)^2) - l d^2.
+        const T centre = static_cast<T>(row_mean);
+        const double d = static_cast<double>(centre) - row_mean;
+        const double row_m2 = lane_sum<T>(l, [&](int64_t j) { return (row[j] - centre) * (row[j] - centre); }) -
+                              static_cast<double>(l) * d * d;
+        const double total = seen + static_cast<double>(l), delta = row_mean - m;
+        m += delta * static_cast<double>(l) / total;
+        m2 += row_m2 + delta * delta * seen * static_cast<double>(l) / total;
+        seen = total;
       }
-      const double m = s / count;
-      // Centered on the mean (in T: the deviations are small next to it), so no cancellation.
-      const T mt = static_cast<T>(m);
-      double ss = 0;
-      for (int64_t i = 0; i < n; ++i) {
-        const T* row = p + (i * c + ch) * l;
-        ss += lane_sum<T>(l, [&](int64_t j) { return (row[j] - mt) * (row[j] - mt); });
-      }
-      // The mean's rounding to T shifts the centre by d = mt - m: sum((x - m)^2) = ss' - count d^2
-      // (d is tiny; kept so float64 stays exact to its precision).
-      const double d = static_cast<double>(mt) - m;
-      ss -= count * d * d;
       mean.data<T>()[ch] = static_cast<T>(m);
-      var.data<T>()[ch] = static_cast<T>(ss / count);
+      var.data<T>()[ch] = static_cast<T>(m2 / count);
     }
   });
   return {mean, var};
