@@ -113,6 +113,27 @@ proto::ValueInfoProto value_info(const std::string& name, const Tensor& t, const
   return v;
 }
 
+// The module's buffers (batch-norm statistics) and the default generator, put back by restore()
+// and on destruction: a trace runs the forward (in the module's mode) but must leave the model
+// and the random stream as they were.
+class StateSnapshot {
+ public:
+  explicit StateSnapshot(nn::Module& module) : generator_(ops::default_generator().state()) {
+    for (auto& [name, t] : module.named_buffers()) buffers_.emplace_back(t, t.data().contiguous().clone());
+  }
+  ~StateSnapshot() { restore(); }
+  StateSnapshot(const StateSnapshot&) = delete;
+  StateSnapshot& operator=(const StateSnapshot&) = delete;
+  void restore() {
+    for (auto& [t, values] : buffers_) ops::copy_into(t.data(), values);
+    ops::default_generator().set_state(generator_);
+  }
+
+ private:
+  std::vector<std::pair<Tensor, ops::Array>> buffers_;
+  const ops::Generator::State generator_;
+};
+
 // Runs module(input) under a fresh tracer into *graph; returns the output (undefined if it was not
 // produced by a recorded op) or the forward's error.
 absl::StatusOr<std::pair<Tensor, std::string>> record(nn::Module& module, const Tensor& input, proto::GraphProto* graph,
@@ -137,14 +158,13 @@ absl::StatusOr<std::pair<Tensor, std::string>> record(nn::Module& module, const 
 // (ops, attributes, inputs) and constants, the graph holds for any size of d (a character model
 // traced at length 64 runs at length 8). A forward that fails on the doubled input, or records
 // something else (a reshape to a literal length, a mask built at the traced length), keeps d fixed.
-// The probe leaves no trace: buffers (batch-norm statistics) and the default generator are restored.
+// The probe leaves no trace: buffers (batch-norm statistics) and the default generator are
+// restored after each probe (and trace() restores them after its own forward too).
 std::vector<bool> symbolic_input_dims(nn::Module& module, const Tensor& input, const proto::GraphProto& graph,
                                       const Tensor& output, std::vector<bool>* output_symbolic) {
   std::vector<bool> symbolic(input.dim(), false);
   symbolic[0] = true;
-  std::vector<std::pair<Tensor, ops::Array>> saved_buffers;
-  for (auto& [name, t] : module.named_buffers()) saved_buffers.emplace_back(t, t.data().contiguous().clone());
-  const ops::Generator::State saved_generator = ops::default_generator().state();
+  StateSnapshot before_probes(module);
   for (int64_t d = 1; d < input.dim(); ++d) {
     if (input.size(d) == 0) continue;
     const Tensor doubled(ops::cat({input.data(), input.data()}, d));
@@ -164,8 +184,7 @@ std::vector<bool> symbolic_input_dims(nn::Module& module, const Tensor& input, c
         if (probed->first.size(k) != output.size(k)) (*output_symbolic)[k] = true;
       }
     }
-    for (auto& [t, values] : saved_buffers) ops::copy_into(t.data(), values);
-    ops::default_generator().set_state(saved_generator);
+    before_probes.restore();
   }
   return symbolic;
 }
@@ -177,6 +196,7 @@ absl::StatusOr<proto::GraphProto> trace(nn::Module& module, const Tensor& exampl
     return absl::InvalidArgumentError("trace: the example input must be a tensor with a batch dimension");
   }
   proto::GraphProto graph;
+  StateSnapshot untouched(module);  // the file holds the buffers as they were; so does the model
   Tensor input = example_input.detach();  // a handle of its own, so it is named "input"
   auto recorded = record(module, input, &graph, /*with_tensors=*/true);
   if (!recorded.ok()) return recorded.status();

@@ -12,7 +12,10 @@
 
 namespace tg::io {
 
-// Runs module(example_input) without recording gradients and returns its graph.
+// Runs module(example_input) without recording gradients and returns its graph. The module is left
+// as it was: a forward in training mode updates batch-norm statistics and draws dropout masks,
+// and both the buffers and the default generator are restored afterwards (the graph holds the
+// buffers' values from before the call).
 absl::StatusOr<proto::GraphProto> trace(nn::Module& module, const Tensor& example_input);
 
 }  // namespace tg::io
