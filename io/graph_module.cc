@@ -8,43 +8,13 @@
 #include "autograd/grad_mode.h"
 #include "autograd/op_table.h"
 #include "io/attributes_proto.h"
+#include "io/qualified_names.h"
 #include "io/tensor_proto.h"
 
 namespace tg::io {
 
-namespace {
-
-// An empty container so dotted names rebuild the original module tree.
-class Container : public nn::Module {
- public:
-  Container() : Module("Module") {}
-};
-
-// The submodule `name` of `parent`, created as a Container when it does not exist yet.
-nn::Module& child_module(nn::Module& parent, const std::string& name) {
-  for (auto& [n, m] : parent.named_children())
-    if (n == name) return *m;
-  return *parent.register_module(name, std::make_shared<Container>());
-}
-
-std::vector<std::string> split(const std::string& name) {
-  std::vector<std::string> parts;
-  size_t start = 0;
-  while (true) {
-    const size_t dot = name.find('.', start);
-    parts.push_back(name.substr(start, dot - start));
-    if (dot == std::string::npos) return parts;
-    start = dot + 1;
-  }
-}
-
-}  // namespace
-
 Tensor GraphModule::register_tensor(const std::string& qualified, const Tensor& t, bool parameter) {
-  const std::vector<std::string> parts = split(qualified);
-  nn::Module* owner = this;
-  for (size_t i = 0; i + 1 < parts.size(); ++i) owner = &child_module(*owner, parts[i]);
-  return parameter ? owner->register_parameter(parts.back(), t) : owner->register_buffer(parts.back(), t);
+  return register_qualified(*this, qualified, t, parameter);
 }
 
 absl::StatusOr<std::shared_ptr<GraphModule>> GraphModule::create(const proto::GraphProto& graph,
@@ -107,7 +77,7 @@ absl::StatusOr<std::shared_ptr<GraphModule>> GraphModule::create(const proto::Gr
     for (auto& [name, t] : *tensors) {
       Tensor registered = t;
       if (g.kind < 2) {
-        for (const std::string& part : split(name)) {
+        for (const std::string& part : split_qualified_name(name)) {
           if (part.empty()) return fail(absl::StrCat(g.field, " (", name, "): invalid name"));
         }
         if (g.kind == 0 && !is_floating(t.dtype())) {

@@ -144,8 +144,9 @@ void softmax_row(bool log, const T* in, T* o, int64_t n) {
   T s = 0;
   for (int64_t i = 0; i < n; ++i) s += std::exp(in[i] - m);
   if (log) {
-    const T lse = m + std::log(s);
-    for (int64_t i = 0; i < n; ++i) o[i] = in[i] - lse;
+    // (x - max) - log(s), not x - (max + log(s)): adding log(s) to a large max rounds it away.
+    const T log_s = std::log(s);
+    for (int64_t i = 0; i < n; ++i) o[i] = (in[i] - m) - log_s;
   } else {
     for (int64_t i = 0; i < n; ++i) o[i] = std::exp(in[i] - m) / s;
   }

@@ -1,0 +1,270 @@
+// tapegrad/io/onnx_import.cc: validation of an ONNX ModelProto and its execution node by node.
+#include "io/onnx_import.h"
+
+#include <algorithm>
+#include <unordered_map>
+
+#include "absl/strings/str_cat.h"
+#include "io/files.h"
+#include "io/onnx_converters.h"
+#include "io/onnx_tensor.h"
+#include "io/qualified_names.h"
+
+namespace tg::io {
+
+namespace {
+
+// The default ONNX domain; nodes of any other domain (ai.onnx.ml, training, custom) are refused.
+bool is_default_domain(const std::string& d) { return d.empty() || d == "ai.onnx"; }
+
+constexpr int kMinOpset = 6;   // the oldest opset the converters implement (what PyTorch wrote first)
+constexpr int kMaxOpset = 18;
+
+bool contains(const std::vector<int>& v, int x) { return std::find(v.begin(), v.end(), x) != v.end(); }
+
+absl::StatusOr<OnnxValueInfo> value_info(const onnx::ValueInfoProto& v, const std::string& field) {
+  OnnxValueInfo info;
+  info.name = v.name();
+  if (!v.has_type() || !v.type().has_tensor_type()) {
+    return absl::InvalidArgumentError(absl::StrCat(field, " '", v.name(), "': only tensor values are supported"));
+  }
+  const auto& tt = v.type().tensor_type();
+  auto dtype = dtype_from_onnx(tt.elem_type(), absl::StrCat(field, " '", v.name(), "'"));
+  if (!dtype.ok()) return dtype.status();
+  info.dtype = *dtype;
+  info.has_shape = tt.has_shape();
+  for (const auto& d : tt.shape().dim()) {
+    if (d.has_dim_value()) {
+      if (d.dim_value() < 0) {
+        return absl::InvalidArgumentError(absl::StrCat(field, " '", v.name(), "': negative dimension ", d.dim_value()));
+      }
+      info.shape.push_back(d.dim_value());
+    } else {
+      info.shape.push_back(-1);
+    }
+    info.dim_names.push_back(d.has_dim_param() ? d.dim_param() : "");
+  }
+  return info;
+}
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<OnnxModule>> OnnxModule::create(const onnx::ModelProto& model,
+                                                               const std::string& source,
+                                                               const OnnxImportOptions& options) {
+  auto fail = [&](const std::string& what) { return absl::InvalidArgumentError(absl::StrCat(source, ": ", what)); };
+  std::shared_ptr<OnnxModule> m(new OnnxModule());
+  m->model_ = model;
+  const onnx::GraphProto& g = m->model_.graph();
+  for (const auto& o : model.opset_import()) {
+    if (is_default_domain(o.domain())) m->opset_ = static_cast<int>(o.version());
+  }
+  if (m->opset_ == 0) return fail("opset_import names no version of the default ONNX domain");
+  if (m->opset_ < kMinOpset || m->opset_ > kMaxOpset) {
+    return fail(absl::StrCat("opset ", m->opset_, " is not supported (", kMinOpset, " to ", kMaxOpset, " are)"));
+  }
+  if (g.sparse_initializer_size() > 0) return fail("graph.sparse_initializer is not supported");
+
+  std::unordered_map<std::string, int> slot_of;
+  auto define = [&](const std::string& name) {
+    slot_of[name] = static_cast<int>(m->slots_.size());
+    m->slots_.emplace_back();
+    return slot_of[name];
+  };
+
+  // Initializers: decoded now (validated sizes), registered after the nodes tell how each is used.
+  std::vector<Tensor> init_values;
+  for (int i = 0; i < g.initializer_size(); ++i) {
+    const auto& t = g.initializer(i);
+    const std::string field = absl::StrCat("graph.initializer[", i, "]");
+    if (t.name().empty()) return fail(absl::StrCat(field, ": no name"));
+    if (slot_of.count(t.name())) return fail(absl::StrCat(field, " '", t.name(), "': name used twice"));
+    auto value = tensor_from_onnx(t, field);
+    if (!value.ok()) return fail(std::string(value.status().message()));
+    define(t.name());
+    init_values.push_back(*value);
+  }
+  // Inputs: old exporters list the initializers among the inputs too; those are not inputs.
+  for (int i = 0; i < g.input_size(); ++i) {
+    const auto& v = g.input(i);
+    if (slot_of.count(v.name()) && slot_of[v.name()] < g.initializer_size()) continue;
+    const std::string field = absl::StrCat("graph.input[", i, "]");
+    if (v.name().empty()) return fail(absl::StrCat(field, ": no name"));
+    if (slot_of.count(v.name())) return fail(absl::StrCat(field, " '", v.name(), "': name used twice"));
+    auto info = value_info(v, field);
+    if (!info.ok()) return fail(std::string(info.status().message()));
+    m->input_slots_.push_back(define(v.name()));
+    m->inputs_.push_back(*info);
+  }
+  // How each initializer is read: data (trainable if floating), state (buffer), or settings only.
+  std::vector<bool> read_as_data(init_values.size()), read_as_state(init_values.size());
+  for (int i = 0; i < g.node_size(); ++i) {
+    const onnx::NodeProto& n = g.node(i);
+    Node node;
+    node.proto = &n;
+    node.where = n.name().empty() ? absl::StrCat("node ", i, " (", n.op_type(), ")")
+                                  : absl::StrCat("node ", i, " (", n.op_type(), " '", n.name(), "')");
+    if (!is_default_domain(n.domain())) {
+      return fail(absl::StrCat(node.where, ": domain '", n.domain(), "' is not supported"));
+    }
+    node.converter = find_onnx_converter(n.op_type(), m->opset_);
+    if (node.converter == nullptr) {
+      return fail(absl::StrCat(node.where, ": op type ", n.op_type(), " is not supported at opset ", m->opset_));
+    }
+    const OnnxConverter& c = *node.converter;
+    if (n.input_size() < c.min_inputs || (c.max_inputs >= 0 && n.input_size() > c.max_inputs)) {
+      return fail(absl::StrCat(node.where, ": has ", n.input_size(), " inputs, ", n.op_type(), " takes ", c.min_inputs,
+                               c.max_inputs < 0 ? " or more" : absl::StrCat(" to ", c.max_inputs)));
+    }
+    if (n.output_size() < 1 || n.output_size() > c.max_outputs) {
+      return fail(absl::StrCat(node.where, ": has ", n.output_size(), " outputs, tapegrad computes ", c.max_outputs,
+                               " for ", n.op_type()));
+    }
+    for (const auto& a : n.attribute()) {
+      if (a.has_g() || a.graphs_size() > 0) {
+        return fail(absl::StrCat(node.where, ": attribute '", a.name(), "' holds a sub-graph (not supported)"));
+      }
+      if (!a.ref_attr_name().empty()) {
+        return fail(absl::StrCat(node.where, ": attribute '", a.name(), "' refers to a function attribute"));
+      }
+    }
+    for (int k = 0; k < n.input_size(); ++k) {
+      if (n.input(k).empty()) {
+        if (k < c.min_inputs) return fail(absl::StrCat(node.where, ": input ", k, " is required"));
+        node.inputs.push_back(-1);
+        continue;
+      }
+      auto it = slot_of.find(n.input(k));
+      if (it == slot_of.end()) {
+        return fail(absl::StrCat(node.where, ": input ", k, " '", n.input(k),
+                                 "' is not defined before it (the graph must be in topological order)"));
+      }
+      node.inputs.push_back(it->second);
+      if (it->second < static_cast<int>(init_values.size())) {
+        if (contains(c.buffer_inputs, k)) read_as_state[it->second] = true;
+        else if (!contains(c.constant_inputs, k)) read_as_data[it->second] = true;
+      }
+    }
+    for (int k = 0; k < n.output_size(); ++k) {
+      if (n.output(k).empty()) {
+        node.outputs.push_back(-1);
+        continue;
+      }
+      if (slot_of.count(n.output(k))) {
+        return fail(absl::StrCat(node.where, ": output ", k, " '", n.output(k), "' is defined twice"));
+      }
+      node.outputs.push_back(define(n.output(k)));
+    }
+    m->nodes_.push_back(std::move(node));
+  }
+  for (int i = 0; i < g.output_size(); ++i) {
+    const std::string field = absl::StrCat("graph.output[", i, "]");
+    auto it = slot_of.find(g.output(i).name());
+    if (it == slot_of.end()) return fail(absl::StrCat(field, " '", g.output(i).name(), "' is not defined"));
+    auto info = value_info(g.output(i), field);
+    if (!info.ok()) return fail(std::string(info.status().message()));
+    m->output_slots_.push_back(it->second);
+    m->outputs_.push_back(*info);
+  }
+  if (m->outputs_.empty()) return fail("graph has no outputs");
+  for (size_t i = 0; i < init_values.size(); ++i) {
+    const std::string& name = g.initializer(static_cast<int>(i)).name();
+    const bool floating = is_floating(init_values[i].dtype());
+    const bool frozen = options.freeze_all || options.frozen.count(name) > 0;
+    Tensor t = init_values[i];
+    try {
+      if (floating && read_as_state[i]) {
+        t = register_qualified(*m, name, t, /*parameter=*/false);
+      } else if (floating && read_as_data[i] && !frozen) {
+        t = register_qualified(*m, name, t, /*parameter=*/true);
+      }
+    } catch (const Error& e) {
+      return fail(absl::StrCat("graph.initializer[", i, "] '", name, "': ", e.what()));
+    }
+    m->slots_[i] = t;
+  }
+  return m;
+}
+
+std::vector<Tensor> OnnxModule::forward(const std::vector<Tensor>& inputs) {
+  TG_CHECK(inputs.size() == inputs_.size(), "OnnxModule: ", inputs.size(), " inputs given, the graph takes ",
+           inputs_.size());
+  std::vector<Tensor> values(slots_);
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const OnnxValueInfo& info = inputs_[i];
+    const Tensor& x = inputs[i];
+    TG_CHECK(x.defined(), "OnnxModule: input '", info.name, "' is undefined");
+    TG_CHECK(x.dtype() == info.dtype, "OnnxModule: input '", info.name, "' is ", dtype_name(x.dtype()),
+             ", the graph expects ", dtype_name(info.dtype));
+    if (info.has_shape) {
+      bool fits = x.dim() == static_cast<int64_t>(info.shape.size());
+      for (size_t d = 0; fits && d < info.shape.size(); ++d) fits = info.shape[d] < 0 || info.shape[d] == x.size(d);
+      TG_CHECK(fits, "OnnxModule: input '", info.name, "' has shape ", shape_str(x.shape()), ", the graph expects ",
+               shape_str(info.shape), " (-1: any size)");
+    }
+    values[input_slots_[i]] = x;
+  }
+  std::vector<Tensor> args;
+  for (const Node& node : nodes_) {
+    args.clear();
+    for (int slot : node.inputs) args.push_back(slot < 0 ? Tensor() : values[slot]);
+    std::vector<Tensor> outs;
+    try {
+      OnnxNodeContext context(*node.proto, args, opset_, static_cast<int>(node.outputs.size()), is_training());
+      outs = node.converter->convert(context);
+    } catch (const Error& e) {
+      throw Error(absl::StrCat("onnx ", node.where, ": ", e.what()));
+    }
+    for (size_t k = 0; k < node.outputs.size(); ++k) {
+      if (node.outputs[k] < 0) continue;
+      TG_CHECK(k < outs.size() && outs[k].defined(), "onnx ", node.where, ": output ", k,
+               " is not computed by tapegrad's ", node.proto->op_type());
+      values[node.outputs[k]] = outs[k];
+    }
+  }
+  std::vector<Tensor> result;
+  for (int slot : output_slots_) result.push_back(values[slot]);
+  return result;
+}
+
+Tensor OnnxModule::forward(const Tensor& input) {
+  TG_CHECK(inputs_.size() == 1 && outputs_.size() == 1, "OnnxModule: the graph has ", inputs_.size(), " inputs and ",
+           outputs_.size(), " outputs; call forward(std::vector<Tensor>)");
+  return forward(std::vector<Tensor>{input})[0];
+}
+
+std::string OnnxModule::extra_repr() const {
+  return absl::StrCat("opset=", opset_, ", nodes=", nodes_.size(), ", inputs=", inputs_.size(),
+                      ", outputs=", outputs_.size());
+}
+
+std::map<std::string, int> OnnxModule::op_counts() const {
+  std::map<std::string, int> counts;
+  for (const Node& n : nodes_) ++counts[n.proto->op_type()];
+  return counts;
+}
+
+absl::StatusOr<OnnxModel> parse_onnx(const std::string& bytes, const std::string& source,
+                                     const OnnxImportOptions& options) {
+  onnx::ModelProto model;
+  if (!model.ParseFromString(bytes)) {
+    return absl::InvalidArgumentError(absl::StrCat(source, ": not a valid ONNX model (protobuf parse failed)"));
+  }
+  if (!model.has_graph()) return absl::InvalidArgumentError(absl::StrCat(source, ": the model has no graph"));
+  auto module = OnnxModule::create(model, source, options);
+  if (!module.ok()) return module.status();
+  OnnxModel out;
+  out.module = *module;
+  out.producer = model.producer_version().empty() ? model.producer_name()
+                                                  : absl::StrCat(model.producer_name(), " ", model.producer_version());
+  for (const auto& p : model.metadata_props()) out.metadata[p.key()] = p.value();
+  return out;
+}
+
+absl::StatusOr<OnnxModel> load_onnx(const std::string& path, const OnnxImportOptions& options) {
+  auto bytes = read_file(path, options.max_file_bytes);
+  if (!bytes.ok()) return bytes.status();
+  return parse_onnx(*bytes, path, options);
+}
+
+}  // namespace tg::io

@@ -1,0 +1,86 @@
+// tapegrad/io/onnx_import.h: ONNX models as trainable tapegrad modules.
+//   auto model = tg::io::load_onnx("resnet.onnx");          // absl::StatusOr<OnnxModel>
+//   tg::Tensor logits = model->module->forward(images);     // one input, one output
+//   auto outs = model->module->forward(std::vector<tg::Tensor>{ids, mask});  // any number
+// Every node runs through its converter (io/onnx_converters.h) on tapegrad's differentiable
+// functions, so the module trains (its floating initializers are named parameters), follows
+// train()/eval() (Dropout, BatchNormalization), saves as a .tgm by tracing and exports to ONNX
+// again. Shapes stay dynamic: Shape/Gather/Concat/Reshape chains run on the actual input.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "nn/module.h"
+#include "onnx/onnx_pb.h"
+
+namespace tg::io {
+
+struct OnnxConverter;
+
+struct OnnxImportOptions {
+  bool freeze_all = false;            // no initializer becomes a trainable parameter
+  std::set<std::string> frozen;       // these initializers stay constants
+  int64_t max_file_bytes = int64_t{1} << 32;
+};
+
+// One declared graph input or output: -1 in shape marks a symbolic dimension.
+struct OnnxValueInfo {
+  std::string name;
+  DType dtype = kFloat32;
+  Shape shape;
+  std::vector<std::string> dim_names;  // dim_param where the file names one
+  bool has_shape = false;
+};
+
+class OnnxModule : public nn::Module {
+ public:
+  // Validates the model (opset, every node's op and arity, references in topological order,
+  // every initializer's bytes); errors name `source`, the node index, op type and field at fault.
+  static absl::StatusOr<std::shared_ptr<OnnxModule>> create(const onnx::ModelProto& model, const std::string& source,
+                                                            const OnnxImportOptions& options = {});
+
+  std::vector<Tensor> forward(const std::vector<Tensor>& inputs);
+  Tensor forward(const Tensor& input) override;  // one input and one output
+  std::string extra_repr() const override;
+
+  const std::vector<OnnxValueInfo>& inputs() const { return inputs_; }
+  const std::vector<OnnxValueInfo>& outputs() const { return outputs_; }
+  int opset() const { return opset_; }
+  int64_t num_nodes() const { return static_cast<int64_t>(nodes_.size()); }
+  // ONNX op type -> number of nodes, for `tapegrad inspect`.
+  std::map<std::string, int> op_counts() const;
+
+ private:
+  OnnxModule() : Module("OnnxModule") {}
+  struct Node {
+    const onnx::NodeProto* proto;
+    const OnnxConverter* converter;
+    std::vector<int> inputs;   // slots; -1 for an absent optional input
+    std::vector<int> outputs;  // slots; -1 for an output nothing names
+    std::string where;         // "node 12 (Conv 'conv1')"
+  };
+  onnx::ModelProto model_;  // owns the NodeProtos the nodes point into
+  std::vector<Node> nodes_;
+  std::vector<Tensor> slots_;  // initializers (parameters, buffers, constants); the rest filled per call
+  std::vector<int> input_slots_, output_slots_;
+  std::vector<OnnxValueInfo> inputs_, outputs_;
+  int opset_ = 0;
+};
+
+struct OnnxModel {
+  std::shared_ptr<OnnxModule> module;
+  std::string producer;                       // producer_name and version from the file
+  std::map<std::string, std::string> metadata;  // metadata_props
+};
+
+absl::StatusOr<OnnxModel> load_onnx(const std::string& path, const OnnxImportOptions& options = {});
+// The same from bytes in memory; `source` names them in errors.
+absl::StatusOr<OnnxModel> parse_onnx(const std::string& bytes, const std::string& source,
+                                     const OnnxImportOptions& options = {});
+
+}  // namespace tg::io
