@@ -17,12 +17,6 @@ namespace {
 
 using C = OnnxNodeContext;
 
-int64_t numel_of(const Shape& s, size_t begin, size_t end) {
-  int64_t n = 1;
-  for (size_t d = begin; d < end; ++d) n *= s[d];
-  return n;
-}
-
 Tensors reshape_onnx(C& c) {
   const Tensor& x = c.in(0);
   std::vector<int64_t> shape = c.opset() < 5 ? c.ints("shape") : c.int_values(1);
@@ -35,6 +29,21 @@ Tensors reshape_onnx(C& c) {
     }
     TG_CHECK(shape[d] >= -1, "shape entry ", d, " is ", shape[d]);
   }
+  // Note [Batch-free reshape]: a target whose first size is the input's first size (the batch,
+  // read by a Shape chain) is written with -1 there and any other -1 resolved, which is the same
+  // reshape here and one the tracer records without the literal batch (so a .tgm runs at any batch).
+  if (!shape.empty() && x.dim() > 0 && shape[0] == x.size(0) && x.size(0) > 0) {
+    int64_t known = 1, unknown = -1;
+    for (size_t d = 0; d < shape.size(); ++d) {
+      if (shape[d] == -1) unknown = static_cast<int64_t>(d);
+      else known *= shape[d];
+    }
+    const bool resolvable = unknown < 0 || (known > 0 && x.numel() % known == 0);
+    if (resolvable) {
+      if (unknown >= 0) shape[unknown] = x.numel() / known;
+      shape[0] = -1;
+    }
+  }
   return {reshape(x, shape)};
 }
 
@@ -43,8 +52,10 @@ Tensors flatten_onnx(C& c) {
   int64_t axis = c.i("axis", 1);
   TG_CHECK(axis >= -x.dim() && axis <= x.dim(), "axis ", axis, " is out of range for rank ", x.dim());
   if (axis < 0) axis += x.dim();
-  const Shape& s = x.shape();
-  return {reshape(x, {numel_of(s, 0, axis), numel_of(s, axis, s.size())})};
+  // Written as flattens (dims, not sizes) where possible, so a trace holds at any batch.
+  if (axis == 0 || x.dim() == 0) return {reshape(x, {1, x.numel()})};
+  const Tensor tail = axis == x.dim() ? unsqueeze(x, -1) : flatten(x, axis, -1);
+  return {axis == 1 ? tail : flatten(tail, 0, axis - 1)};
 }
 
 Tensors transpose_onnx(C& c) {

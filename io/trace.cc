@@ -153,19 +153,23 @@ absl::StatusOr<std::pair<Tensor, std::string>> record(nn::Module& module, const 
 }
 
 // Note [Symbolic dims]: the batch dim is always symbolic (ops record batch-independent
-// attributes). Any other input dim d is symbolic when the graph does not depend on it: the module
-// is traced again on the example repeated twice along d, and if that trace records the same nodes
-// (ops, attributes, inputs) and constants, the graph holds for any size of d (a character model
-// traced at length 64 runs at length 8). A forward that fails on the doubled input, or records
-// something else (a reshape to a literal length, a mask built at the traced length), keeps d fixed.
+// attributes), and the tracer checks it: the module is traced again on the example repeated twice
+// along the batch, and a trace that records other nodes (a reshape to the literal batch size)
+// is refused, since the graph would be wrong at any other batch. Any other input dim d is
+// symbolic when the graph does not depend on it, found the same way: if the trace on the example
+// doubled along d records the same nodes (ops, attributes, inputs) and constants, the graph holds
+// for any size of d (a character model traced at length 64 runs at length 8). A forward that
+// fails on the doubled input, or records something else (a reshape to a literal length, a mask
+// built at the traced length), keeps d fixed.
 // The probe leaves no trace: buffers (batch-norm statistics) and the default generator are
 // restored after each probe (and trace() restores them after its own forward too).
-std::vector<bool> symbolic_input_dims(nn::Module& module, const Tensor& input, const proto::GraphProto& graph,
-                                      const Tensor& output, std::vector<bool>* output_symbolic) {
+absl::StatusOr<std::vector<bool>> symbolic_input_dims(nn::Module& module, const Tensor& input,
+                                                      const proto::GraphProto& graph, const Tensor& output,
+                                                      std::vector<bool>* output_symbolic) {
   std::vector<bool> symbolic(input.dim(), false);
   symbolic[0] = true;
   StateSnapshot before_probes(module);
-  for (int64_t d = 1; d < input.dim(); ++d) {
+  for (int64_t d = 0; d < input.dim(); ++d) {
     if (input.size(d) == 0) continue;
     const Tensor doubled(ops::cat({input.data(), input.data()}, d));
     proto::GraphProto probe;
@@ -178,13 +182,22 @@ std::vector<bool> symbolic_input_dims(nn::Module& module, const Tensor& input, c
     for (int i = 0; same && i < graph.constants_size(); ++i) {
       same = google::protobuf::util::MessageDifferencer::Equals(probe.constants(i), graph.constants(i));
     }
+    before_probes.restore();
+    if (d == 0) {
+      if (!same) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "trace: the recorded graph depends on the batch size (traced again at batch ", doubled.size(0),
+            " it records other ops or attributes, e.g. a reshape to the literal batch ", input.size(0),
+            "), so it would be wrong at any other batch; write batch-independent shapes (flatten(1), view({-1, ...}))"));
+      }
+      continue;
+    }
     if (same) {
       symbolic[d] = true;
       for (int64_t k = 1; k < output.dim(); ++k) {
         if (probed->first.size(k) != output.size(k)) (*output_symbolic)[k] = true;
       }
     }
-    before_probes.restore();
   }
   return symbolic;
 }
@@ -206,9 +219,10 @@ absl::StatusOr<proto::GraphProto> trace(nn::Module& module, const Tensor& exampl
   }
   std::vector<bool> output_symbolic(output.dim(), false);
   if (output.dim() > 0) output_symbolic[0] = true;
-  const std::vector<bool> input_symbolic = symbolic_input_dims(module, input, graph, output, &output_symbolic);
+  auto input_symbolic = symbolic_input_dims(module, input, graph, output, &output_symbolic);
+  if (!input_symbolic.ok()) return input_symbolic.status();
   proto::ValueInfoProto* in = graph.add_inputs();
-  *in = value_info("input", input, input_symbolic);
+  *in = value_info("input", input, *input_symbolic);
   for (int64_t d : input.shape()) in->add_example_shape(d);
   *graph.add_outputs() = value_info(out, output, output_symbolic);
   return graph;

@@ -1,0 +1,121 @@
+#!/usr/bin/env python3
+"""tapegrad/tests/reference/onnx_models_reference.py: three small models built and exported to
+ONNX by Debian's PyTorch (python3-torch 1.13, torch.onnx, opset 17, a dynamic batch axis), with
+PyTorch's own values for io/onnx_import_test.cc to compare against:
+  cnn          Conv-BatchNorm-ReLU-MaxPool-Conv(stride 2)-AdaptiveAvgPool-Flatten-Linear
+  transformer  Embedding + positional parameter, a TransformerEncoderLayer (batch_first, GELU),
+               LayerNorm, Linear: Shape/Gather/Reshape chains, MatMul, Softmax, LayerNormalization
+  lstm         Embedding, a 2-layer LSTM (batch_first), Linear on every step
+For each model, in tests/reference/onnx_models/<name>/ (tensors as ONNX TensorProto files):
+  model.onnx               exported in eval mode, parameters kept under their PyTorch names
+  input.pb, output.pb      a batch of 3 and the eval-mode output
+  grad/<param>.pb          d loss / d param, loss = sum(output * weights.pb), eval mode
+  losses.pb                the loss before each of 3 SGD steps (lr 0.05) in train mode
+  trained/<param>.pb       the parameters after those steps
+Regenerate with: /usr/bin/python3 tests/reference/onnx_models_reference.py
+"""
+import os
+
+import onnx
+import torch
+from onnx import numpy_helper
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "onnx_models")
+
+
+class Cnn(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = torch.nn.Conv2d(1, 4, 3, padding=1)
+        self.bn = torch.nn.BatchNorm2d(4)
+        self.conv2 = torch.nn.Conv2d(4, 8, 3, stride=2, padding=1)
+        self.fc = torch.nn.Linear(8, 5)
+
+    def forward(self, x):
+        x = torch.nn.functional.max_pool2d(torch.relu(self.bn(self.conv1(x))), 2)
+        x = torch.nn.functional.adaptive_avg_pool2d(torch.relu(self.conv2(x)), 1)
+        return self.fc(torch.flatten(x, 1))
+
+
+class Transformer(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.embed = torch.nn.Embedding(20, 16)
+        self.pos = torch.nn.Parameter(torch.randn(6, 16) * 0.1)
+        self.layer = torch.nn.TransformerEncoderLayer(16, 2, 32, dropout=0.0, activation="gelu", batch_first=True)
+        self.norm = torch.nn.LayerNorm(16)
+        self.head = torch.nn.Linear(16, 20)
+
+    def forward(self, ids):
+        x = self.embed(ids) + self.pos[: ids.shape[1]]
+        return self.head(self.norm(self.layer(x)))
+
+
+class Lstm(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.embed = torch.nn.Embedding(20, 8)
+        self.lstm = torch.nn.LSTM(8, 12, num_layers=2, batch_first=True)
+        self.head = torch.nn.Linear(12, 20)
+
+    def forward(self, ids):
+        y, _ = self.lstm(self.embed(ids))
+        return self.head(y)
+
+
+def save(t, path):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    onnx.save_tensor(numpy_helper.from_array(t.detach().numpy()), path)
+
+
+def write(name, model, x, dynamic):
+    d = os.path.join(OUT, name)
+    os.makedirs(d, exist_ok=True)
+    with torch.no_grad():  # no two parameters equal (the exporter merges equal initializers)
+        for p in model.parameters():
+            p.add_(torch.randn(p.shape) * 0.05)
+    model.eval()
+    path = os.path.join(d, "model.onnx")
+    torch.onnx.export(model, (x,), path, input_names=["input"], output_names=["output"], opset_version=17,
+                      dynamic_axes={"input": dynamic, "output": dynamic}, do_constant_folding=False,
+                      training=torch.onnx.TrainingMode.PRESERVE)
+    names = {i.name for i in onnx.load(path).graph.initializer}
+    params = dict(model.named_parameters())
+    missing = [n for n in params if n not in names]
+    assert not missing, f"{name}: parameters renamed by the export: {missing}"
+    save(x, os.path.join(d, "input.pb"))
+    y = model(x)
+    save(y, os.path.join(d, "output.pb"))
+    weights = torch.cos(torch.arange(y.numel(), dtype=torch.float32)).reshape(y.shape)
+    save(weights, os.path.join(d, "weights.pb"))
+    model.zero_grad()
+    (y * weights).sum().backward()
+    for n, p in params.items():
+        save(p.grad, os.path.join(d, "grad", n + ".pb"))
+    model.train()
+    opt = torch.optim.SGD(model.parameters(), lr=0.05)
+    losses = []
+    for _ in range(3):
+        opt.zero_grad()
+        loss = (model(x) * weights).sum()
+        losses.append(loss.item())
+        loss.backward()
+        opt.step()
+    save(torch.tensor(losses), os.path.join(d, "losses.pb"))
+    for n, p in params.items():
+        save(p, os.path.join(d, "trained", n + ".pb"))
+
+
+def main():
+    torch.manual_seed(0)
+    cnn = Cnn()
+    with torch.no_grad():  # running statistics that are not the defaults
+        cnn.bn.running_mean.uniform_(-0.5, 0.5)
+        cnn.bn.running_var.uniform_(0.5, 2.0)
+    write("cnn", cnn, torch.randn(3, 1, 12, 12), {0: "batch"})
+    write("transformer", Transformer(), torch.randint(0, 20, (3, 6)), {0: "batch", 1: "seq"})
+    write("lstm", Lstm(), torch.randint(0, 20, (3, 7)), {0: "batch", 1: "seq"})
+
+
+if __name__ == "__main__":
+    main()
