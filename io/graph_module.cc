@@ -57,7 +57,7 @@ absl::StatusOr<std::shared_ptr<GraphModule>> GraphModule::create(const proto::Gr
   }
   for (int i = 0; i < in.shape_size(); ++i) {
     const int64_t e = in.example_shape_size() ? in.example_shape(i) : std::max<int64_t>(in.shape(i), 1);
-    if (e < 0 || e > (int64_t{1} << 31) || (in.shape(i) >= 0 && i > 0 && e != in.shape(i))) {
+    if (e < 0 || e > (int64_t{1} << 31) || (in.shape(i) >= 0 && e != in.shape(i))) {
       return fail(absl::StrCat("graph.inputs[0].example_shape[", i, "]: ", e, " does not fit shape ",
                                shape_str(m->input_shape_)));
     }
@@ -125,7 +125,7 @@ absl::StatusOr<std::shared_ptr<GraphModule>> GraphModule::create(const proto::Gr
   m->num_slots_ = static_cast<int>(m->slots_.size());
   // Dry run on one sample: catches bad attributes and shape mismatches now, not at first use.
   Shape probe = m->example_shape_;
-  probe[0] = 1;
+  if (m->input_shape_[0] < 0) probe[0] = 1;  // a fixed batch (a graph traced for one batch size) stays
   try {
     NoGradGuard no_grad;
     ops::AllocationLimitGuard limit(int64_t{1} << 30);  // a sample's activations never need 1 GiB
@@ -143,7 +143,7 @@ Tensor GraphModule::forward(const Tensor& input) {
   TG_CHECK(input.defined() && input.dim() == static_cast<int64_t>(input_shape_.size()), "GraphModule: input ",
            input.defined() ? shape_str(input.shape()) : "undefined", " does not match the graph input ",
            shape_str(input_shape_));
-  for (size_t d = 1; d < input_shape_.size(); ++d) {
+  for (size_t d = 0; d < input_shape_.size(); ++d) {
     TG_CHECK(input_shape_[d] < 0 || input.size(d) == input_shape_[d], "GraphModule: input ", shape_str(input.shape()),
              " does not match the graph input ", shape_str(input_shape_), " in dimension ", d);
   }

@@ -22,7 +22,8 @@ namespace tg::io {
 class GraphModule : public nn::Module {
  public:
   // Validates the graph (known ops, defined inputs, tensors) and runs it once on a batch of 1
-  // zeros to check its attributes; errors name the field at fault.
+  // zeros (of the fixed batch, for a graph traced for one batch size) to check its attributes;
+  // errors name the field at fault.
   static absl::StatusOr<std::shared_ptr<GraphModule>> create(const proto::GraphProto& graph,
                                                              const std::string& source);
   Tensor forward(const Tensor& input) override;

@@ -215,6 +215,33 @@ TEST(ModelFile, OnlyDimsTheGraphDoesNotDependOnAreSymbolic) {
             (std::vector<int64_t>{-1, -1, -1}));
 }
 
+// A graph that records its batch (a reshape to the literal batch) runs at other batches but
+// would compute something else there: the file fixes the batch and a load refuses another one.
+TEST(ModelFile, AGraphThatRecordsItsBatchFixesIt) {
+  struct LiteralBatch : nn::Module {
+    LiteralBatch() : Module("LiteralBatch") {}
+    Tensor forward(const Tensor& x) override { return reshape(x, {x.size(0), 2, -1}) * 2.0; }
+  } literal;
+  auto fixed = trace(literal, randn({3, 4}));
+  ASSERT_TRUE(fixed.ok()) << fixed.status();
+  EXPECT_EQ(fixed->inputs(0).shape(0), 3);
+  EXPECT_EQ(fixed->outputs(0).shape(0), 3);
+  const std::string path = testing::tmp_path("literal_batch.tgm");
+  ASSERT_TRUE(save_model(literal, randn({3, 4}), path).ok());
+  auto loaded = load_model(path);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  const Tensor x = randn({3, 4});
+  EXPECT_TRUE(equal(loaded->module->forward(x), literal.forward(x)));
+  EXPECT_THROW(loaded->module->forward(randn({6, 4})), Error);
+  struct BatchFree : nn::Module {
+    BatchFree() : Module("BatchFree") {}
+    Tensor forward(const Tensor& x) override { return reshape(x, {-1, 2, 2}) * 2.0; }
+  } batch_free;
+  auto symbolic = trace(batch_free, randn({3, 4}));
+  ASSERT_TRUE(symbolic.ok());
+  EXPECT_EQ(symbolic->inputs(0).shape(0), -1);
+}
+
 TEST(ModelFile, SavingIsDeterministic) {
   manual_seed(1);
   auto model = make_cnn();

@@ -152,10 +152,11 @@ absl::StatusOr<std::pair<Tensor, std::string>> record(nn::Module& module, const 
   return std::make_pair(output, tracer.lookup(output));
 }
 
-// Note [Symbolic dims]: the batch dim is always symbolic (ops record batch-independent
-// attributes), and the tracer checks it: the module is traced again on the example repeated twice
-// along the batch, and a trace that records other nodes (a reshape to the literal batch size)
-// is refused, since the graph would be wrong at any other batch. Any other input dim d is
+// Note [Symbolic dims]: the batch dim is symbolic when ops record batch-independent attributes,
+// and the tracer checks it: the module is traced again on the example repeated twice along the
+// batch, and if that trace runs but records other nodes or constants (a reshape to the literal
+// batch size), the graph holds for this batch only and the file says so (a fixed size: a load
+// at another batch is refused instead of silently computing something else). Any other input dim d is
 // symbolic when the graph does not depend on it, found the same way: if the trace on the example
 // doubled along d records the same nodes (ops, attributes, inputs) and constants, the graph holds
 // for any size of d (a character model traced at length 64 runs at length 8). A forward that
@@ -163,14 +164,15 @@ absl::StatusOr<std::pair<Tensor, std::string>> record(nn::Module& module, const 
 // built at the traced length), keeps d fixed.
 // The probe leaves no trace: buffers (batch-norm statistics) and the default generator are
 // restored after each probe (and trace() restores them after its own forward too).
-absl::StatusOr<std::vector<bool>> symbolic_input_dims(nn::Module& module, const Tensor& input,
-                                                      const proto::GraphProto& graph, const Tensor& output,
-                                                      std::vector<bool>* output_symbolic) {
+// `start` is the state the traced forward began from: each probe begins from it too, so random
+// draws inside the forward (an initializer, a dropout mask) repeat and compare equal.
+std::vector<bool> symbolic_input_dims(nn::Module& module, const Tensor& input, const proto::GraphProto& graph,
+                                      const Tensor& output, StateSnapshot& start, std::vector<bool>* output_symbolic) {
   std::vector<bool> symbolic(input.dim(), false);
   symbolic[0] = true;
-  StateSnapshot before_probes(module);
   for (int64_t d = 0; d < input.dim(); ++d) {
     if (input.size(d) == 0) continue;
+    start.restore();
     const Tensor doubled(ops::cat({input.data(), input.data()}, d));
     proto::GraphProto probe;
     auto probed = record(module, doubled, &probe, /*with_tensors=*/false);
@@ -182,13 +184,14 @@ absl::StatusOr<std::vector<bool>> symbolic_input_dims(nn::Module& module, const 
     for (int i = 0; same && i < graph.constants_size(); ++i) {
       same = google::protobuf::util::MessageDifferencer::Equals(probe.constants(i), graph.constants(i));
     }
-    before_probes.restore();
+    start.restore();
     if (d == 0) {
-      if (!same) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "trace: the recorded graph depends on the batch size (traced again at batch ", doubled.size(0),
-            " it records other ops or attributes, e.g. a reshape to the literal batch ", input.size(0),
-            "), so it would be wrong at any other batch; write batch-independent shapes (flatten(1), view({-1, ...}))"));
+      // A graph that cannot run at the doubled batch fails loudly at other batches; one that runs
+      // but records other nodes or constants (a reshape to the literal batch, a mean's divisor)
+      // would silently compute something else there: its batch is fixed.
+      if (!same && probed.ok() && probed->first.defined()) {
+        symbolic[0] = false;
+        if (!output_symbolic->empty()) (*output_symbolic)[0] = false;
       }
       continue;
     }
@@ -219,10 +222,9 @@ absl::StatusOr<proto::GraphProto> trace(nn::Module& module, const Tensor& exampl
   }
   std::vector<bool> output_symbolic(output.dim(), false);
   if (output.dim() > 0) output_symbolic[0] = true;
-  auto input_symbolic = symbolic_input_dims(module, input, graph, output, &output_symbolic);
-  if (!input_symbolic.ok()) return input_symbolic.status();
+  const std::vector<bool> input_symbolic = symbolic_input_dims(module, input, graph, output, untouched, &output_symbolic);
   proto::ValueInfoProto* in = graph.add_inputs();
-  *in = value_info("input", input, *input_symbolic);
+  *in = value_info("input", input, input_symbolic);
   for (int64_t d : input.shape()) in->add_example_shape(d);
   *graph.add_outputs() = value_info(out, output, output_symbolic);
   return graph;

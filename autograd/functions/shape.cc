@@ -240,16 +240,19 @@ const OpDef& kCat = define_op({
 }  // namespace
 
 
+// Note [Reshape keeps its -1]: the row records the shape as written, -1 included (the forward
+// infers it again), so view({-1, 784}) is a graph that holds at any batch size; a literal batch
+// (view({x.size(0), -1})) is recorded as a number, and the tracer then fixes the batch.
 Tensor reshape(const Tensor& x, IntArrayRef shape) {
   const Shape target = ops::infer_shape(shape, x.numel(), "reshape");
   if (target == x.shape()) return x;
-  return apply_op(kReshape, {x}, {{"shape", target}});
+  return apply_op(kReshape, {x}, {{"shape", shape.vec()}});
 }
 
 Tensor view(const Tensor& x, IntArrayRef shape) {
   const Shape target = x.data().view(shape).shape();  // throws if not expressible as a view
   if (target == x.shape()) return x;
-  return apply_op(kReshape, {x}, {{"shape", target}});
+  return apply_op(kReshape, {x}, {{"shape", shape.vec()}});
 }
 
 Tensor permute(const Tensor& x, const Shape& dims) {

@@ -1,9 +1,12 @@
 // tapegrad/tools/cli/tapegrad_main.cc: the `tapegrad` command-line tool.
-//   tapegrad inspect FILE                   format, producer, metadata, input/output, ops, parameters
+//   tapegrad inspect FILE(.tgm|.onnx)       format, producer, metadata, input/output, ops, parameters
 //   tapegrad predict FILE --data_dir=DIR    test-set accuracy of a saved MNIST model
 //   tapegrad export-onnx FILE OUT.onnx      standard ONNX (opset 13), checked by onnx::checker
+//   tapegrad import-onnx IN.onnx OUT.tgm    an ONNX model as a tapegrad model file
+//   tapegrad run FILE --input=X.npy --output=Y.npy   any model on NumPy arrays
 //   tapegrad dot FILE                       the graph in Graphviz dot syntax
 // Exit code 0 on success; otherwise a one-line reason on stderr and a non-zero code.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <map>
@@ -18,6 +21,7 @@
 #include "absl/flags/usage_config.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "autograd/tapegrad.h"
 #include "io/data_loader.h"
 #include "io/evaluate.h"
@@ -25,7 +29,9 @@
 #include "io/graph_dot.h"
 #include "io/mnist.h"
 #include "io/model_file.h"
+#include "io/npy.h"
 #include "io/onnx_export.h"
+#include "io/onnx_import.h"
 #include "io/proto/tapegrad.pb.h"
 
 // Flags of `predict` (the other commands take none; giving one is an error naming it).
@@ -33,6 +39,8 @@ ABSL_FLAG(std::optional<std::string>, data_dir, std::nullopt, "predict: MNIST-fo
 ABSL_FLAG(std::optional<int64_t>, batch_size, std::nullopt, "predict: images per forward pass (default 1000)");
 ABSL_FLAG(std::optional<double>, mean, std::nullopt, "predict: input mean (with --std); overrides the file's input_mean");
 ABSL_FLAG(std::optional<double>, std, std::nullopt, "predict: input std (with --mean); overrides the file's input_std");
+ABSL_FLAG(std::optional<std::string>, example_shape, std::nullopt,
+          "import-onnx: the input shape to trace with, e.g. 1,3,224,224 (default: the file's, 1 for named dims)");
 
 namespace {
 
@@ -45,6 +53,12 @@ constexpr char kUsage[] =
     "           normalized by --mean/--std, else by the model file's metadata input_mean and\n"
     "           input_std (mnist_cnn --save writes them), else by MNIST's (said on stderr)\n"
     "       tapegrad export-onnx FILE OUT.onnx\n"
+    "       tapegrad import-onnx IN.onnx OUT.tgm [--example_shape=1,3,224,224]\n"
+    "           traces the imported model (eval mode) into a model file; dims the graph does not\n"
+    "           depend on stay symbolic\n"
+    "       tapegrad run FILE(.tgm|.onnx) --input=[NAME=]X.npy ... --output=[NAME=]Y.npy ...\n"
+    "           runs the model (eval mode) on .npy arrays: inputs in the graph's order or by name,\n"
+    "           one --output per graph output (or by name)\n"
     "       tapegrad dot FILE\n";
 
 struct UsageError {
@@ -93,6 +107,144 @@ int inspect(const std::string& path) {
   }
   for (const auto& [layer, n] : per_layer) std::printf("parameters %s %lld\n", layer.c_str(), static_cast<long long>(n));
   std::printf("parameters total %lld\n", static_cast<long long>(total));
+  return 0;
+}
+
+bool is_onnx(const std::string& path) { return path.size() > 5 && path.compare(path.size() - 5, 5, ".onnx") == 0; }
+
+io::OnnxModel read_onnx(const std::string& path) {
+  auto model = io::load_onnx(path);
+  if (!model.ok()) throw model.status();
+  return *std::move(model);
+}
+
+std::string dims_text(const io::OnnxValueInfo& v) {
+  if (!v.has_shape) return "(unknown shape)";
+  std::string s = "[";
+  for (size_t i = 0; i < v.shape.size(); ++i) {
+    absl::StrAppend(&s, i ? "," : "",
+                    v.shape[i] >= 0 ? std::to_string(v.shape[i]) : (v.dim_names[i].empty() ? "?" : v.dim_names[i]));
+  }
+  return s + "]";
+}
+
+int inspect_onnx(const std::string& path) {
+  const io::OnnxModel model = read_onnx(path);
+  const io::OnnxModule& m = *model.module;
+  std::printf("file %s\nformat onnx opset %d\nproducer %s\n", path.c_str(), m.opset(), model.producer.c_str());
+  for (const auto& [k, v] : model.metadata) std::printf("metadata %s = %s\n", k.c_str(), v.c_str());
+  for (const auto& v : m.inputs()) std::printf("input %s %s %s\n", v.name.c_str(), dtype_name(v.dtype), dims_text(v).c_str());
+  for (const auto& v : m.outputs()) std::printf("output %s %s %s\n", v.name.c_str(), dtype_name(v.dtype), dims_text(v).c_str());
+  for (const auto& [op, count] : m.op_counts()) std::printf("op %s %d\n", op.c_str(), count);
+  int64_t total = 0;
+  for (const auto& [name, t] : m.named_parameters()) {
+    std::printf("parameter %s %s\n", name.c_str(), shape_str(t.shape()).c_str());
+    total += t.numel();
+  }
+  for (const auto& [name, t] : m.named_buffers()) std::printf("buffer %s %s\n", name.c_str(), shape_str(t.shape()).c_str());
+  std::printf("parameters total %lld\n", static_cast<long long>(total));
+  return 0;
+}
+
+// The shape import-onnx traces with: --example_shape, else the file's (named dims as 1).
+Shape example_shape(const io::OnnxValueInfo& input) {
+  Shape shape;
+  if (const auto flag = absl::GetFlag(FLAGS_example_shape)) {
+    for (absl::string_view part : absl::StrSplit(*flag, ',')) {
+      int64_t d;
+      if (!absl::SimpleAtoi(part, &d) || d < 0) throw UsageError{"--example_shape: '" + std::string(part) + "' is not a size"};
+      shape.push_back(d);
+    }
+    return shape;
+  }
+  if (!input.has_shape) throw UsageError{"input '" + input.name + "' has no declared shape: give --example_shape"};
+  for (int64_t d : input.shape) shape.push_back(d < 0 ? 1 : d);
+  return shape;
+}
+
+int import_onnx(const std::string& in, const std::string& out) {
+  const io::OnnxModel model = read_onnx(in);
+  io::OnnxModule& m = *model.module;
+  if (m.inputs().size() != 1 || m.outputs().size() != 1) {
+    throw absl::InvalidArgumentError(absl::StrCat(in, ": has ", m.inputs().size(), " inputs and ", m.outputs().size(),
+                                                  " outputs; a .tgm model has one of each (run it with `tapegrad run`)"));
+  }
+  m.eval();
+  const Tensor example = zeros(example_shape(m.inputs()[0]), m.inputs()[0].dtype);
+  std::map<std::string, std::string> metadata = model.metadata;
+  metadata["imported_from"] = in;
+  if (!model.producer.empty()) metadata["onnx_producer"] = model.producer;
+  if (absl::Status s = io::save_model(m, example, out, metadata); !s.ok()) throw s;
+  auto loaded = io::load_model(out);
+  if (!loaded.ok()) throw loaded.status();
+  std::printf("wrote %s (%lld ONNX nodes, input %s)\n", out.c_str(), static_cast<long long>(m.num_nodes()),
+              shape_str(loaded->module->input_shape()).c_str());
+  return 0;
+}
+
+// "NAME=path" or "path".
+std::pair<std::string, std::string> named_path(const std::string& arg) {
+  const size_t eq = arg.find('=');
+  if (eq == std::string::npos) return {"", arg};
+  return {arg.substr(0, eq), arg.substr(eq + 1)};
+}
+
+// Places each --input/--output on a graph position: by name, or in order when none is named.
+std::vector<std::string> by_position(const std::vector<std::string>& args, const std::vector<std::string>& names,
+                                     const char* what) {
+  std::vector<std::string> paths(names.size());
+  bool any_named = false, any_unnamed = false;
+  for (const std::string& a : args) (named_path(a).first.empty() ? any_unnamed : any_named) = true;
+  if (any_named && any_unnamed) throw UsageError{absl::StrCat("--", what, ": name all of them or none")};
+  if (args.size() != names.size()) {
+    throw UsageError{absl::StrCat("the model has ", names.size(), " ", what, "s, ", args.size(), " --", what, " given")};
+  }
+  for (size_t i = 0; i < args.size(); ++i) {
+    const auto [name, path] = named_path(args[i]);
+    size_t at = i;
+    if (any_named) {
+      at = std::find(names.begin(), names.end(), name) - names.begin();
+      if (at == names.size()) throw UsageError{absl::StrCat("--", what, ": the model has no ", what, " '", name, "'")};
+      if (!paths[at].empty()) throw UsageError{absl::StrCat("--", what, ": '", name, "' given twice")};
+    }
+    paths[at] = path;
+  }
+  return paths;
+}
+
+int run_model(const std::string& path, const std::vector<std::string>& input_args,
+              const std::vector<std::string>& output_args) {
+  std::vector<std::string> input_names, output_names;
+  std::shared_ptr<nn::Module> module;
+  std::shared_ptr<io::OnnxModule> onnx_module;
+  if (is_onnx(path)) {
+    onnx_module = read_onnx(path).module;
+    for (const auto& v : onnx_module->inputs()) input_names.push_back(v.name);
+    for (const auto& v : onnx_module->outputs()) output_names.push_back(v.name);
+    module = onnx_module;
+  } else {
+    auto loaded = io::load_model(path);
+    if (!loaded.ok()) throw loaded.status();
+    module = loaded->module;
+    input_names = {"input"};
+    output_names = {"output"};
+  }
+  const std::vector<std::string> in_paths = by_position(input_args, input_names, "input");
+  const std::vector<std::string> out_paths = by_position(output_args, output_names, "output");
+  std::vector<Tensor> inputs;
+  for (const std::string& p : in_paths) {
+    auto t = io::load_npy(p);
+    if (!t.ok()) throw t.status();
+    inputs.push_back(*t);
+  }
+  module->eval();
+  NoGradGuard no_grad;
+  const std::vector<Tensor> outputs = onnx_module ? onnx_module->forward(inputs) : std::vector<Tensor>{module->forward(inputs[0])};
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    if (absl::Status s = io::save_npy(outputs[i], out_paths[i]); !s.ok()) throw s;
+    std::printf("output %s %s %s -> %s\n", output_names[i].c_str(), dtype_name(outputs[i].dtype()),
+                shape_str(outputs[i].shape()).c_str(), out_paths[i].c_str());
+  }
   return 0;
 }
 
@@ -163,7 +315,8 @@ int predict(const std::string& path) {
 }
 
 // positional: the command line without flags (argv[0] first), as absl::ParseCommandLine left it.
-int run(const std::vector<char*>& positional) {
+int run(const std::vector<char*>& positional, const std::vector<std::string>& input_args,
+        const std::vector<std::string>& output_args) {
   if (positional.size() < 2) throw UsageError{"missing command"};
   const std::string command = positional[1];
   const std::vector<std::string> args(positional.begin() + 2, positional.end());
@@ -177,9 +330,23 @@ int run(const std::vector<char*>& positional) {
       if (given) throw UsageError{absl::StrCat("--", name, " is a flag of predict, not of ", command)};
     }
   }
+  if (command != "import-onnx" && absl::GetFlag(FLAGS_example_shape).has_value()) {
+    throw UsageError{"--example_shape is a flag of import-onnx, not of " + command};
+  }
+  if (command != "run" && (!input_args.empty() || !output_args.empty())) {
+    throw UsageError{"--input and --output are flags of run, not of " + command};
+  }
+  if (command == "run") {
+    if (args.size() != 1) throw UsageError{"run takes exactly one FILE"};
+    return run_model(args[0], input_args, output_args);
+  }
+  if (command == "import-onnx") {
+    if (args.size() != 2) throw UsageError{"import-onnx takes IN.onnx and OUT.tgm"};
+    return import_onnx(args[0], args[1]);
+  }
   if (command == "inspect" || command == "predict" || command == "dot") {
     if (args.size() != 1) throw UsageError{command + " takes exactly one FILE"};
-    if (command == "inspect") return inspect(args[0]);
+    if (command == "inspect") return is_onnx(args[0]) ? inspect_onnx(args[0]) : inspect(args[0]);
     return command == "predict" ? predict(args[0]) : dot(args[0]);
   }
   if (command == "export-onnx") {
@@ -202,9 +369,19 @@ int main(int argc, char** argv) {
   absl::FlagsUsageConfig config;
   config.contains_help_flags = [](absl::string_view file) { return file.find("tools/cli/") != absl::string_view::npos; };
   absl::SetFlagsUsageConfig(config);
-  const std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
+  // --input and --output repeat (one per graph input/output): taken out before Abseil's parser,
+  // whose flags hold one value each.
+  std::vector<std::string> input_args, output_args;
+  std::vector<char*> rest;
+  for (int i = 0; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a.rfind("--input=", 0) == 0) input_args.push_back(a.substr(8));
+    else if (a.rfind("--output=", 0) == 0) output_args.push_back(a.substr(9));
+    else rest.push_back(argv[i]);
+  }
+  const std::vector<char*> positional = absl::ParseCommandLine(static_cast<int>(rest.size()), rest.data());
   try {
-    return run(positional);
+    return run(positional, input_args, output_args);
   } catch (const UsageError& e) {
     std::fprintf(stderr, "tapegrad: %s\n%s", e.message.c_str(), kUsage);
     return 2;
