@@ -8,7 +8,8 @@ PyTorch's own values for io/onnx_import_test.cc to compare against:
   lstm         Embedding, a 2-layer LSTM (batch_first), Linear on every step
 For each model, in tests/reference/onnx_models/<name>/ (tensors as ONNX TensorProto files):
   model.onnx               exported in eval mode, parameters kept under their PyTorch names
-  input.pb, output.pb      a batch of 3 and the eval-mode output
+  input.pb, output.pb      a batch of 3 and the eval-mode output (input.npy: the same input for
+                           the CLI test, tests/onnx_cli_test.sh)
   grad/<param>.pb          d loss / d param, loss = sum(output * weights.pb), eval mode
   losses.pb                the loss before each of 3 SGD steps (lr 0.05) in train mode
   trained/<param>.pb       the parameters after those steps
@@ -16,6 +17,7 @@ Regenerate with: /usr/bin/python3 tests/reference/onnx_models_reference.py
 """
 import os
 
+import numpy
 import onnx
 import torch
 from onnx import numpy_helper
@@ -84,6 +86,7 @@ def write(name, model, x, dynamic):
     missing = [n for n in params if n not in names]
     assert not missing, f"{name}: parameters renamed by the export: {missing}"
     save(x, os.path.join(d, "input.pb"))
+    numpy.save(os.path.join(d, "input.npy"), x.numpy())
     y = model(x)
     save(y, os.path.join(d, "output.pb"))
     weights = torch.cos(torch.arange(y.numel(), dtype=torch.float32)).reshape(y.shape)

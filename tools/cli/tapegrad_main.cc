@@ -179,6 +179,12 @@ int import_onnx(const std::string& in, const std::string& out) {
   if (!loaded.ok()) throw loaded.status();
   std::printf("wrote %s (%lld ONNX nodes, input %s)\n", out.c_str(), static_cast<long long>(m.num_nodes()),
               shape_str(loaded->module->input_shape()).c_str());
+  if (loaded->module->input_shape()[0] >= 0) {
+    std::fprintf(stderr,
+                 "tapegrad import-onnx: note: the traced graph depends on its batch size, so %s runs at batch %lld "
+                 "only (-1 marks the symbolic dims); give --example_shape for another size\n",
+                 out.c_str(), static_cast<long long>(loaded->module->input_shape()[0]));
+  }
   return 0;
 }
 
