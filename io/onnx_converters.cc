@@ -148,7 +148,7 @@ Tensor OnnxNodeContext::t(const std::string& name) const {
 }
 
 int64_t OnnxNodeContext::axis(int64_t a, int64_t rank, const char* what) const {
-  TG_CHECK(a >= -rank && a < std::max<int64_t>(rank, 1), what, " ", a, " is out of range for rank ", rank);
+  TG_CHECK(a >= -rank && a < rank, what, " ", a, " is out of range for rank ", rank);
   return a < 0 ? a + rank : a;
 }
 

@@ -43,7 +43,10 @@ Array Array::full(const Shape& shape, double value, DType dtype) {
   return out;
 }
 
-int64_t Array::size(int64_t d) const { return shape_[wrap_dim(d, dim(), "size")]; }
+int64_t Array::size(int64_t d) const {
+  TG_CHECK(dim() > 0, "size: dimension ", d, " of a 0-d tensor (it has no dimensions)");
+  return shape_[wrap_dim(d, dim(), "size")];
+}
 
 bool Array::is_contiguous() const {
   int64_t expected = 1;

@@ -46,11 +46,13 @@ class Array {
 
   template <typename T>
   T* data() const {
-    return reinterpret_cast<T*>(storage_->data()) + offset_;
+    T* base = reinterpret_cast<T*>(storage_->data());
+    return base == nullptr ? nullptr : base + offset_;  // an empty view (offset past no storage) has no data
   }
   // Address of the first element (offset applied), for byte-level I/O.
   void* raw_data() const {
-    return static_cast<char*>(storage_->data()) + offset_ * dtype_size(dtype_);
+    char* base = static_cast<char*>(storage_->data());
+    return base == nullptr ? nullptr : base + offset_ * dtype_size(dtype_);
   }
   // The value of a one-element array, converted to double.
   double item() const;

@@ -85,9 +85,44 @@ void gemm_split_k(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, co
   }
 }
 
+void gemv(bool trans, int64_t rows, int64_t cols, float alpha, const float* a, int64_t lda, const float* x,
+          int64_t incx, float beta, float* y, int64_t incy) {
+  cblas_sgemv(CblasRowMajor, t(trans), rows, cols, alpha, a, lda, x, incx, beta, y, incy);
+}
+void gemv(bool trans, int64_t rows, int64_t cols, double alpha, const double* a, int64_t lda, const double* x,
+          int64_t incx, double beta, double* y, int64_t incy) {
+  cblas_dgemv(CblasRowMajor, t(trans), rows, cols, alpha, a, lda, x, incx, beta, y, incy);
+}
+
+// Note [Batch-1 products]: a product with one row (a batch-1 linear layer, a recurrent step) or
+// one column is a matrix-vector product: GEMM packs the whole matrix first (OpenBLAS's
+// sgemm_incopy was 15 % of a batch-1 LSTM, the 1 MiB recurrent weight packed at every step),
+// GEMV streams it once.
+template <typename T>
+bool vector_product(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda, const T* b,
+                    int64_t ldb, T beta, T* c, int64_t ldc) {
+  if (k == 0) return false;
+  if (beta == T(0)) {  // C may hold garbage, even NaN, which a BLAS may scale by 0 rather than overwrite
+    if (m == 1) std::fill(c, c + n, T(0));
+    else if (n == 1) for (int64_t i = 0; i < m; ++i) c[i * ldc] = T(0);
+  }
+  if (m == 1) {  // c[1, n] = a[1, k] op(B): y = op(B)^T a, B stored [n, k] (tb) or [k, n]
+    if (tb) gemv(false, n, k, alpha, b, ldb, a, ta ? lda : 1, beta, c, 1);
+    else gemv(true, k, n, alpha, b, ldb, a, ta ? lda : 1, beta, c, 1);
+    return true;
+  }
+  if (n == 1) {  // c[m, 1] = op(A) b: A stored [m, k] or [k, m] (ta)
+    if (ta) gemv(true, k, m, alpha, a, lda, b, tb ? 1 : ldb, beta, c, ldc);
+    else gemv(false, m, k, alpha, a, lda, b, tb ? 1 : ldb, beta, c, ldc);
+    return true;
+  }
+  return false;
+}
+
 // The fastest library for this product (Note [Which float32 GEMM library]); multi-threaded.
 void fastest(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
              const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+  if (vector_product(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)) return;
   if (k > 0 && !tb) {
     const dnnl_status_t status = dnnl_sgemm(ta ? 'T' : 'N', 'N', m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     TG_CHECK(status == dnnl_success, "gemm: oneDNN sgemm failed with status ", static_cast<int>(status), " for M=",
@@ -102,6 +137,7 @@ void fastest(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, con
 }
 void fastest(bool ta, bool tb, int64_t m, int64_t n, int64_t k, double alpha, const double* a, int64_t lda,
              const double* b, int64_t ldb, double beta, double* c, int64_t ldc) {
+  if (vector_product(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)) return;
   blas(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
