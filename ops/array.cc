@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstring>
 #include <numeric>
+#include <type_traits>
 
 #include "ops/internal/strided_loop.h"
 
@@ -259,6 +260,23 @@ Array Array::to(DType dtype) const {
   return out;
 }
 
+namespace {
+
+// Note [Float to integer]: converting NaN, an infinity or a float beyond int64's range to an
+// integer has no defined result in C++ (PyTorch gives whatever the CPU does); it throws here,
+// since a wrong number is worse than an error. Floats are truncated toward zero as C does.
+template <typename D, typename S>
+D convert(S v) {
+  if constexpr (std::is_floating_point_v<S> && std::is_integral_v<D> && !std::is_same_v<D, bool>) {
+    // 2^63 is exactly representable; every float below it (and >= -2^63) converts.
+    TG_CHECK(v >= S(-9223372036854775808.0) && v < S(9223372036854775808.0), "to ", sizeof(D) * 8,
+             "-bit integer: the value ", v, " has no integer counterpart (NaN, infinite or out of range)");
+  }
+  return static_cast<D>(v);
+}
+
+}  // namespace
+
 void copy_into(const Array& dst, const Array& src) {
   const Shape src_strides = internal::broadcast_strides(
       src.shape(), src.strides(), broadcast_shapes(dst.shape(), src.shape(), "copy"));
@@ -281,7 +299,7 @@ void copy_into(const Array& dst, const Array& src) {
         const int64_t ds = dst.dim() ? dstr.back() : 1, ss = dst.dim() ? src_strides.back() : 1;
         D* dp = d + off[0];
         const S* sp = s + off[1];
-        for (int64_t i = 0; i < n; ++i) dp[i * ds] = static_cast<D>(sp[i * ss]);
+        for (int64_t i = 0; i < n; ++i) dp[i * ds] = convert<D>(sp[i * ss]);
       });
     });
   });
