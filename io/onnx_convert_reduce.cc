@@ -99,7 +99,7 @@ Tensors arg_reduce(C& c) {
 
 Tensors cumsum_onnx(C& c) {
   const Tensor& x = c.in(0);
-  const int64_t axis = c.axis(static_cast<int64_t>(c.scalar_value(1)), x.dim());
+  const int64_t axis = c.axis(c.int_scalar(1), x.dim());
   const bool reverse = c.i("reverse", 0) != 0, exclusive = c.i("exclusive", 0) != 0;
   Tensor v = reverse ? flip(x, {axis}) : x;
   Tensor s = cumsum(v, axis);
@@ -109,7 +109,7 @@ Tensors cumsum_onnx(C& c) {
 
 Tensors topk_onnx(C& c) {
   const Tensor& x = c.in(0);
-  const int64_t k = c.opset() < 10 ? c.i("k") : static_cast<int64_t>(c.int_values(1).at(0));
+  const int64_t k = c.opset() < 10 ? c.i("k") : c.int_scalar(1);
   const int64_t axis = c.axis(c.i("axis", -1), x.dim());
   const bool largest = c.i("largest", 1) != 0, sorted = c.i("sorted", 1) != 0;
   TG_CHECK(k >= 0 && k <= x.size(axis), "k ", k, " is out of range for dimension ", axis, " of ", shape_str(x.shape()));

@@ -2,6 +2,7 @@
 // and linear, every coordinate_transformation_mode but tf_crop_and_resize. Separable: each
 // resized axis is one index_select (nearest) or a blend of two (linear) along that axis, so the
 // result is differentiable in the input and works for any rank (bilinear = linear on H then W).
+#include <algorithm>
 #include <cmath>
 
 #include "autograd/functions.h"
@@ -31,7 +32,8 @@ double source_coordinate(const std::string& mode, int64_t o, double scale, int64
   return 0;
 }
 
-int64_t nearest_index(const std::string& mode, double x) {
+int64_t nearest_index(const std::string& mode, double x, int64_t in) {
+  x = std::clamp(x, -2.0, static_cast<double>(in) + 1);  // the index is clamped into [0, in) after rounding
   if (mode == "round_prefer_floor") return static_cast<int64_t>(std::ceil(x - 0.5));
   if (mode == "round_prefer_ceil") return static_cast<int64_t>(std::floor(x + 0.5));
   if (mode == "floor") return static_cast<int64_t>(std::floor(x));
@@ -50,8 +52,9 @@ Tensor resize_axis(const Tensor& x, int64_t d, int64_t out, double resized, doub
   std::vector<double> frac(out);
   for (int64_t o = 0; o < out; ++o) {
     const double s = source_coordinate(spec.coordinates, o, scale, in, resized);
+    TG_CHECK(std::isfinite(s), "output index ", o, " of dimension ", d, " maps to ", s, " (scale ", scale, ")");
     if (spec.mode == "nearest") {
-      lo[o] = std::clamp<int64_t>(nearest_index(spec.nearest, s), 0, in - 1);
+      lo[o] = std::clamp<int64_t>(nearest_index(spec.nearest, s, in), 0, in - 1);
     } else {
       const double c = std::clamp(s, 0.0, static_cast<double>(in - 1));
       lo[o] = static_cast<int64_t>(std::floor(c));
@@ -84,6 +87,8 @@ Tensor resize(const Tensor& x, const std::vector<double>& scales, const std::vec
       scale = scales[d];
       TG_CHECK(scale > 0, "scale ", scale, " for dimension ", d, " must be positive");
       resized = x.size(d) * scale;
+      TG_CHECK(std::isfinite(resized) && resized <= double(int64_t{1} << 31), "scale ", scale, " for dimension ", d,
+               " gives ", resized, " elements");
       out = static_cast<int64_t>(std::floor(resized));
     }
     TG_CHECK(out >= 0 && out <= (int64_t{1} << 31), "output size ", out, " for dimension ", d);

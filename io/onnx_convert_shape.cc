@@ -34,11 +34,12 @@ Tensors reshape_onnx(C& c) {
   // reshape here and one the tracer records without the literal batch (so a .tgm runs at any batch).
   if (!shape.empty() && x.dim() > 0 && shape[0] == x.size(0) && x.size(0) > 0) {
     int64_t known = 1, unknown = -1;
+    bool overflow = false;
     for (size_t d = 0; d < shape.size(); ++d) {
       if (shape[d] == -1) unknown = static_cast<int64_t>(d);
-      else known *= shape[d];
+      else overflow = overflow || __builtin_mul_overflow(known, shape[d], &known);
     }
-    const bool resolvable = unknown < 0 || (known > 0 && x.numel() % known == 0);
+    const bool resolvable = !overflow && (unknown < 0 || (known > 0 && x.numel() % known == 0));
     if (resolvable) {
       if (unknown >= 0) shape[unknown] = x.numel() / known;
       shape[0] = -1;
@@ -328,8 +329,10 @@ Tensors range_onnx(C& c) {
   const Tensor& start = c.in(0);
   const double s = c.scalar_value(0), limit = c.scalar_value(1), delta = c.scalar_value(2);
   TG_CHECK(delta != 0, "delta is 0");
-  const int64_t n = std::max<int64_t>(0, static_cast<int64_t>(std::ceil((limit - s) / delta)));
-  TG_CHECK(n <= (int64_t{1} << 32), "Range of ", n, " elements");
+  const double count = std::ceil((limit - s) / delta);
+  TG_CHECK(std::isfinite(count) && count <= double(int64_t{1} << 32), "Range from ", s, " to ", limit, " by ", delta,
+           " has too many elements");
+  const int64_t n = std::max<int64_t>(0, static_cast<int64_t>(count));
   // start + i * delta in the inputs' type.
   const Tensor steps = arange(n, start.dtype());
   return {add(mul(steps, reshape(c.in(2), {})), reshape(start, {}))};
@@ -337,13 +340,13 @@ Tensors range_onnx(C& c) {
 
 Tensors trilu_onnx(C& c) {
   const Tensor& x = c.in(0);
-  const int64_t k = c.has_in(1) ? static_cast<int64_t>(c.scalar_value(1)) : 0;
+  const int64_t k = c.has_in(1) ? c.int_scalar(1) : 0;
   return {c.i("upper", 1) != 0 ? triu(x, k) : tril(x, k)};
 }
 
 Tensors one_hot_onnx(C& c) {
   const Tensor& indices = c.in(0);
-  const int64_t depth = static_cast<int64_t>(c.scalar_value(1));
+  const int64_t depth = c.int_scalar(1);
   const Tensor& values = c.in(2);
   TG_CHECK(values.numel() == 2, "values must hold [off, on], has shape ", shape_str(values.shape()));
   TG_CHECK(depth > 0, "depth ", depth, " must be positive");

@@ -2,6 +2,8 @@
 #include "io/onnx_converters.h"
 
 
+#include <cmath>
+
 #include "absl/strings/str_cat.h"
 #include "io/onnx_tensor.h"
 
@@ -72,6 +74,16 @@ double OnnxNodeContext::scalar_value(int i) const {
   const Tensor& x = in(i);
   TG_CHECK(x.numel() == 1, "input ", i, " must hold one value, has shape ", shape_str(x.shape()));
   return x.data().item();
+}
+
+int64_t OnnxNodeContext::int_scalar(int i) const {
+  const Tensor& x = in(i);
+  TG_CHECK(x.numel() == 1, "input ", i, " must hold one value, has shape ", shape_str(x.shape()));
+  if (x.dtype() == kInt64) return x.reshape({1}).to_vector<int64_t>()[0];
+  const double v = x.data().item();
+  TG_CHECK(std::isfinite(v) && std::fabs(v) <= 9007199254740992.0 && v == std::floor(v), "input ", i, ": ", v,
+           " is not an integer");
+  return static_cast<int64_t>(v);
 }
 
 const onnx::AttributeProto& OnnxNodeContext::attr(const std::string& name, int type) const {

@@ -37,6 +37,8 @@ class OnnxNodeContext {
   std::vector<int64_t> int_values(int i) const;
   // A 0-d or one-element input as a number.
   double scalar_value(int i) const;
+  // The same as an integer (int64 inputs read exactly; floats must be whole and within +-2^53).
+  int64_t int_scalar(int i) const;
 
   bool has(const std::string& attr) const { return attrs_.count(attr) > 0; }
   int64_t i(const std::string& attr, std::optional<int64_t> fallback = std::nullopt) const;

@@ -96,8 +96,6 @@ absl::StatusOr<std::shared_ptr<OnnxModule>> OnnxModule::create(const onnx::Model
     m->input_slots_.push_back(define(v.name()));
     m->inputs_.push_back(*info);
   }
-  // How each initializer is read: data (trainable if floating), state (buffer), or settings only.
-  std::vector<bool> read_as_data(init_values.size()), read_as_state(init_values.size());
   for (int i = 0; i < g.node_size(); ++i) {
     const onnx::NodeProto& n = g.node(i);
     Node node;
@@ -140,10 +138,6 @@ absl::StatusOr<std::shared_ptr<OnnxModule>> OnnxModule::create(const onnx::Model
                                  "' is not defined before it (the graph must be in topological order)"));
       }
       node.inputs.push_back(it->second);
-      if (it->second < static_cast<int>(init_values.size())) {
-        if (contains(c.buffer_inputs, k)) read_as_state[it->second] = true;
-        else if (!contains(c.constant_inputs, k)) read_as_data[it->second] = true;
-      }
     }
     for (int k = 0; k < n.output_size(); ++k) {
       if (n.output(k).empty()) {
@@ -157,16 +151,56 @@ absl::StatusOr<std::shared_ptr<OnnxModule>> OnnxModule::create(const onnx::Model
     }
     m->nodes_.push_back(std::move(node));
   }
-  for (int i = 0; i < g.output_size(); ++i) {
-    const std::string field = absl::StrCat("graph.output[", i, "]");
-    auto it = slot_of.find(g.output(i).name());
-    if (it == slot_of.end()) return fail(absl::StrCat(field, " '", g.output(i).name(), "' is not defined"));
-    auto info = value_info(g.output(i), field);
-    if (!info.ok()) return fail(std::string(info.status().message()));
-    m->output_slots_.push_back(it->second);
-    m->outputs_.push_back(*info);
+  if (options.outputs.empty()) {
+    for (int i = 0; i < g.output_size(); ++i) {
+      const std::string field = absl::StrCat("graph.output[", i, "]");
+      auto it = slot_of.find(g.output(i).name());
+      if (it == slot_of.end()) return fail(absl::StrCat(field, " '", g.output(i).name(), "' is not defined"));
+      auto info = value_info(g.output(i), field);
+      if (!info.ok()) return fail(std::string(info.status().message()));
+      m->output_slots_.push_back(it->second);
+      m->outputs_.push_back(*info);
+    }
+  } else {
+    // Chosen values as the outputs (a feature extractor cut before the classifier).
+    for (const std::string& name : options.outputs) {
+      auto it = slot_of.find(name);
+      if (it == slot_of.end()) return fail(absl::StrCat("OnnxImportOptions.outputs: no value named '", name, "'"));
+      OnnxValueInfo info;
+      info.name = name;
+      for (const auto& v : g.value_info()) {
+        if (v.name() != name) continue;
+        auto declared = value_info(v, "graph.value_info");
+        if (declared.ok()) info = *declared;
+      }
+      m->output_slots_.push_back(it->second);
+      m->outputs_.push_back(info);
+    }
   }
   if (m->outputs_.empty()) return fail("graph has no outputs");
+  // Only the nodes the outputs depend on run (all of them, unless outputs were chosen).
+  std::vector<bool> needed(m->slots_.size(), false);
+  for (int slot : m->output_slots_) needed[slot] = true;
+  std::vector<Node> kept;
+  for (auto it = m->nodes_.rbegin(); it != m->nodes_.rend(); ++it) {
+    bool used = false;
+    for (int slot : it->outputs) used = used || (slot >= 0 && needed[slot]);
+    if (!used) continue;
+    for (int slot : it->inputs)
+      if (slot >= 0) needed[slot] = true;
+    kept.push_back(std::move(*it));
+  }
+  m->nodes_.assign(std::make_move_iterator(kept.rbegin()), std::make_move_iterator(kept.rend()));
+  // How each initializer is read: data (trainable if floating), state (buffer), or settings only.
+  std::vector<bool> read_as_data(init_values.size()), read_as_state(init_values.size());
+  for (const Node& node : m->nodes_) {
+    for (size_t k = 0; k < node.inputs.size(); ++k) {
+      const int slot = node.inputs[k];
+      if (slot < 0 || slot >= static_cast<int>(init_values.size())) continue;
+      if (contains(node.converter->buffer_inputs, static_cast<int>(k))) read_as_state[slot] = true;
+      else if (!contains(node.converter->constant_inputs, static_cast<int>(k))) read_as_data[slot] = true;
+    }
+  }
   for (size_t i = 0; i < init_values.size(); ++i) {
     const std::string& name = g.initializer(static_cast<int>(i)).name();
     const bool floating = is_floating(init_values[i].dtype());

@@ -25,6 +25,9 @@ struct OnnxConverter;
 struct OnnxImportOptions {
   bool freeze_all = false;            // no initializer becomes a trainable parameter
   std::set<std::string> frozen;       // these initializers stay constants
+  // Values to return instead of the graph's outputs (any node output, input or initializer, by
+  // name): a feature extractor cut before the classifier. Only the nodes they depend on run.
+  std::vector<std::string> outputs;
   int64_t max_file_bytes = int64_t{1} << 32;
 };
 

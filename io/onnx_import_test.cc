@@ -180,6 +180,42 @@ TEST(OnnxImport, FreezingKeepsInitializersConstant) {
   EXPECT_TRUE(close(frozen->module->forward(x), partly->module->forward(x), 0, 0));
 }
 
+// A model cut at a chosen value: the CNN's features (the input of its Gemm) with the classifier
+// left out, as a transfer-learning backbone: fc's weights are not parameters, and the classifier
+// applied to the features by hand gives the whole model's output.
+TEST(OnnxImport, ChosenOutputsCutTheGraph) {
+  const std::string path = kModels + "cnn/model.onnx";
+  auto bytes = read_file(path);
+  ASSERT_TRUE(bytes.ok());
+  onnx::ModelProto proto;
+  ASSERT_TRUE(proto.ParseFromString(*bytes));
+  std::string features;
+  for (const auto& n : proto.graph().node())
+    if (n.op_type() == "Gemm") features = n.input(0);
+  ASSERT_FALSE(features.empty());
+  OnnxImportOptions cut;
+  cut.outputs = {features};
+  auto backbone = load_onnx(path, cut);
+  ASSERT_TRUE(backbone.ok()) << backbone.status();
+  for (const auto& [name, p] : backbone->module->named_parameters()) EXPECT_EQ(name.rfind("fc.", 0), std::string::npos) << name;
+  EXPECT_EQ(backbone->module->named_parameters().size(), 6u);
+  auto whole = load("cnn");
+  backbone->module->eval();
+  whole->eval();
+  NoGradGuard no_grad;
+  const Tensor x = read_tensor(kModels + "cnn/input.pb");
+  const Tensor f = backbone->module->forward(x);
+  ASSERT_EQ(f.shape(), Shape({3, 8}));
+  std::map<std::string, Tensor> params;
+  for (const auto& [name, p] : whole->named_parameters()) params[name] = p;
+  EXPECT_TRUE(close(linear(f, params.at("fc.weight"), params.at("fc.bias")), whole->forward(x), 1e-6, 1e-5));
+  OnnxImportOptions missing;
+  missing.outputs = {"no_such_value"};
+  auto refused = load_onnx(path, missing);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("no value named 'no_such_value'"), std::string::npos);
+}
+
 // ---- malformed models ----
 
 onnx::ModelProto one_node_model(const std::string& op_type) {

@@ -1,0 +1,156 @@
+// tapegrad/examples/transfer_learning.cc: transfer learning from an ONNX model (the counterpart of
+// LibTorch's cpp/transfer-learning, on ONNX import). A classifier trained elsewhere (any ONNX file
+// taking [N, 1, 28, 28] images) is cut before its last Gemm/MatMul, its weights are frozen, and a
+// new linear head learns Fashion-MNIST's 10 classes from its features; --finetune trains the
+// backbone too, at a tenth of the head's learning rate.
+//   bazel run -c opt //examples:mnist_cnn -- --epochs=1 --save=/tmp/mnist.tgm     # or a PyTorch export
+//   bazel-bin/tools/cli/tapegrad export-onnx /tmp/mnist.tgm /tmp/mnist.onnx
+//   bazel run -c opt //examples:transfer_learning -- --backbone=/tmp/mnist.onnx --save=/tmp/fashion.tgm
+// Prints one line per epoch: epoch, train_loss, test_accuracy, seconds; then the frozen check.
+#include <chrono>
+#include <cstdio>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "autograd/tapegrad.h"
+#include "io/data_loader.h"
+#include "io/evaluate.h"
+#include "io/files.h"
+#include "io/mnist.h"
+#include "io/model_file.h"
+#include "io/onnx_import.h"
+#include "nn/nn.h"
+#include "optim/optim.h"
+
+ABSL_FLAG(std::string, backbone, "", "the ONNX model to transfer from (input [N, 1, 28, 28])");
+ABSL_FLAG(std::string, features, "", "the value to cut at (default: the input of the last Gemm/MatMul)");
+ABSL_FLAG(std::string, data_dir, "/usr/share/datasets/fashion-mnist", "Fashion-MNIST IDX files (.gz)");
+ABSL_FLAG(int, epochs, 2, "passes over the training set");
+ABSL_FLAG(int64_t, train_limit, 0, "train on the first N images only (0: all 60,000)");
+ABSL_FLAG(int64_t, batch_size, 64, "images per step");
+ABSL_FLAG(double, lr, 3e-3, "Adam learning rate of the head");
+ABSL_FLAG(bool, finetune, false, "train the backbone too (at lr / 10)");
+ABSL_FLAG(std::string, save, "", "write the backbone with its new head as a .tgm");
+ABSL_FLAG(uint64_t, seed, 0, "seed of the head's initialization and the batch order");
+
+namespace {
+
+using namespace tg;
+
+constexpr double kFashionMean = 0.2860, kFashionStd = 0.3530;
+
+// The input of the last Gemm or MatMul: the features the original classifier read.
+std::string classifier_input(const std::string& path) {
+  auto bytes = io::read_file(path);
+  onnx::ModelProto model;
+  if (!bytes.ok() || !model.ParseFromString(*bytes)) return "";
+  std::string features;
+  for (const auto& n : model.graph().node())
+    if (n.op_type() == "Gemm" || n.op_type() == "MatMul") features = n.input(0);
+  return features;
+}
+
+// The backbone and the head as one module (what --save traces).
+class TransferModel : public nn::Module {
+ public:
+  TransferModel(std::shared_ptr<io::OnnxModule> backbone, int64_t features, int64_t classes)
+      : Module("TransferModel") {
+    backbone_ = register_module("backbone", std::move(backbone));
+    head_ = register_module("head", std::make_shared<nn::Linear>(features, classes));
+  }
+  Tensor forward(const Tensor& x) override { return (*head_)(flatten((*backbone_)(x), 1)); }
+  std::shared_ptr<io::OnnxModule> backbone_;
+  std::shared_ptr<nn::Linear> head_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage("transfer_learning --backbone=MODEL.onnx [--finetune] [--save=OUT.tgm]");
+  absl::ParseCommandLine(argc, argv);
+  const std::string path = absl::GetFlag(FLAGS_backbone);
+  if (path.empty()) {
+    std::fprintf(stderr, "transfer_learning: --backbone=MODEL.onnx is required\n");
+    return 2;
+  }
+  // Set-up: the backbone cut at its features, frozen unless fine-tuning.
+  io::OnnxImportOptions cut;
+  const std::string features = absl::GetFlag(FLAGS_features).empty() ? classifier_input(path) : absl::GetFlag(FLAGS_features);
+  if (features.empty()) {
+    std::fprintf(stderr, "transfer_learning: %s has no Gemm/MatMul to cut before; give --features=VALUE\n", path.c_str());
+    return 1;
+  }
+  cut.outputs = {features};
+  cut.freeze_all = !absl::GetFlag(FLAGS_finetune);
+  auto backbone = io::load_onnx(path, cut);
+  if (!backbone.ok()) {
+    std::fprintf(stderr, "transfer_learning: %s\n", std::string(backbone.status().message()).c_str());
+    return 1;
+  }
+  auto train = io::load_mnist(absl::GetFlag(FLAGS_data_dir), /*train=*/true);
+  auto test = io::load_mnist(absl::GetFlag(FLAGS_data_dir), /*train=*/false);
+  if (!train.ok() || !test.ok()) {
+    std::fprintf(stderr, "transfer_learning: %s\n",
+                 std::string((train.ok() ? test.status() : train.status()).message()).c_str());
+    return 1;
+  }
+  if (absl::GetFlag(FLAGS_train_limit) > 0) *train = io::first_examples(*train, absl::GetFlag(FLAGS_train_limit));
+  manual_seed(absl::GetFlag(FLAGS_seed));
+  const io::Transform norm = io::normalize(kFashionMean, kFashionStd);
+  io::DataLoader train_loader(io::TensorDataset(train->images, train->labels),
+                              {.batch_size = absl::GetFlag(FLAGS_batch_size), .seed = absl::GetFlag(FLAGS_seed)}, norm);
+  io::DataLoader test_loader(io::TensorDataset(test->images, test->labels), {.batch_size = 1000, .shuffle = false},
+                             norm);
+  int64_t feature_size;
+  {
+    NoGradGuard no_grad;
+    backbone->module->eval();
+    feature_size = flatten(backbone->module->forward(norm({narrow(train->images, 0, 0, 1), Tensor()}).inputs), 1).size(1);
+  }
+  auto model = std::make_shared<TransferModel>(backbone->module, feature_size, 10);
+  std::printf("backbone %s cut at '%s': %lld features, %s\n", path.c_str(), features.c_str(),
+              static_cast<long long>(feature_size), absl::GetFlag(FLAGS_finetune) ? "fine-tuned" : "frozen");
+  const double lr = absl::GetFlag(FLAGS_lr);
+  std::vector<optim::ParamGroup> groups = {{model->head_->parameters(), lr}};
+  if (absl::GetFlag(FLAGS_finetune)) groups.push_back({model->backbone_->parameters(), lr / 10});
+  optim::Adam optimizer(groups);
+  // The frozen backbone must come out as it went in: its constants are compared at the end.
+  std::vector<Tensor> before;
+  for (const auto& [name, b] : model->backbone_->named_buffers()) before.push_back(b.clone());
+
+  for (int epoch = 1; epoch <= absl::GetFlag(FLAGS_epochs); ++epoch) {
+    const auto start = std::chrono::steady_clock::now();
+    model->train();
+    if (!absl::GetFlag(FLAGS_finetune)) model->backbone_->eval();  // frozen: batch norm keeps its statistics
+    double loss_sum = 0;
+    int64_t seen = 0;
+    auto batches = train_loader.epoch(epoch - 1);
+    for (io::Batch b; batches->next(&b);) {
+      optimizer.zero_grad();
+      Tensor loss = cross_entropy((*model)(b.inputs), b.targets);
+      loss.backward();
+      optimizer.step();
+      loss_sum += loss.item() * b.targets.numel();
+      seen += b.targets.numel();
+    }
+    model->eval();
+    const double accuracy = io::classification_accuracy(*model, test_loader);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::printf("epoch %d train_loss %.4f test_accuracy %.4f seconds %.1f\n", epoch, loss_sum / seen, accuracy, seconds);
+  }
+  bool unchanged = true;
+  size_t i = 0;
+  for (const auto& [name, b] : model->backbone_->named_buffers()) unchanged = unchanged && equal(b, before[i++]);
+  std::printf("backbone statistics unchanged: %s\n", unchanged ? "yes" : "no");
+  if (!absl::GetFlag(FLAGS_save).empty()) {
+    const absl::Status s = io::save_model(*model, norm({narrow(test->images, 0, 0, 1), Tensor()}).inputs,
+                                          absl::GetFlag(FLAGS_save), {{"input_mean", "0.2860"}, {"input_std", "0.3530"}});
+    if (!s.ok()) {
+      std::fprintf(stderr, "transfer_learning: %s\n", std::string(s.message()).c_str());
+      return 1;
+    }
+    std::printf("saved %s\n", absl::GetFlag(FLAGS_save).c_str());
+  }
+  return unchanged || absl::GetFlag(FLAGS_finetune) ? 0 : 1;
+}
