@@ -35,11 +35,28 @@ Array Array::empty(const Shape& shape, DType dtype) {
   return Array(std::make_shared<Storage>(bytes), shape, contiguous_strides(shape), 0, dtype);
 }
 
+namespace {
+
+// Note [Float to integer]: converting NaN, an infinity or a float beyond int64's range to an
+// integer has no defined result in C++ (PyTorch gives whatever the CPU does); it throws here,
+// since a wrong number is worse than an error. Floats are truncated toward zero as C does.
+template <typename D, typename S>
+D convert(S v) {
+  if constexpr (std::is_floating_point_v<S> && std::is_integral_v<D> && !std::is_same_v<D, bool>) {
+    // 2^63 is exactly representable; every float below it (and >= -2^63) converts.
+    TG_CHECK(v >= S(-9223372036854775808.0) && v < S(9223372036854775808.0), "to ", sizeof(D) * 8,
+             "-bit integer: the value ", v, " has no integer counterpart (NaN, infinite or out of range)");
+  }
+  return static_cast<D>(v);
+}
+
+}  // namespace
+
 Array Array::full(const Shape& shape, double value, DType dtype) {
   Array out = empty(shape, dtype);
   dispatch_all(dtype, [&](auto tag) {
     using T = decltype(tag);
-    std::fill_n(out.data<T>(), out.numel(), static_cast<T>(value));
+    std::fill_n(out.data<T>(), out.numel(), convert<T>(value));
   });
   return out;
 }
@@ -260,22 +277,6 @@ Array Array::to(DType dtype) const {
   return out;
 }
 
-namespace {
-
-// Note [Float to integer]: converting NaN, an infinity or a float beyond int64's range to an
-// integer has no defined result in C++ (PyTorch gives whatever the CPU does); it throws here,
-// since a wrong number is worse than an error. Floats are truncated toward zero as C does.
-template <typename D, typename S>
-D convert(S v) {
-  if constexpr (std::is_floating_point_v<S> && std::is_integral_v<D> && !std::is_same_v<D, bool>) {
-    // 2^63 is exactly representable; every float below it (and >= -2^63) converts.
-    TG_CHECK(v >= S(-9223372036854775808.0) && v < S(9223372036854775808.0), "to ", sizeof(D) * 8,
-             "-bit integer: the value ", v, " has no integer counterpart (NaN, infinite or out of range)");
-  }
-  return static_cast<D>(v);
-}
-
-}  // namespace
 
 void copy_into(const Array& dst, const Array& src) {
   const Shape src_strides = internal::broadcast_strides(

@@ -2,6 +2,8 @@
 #include "ops/elementwise.h"
 
 #include <cmath>
+#include <limits>
+#include <type_traits>
 
 #include "ops/internal/elementwise_math.h"
 #include "ops/internal/strided_loop.h"
@@ -279,8 +281,27 @@ Array leaky_relu_slope(const Array& x, double slope) {
 Array clamp(const Array& x, std::optional<double> min, std::optional<double> max) {
   return dispatch_numeric(x.dtype(), "clamp", [&](auto tag) {
     using T = decltype(tag);
-    const bool has_lo = min.has_value(), has_hi = max.has_value();
-    const T lo = has_lo ? static_cast<T>(*min) : T(0), hi = has_hi ? static_cast<T>(*max) : T(0);
+    bool has_lo = min.has_value(), has_hi = max.has_value();
+    T lo = T(0), hi = T(0);
+    if constexpr (std::is_integral_v<T>) {
+      // Integer bounds: the smallest/largest integer inside the bound, saturated (an infinite or
+      // huge bound is no bound at all; converting it would be undefined).
+      TG_CHECK(!(has_lo && std::isnan(*min)) && !(has_hi && std::isnan(*max)), "clamp: a NaN bound for integers");
+      constexpr double kLimit = 9223372036854775807.0;
+      if (has_lo) {
+        const double b = std::ceil(*min);
+        if (b <= -kLimit) has_lo = false;
+        else lo = b >= kLimit ? std::numeric_limits<T>::max() : static_cast<T>(b);
+      }
+      if (has_hi) {
+        const double b = std::floor(*max);
+        if (b >= kLimit) has_hi = false;
+        else hi = b <= -kLimit ? std::numeric_limits<T>::lowest() : static_cast<T>(b);
+      }
+    } else {
+      lo = has_lo ? static_cast<T>(*min) : T(0);
+      hi = has_hi ? static_cast<T>(*max) : T(0);
+    }
     return map_unary<T, T>(x, x.dtype(), [=](T v) {
       if (has_lo && v < lo) v = lo;
       if (has_hi && v > hi) v = hi;
@@ -292,8 +313,27 @@ Array clamp(const Array& x, std::optional<double> min, std::optional<double> max
 Array clamp_mask(const Array& x, std::optional<double> min, std::optional<double> max) {
   return dispatch_floating(x.dtype(), "clamp", [&](auto tag) {
     using T = decltype(tag);
-    const bool has_lo = min.has_value(), has_hi = max.has_value();
-    const T lo = has_lo ? static_cast<T>(*min) : T(0), hi = has_hi ? static_cast<T>(*max) : T(0);
+    bool has_lo = min.has_value(), has_hi = max.has_value();
+    T lo = T(0), hi = T(0);
+    if constexpr (std::is_integral_v<T>) {
+      // Integer bounds: the smallest/largest integer inside the bound, saturated (an infinite or
+      // huge bound is no bound at all; converting it would be undefined).
+      TG_CHECK(!(has_lo && std::isnan(*min)) && !(has_hi && std::isnan(*max)), "clamp: a NaN bound for integers");
+      constexpr double kLimit = 9223372036854775807.0;
+      if (has_lo) {
+        const double b = std::ceil(*min);
+        if (b <= -kLimit) has_lo = false;
+        else lo = b >= kLimit ? std::numeric_limits<T>::max() : static_cast<T>(b);
+      }
+      if (has_hi) {
+        const double b = std::floor(*max);
+        if (b >= kLimit) has_hi = false;
+        else hi = b <= -kLimit ? std::numeric_limits<T>::lowest() : static_cast<T>(b);
+      }
+    } else {
+      lo = has_lo ? static_cast<T>(*min) : T(0);
+      hi = has_hi ? static_cast<T>(*max) : T(0);
+    }
     return map_unary<T, T>(x, x.dtype(), [=](T v) {
       return ((!has_lo || v >= lo) && (!has_hi || v <= hi)) ? T(1) : T(0);
     });
