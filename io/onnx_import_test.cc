@@ -307,6 +307,29 @@ TEST(OnnxImport, MalformedModelsNameWhatIsWrong) {
   EXPECT_FALSE(load_onnx("/nonexistent/model.onnx").ok());
 }
 
+// Casting NaN or an infinity to an integer has no answer: an error naming the value, on any
+// number of threads (the conversion runs in a parallel loop, where nothing may throw).
+TEST(OnnxImport, CastOfNonFiniteToIntegerIsAnError) {
+  auto model = one_node_model("Cast");
+  auto* to = model.mutable_graph()->mutable_node(0)->add_attribute();
+  to->set_name("to");
+  to->set_type(onnx::AttributeProto::INT);
+  to->set_i(onnx::TensorProto::INT64);
+  model.mutable_graph()->mutable_output(0)->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::INT64);
+  model.mutable_graph()->mutable_input(0)->mutable_type()->mutable_tensor_type()->mutable_shape()->mutable_dim(0)->set_dim_param("n");
+  auto m = parse_onnx(model.SerializeAsString(), "test.onnx");
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_TRUE(equal(m->module->forward(tensor({-2.5, 3.75}, kFloat32)), tensor(std::vector<int64_t>{-2, 3})));
+  Tensor big = full({100000}, 1.0, kFloat32);
+  big.data().data<float>()[77777] = INFINITY;
+  try {
+    m->module->forward(big);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("the value inf has no integer counterpart"), std::string::npos) << e.what();
+  }
+}
+
 TEST(OnnxImport, BadAttributesFailAtRunWithTheNodeAndAttribute) {
   auto model = one_node_model("LeakyRelu");
   auto* a = model.mutable_graph()->mutable_node(0)->add_attribute();

@@ -2,10 +2,12 @@
 #include "ops/array.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <numeric>
 #include <type_traits>
 
+#include "absl/strings/str_cat.h"
 #include "ops/internal/strided_loop.h"
 
 namespace tg::ops {
@@ -40,13 +42,25 @@ namespace {
 // Note [Float to integer]: converting NaN, an infinity or a float beyond int64's range to an
 // integer has no defined result in C++ (PyTorch gives whatever the CPU does); it throws here,
 // since a wrong number is worse than an error. Floats are truncated toward zero as C does.
+// Kernels may run on OpenMP threads, where nothing may throw: they convert with
+// `convertible` checked, flag a value that is not, and throw after the loop (throw_unconvertible).
 template <typename D, typename S>
-D convert(S v) {
+bool convertible(S v) {
   if constexpr (std::is_floating_point_v<S> && std::is_integral_v<D> && !std::is_same_v<D, bool>) {
     // 2^63 is exactly representable; every float below it (and >= -2^63) converts.
-    TG_CHECK(v >= S(-9223372036854775808.0) && v < S(9223372036854775808.0), "to ", sizeof(D) * 8,
-             "-bit integer: the value ", v, " has no integer counterpart (NaN, infinite or out of range)");
+    return v >= S(-9223372036854775808.0) && v < S(9223372036854775808.0);
   }
+  return true;
+}
+
+[[noreturn]] void throw_unconvertible(double v) {
+  throw Error(absl::StrCat("to 64-bit integer: the value ", v,
+                           " has no integer counterpart (NaN, infinite or out of range)"));
+}
+
+template <typename D, typename S>
+D convert(S v) {
+  if (!convertible<D>(v)) throw_unconvertible(static_cast<double>(v));
   return static_cast<D>(v);
 }
 
@@ -296,12 +310,24 @@ void copy_into(const Array& dst, const Array& src) {
         return;
       }
       const Shape& dstr = dst.strides();
+      std::atomic<bool> unconvertible{false};
+      std::atomic<double> example{0.0};
       internal::for_each_row<2>(dst.shape(), {&dstr, &src_strides}, [&](auto off, int64_t n) {
         const int64_t ds = dst.dim() ? dstr.back() : 1, ss = dst.dim() ? src_strides.back() : 1;
         D* dp = d + off[0];
         const S* sp = s + off[1];
-        for (int64_t i = 0; i < n; ++i) dp[i * ds] = convert<D>(sp[i * ss]);
+        for (int64_t i = 0; i < n; ++i) {
+          const S v = sp[i * ss];
+          if (convertible<D>(v)) {
+            dp[i * ds] = static_cast<D>(v);
+          } else {
+            dp[i * ds] = D(0);
+            example.store(static_cast<double>(v), std::memory_order_relaxed);
+            unconvertible.store(true, std::memory_order_relaxed);
+          }
+        }
       });
+      if (unconvertible.load()) throw_unconvertible(example.load());
     });
   });
 }
