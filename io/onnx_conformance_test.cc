@@ -59,6 +59,17 @@ std::string compare(const Tensor& got, const Tensor& want) {
   return "";
 }
 
+// Reads <set>/<kind>_0.pb, <kind>_1.pb, ... into *tensors; empty, or what could not be read.
+std::string read_numbered(const fs::path& set, const std::string& kind, std::vector<Tensor>* tensors) {
+  for (int i = 0;; ++i) {
+    const fs::path p = set / absl::StrCat(kind, "_", i, ".pb");
+    if (!fs::exists(p)) return "";
+    auto t = read_tensor(p);
+    if (!t.ok()) return absl::StrCat(kind, ": ", t.status().message());
+    tensors->push_back(*t);
+  }
+}
+
 // Empty when the case passes; otherwise the first reason it does not.
 std::string run_case(const fs::path& dir) {
   const std::string path = (dir / "model.onnx").string();
@@ -77,20 +88,8 @@ std::string run_case(const fs::path& dir) {
   std::sort(set_dirs.begin(), set_dirs.end());
   for (const fs::path& set : set_dirs) {
     std::vector<Tensor> inputs, expected;
-    for (int i = 0;; ++i) {
-      const fs::path p = set / absl::StrCat("input_", i, ".pb");
-      if (!fs::exists(p)) break;
-      auto t = read_tensor(p);
-      if (!t.ok()) return absl::StrCat("input: ", t.status().message());
-      inputs.push_back(*t);
-    }
-    for (int i = 0;; ++i) {
-      const fs::path p = set / absl::StrCat("output_", i, ".pb");
-      if (!fs::exists(p)) break;
-      auto t = read_tensor(p);
-      if (!t.ok()) return absl::StrCat("output: ", t.status().message());
-      expected.push_back(*t);
-    }
+    if (std::string e = read_numbered(set, "input", &inputs); !e.empty()) return e;
+    if (std::string e = read_numbered(set, "output", &expected); !e.empty()) return e;
     std::vector<Tensor> outputs;
     try {
       outputs = model->module->forward(inputs);

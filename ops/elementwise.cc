@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <limits>
+#include <tuple>
 #include <type_traits>
 
 #include "ops/internal/elementwise_math.h"
@@ -278,30 +279,41 @@ Array leaky_relu_slope(const Array& x, double slope) {
   });
 }
 
+namespace {
+
+// clamp's bounds in the tensor's type. Integer bounds are the smallest/largest integer inside
+// the bound, saturated: an infinite or huge bound is no bound at all (converting it would be
+// undefined behaviour).
+template <typename T>
+std::tuple<bool, T, bool, T> clamp_bounds(std::optional<double> min, std::optional<double> max) {
+  bool has_lo = min.has_value(), has_hi = max.has_value();
+  T lo = T(0), hi = T(0);
+  if constexpr (std::is_integral_v<T>) {
+    TG_CHECK(!(has_lo && std::isnan(*min)) && !(has_hi && std::isnan(*max)), "clamp: a NaN bound for integers");
+    constexpr double kLimit = 9223372036854775807.0;
+    if (has_lo) {
+      const double b = std::ceil(*min);
+      if (b <= -kLimit) has_lo = false;
+      else lo = b >= kLimit ? std::numeric_limits<T>::max() : static_cast<T>(b);
+    }
+    if (has_hi) {
+      const double b = std::floor(*max);
+      if (b >= kLimit) has_hi = false;
+      else hi = b <= -kLimit ? std::numeric_limits<T>::lowest() : static_cast<T>(b);
+    }
+  } else {
+    lo = has_lo ? static_cast<T>(*min) : T(0);
+    hi = has_hi ? static_cast<T>(*max) : T(0);
+  }
+  return {has_lo, lo, has_hi, hi};
+}
+
+}  // namespace
+
 Array clamp(const Array& x, std::optional<double> min, std::optional<double> max) {
   return dispatch_numeric(x.dtype(), "clamp", [&](auto tag) {
     using T = decltype(tag);
-    bool has_lo = min.has_value(), has_hi = max.has_value();
-    T lo = T(0), hi = T(0);
-    if constexpr (std::is_integral_v<T>) {
-      // Integer bounds: the smallest/largest integer inside the bound, saturated (an infinite or
-      // huge bound is no bound at all; converting it would be undefined).
-      TG_CHECK(!(has_lo && std::isnan(*min)) && !(has_hi && std::isnan(*max)), "clamp: a NaN bound for integers");
-      constexpr double kLimit = 9223372036854775807.0;
-      if (has_lo) {
-        const double b = std::ceil(*min);
-        if (b <= -kLimit) has_lo = false;
-        else lo = b >= kLimit ? std::numeric_limits<T>::max() : static_cast<T>(b);
-      }
-      if (has_hi) {
-        const double b = std::floor(*max);
-        if (b >= kLimit) has_hi = false;
-        else hi = b <= -kLimit ? std::numeric_limits<T>::lowest() : static_cast<T>(b);
-      }
-    } else {
-      lo = has_lo ? static_cast<T>(*min) : T(0);
-      hi = has_hi ? static_cast<T>(*max) : T(0);
-    }
+    const auto [has_lo, lo, has_hi, hi] = clamp_bounds<T>(min, max);
     return map_unary<T, T>(x, x.dtype(), [=](T v) {
       if (has_lo && v < lo) v = lo;
       if (has_hi && v > hi) v = hi;
@@ -313,27 +325,7 @@ Array clamp(const Array& x, std::optional<double> min, std::optional<double> max
 Array clamp_mask(const Array& x, std::optional<double> min, std::optional<double> max) {
   return dispatch_floating(x.dtype(), "clamp", [&](auto tag) {
     using T = decltype(tag);
-    bool has_lo = min.has_value(), has_hi = max.has_value();
-    T lo = T(0), hi = T(0);
-    if constexpr (std::is_integral_v<T>) {
-      // Integer bounds: the smallest/largest integer inside the bound, saturated (an infinite or
-      // huge bound is no bound at all; converting it would be undefined).
-      TG_CHECK(!(has_lo && std::isnan(*min)) && !(has_hi && std::isnan(*max)), "clamp: a NaN bound for integers");
-      constexpr double kLimit = 9223372036854775807.0;
-      if (has_lo) {
-        const double b = std::ceil(*min);
-        if (b <= -kLimit) has_lo = false;
-        else lo = b >= kLimit ? std::numeric_limits<T>::max() : static_cast<T>(b);
-      }
-      if (has_hi) {
-        const double b = std::floor(*max);
-        if (b >= kLimit) has_hi = false;
-        else hi = b <= -kLimit ? std::numeric_limits<T>::lowest() : static_cast<T>(b);
-      }
-    } else {
-      lo = has_lo ? static_cast<T>(*min) : T(0);
-      hi = has_hi ? static_cast<T>(*max) : T(0);
-    }
+    const auto [has_lo, lo, has_hi, hi] = clamp_bounds<T>(min, max);
     return map_unary<T, T>(x, x.dtype(), [=](T v) {
       return ((!has_lo || v >= lo) && (!has_hi || v <= hi)) ? T(1) : T(0);
     });
