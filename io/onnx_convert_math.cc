@@ -264,7 +264,8 @@ const bool kRegistered = register_onnx_converters({
     {.op_type = "PRelu", .convert = prelu_onnx, .min_inputs = 2, .max_inputs = 2},
     {.op_type = "Softmax", .convert = softmax_like<softmax>},
     {.op_type = "LogSoftmax", .convert = softmax_like<log_softmax>},
-    {.op_type = "Dropout", .convert = dropout_onnx, .max_inputs = 3, .max_outputs = 2, .constant_inputs = {1, 2}},
+    {.op_type = "Dropout", .convert = dropout_onnx, .max_inputs = 3, .max_outputs = 2, .constant_inputs = {1, 2},
+     .depends_on_mode = true},
     {.op_type = "Einsum",
      .convert = [](C& c) -> Tensors {
        std::vector<Tensor> operands;

@@ -319,7 +319,7 @@ const bool kRegistered = register_onnx_converters({
      .convert = [](C& c) -> Tensors { return {mean(c.in(0), spatial_dims(c.in(0)), true)}; }},
     {.op_type = "GlobalMaxPool", .convert = global_max_pool_onnx},
     {.op_type = "BatchNormalization", .convert = batch_norm_onnx, .min_inputs = 5, .max_inputs = 5, .max_outputs = 5,
-     .buffer_inputs = {3, 4}},
+     .buffer_inputs = {3, 4}, .depends_on_mode = true},
     {.op_type = "InstanceNormalization",
      .convert = [](C& c) -> Tensors { return {instance_norm(c.in(0), c.in(1), c.in(2), c.f("epsilon", 1e-5))}; },
      .min_inputs = 3, .max_inputs = 3},

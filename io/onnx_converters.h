@@ -72,6 +72,9 @@ struct OnnxConverter {
   std::vector<int> constant_inputs;
   // Inputs that are state updated by the op (batch-norm running statistics): buffers.
   std::vector<int> buffer_inputs;
+  // True when the result depends on the module's mode or a random draw (Dropout,
+  // BatchNormalization): such a node is never folded into a constant at load.
+  bool depends_on_mode = false;
   // Opsets the converter implements (the default: every opset tapegrad imports).
   int min_opset = 1;
   int max_opset = 1000;

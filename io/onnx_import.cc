@@ -5,6 +5,7 @@
 #include <unordered_map>
 
 #include "absl/strings/str_cat.h"
+#include "autograd/grad_mode.h"
 #include "io/files.h"
 #include "io/onnx_converters.h"
 #include "io/onnx_tensor.h"
@@ -201,6 +202,7 @@ absl::StatusOr<std::shared_ptr<OnnxModule>> OnnxModule::create(const onnx::Model
       else if (!contains(node.converter->constant_inputs, static_cast<int>(k))) read_as_data[slot] = true;
     }
   }
+  std::vector<bool> constant(init_values.size());
   for (size_t i = 0; i < init_values.size(); ++i) {
     const std::string& name = g.initializer(static_cast<int>(i)).name();
     const bool floating = is_floating(init_values[i].dtype());
@@ -216,8 +218,50 @@ absl::StatusOr<std::shared_ptr<OnnxModule>> OnnxModule::create(const onnx::Model
       return fail(absl::StrCat("graph.initializer[", i, "] '", name, "': ", e.what()));
     }
     m->slots_[i] = t;
+    constant[i] = !(floating && (read_as_state[i] || (read_as_data[i] && !frozen)));
   }
+  if (absl::Status folded = m->fold_constants(constant); !folded.ok()) return fail(std::string(folded.message()));
   return m;
+}
+
+// Note [Constant folding at load]: a node whose inputs are all constants (initializers that are
+// neither parameters nor buffers, Constant nodes, earlier folded nodes) and whose result does not
+// depend on the mode or a random draw computes the same at every call: it runs once here, its
+// outputs become constants and the node is dropped. A node that cannot run on its constants is
+// an error at load, naming it.
+absl::Status OnnxModule::fold_constants(std::vector<bool> constant) {
+  constant.resize(slots_.size(), false);
+  std::vector<Node> kept;
+  NoGradGuard no_grad;
+  ops::AllocationLimitGuard limit(int64_t{1} << 30);
+  for (Node& node : nodes_) {
+    bool foldable = !node.converter->depends_on_mode;
+    for (int slot : node.inputs) foldable = foldable && (slot < 0 || constant[slot]);
+    if (!foldable) {
+      kept.push_back(std::move(node));
+      continue;
+    }
+    std::vector<Tensor> args;
+    for (int slot : node.inputs) args.push_back(slot < 0 ? Tensor() : slots_[slot]);
+    std::vector<Tensor> outs;
+    try {
+      OnnxNodeContext context(*node.proto, args, opset_, static_cast<int>(node.outputs.size()), /*training=*/false);
+      outs = node.converter->convert(context);
+    } catch (const Error& e) {
+      return absl::InvalidArgumentError(absl::StrCat(node.where, ": ", e.what()));
+    }
+    for (size_t k = 0; k < node.outputs.size(); ++k) {
+      if (node.outputs[k] < 0) continue;
+      if (k >= outs.size() || !outs[k].defined()) {
+        return absl::InvalidArgumentError(absl::StrCat(node.where, ": output ", k, " is not computed by tapegrad's ",
+                                                       node.proto->op_type()));
+      }
+      slots_[node.outputs[k]] = outs[k];
+      constant[node.outputs[k]] = true;
+    }
+  }
+  nodes_ = std::move(kept);
+  return absl::OkStatus();
 }
 
 std::vector<Tensor> OnnxModule::forward(const std::vector<Tensor>& inputs) {
@@ -274,7 +318,7 @@ std::string OnnxModule::extra_repr() const {
 
 std::map<std::string, int> OnnxModule::op_counts() const {
   std::map<std::string, int> counts;
-  for (const Node& n : nodes_) ++counts[n.proto->op_type()];
+  for (const auto& n : model_.graph().node()) ++counts[n.op_type()];
   return counts;
 }
 

@@ -5,7 +5,8 @@
 // Every node runs through its converter (io/onnx_converters.h) on tapegrad's differentiable
 // functions, so the module trains (its floating initializers are named parameters), follows
 // train()/eval() (Dropout, BatchNormalization), saves as a .tgm by tracing and exports to ONNX
-// again. Shapes stay dynamic: Shape/Gather/Concat/Reshape chains run on the actual input.
+// again. Shapes stay dynamic: Shape/Gather/Concat/Reshape chains run on the actual input; nodes
+// on constants alone are computed once at load (Note [Constant folding at load]).
 #pragma once
 
 #include <map>
@@ -54,12 +55,13 @@ class OnnxModule : public nn::Module {
   const std::vector<OnnxValueInfo>& inputs() const { return inputs_; }
   const std::vector<OnnxValueInfo>& outputs() const { return outputs_; }
   int opset() const { return opset_; }
-  int64_t num_nodes() const { return static_cast<int64_t>(nodes_.size()); }
-  // ONNX op type -> number of nodes, for `tapegrad inspect`.
+  int64_t num_nodes() const { return static_cast<int64_t>(nodes_.size()); }  // after constant folding
+  // ONNX op type -> number of nodes in the file, for `tapegrad inspect`.
   std::map<std::string, int> op_counts() const;
 
  private:
   OnnxModule() : Module("OnnxModule") {}
+  absl::Status fold_constants(std::vector<bool> constant);  // constant: per slot
   struct Node {
     const onnx::NodeProto* proto;
     const OnnxConverter* converter;

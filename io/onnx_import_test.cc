@@ -330,6 +330,45 @@ TEST(OnnxImport, CastOfNonFiniteToIntegerIsAnError) {
   }
 }
 
+// Note [Constant folding at load]: the transformer's Constant/Shape-free chains fold; a graph of
+// constants alone runs no node per call; a node that cannot run on its constants fails the load.
+TEST(OnnxImport, NodesOnConstantsFoldAtLoad) {
+  auto transformer = load("transformer");
+  ASSERT_NE(transformer, nullptr);
+  int file_nodes = 0;
+  for (const auto& [op, n] : transformer->op_counts()) file_nodes += n;
+  EXPECT_LT(transformer->num_nodes(), file_nodes - 39) << "the 39 Constant nodes at least fold";
+  // y = x + (c * 2), c an initializer: Mul folds, Add runs.
+  auto model = one_node_model("Add");
+  auto* g = model.mutable_graph();
+  g->mutable_node(0)->add_input("c2");
+  auto* c = g->add_initializer();
+  c->set_name("c");
+  c->set_data_type(onnx::TensorProto::INT64);
+  c->add_dims(2);
+  c->add_int64_data(3);
+  c->add_int64_data(-4);
+  auto* mul = g->add_node();
+  mul->set_op_type("Mul");
+  mul->add_input("c");
+  mul->add_input("c");
+  mul->add_output("c2");
+  // The Mul must come before the Add that reads it.
+  std::swap(*g->mutable_node(0), *g->mutable_node(1));
+  g->mutable_input(0)->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::INT64);
+  auto m = parse_onnx(model.SerializeAsString(), "test.onnx");
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_EQ(m->module->num_nodes(), 1);
+  EXPECT_TRUE(equal(m->module->forward(tensor(std::vector<int64_t>{1, 1})), tensor(std::vector<int64_t>{10, 17})));
+  // A constant node that cannot run is refused at load, by name.
+  c->set_int64_data(0, 5);
+  auto* bad = g->mutable_node(0);
+  bad->set_op_type("Reshape");  // Reshape(c, c): shape [5, -4] is invalid
+  auto refused = parse_onnx(model.SerializeAsString(), "test.onnx");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("node 0 (Reshape)"), std::string::npos) << refused.status();
+}
+
 TEST(OnnxImport, BadAttributesFailAtRunWithTheNodeAndAttribute) {
   auto model = one_node_model("LeakyRelu");
   auto* a = model.mutable_graph()->mutable_node(0)->add_attribute();

@@ -136,6 +136,8 @@ int inspect_onnx(const std::string& path) {
   for (const auto& v : m.inputs()) std::printf("input %s %s %s\n", v.name.c_str(), dtype_name(v.dtype), dims_text(v).c_str());
   for (const auto& v : m.outputs()) std::printf("output %s %s %s\n", v.name.c_str(), dtype_name(v.dtype), dims_text(v).c_str());
   for (const auto& [op, count] : m.op_counts()) std::printf("op %s %d\n", op.c_str(), count);
+  std::printf("nodes run per call %lld (the others fold into constants at load)\n",
+              static_cast<long long>(m.num_nodes()));
   int64_t total = 0;
   for (const auto& [name, t] : m.named_parameters()) {
     std::printf("parameter %s %s\n", name.c_str(), shape_str(t.shape()).c_str());
