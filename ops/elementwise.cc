@@ -3,7 +3,6 @@
 
 #include <cmath>
 #include <limits>
-#include <tuple>
 #include <type_traits>
 
 #include "ops/internal/elementwise_math.h"
@@ -285,7 +284,15 @@ namespace {
 // the bound, saturated: an infinite or huge bound is no bound at all (converting it would be
 // undefined behaviour).
 template <typename T>
-std::tuple<bool, T, bool, T> clamp_bounds(std::optional<double> min, std::optional<double> max) {
+struct ClampBounds {
+  bool has_lo;
+  T lo;
+  bool has_hi;
+  T hi;
+};
+
+template <typename T>
+ClampBounds<T> clamp_bounds(std::optional<double> min, std::optional<double> max) {
   bool has_lo = min.has_value(), has_hi = max.has_value();
   T lo = T(0), hi = T(0);
   if constexpr (std::is_integral_v<T>) {
@@ -313,10 +320,10 @@ std::tuple<bool, T, bool, T> clamp_bounds(std::optional<double> min, std::option
 Array clamp(const Array& x, std::optional<double> min, std::optional<double> max) {
   return dispatch_numeric(x.dtype(), "clamp", [&](auto tag) {
     using T = decltype(tag);
-    const auto [has_lo, lo, has_hi, hi] = clamp_bounds<T>(min, max);
+    const ClampBounds<T> b = clamp_bounds<T>(min, max);
     return map_unary<T, T>(x, x.dtype(), [=](T v) {
-      if (has_lo && v < lo) v = lo;
-      if (has_hi && v > hi) v = hi;
+      if (b.has_lo && v < b.lo) v = b.lo;
+      if (b.has_hi && v > b.hi) v = b.hi;
       return v;
     });
   });
@@ -325,9 +332,9 @@ Array clamp(const Array& x, std::optional<double> min, std::optional<double> max
 Array clamp_mask(const Array& x, std::optional<double> min, std::optional<double> max) {
   return dispatch_floating(x.dtype(), "clamp", [&](auto tag) {
     using T = decltype(tag);
-    const auto [has_lo, lo, has_hi, hi] = clamp_bounds<T>(min, max);
+    const ClampBounds<T> b = clamp_bounds<T>(min, max);
     return map_unary<T, T>(x, x.dtype(), [=](T v) {
-      return ((!has_lo || v >= lo) && (!has_hi || v <= hi)) ? T(1) : T(0);
+      return ((!b.has_lo || v >= b.lo) && (!b.has_hi || v <= b.hi)) ? T(1) : T(0);
     });
   });
 }
