@@ -114,6 +114,10 @@ std::vector<Tensor> AccumulateGrad::apply(const Tensor& grad_in) {
   }
   if (!grad.defined()) return {};
   leaf_->grad = accumulate_grad(leaf_->grad, grad, GradSum::kStored);
+  if (!leaf_->post_accumulate_hooks.empty()) {
+    const Tensor leaf(leaf_);
+    for (const auto& hook : leaf_->post_accumulate_hooks) hook(leaf);
+  }
   return {};
 }
 

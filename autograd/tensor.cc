@@ -82,6 +82,13 @@ void Tensor::register_hook(Hook hook) const {
   }
 }
 
+void Tensor::register_post_accumulate_grad_hook(PostAccumulateGradHook hook) const {
+  checked(impl_, "register_post_accumulate_grad_hook");
+  TG_CHECK(requires_grad() && !impl_->grad_fn,
+           "register_post_accumulate_grad_hook: only a leaf that requires grad accumulates a gradient");
+  impl_->post_accumulate_hooks.push_back(std::move(hook));
+}
+
 void Tensor::retain_grad() const {
   checked(impl_, "retain_grad");
   TG_CHECK(requires_grad(), "retain_grad: tensor does not require grad");

@@ -28,6 +28,7 @@ class TensorIndex;
 class Tensor {
  public:
   using Hook = std::function<Tensor(const Tensor& grad)>;
+  using PostAccumulateGradHook = std::function<void(const Tensor& leaf)>;
 
   Tensor() = default;  // undefined
   explicit Tensor(ops::Array data, bool requires_grad = false);
@@ -77,6 +78,9 @@ class Tensor {
   Tensor detach() const;
   // hook(grad) runs when the gradient w.r.t. this tensor is computed; a defined return replaces it.
   void register_hook(Hook hook) const;
+  // Leaves only: hook(leaf) runs after a backward() has accumulated into leaf.grad() (PyTorch's
+  // register_post_accumulate_grad_hook; DistributedDataParallel starts an all-reduce from it).
+  void register_post_accumulate_grad_hook(PostAccumulateGradHook hook) const;
   // Keep .grad() for a non-leaf tensor too.
   void retain_grad() const;
   std::shared_ptr<TensorImpl> impl() const { return impl_; }
@@ -176,6 +180,7 @@ struct TensorImpl {
   std::shared_ptr<Node> grad_fn;            // null for leaves
   std::weak_ptr<Node> grad_accumulator;     // leaves: the node that accumulates into grad
   std::vector<Tensor::Hook> hooks;          // leaves only; non-leaf hooks live on grad_fn
+  std::vector<Tensor::PostAccumulateGradHook> post_accumulate_hooks;  // leaves only
   bool retains_grad = false;
   // Note [Views and in-place]: an op output sharing storage with an input (view, slice,
   // transpose...) is a view of that input's root base. An in-place write through the view or the

@@ -6,6 +6,7 @@
 //   tg::io::DataLoader loader(data, tg::distributed::shard_for_rank({.batch_size = 50}, world));
 //   for (tg::io::Batch b; epoch->next(&b);) {
 //     optimizer.zero_grad();
+//     ddp.prepare_for_backward(b.targets.numel());  // all-reduce buckets during backward
 //     if (b.targets.numel() > 0) tg::cross_entropy((*model)(b.inputs), b.targets).backward();
 //     ddp.synchronize_gradients(b.targets.numel());
 //     optimizer.step();
@@ -14,6 +15,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "distributed/process_group.h"
@@ -38,37 +40,95 @@ io::DataLoaderOptions shard_for_rank(io::DataLoaderOptions options, const Proces
 struct DataParallelOptions {
   // Gradients travel in buckets of about this size (a parameter larger than it gets its own).
   int64_t bucket_bytes = 4 << 20;
+  // What else must agree across ranks (batch size, learning rate, ...: the program's settings as
+  // text). With the parameters' names, shapes and dtypes and tapegrad's version it is compared
+  // across ranks at construction; a difference is refused on every rank, naming it.
+  std::string config;
 };
 
+// Note [Overlapping gradient all-reduce]: with prepare_for_backward(n) before backward, each
+// bucket's all-reduce starts as soon as backward has accumulated the last of its gradients
+// (post-accumulate-grad hooks), and the engine polls the reductions in flight after every node
+// (Note [Backward progress callbacks]), so communication runs while backward computes the rest.
+// Buckets start strictly in bucket order (the reverse of registration, about the order backward
+// finishes them), the same on every rank whatever the timing, as MPI's collectives require; a
+// bucket whose gradients never arrive (unused parameters, a rank without examples) starts in
+// synchronize_gradients with zeros. Without prepare_for_backward, all of it runs in
+// synchronize_gradients (no overlap).
+//
+//   ddp.prepare_for_backward(n);      // n: examples this rank's loss averages over
+//   if (n > 0) loss.backward();
+//   ddp.synchronize_gradients(n);     // waits for the rest; grads = global mean
+//
+// Gradient accumulation over micro-batches (PyTorch's no_sync): inside a no_sync() scope
+// backward only accumulates locally; the step's last backward, outside it, synchronizes the sum.
 class DistributedDataParallel {
  public:
-  // Broadcasts rank 0's parameters and buffers and plans the gradient buckets: parameters in
-  // reverse registration order (the order backward finishes them), grouped by dtype.
+  // Broadcasts rank 0's parameters and buffers, checks the ranks agree (DataParallelOptions::config)
+  // and plans the gradient buckets: parameters in reverse registration order (the order backward
+  // finishes them), grouped by dtype.
   DistributedDataParallel(std::shared_ptr<nn::Module> module, ProcessGroup& group, DataParallelOptions options = {});
+  ~DistributedDataParallel();
+  DistributedDataParallel(const DistributedDataParallel&) = delete;
+  DistributedDataParallel& operator=(const DistributedDataParallel&) = delete;
+
+  // Arms the overlap for the next backward (Note [Overlapping gradient all-reduce]); call on every
+  // rank before it, with the same local_examples as synchronize_gradients.
+  void prepare_for_backward(int64_t local_examples);
 
   // Call on every rank after backward, before the optimizer step. `local_examples` is the number
   // of examples this rank's loss averaged over (0 if it had no batch: its gradients count as
   // zero). Every parameter's .grad() becomes sum_r(n_r * grad_r) / sum_r(n_r), the gradient of the
   // mean loss over the global batch, bit-identical on every rank. Buffers (batch-norm running
-  // statistics) are then re-broadcast from rank 0. Buckets are packed and sent one by one, the
-  // reduction of one overlapping the packing of the next.
+  // statistics) are then re-broadcast from rank 0.
   void synchronize_gradients(int64_t local_examples);
+
+  // While the returned guard lives, backward accumulates gradients locally and
+  // prepare_for_backward / synchronize_gradients are refused (they belong to the step's last
+  // micro-batch, after the guard).
+  class NoSyncGuard {
+   public:
+    explicit NoSyncGuard(DistributedDataParallel& ddp) : ddp_(ddp) { ddp_.no_sync_depth_++; }
+    ~NoSyncGuard() { ddp_.no_sync_depth_--; }
+    NoSyncGuard(const NoSyncGuard&) = delete;
+    NoSyncGuard& operator=(const NoSyncGuard&) = delete;
+
+   private:
+    DistributedDataParallel& ddp_;
+  };
+  [[nodiscard]] NoSyncGuard no_sync() { return NoSyncGuard(*this); }
 
   nn::Module& module() { return *module_; }
   size_t num_buckets() const { return buckets_.size(); }
-  // Wall time spent in synchronize_gradients so far (packing, waiting for the slowest rank,
-  // reducing, unpacking): what overlapping with backward could at most hide.
+  // Wall time spent in synchronize_gradients so far: packing what backward did not start, waiting
+  // for the reductions still in flight and for the slowest rank, unpacking. With the overlap this
+  // is the communication backward could not hide.
   double sync_seconds() const { return sync_seconds_; }
+  // Buckets whose all-reduce started during backward, over all steps so far.
+  int64_t buckets_started_in_backward() const { return buckets_started_in_backward_; }
 
  private:
   struct Bucket {
     std::vector<Tensor> params;
     ops::Array flat;  // the bucket's gradients, end to end
+    size_t ready = 0;  // parameters whose gradient backward has accumulated this step
   };
+  void on_gradient_ready(size_t bucket);
+  void start_ready_buckets(bool all);
+  void start_bucket(Bucket& bucket);
+
   std::shared_ptr<nn::Module> module_;
   ProcessGroup& group_;
   std::vector<Bucket> buckets_;
+  ops::Array examples_;  // this step's example count, summed over ranks
+  bool prepared_ = false;
+  int64_t prepared_examples_ = 0;
+  size_t next_bucket_ = 0;  // buckets before it have started this step
+  int no_sync_depth_ = 0;
+  int progress_callback_ = -1;
+  std::shared_ptr<DistributedDataParallel*> self_;  // what the hooks reach; nulled at destruction
   double sync_seconds_ = 0;
+  int64_t buckets_started_in_backward_ = 0;
 };
 
 }  // namespace tg::distributed

@@ -3,8 +3,12 @@
 // W ranks with per-rank batch B take the same steps, to float tolerance, as one process with batch
 // W*B (every rank recomputes that single-process reference locally), with parameters bit-identical
 // on every rank after every step, including a ragged last batch that leaves a rank empty-handed.
+#include <chrono>
 #include <cmath>
 #include <cstring>
+#include <functional>
+#include <string>
+#include <thread>
 
 #include "autograd/tapegrad.h"
 #include "distributed/data_parallel.h"
@@ -61,7 +65,8 @@ TEST(DataParallel, ConstructorBroadcastsRankZerosWeights) {
 
 // W ranks x batch B against one process x batch W*B, over `steps` SGD-with-momentum steps on
 // `n` samples (a ragged tail when n is not a multiple of W*B). Returns the max |difference|.
-double equivalence_gap(int64_t n, int64_t per_rank_batch, int64_t bucket_bytes, int epochs) {
+// With `overlap`, buckets all-reduce during backward (prepare_for_backward).
+double equivalence_gap(int64_t n, int64_t per_rank_batch, int64_t bucket_bytes, int epochs, bool overlap) {
   manual_seed(7);
   const Tensor x = randn({n, 1, 5, 5});
   std::vector<int64_t> labels;
@@ -88,6 +93,7 @@ double equivalence_gap(int64_t n, int64_t per_rank_batch, int64_t bucket_bytes, 
       cross_entropy((*reference)(rb.inputs), rb.targets).backward();
       ref_opt.step();
       opt.zero_grad();
+      if (overlap) ddp.prepare_for_backward(b.targets.numel());
       if (b.targets.numel() > 0) cross_entropy((*replica)(b.inputs), b.targets).backward();
       ddp.synchronize_gradients(b.targets.numel());
       opt.step();
@@ -103,16 +109,14 @@ double equivalence_gap(int64_t n, int64_t per_rank_batch, int64_t bucket_bytes, 
 
 TEST(DataParallel, TwoRanksMatchOneProcessWithTheGlobalBatch) {
   // 48 samples, 2 ranks x 8 = global 16: three full steps per epoch, two epochs.
-  const double gap = equivalence_gap(48, 8, 4 << 20, 2);
-  EXPECT_LT(gap, 1e-5);
+  for (bool overlap : {false, true}) EXPECT_LT(equivalence_gap(48, 8, 4 << 20, 2, overlap), 1e-5) << overlap;
 }
 
 TEST(DataParallel, RaggedLastBatchAndSmallBucketsStillMatch) {
   // 16*2 + 1 samples: the last global batch has 1 example, so some rank gets none; buckets of 64
   // bytes put every parameter in its own bucket.
   const int64_t per_rank = 8, n = 2 * per_rank * world().size() + 1;
-  const double gap = equivalence_gap(n, per_rank, 64, 2);
-  EXPECT_LT(gap, 1e-5);
+  for (bool overlap : {false, true}) EXPECT_LT(equivalence_gap(n, per_rank, 64, 2, overlap), 1e-5) << overlap;
 }
 
 TEST(DataParallel, BucketsFollowTheSizeLimit) {
@@ -140,6 +144,126 @@ TEST(DataParallel, NoExamplesAnywhereIsAnError) {
   DistributedDataParallel ddp(model, world());
   EXPECT_THROW(ddp.synchronize_gradients(0), Error);
   EXPECT_THROW(ddp.synchronize_gradients(-1), Error);
+}
+
+// The gradients of one step, synchronized with or without the overlap, and how many buckets
+// started during backward.
+std::vector<Tensor> synchronized_gradients(bool overlap, int64_t* started_in_backward) {
+  manual_seed(1);
+  auto model = small_model();
+  DistributedDataParallel ddp(model, world(), {.bucket_bytes = 64});  // a bucket per parameter
+  manual_seed(20 + world().rank());
+  const Tensor x = randn({5, 1, 5, 5}), y = tensor(std::vector<int64_t>{0, 1, 2, 3, 1});
+  if (overlap) ddp.prepare_for_backward(5);
+  cross_entropy((*model)(x), y).backward();
+  ddp.synchronize_gradients(5);
+  *started_in_backward = ddp.buckets_started_in_backward();
+  std::vector<Tensor> grads;
+  for (const Tensor& p : model->parameters()) grads.push_back(p.grad());
+  return grads;
+}
+
+TEST(DataParallel, OverlapStartsBucketsDuringBackwardWithIdenticalResults) {
+  int64_t started_after = -1, started_during = -1;
+  const auto after = synchronized_gradients(false, &started_after);
+  const auto during = synchronized_gradients(true, &started_during);
+  EXPECT_EQ(started_after, 0);
+  EXPECT_EQ(started_during, 4);  // every bucket: backward produces every gradient
+  ASSERT_EQ(after.size(), during.size());
+  for (size_t i = 0; i < after.size(); ++i) EXPECT_TRUE(equal(after[i], during[i])) << "parameter " << i;
+}
+
+TEST(DataParallel, NoSyncAccumulatesMicroBatchesLikeOneLargerBatch) {
+  const int k = 3, b = 4;
+  manual_seed(9 + world().rank());  // every rank its own data
+  const Tensor x = randn({k * b, 1, 5, 5});
+  std::vector<int64_t> labels;
+  for (int i = 0; i < k * b; ++i) labels.push_back((i * 5 + world().rank()) % 4);
+  const Tensor y = tensor(labels);
+  auto gradients = [&](bool micro) {
+    manual_seed(1);
+    auto model = small_model();
+    DistributedDataParallel ddp(model, world());
+    if (!micro) {
+      ddp.prepare_for_backward(k * b);
+      cross_entropy((*model)(x), y).backward();
+    } else {
+      {
+        auto no_sync = ddp.no_sync();
+        EXPECT_THROW(ddp.synchronize_gradients(k * b), Error);
+        EXPECT_THROW(ddp.prepare_for_backward(k * b), Error);
+        for (int i = 0; i + 1 < k; ++i) {
+          (cross_entropy((*model)(x.narrow(0, i * b, b)), y.narrow(0, i * b, b)) / k).backward();
+        }
+      }
+      ddp.prepare_for_backward(k * b);  // the last micro-batch's backward synchronizes the sum
+      (cross_entropy((*model)(x.narrow(0, (k - 1) * b, b)), y.narrow(0, (k - 1) * b, b)) / k).backward();
+    }
+    ddp.synchronize_gradients(k * b);
+    std::vector<Tensor> grads;
+    for (const Tensor& p : model->parameters()) grads.push_back(p.grad());
+    return grads;
+  };
+  const auto one = gradients(false), accumulated = gradients(true);
+  for (size_t i = 0; i < one.size(); ++i) {
+    EXPECT_LT(max(abs(sub(one[i], accumulated[i]))).item(), 1e-6) << "parameter " << i;
+  }
+}
+
+TEST(DataParallel, MisuseIsRefused) {
+  auto model = small_model();
+  DistributedDataParallel ddp(model, world());
+  ddp.prepare_for_backward(1);
+  EXPECT_THROW(ddp.prepare_for_backward(1), Error);
+  EXPECT_THROW(ddp.synchronize_gradients(2), Error);  // not the prepared count
+  ddp.synchronize_gradients(1);                       // zero gradients, one example per rank
+  EXPECT_THROW(ddp.prepare_for_backward(-1), Error);
+}
+
+std::string error_text(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(DataParallel, RanksThatDifferAreRefusedOnEveryRankNamingTheDifference) {
+  const bool odd = world().rank() % 2 == 1;
+  const std::string settings = error_text([&] {
+    DistributedDataParallel ddp(small_model(), world(), {.config = odd ? "batch_size=100" : "batch_size=50"});
+  });
+  if (odd) {
+    EXPECT_NE(settings.find("here 'config batch_size=100', on rank 0 'config batch_size=50'"), std::string::npos)
+        << settings;
+  } else {
+    EXPECT_NE(settings.find("rank(s) 1"), std::string::npos) << settings;
+  }
+  const std::string model = error_text([&] {
+    auto m = std::make_shared<nn::Sequential>(
+        std::initializer_list<std::shared_ptr<nn::Module>>{std::make_shared<nn::Linear>(3, odd ? 5 : 4)});
+    DistributedDataParallel ddp(m, world());
+  });
+  if (odd) EXPECT_NE(model.find("parameter 0.weight float32 [5,3]"), std::string::npos) << model;
+  EXPECT_NE(model.find("differs from rank 0"), std::string::npos) << model;
+  // Agreeing ranks still work afterwards.
+  EXPECT_EQ(error_text([&] { DistributedDataParallel ddp(small_model(), world(), {.config = "same"}); }), "");
+}
+
+TEST(ProcessGroup, ACollectiveGivesUpAfterTheTimeoutNamingItself) {
+  world().set_timeout_seconds(0.3);
+  if (world().rank() == 0) {
+    const std::string e = error_text([] { world().barrier(); });
+    EXPECT_NE(e.find("barrier: rank 0 of"), std::string::npos) << e;
+    EXPECT_NE(e.find("waited 0.3 s for the other ranks"), std::string::npos) << e;
+  } else {
+    std::this_thread::sleep_for(std::chrono::seconds(1));  // late; rank 0's request still matches it
+    world().barrier();
+  }
+  world().set_timeout_seconds(60);
+  EXPECT_THROW(world().set_timeout_seconds(0), Error);
+  world().barrier();
 }
 
 }  // namespace

@@ -1,13 +1,17 @@
-// tapegrad/distributed/process_group.cc: MPI initialisation and the collectives.
+// tapegrad/distributed/process_group.cc: MPI initialisation and the collectives, each started
+// non-blocking and waited for with the timeout of Note [Collective timeout].
 #include "distributed/process_group.h"
 
 #include <mpi.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <thread>
 
+#include "absl/strings/numbers.h"
 #include "ops/error.h"
 
 namespace tg::distributed {
@@ -57,6 +61,12 @@ ProcessGroup::ProcessGroup() {
   check(MPI_Comm_rank(MPI_COMM_WORLD, &rank_), "MPI_Comm_rank");
   check(MPI_Comm_size(MPI_COMM_WORLD, &size_), "MPI_Comm_size");
   if (const char* local = std::getenv("OMPI_COMM_WORLD_LOCAL_SIZE")) local_size_ = std::max(1, std::atoi(local));
+  if (const char* timeout = std::getenv("TG_COLLECTIVE_TIMEOUT")) {
+    double seconds = 0;
+    TG_CHECK(absl::SimpleAtod(timeout, &seconds) && seconds > 0, "TG_COLLECTIVE_TIMEOUT='", timeout,
+             "': expected a positive number of seconds");
+    timeout_seconds_ = seconds;
+  }
 }
 
 ProcessGroup& ProcessGroup::world() {
@@ -64,7 +74,31 @@ ProcessGroup& ProcessGroup::world() {
   return *group;
 }
 
+void ProcessGroup::set_timeout_seconds(double seconds) {
+  TG_CHECK(seconds > 0, "ProcessGroup::set_timeout_seconds: expected a positive number of seconds, got ", seconds);
+  timeout_seconds_ = seconds;
+}
+
 static_assert(sizeof(MPI_Request) == sizeof(void*), "Open MPI's MPI_Request is a pointer");
+
+void ProcessGroup::wait(std::vector<void*>& handles, const char* what) {
+  std::vector<MPI_Request> requests;
+  for (void* r : handles) requests.push_back(reinterpret_cast<MPI_Request>(r));
+  handles.clear();
+  using Clock = std::chrono::steady_clock;
+  const Clock::time_point start = Clock::now();
+  for (;;) {
+    int done = 0;
+    check(MPI_Testall(static_cast<int>(requests.size()), requests.data(), &done, MPI_STATUSES_IGNORE), "MPI_Testall");
+    if (done) return;
+    const double waited = std::chrono::duration<double>(Clock::now() - start).count();
+    TG_CHECK(waited < timeout_seconds_, what, ": rank ", rank_, " of ", size_, " waited ", timeout_seconds_,
+             " s for the other ranks: a peer died, hangs or cannot be reached (the limit is TG_COLLECTIVE_TIMEOUT)");
+    // Spin while a fast reply is likely, then poll every 0.1 ms instead of burning a core that a
+    // slower rank may need.
+    if (waited > 0.002) std::this_thread::sleep_for(std::chrono::microseconds(100));
+  }
+}
 
 void ProcessGroup::allreduce_sum(ops::Array& values) {
   start_allreduce_sum(values);
@@ -79,11 +113,17 @@ void ProcessGroup::start_allreduce_sum(ops::Array& values) {
   in_flight_.push_back(reinterpret_cast<void*>(request));
 }
 
-void ProcessGroup::wait_all() {
-  std::vector<MPI_Request> requests;
-  for (void* r : in_flight_) requests.push_back(reinterpret_cast<MPI_Request>(r));
-  in_flight_.clear();
-  check(MPI_Waitall(static_cast<int>(requests.size()), requests.data(), MPI_STATUSES_IGNORE), "MPI_Waitall");
+void ProcessGroup::wait_all() { wait(in_flight_, "allreduce_sum"); }
+
+bool ProcessGroup::poll() {
+  if (in_flight_.empty()) return true;
+  int done = 0;
+  // Completed requests become MPI_REQUEST_NULL in place; wait_all() then finds them done.
+  check(MPI_Testall(static_cast<int>(in_flight_.size()), reinterpret_cast<MPI_Request*>(in_flight_.data()), &done,
+                    MPI_STATUSES_IGNORE),
+        "MPI_Testall");
+  if (done) in_flight_.clear();
+  return done != 0;
 }
 
 void ProcessGroup::broadcast(ops::Array& values, int root) {
@@ -91,24 +131,51 @@ void ProcessGroup::broadcast(ops::Array& values, int root) {
   // a mismatch would otherwise truncate or hang.
   const int64_t bytes = values.numel() * static_cast<int64_t>(dtype_size(values.dtype()));
   int64_t root_bytes = bytes;
-  check(MPI_Bcast(&root_bytes, 1, MPI_INT64_T, root, MPI_COMM_WORLD), "MPI_Bcast");
-  int mismatch = root_bytes != bytes;
-  check(MPI_Allreduce(MPI_IN_PLACE, &mismatch, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD), "MPI_Allreduce");
-  TG_CHECK(!mismatch, "broadcast: rank ", rank_, " has ", bytes, " bytes (shape ", shape_str(values.shape()),
+  std::vector<void*> requests(1);
+  check(MPI_Ibcast(&root_bytes, 1, MPI_INT64_T, root, MPI_COMM_WORLD, reinterpret_cast<MPI_Request*>(&requests[0])),
+        "MPI_Ibcast");
+  wait(requests, "broadcast");
+  const std::vector<double> mismatches = sum({root_bytes != bytes ? 1.0 : 0.0});
+  TG_CHECK(mismatches[0] == 0, "broadcast: rank ", rank_, " has ", bytes, " bytes (shape ", shape_str(values.shape()),
            "), rank ", root, " sends ", root_bytes, root_bytes == bytes ? " (another rank differs)" : "");
-  check(MPI_Bcast(values.raw_data(), mpi_count(values, "broadcast"), mpi_type(values.dtype(), "broadcast"), root,
-                  MPI_COMM_WORLD),
-        "MPI_Bcast");
+  requests.resize(1);
+  check(MPI_Ibcast(values.raw_data(), mpi_count(values, "broadcast"), mpi_type(values.dtype(), "broadcast"), root,
+                   MPI_COMM_WORLD, reinterpret_cast<MPI_Request*>(&requests[0])),
+        "MPI_Ibcast");
+  wait(requests, "broadcast");
+}
+
+std::string ProcessGroup::broadcast_string(const std::string& value, int root) {
+  int64_t length = static_cast<int64_t>(value.size());
+  std::vector<void*> requests(1);
+  check(MPI_Ibcast(&length, 1, MPI_INT64_T, root, MPI_COMM_WORLD, reinterpret_cast<MPI_Request*>(&requests[0])),
+        "MPI_Ibcast");
+  wait(requests, "broadcast_string");
+  TG_CHECK(length >= 0 && length <= (int64_t{1} << 31) - 1, "broadcast_string: rank ", root, " sends ", length,
+           " bytes");
+  std::string result = rank_ == root ? value : std::string(static_cast<size_t>(length), '\0');
+  requests.resize(1);
+  check(MPI_Ibcast(result.data(), static_cast<int>(length), MPI_CHAR, root, MPI_COMM_WORLD,
+                   reinterpret_cast<MPI_Request*>(&requests[0])),
+        "MPI_Ibcast");
+  wait(requests, "broadcast_string");
+  return result;
 }
 
 std::vector<double> ProcessGroup::sum(std::vector<double> values) {
-  check(MPI_Allreduce(MPI_IN_PLACE, values.data(), static_cast<int>(values.size()), MPI_DOUBLE, MPI_SUM,
-                      MPI_COMM_WORLD),
-        "MPI_Allreduce");
+  std::vector<void*> requests(1);
+  check(MPI_Iallreduce(MPI_IN_PLACE, values.data(), static_cast<int>(values.size()), MPI_DOUBLE, MPI_SUM,
+                       MPI_COMM_WORLD, reinterpret_cast<MPI_Request*>(&requests[0])),
+        "MPI_Iallreduce");
+  wait(requests, "sum");
   return values;
 }
 
-void ProcessGroup::barrier() { check(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier"); }
+void ProcessGroup::barrier() {
+  std::vector<void*> requests(1);
+  check(MPI_Ibarrier(MPI_COMM_WORLD, reinterpret_cast<MPI_Request*>(&requests[0])), "MPI_Ibarrier");
+  wait(requests, "barrier");
+}
 
 void ProcessGroup::abort(int code) {
   std::fflush(stdout);

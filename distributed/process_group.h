@@ -4,9 +4,14 @@
 //   if (world.rank() == 0) save(...);
 // MPI is initialised once (thread level FUNNELED: only the thread that created the group calls
 // MPI) and finalised at exit. Every MPI failure throws tg::Error naming the call and MPI's message.
+// Note [Collective timeout]: every collective waits at most timeout_seconds() (default 60, or
+// $TG_COLLECTIVE_TIMEOUT) for the other ranks; past it, it throws naming the collective, the rank
+// and the wait: a peer that died or hangs must not leave the others waiting for ever (Open MPI's
+// mpirun also ends the job when a rank's process dies, and names it).
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "ops/array.h"
@@ -31,9 +36,14 @@ class ProcessGroup {
   // per gradient bucket while it packs the next.
   void start_allreduce_sum(ops::Array& values);
   void wait_all();
+  // Lets the started reductions progress without waiting (Open MPI moves a non-blocking
+  // collective on only inside MPI calls); true when none is left in flight.
+  bool poll();
   // In place: every rank ends with root's values. Shapes and dtypes must already agree; a
   // mismatch of the byte count is caught and named.
   void broadcast(ops::Array& values, int root = 0);
+  // Root's string on every rank (any length).
+  std::string broadcast_string(const std::string& value, int root = 0);
   // The sums of a few doubles (metrics).
   std::vector<double> sum(std::vector<double> values);
   void barrier();
@@ -41,12 +51,20 @@ class ProcessGroup {
   // others waiting in a collective.
   [[noreturn]] void abort(int code);
 
+  // Note [Collective timeout].
+  double timeout_seconds() const { return timeout_seconds_; }
+  void set_timeout_seconds(double seconds);
+
   ProcessGroup(const ProcessGroup&) = delete;
   ProcessGroup& operator=(const ProcessGroup&) = delete;
 
  private:
   ProcessGroup();
+  // Waits for `requests` (MPI_Request handles), polling, up to the timeout; `what` names the
+  // collective in the error.
+  void wait(std::vector<void*>& requests, const char* what);
   int rank_ = 0, size_ = 1, local_size_ = 1;
+  double timeout_seconds_ = 60;
   std::vector<void*> in_flight_;  // MPI_Request handles (opaque pointers in Open MPI)
 };
 

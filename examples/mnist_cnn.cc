@@ -14,6 +14,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
 #include "autograd/tapegrad.h"
 #include "distributed/data_parallel.h"
 #include "examples/mnist_models.h"
@@ -43,6 +44,8 @@ ABSL_FLAG(double, label_smoothing, 0.0, "label smoothing of the cross-entropy");
 ABSL_FLAG(bool, distributed, false,
           "data-parallel over MPI: run under mpirun -np R; --batch_size is the global batch, split over the R ranks, "
           "so results match a single process up to float rounding; rank 0 prints and writes files");
+ABSL_FLAG(bool, overlap, true,
+          "with --distributed: all-reduce gradient buckets during backward (false: all after backward)");
 ABSL_FLAG(bool, detect_anomaly, false, "stop at the first NaN/Inf in forward or backward, naming the op (slower)");
 ABSL_FLAG(std::optional<int64_t>, train_limit, std::nullopt, "use only the first N training images (quick runs, tests)");
 ABSL_FLAG(std::optional<int64_t>, test_limit, std::nullopt, "evaluate on only the first N test images");
@@ -99,7 +102,7 @@ struct Run {
   std::unique_ptr<optim::Optimizer> optimizer;
   std::unique_ptr<optim::LRScheduler> scheduler;
   bool scheduler_per_batch = true;
-  std::optional<distributed::DistributedDataParallel> ddp;
+  std::unique_ptr<distributed::DistributedDataParallel> ddp;
   std::optional<io::DataLoader> train_loader, test_loader;
   int64_t total_steps = 0, step = 0;
   std::vector<examples::EpochMetrics> metrics;  // one per completed epoch
@@ -171,7 +174,15 @@ std::optional<Run> set_up() {
   if (r.group) {
     train_options = distributed::shard_for_rank(train_options, *r.group);
     test_options = distributed::shard_for_rank(test_options, *r.group);
-    r.ddp.emplace(r.model, *r.group);  // every rank starts from rank 0's weights
+    // Every rank starts from rank 0's weights; ranks whose model or settings differ are refused.
+    const std::string config = absl::StrCat(
+        "arch=", r.arch->name, " batch_size=", r.batch_size, " lr=", r.lr, " seed=", r.seed,
+        " epochs=", r.epochs, " schedule=", absl::GetFlag(FLAGS_schedule), " weight_decay=",
+        absl::GetFlag(FLAGS_weight_decay), " augment=", absl::GetFlag(FLAGS_augment), " label_smoothing=",
+        absl::GetFlag(FLAGS_label_smoothing), " deterministic=", absl::GetFlag(FLAGS_deterministic),
+        " train_images=", r.train.images.size(0));
+    r.ddp = std::make_unique<distributed::DistributedDataParallel>(r.model, *r.group,
+                                                                   distributed::DataParallelOptions{.config = config});
   }
   r.train_loader.emplace(io::TensorDataset(r.train.images, r.train.labels), train_options, train_transform);
   r.test_loader.emplace(io::TensorDataset(r.test.images, r.test.labels), test_options, norm);
@@ -209,6 +220,7 @@ double train_one_epoch(Run& r, int epoch) {
     r.optimizer->zero_grad();
     const int64_t n = b.targets.numel();  // 0 only for a rank's empty part of a ragged last batch
     double l = 0;
+    if (r.ddp && absl::GetFlag(FLAGS_overlap)) r.ddp->prepare_for_backward(n);
     if (n > 0) {
       Tensor loss = cross_entropy((*r.model)(b.inputs), b.targets, Reduction::kMean, label_smoothing);
       loss.backward();
