@@ -98,6 +98,8 @@ mpirun_args=(
   --mca btl tcp,self --mca btl_tcp_if_include "$subnet" --mca oob_tcp_if_include "$subnet"
   -x OMPI_ALLOW_RUN_AS_ROOT -x OMPI_ALLOW_RUN_AS_ROOT_CONFIRM
 )
+# tapegrad's settings (TG_COLLECTIVE_TIMEOUT, TG_MAX_CPU_ISA, ...) reach every rank.
+for v in $(compgen -e | grep '^TG_' || true); do mpirun_args+=(-x "$v"); done
 # mpirun in host A (its own hostname); it runs until every rank ends or one fails.
 ip netns exec "$ns_a" unshare --uts sh -c 'hostname tghostA && exec "$@"' sh \
   mpirun "${mpirun_args[@]}" "$program" "$@"
