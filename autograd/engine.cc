@@ -21,17 +21,6 @@ namespace {
 
 Tensor accumulate(const Tensor& a, const Tensor& b) { return accumulate_grad(a, b, GradSum::kTemporary); }
 
-// Note [Backward progress callbacks] (engine.h), by id.
-struct ProgressCallbacks {
-  int next_id = 0;
-  std::vector<std::pair<int, std::function<void()>>> entries;
-};
-thread_local ProgressCallbacks progress_callbacks;
-
-void run_progress_callbacks() {
-  for (const auto& [id, callback] : progress_callbacks.entries) callback();
-}
-
 // Which nodes' incoming gradients grad() returns, and where to put them.
 struct Capture {
   std::unordered_map<Node*, std::vector<size_t>> slots;
@@ -133,23 +122,10 @@ void execute(const std::vector<Tensor>& roots, const std::vector<Tensor>& grad_r
       }
       if (--dependencies[next] == 0) ready.push_back(next);
     }
-    if (!progress_callbacks.entries.empty()) run_progress_callbacks();
   }
 }
 
 }  // namespace
-
-int add_backward_progress_callback(std::function<void()> callback) {
-  const int id = progress_callbacks.next_id++;
-  progress_callbacks.entries.emplace_back(id, std::move(callback));
-  return id;
-}
-
-void remove_backward_progress_callback(int id) {
-  auto& entries = progress_callbacks.entries;
-  entries.erase(std::remove_if(entries.begin(), entries.end(), [id](const auto& e) { return e.first == id; }),
-                entries.end());
-}
 
 void backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& grad_roots, bool retain_graph,
               bool create_graph) {

@@ -3,7 +3,6 @@
 //   auto g = tg::autograd::grad({y}, {x}, {}, true, true);  // dy/dx with a graph, for d2y/dx2
 #pragma once
 
-#include <functional>
 #include <optional>
 #include <vector>
 
@@ -25,12 +24,5 @@ std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<T
                          const std::vector<Tensor>& grad_outputs = {},
                          std::optional<bool> retain_graph = std::nullopt, bool create_graph = false,
                          bool allow_unused = false);
-
-// Note [Backward progress callbacks]: a callback added on a thread runs after every node of every
-// backward pass on that thread, until removed: for work that must move on while backward runs
-// (DistributedDataParallel polls its in-flight all-reduces from one). Keep it cheap. Returns an id
-// for remove_backward_progress_callback.
-int add_backward_progress_callback(std::function<void()> callback);
-void remove_backward_progress_callback(int id);
 
 }  // namespace tg::autograd

@@ -10,7 +10,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "autograd/engine.h"
 #include "ops/version.h"
 
 namespace tg::distributed {
@@ -129,8 +128,8 @@ DistributedDataParallel::DistributedDataParallel(std::shared_ptr<nn::Module> mod
     }
     close();
   }
-  // The hooks and the progress callback reach this object through self_, which the destructor
-  // clears: a model may outlive its DistributedDataParallel.
+  // The hooks reach this object through self_, which the destructor clears: a model may outlive
+  // its DistributedDataParallel.
   for (size_t b = 0; b < buckets_.size(); ++b) {
     for (const Tensor& p : buckets_[b].params) {
       p.register_post_accumulate_grad_hook([self = self_, b](const Tensor&) {
@@ -138,14 +137,10 @@ DistributedDataParallel::DistributedDataParallel(std::shared_ptr<nn::Module> mod
       });
     }
   }
-  progress_callback_ = autograd::add_backward_progress_callback([self = self_] {
-    if (*self != nullptr && (*self)->prepared_) (*self)->group_.poll();
-  });
 }
 
 DistributedDataParallel::~DistributedDataParallel() {
   *self_ = nullptr;
-  autograd::remove_backward_progress_callback(progress_callback_);
 }
 
 namespace {

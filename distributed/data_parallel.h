@@ -48,8 +48,8 @@ struct DataParallelOptions {
 
 // Note [Overlapping gradient all-reduce]: with prepare_for_backward(n) before backward, each
 // bucket's all-reduce starts as soon as backward has accumulated the last of its gradients
-// (post-accumulate-grad hooks), and the engine polls the reductions in flight after every node
-// (Note [Backward progress callbacks]), so communication runs while backward computes the rest.
+// (post-accumulate-grad hooks), and the process group's progress thread moves the reductions on
+// (Note [Progress thread]), so communication runs while backward computes the rest.
 // Buckets start strictly in bucket order (the reverse of registration, about the order backward
 // finishes them), the same on every rank whatever the timing, as MPI's collectives require; a
 // bucket whose gradients never arrive (unused parameters, a rank without examples) starts in
@@ -125,7 +125,6 @@ class DistributedDataParallel {
   int64_t prepared_examples_ = 0;
   size_t next_bucket_ = 0;  // buckets before it have started this step
   int no_sync_depth_ = 0;
-  int progress_callback_ = -1;
   std::shared_ptr<DistributedDataParallel*> self_;  // what the hooks reach; nulled at destruction
   double sync_seconds_ = 0;
   int64_t buckets_started_in_backward_ = 0;

@@ -8,7 +8,9 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <string>
+#include <mutex>
 #include <thread>
 
 #include "absl/strings/numbers.h"
@@ -41,7 +43,10 @@ int mpi_count(const ops::Array& a, const char* op) {
   return static_cast<int>(a.numel());
 }
 
+ProcessGroup* g_world = nullptr;
+
 void finalize_at_exit() {
+  if (g_world != nullptr) g_world->stop_progress();  // no MPI call may run during MPI_Finalize
   int finalized = 0;
   MPI_Finalized(&finalized);
   if (!finalized) MPI_Finalize();
@@ -54,7 +59,7 @@ ProcessGroup::ProcessGroup() {
   MPI_Initialized(&initialized);
   if (!initialized) {
     int provided = 0;
-    check(MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided), "MPI_Init_thread");
+    check(MPI_Init_thread(nullptr, nullptr, MPI_THREAD_SERIALIZED, &provided), "MPI_Init_thread");
     std::atexit(finalize_at_exit);
   }
   MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
@@ -67,10 +72,14 @@ ProcessGroup::ProcessGroup() {
              "': expected a positive number of seconds");
     timeout_seconds_ = seconds;
   }
+  // Note [Progress thread].
+  int level = 0;
+  MPI_Query_thread(&level);
+  if (size_ > 1 && level >= MPI_THREAD_SERIALIZED) progress_ = std::thread([this] { progress_loop(); });
 }
 
 ProcessGroup& ProcessGroup::world() {
-  static ProcessGroup* group = new ProcessGroup();  // never destroyed: MPI is finalised at exit
+  static ProcessGroup* group = g_world = new ProcessGroup();  // never destroyed: MPI is finalised at exit
   return *group;
 }
 
@@ -89,7 +98,11 @@ void ProcessGroup::wait(std::vector<void*>& handles, const char* what) {
   const Clock::time_point start = Clock::now();
   for (;;) {
     int done = 0;
-    check(MPI_Testall(static_cast<int>(requests.size()), requests.data(), &done, MPI_STATUSES_IGNORE), "MPI_Testall");
+    {
+      std::lock_guard<std::mutex> lock(mpi_mutex_);
+      check(MPI_Testall(static_cast<int>(requests.size()), requests.data(), &done, MPI_STATUSES_IGNORE),
+            "MPI_Testall");
+    }
     if (done) return;
     const double waited = std::chrono::duration<double>(Clock::now() - start).count();
     TG_CHECK(waited < timeout_seconds_, what, ": rank ", rank_, " of ", size_, " waited ", timeout_seconds_,
@@ -100,6 +113,15 @@ void ProcessGroup::wait(std::vector<void*>& handles, const char* what) {
   }
 }
 
+void ProcessGroup::collective(const char* what, const char* call, const std::function<int(MPI_Request*)>& start) {
+  std::vector<void*> requests(1);
+  {
+    std::lock_guard<std::mutex> lock(mpi_mutex_);
+    check(start(reinterpret_cast<MPI_Request*>(&requests[0])), call);
+  }
+  wait(requests, what);
+}
+
 void ProcessGroup::allreduce_sum(ops::Array& values) {
   start_allreduce_sum(values);
   wait_all();
@@ -107,15 +129,24 @@ void ProcessGroup::allreduce_sum(ops::Array& values) {
 
 void ProcessGroup::start_allreduce_sum(ops::Array& values) {
   MPI_Request request = MPI_REQUEST_NULL;
+  std::lock_guard<std::mutex> lock(mpi_mutex_);
   check(MPI_Iallreduce(MPI_IN_PLACE, values.raw_data(), mpi_count(values, "allreduce_sum"),
                        mpi_type(values.dtype(), "allreduce_sum"), MPI_SUM, MPI_COMM_WORLD, &request),
         "MPI_Iallreduce");
   in_flight_.push_back(reinterpret_cast<void*>(request));
 }
 
-void ProcessGroup::wait_all() { wait(in_flight_, "allreduce_sum"); }
+void ProcessGroup::wait_all() {
+  std::vector<void*> requests;
+  {
+    std::lock_guard<std::mutex> lock(mpi_mutex_);
+    requests.swap(in_flight_);
+  }
+  wait(requests, "allreduce_sum");
+}
 
 bool ProcessGroup::poll() {
+  std::lock_guard<std::mutex> lock(mpi_mutex_);
   if (in_flight_.empty()) return true;
   int done = 0;
   // Completed requests become MPI_REQUEST_NULL in place; wait_all() then finds them done.
@@ -126,55 +157,59 @@ bool ProcessGroup::poll() {
   return done != 0;
 }
 
+void ProcessGroup::progress_loop() {
+  while (!stop_progress_.load()) {
+    const bool idle = poll();
+    std::this_thread::sleep_for(std::chrono::microseconds(idle ? 1000 : 100));
+  }
+}
+
+void ProcessGroup::stop_progress() {
+  if (!progress_.joinable()) return;
+  stop_progress_ = true;
+  progress_.join();
+}
+
 void ProcessGroup::broadcast(ops::Array& values, int root) {
   // Agree on the byte count first (every rank learns of any mismatch, so none is left waiting):
   // a mismatch would otherwise truncate or hang.
   const int64_t bytes = values.numel() * static_cast<int64_t>(dtype_size(values.dtype()));
   int64_t root_bytes = bytes;
-  std::vector<void*> requests(1);
-  check(MPI_Ibcast(&root_bytes, 1, MPI_INT64_T, root, MPI_COMM_WORLD, reinterpret_cast<MPI_Request*>(&requests[0])),
-        "MPI_Ibcast");
-  wait(requests, "broadcast");
+  collective("broadcast", "MPI_Ibcast", [&](MPI_Request* request) {
+    return MPI_Ibcast(&root_bytes, 1, MPI_INT64_T, root, MPI_COMM_WORLD, request);
+  });
   const std::vector<double> mismatches = sum({root_bytes != bytes ? 1.0 : 0.0});
   TG_CHECK(mismatches[0] == 0, "broadcast: rank ", rank_, " has ", bytes, " bytes (shape ", shape_str(values.shape()),
            "), rank ", root, " sends ", root_bytes, root_bytes == bytes ? " (another rank differs)" : "");
-  requests.resize(1);
-  check(MPI_Ibcast(values.raw_data(), mpi_count(values, "broadcast"), mpi_type(values.dtype(), "broadcast"), root,
-                   MPI_COMM_WORLD, reinterpret_cast<MPI_Request*>(&requests[0])),
-        "MPI_Ibcast");
-  wait(requests, "broadcast");
+  collective("broadcast", "MPI_Ibcast", [&](MPI_Request* request) {
+    return MPI_Ibcast(values.raw_data(), mpi_count(values, "broadcast"), mpi_type(values.dtype(), "broadcast"), root,
+                      MPI_COMM_WORLD, request);
+  });
 }
 
 std::string ProcessGroup::broadcast_string(const std::string& value, int root) {
   int64_t length = static_cast<int64_t>(value.size());
-  std::vector<void*> requests(1);
-  check(MPI_Ibcast(&length, 1, MPI_INT64_T, root, MPI_COMM_WORLD, reinterpret_cast<MPI_Request*>(&requests[0])),
-        "MPI_Ibcast");
-  wait(requests, "broadcast_string");
+  collective("broadcast_string", "MPI_Ibcast",
+             [&](MPI_Request* request) { return MPI_Ibcast(&length, 1, MPI_INT64_T, root, MPI_COMM_WORLD, request); });
   TG_CHECK(length >= 0 && length <= (int64_t{1} << 31) - 1, "broadcast_string: rank ", root, " sends ", length,
            " bytes");
   std::string result = rank_ == root ? value : std::string(static_cast<size_t>(length), '\0');
-  requests.resize(1);
-  check(MPI_Ibcast(result.data(), static_cast<int>(length), MPI_CHAR, root, MPI_COMM_WORLD,
-                   reinterpret_cast<MPI_Request*>(&requests[0])),
-        "MPI_Ibcast");
-  wait(requests, "broadcast_string");
+  collective("broadcast_string", "MPI_Ibcast", [&](MPI_Request* request) {
+    return MPI_Ibcast(result.data(), static_cast<int>(length), MPI_CHAR, root, MPI_COMM_WORLD, request);
+  });
   return result;
 }
 
 std::vector<double> ProcessGroup::sum(std::vector<double> values) {
-  std::vector<void*> requests(1);
-  check(MPI_Iallreduce(MPI_IN_PLACE, values.data(), static_cast<int>(values.size()), MPI_DOUBLE, MPI_SUM,
-                       MPI_COMM_WORLD, reinterpret_cast<MPI_Request*>(&requests[0])),
-        "MPI_Iallreduce");
-  wait(requests, "sum");
+  collective("sum", "MPI_Iallreduce", [&](MPI_Request* request) {
+    return MPI_Iallreduce(MPI_IN_PLACE, values.data(), static_cast<int>(values.size()), MPI_DOUBLE, MPI_SUM,
+                          MPI_COMM_WORLD, request);
+  });
   return values;
 }
 
 void ProcessGroup::barrier() {
-  std::vector<void*> requests(1);
-  check(MPI_Ibarrier(MPI_COMM_WORLD, reinterpret_cast<MPI_Request*>(&requests[0])), "MPI_Ibarrier");
-  wait(requests, "barrier");
+  collective("barrier", "MPI_Ibarrier", [&](MPI_Request* request) { return MPI_Ibarrier(MPI_COMM_WORLD, request); });
 }
 
 void ProcessGroup::abort(int code) {

@@ -2,19 +2,26 @@
 // rank, world size and the few collectives data-parallel training needs, on tapegrad arrays.
 //   auto& world = tg::distributed::ProcessGroup::world();   // MPI_Init on first use
 //   if (world.rank() == 0) save(...);
-// MPI is initialised once (thread level FUNNELED: only the thread that created the group calls
-// MPI) and finalised at exit. Every MPI failure throws tg::Error naming the call and MPI's message.
+// MPI is initialised once (thread level SERIALIZED: calls from several threads, one at a time,
+// under the group's mutex) and finalised at exit. Every MPI failure throws tg::Error naming the call and MPI's message.
 // Note [Collective timeout]: every collective waits at most timeout_seconds() (default 60, or
 // $TG_COLLECTIVE_TIMEOUT) for the other ranks; past it, it throws naming the collective, the rank
 // and the wait: a peer that died or hangs must not leave the others waiting for ever (Open MPI's
 // mpirun also ends the job when a rank's process dies, and names it).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <functional>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "ops/array.h"
+
+// Open MPI's request handle, without including mpi.h here.
+typedef struct ompi_request_t* MPI_Request;
 
 namespace tg::distributed {
 
@@ -38,7 +45,11 @@ class ProcessGroup {
   void wait_all();
   // Lets the started reductions progress without waiting (Open MPI moves a non-blocking
   // collective on only inside MPI calls); true when none is left in flight.
+  // Note [Progress thread]: in a world of several ranks a background thread does this every
+  // 0.1 ms while reductions are in flight (1 ms when idle), so they move on while the caller
+  // computes (Open MPI 4.1 has no progress thread of its own for TCP); stopped before MPI_Finalize.
   bool poll();
+  void stop_progress();
   // In place: every rank ends with root's values. Shapes and dtypes must already agree; a
   // mismatch of the byte count is caught and named.
   void broadcast(ops::Array& values, int root = 0);
@@ -63,9 +74,16 @@ class ProcessGroup {
   // Waits for `requests` (MPI_Request handles), polling, up to the timeout; `what` names the
   // collective in the error.
   void wait(std::vector<void*>& requests, const char* what);
+  void progress_loop();
+  // Starts one collective under the mutex (start(request) returns MPI's code; `call` names it in
+  // an error) and waits for it.
+  void collective(const char* what, const char* call, const std::function<int(MPI_Request*)>& start);
   int rank_ = 0, size_ = 1, local_size_ = 1;
   double timeout_seconds_ = 60;
   std::vector<void*> in_flight_;  // MPI_Request handles (opaque pointers in Open MPI)
+  std::mutex mpi_mutex_;          // held for every MPI call and for in_flight_
+  std::atomic<bool> stop_progress_{false};
+  std::thread progress_;
 };
 
 }  // namespace tg::distributed

@@ -309,7 +309,7 @@ int train() {
     r.metrics.push_back({epoch, train_loss, accuracy, seconds});
     std::printf("epoch %d train_loss %.4f test_accuracy %.4f seconds %.1f\n", epoch, train_loss, accuracy, seconds);
     if (r.group) {
-      std::printf("epoch %d weights bit-identical on all %d ranks; gradient synchronization %.1f s so far\n", epoch,
+      std::printf("epoch %d weights bit-identical on all %d ranks; gradient synchronization %.3f s so far\n", epoch,
                   r.ranks, r.ddp->sync_seconds());
     }
     std::fflush(stdout);
