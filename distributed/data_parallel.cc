@@ -100,7 +100,10 @@ void check_ranks_agree(nn::Module& module, const std::string& config, ProcessGro
 
 DistributedDataParallel::DistributedDataParallel(std::shared_ptr<nn::Module> module, ProcessGroup& group,
                                                  DataParallelOptions options)
-    : module_(std::move(module)), group_(group), self_(std::make_shared<DistributedDataParallel*>(this)) {
+    : module_(std::move(module)),
+      group_(group),
+      self_(std::make_shared<DistributedDataParallel*>(this)),
+      time_communication_(options.time_communication) {
   TG_CHECK(module_ != nullptr, "DistributedDataParallel: module is null");
   TG_CHECK(options.bucket_bytes > 0, "DistributedDataParallel: bucket_bytes must be positive, got ",
            options.bucket_bytes);
@@ -225,7 +228,9 @@ void DistributedDataParallel::synchronize_gradients(int64_t local_examples) {
   TG_CHECK(no_sync_depth_ == 0, "synchronize_gradients: inside no_sync() (gradients accumulate locally there; ",
            "synchronize after the step's last backward, outside the guard)");
   TG_CHECK(local_examples >= 0, "synchronize_gradients: local_examples must be >= 0, got ", local_examples);
-  const auto start = std::chrono::steady_clock::now();
+  using Clock = std::chrono::steady_clock;
+  const Clock::time_point start = Clock::now();
+  const auto seconds = [](Clock::time_point t) { return std::chrono::duration<double>(t.time_since_epoch()).count(); };
   if (prepared_) {
     TG_CHECK(local_examples == prepared_examples_, "synchronize_gradients: local_examples ", local_examples,
              " differs from prepare_for_backward's ", prepared_examples_);
@@ -234,7 +239,17 @@ void DistributedDataParallel::synchronize_gradients(int64_t local_examples) {
   }
   start_ready_buckets(true);
   prepared_ = false;
+  if (time_communication_) {
+    last_arrival_ = ops::Array::from_vector(std::vector<double>{seconds(start)}, {1});
+    group_.start_allreduce_max(last_arrival_);
+  }
   group_.wait_all();
+  const Clock::time_point end = Clock::now();
+  if (time_communication_) {
+    const double last = last_arrival_.data<double>()[0];
+    straggler_seconds_ += last - seconds(start);
+    communication_seconds_ += std::max(0.0, seconds(end) - last);
+  }
   const int64_t total = examples_.data<int64_t>()[0];
   TG_CHECK(total > 0, "synchronize_gradients: no rank had any examples in this step");
   for (Bucket& bucket : buckets_) {
@@ -248,7 +263,7 @@ void DistributedDataParallel::synchronize_gradients(int64_t local_examples) {
     });
   }
   broadcast_in_place(module_->named_buffers(), group_, 0);
-  sync_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  sync_seconds_ += std::chrono::duration<double>(Clock::now() - start).count();
 }
 
 }  // namespace tg::distributed

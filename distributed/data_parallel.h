@@ -44,6 +44,11 @@ struct DataParallelOptions {
   // text). With the parameters' names, shapes and dtypes and tapegrad's version it is compared
   // across ranks at construction; a difference is refused on every rank, naming it.
   std::string config;
+  // Splits sync_seconds() into waiting for the slowest rank to arrive and the communication left
+  // to wait for after that, by comparing the ranks' arrival times on the steady clock: only
+  // meaningful when the ranks share one machine's clock (distributed/two_hosts.sh). One more
+  // small all-reduce per step.
+  bool time_communication = false;
 };
 
 // Note [Overlapping gradient all-reduce]: with prepare_for_backward(n) before backward, each
@@ -104,6 +109,11 @@ class DistributedDataParallel {
   // for the reductions still in flight and for the slowest rank, unpacking. With the overlap this
   // is the communication backward could not hide.
   double sync_seconds() const { return sync_seconds_; }
+  // With DataParallelOptions::time_communication: of sync_seconds(), the time spent waiting for
+  // the slowest rank to call synchronize_gradients, and the time from then to the end of the
+  // reductions (the communication that backward did not hide).
+  double straggler_seconds() const { return straggler_seconds_; }
+  double communication_seconds() const { return communication_seconds_; }
   // Buckets whose all-reduce started during backward, over all steps so far.
   int64_t buckets_started_in_backward() const { return buckets_started_in_backward_; }
 
@@ -126,7 +136,9 @@ class DistributedDataParallel {
   size_t next_bucket_ = 0;  // buckets before it have started this step
   int no_sync_depth_ = 0;
   std::shared_ptr<DistributedDataParallel*> self_;  // what the hooks reach; nulled at destruction
-  double sync_seconds_ = 0;
+  bool time_communication_ = false;
+  ops::Array last_arrival_;  // the latest arrival in synchronize_gradients over ranks (steady clock)
+  double sync_seconds_ = 0, straggler_seconds_ = 0, communication_seconds_ = 0;
   int64_t buckets_started_in_backward_ = 0;
 };
 

@@ -245,7 +245,9 @@ TEST(DataParallel, RanksThatDifferAreRefusedOnEveryRankNamingTheDifference) {
         std::initializer_list<std::shared_ptr<nn::Module>>{std::make_shared<nn::Linear>(3, odd ? 5 : 4)});
     DistributedDataParallel ddp(m, world());
   });
-  if (odd) EXPECT_NE(model.find("parameter 0.weight float32 [5,3]"), std::string::npos) << model;
+  if (odd) {
+    EXPECT_NE(model.find("parameter 0.weight float32 [5,3]"), std::string::npos) << model;
+  }
   EXPECT_NE(model.find("differs from rank 0"), std::string::npos) << model;
   // Agreeing ranks still work afterwards.
   EXPECT_EQ(error_text([&] { DistributedDataParallel ddp(small_model(), world(), {.config = "same"}); }), "");

@@ -127,11 +127,15 @@ void ProcessGroup::allreduce_sum(ops::Array& values) {
   wait_all();
 }
 
-void ProcessGroup::start_allreduce_sum(ops::Array& values) {
+void ProcessGroup::start_allreduce_sum(ops::Array& values) { start_allreduce(values, MPI_SUM, "allreduce_sum"); }
+
+void ProcessGroup::start_allreduce_max(ops::Array& values) { start_allreduce(values, MPI_MAX, "allreduce_max"); }
+
+void ProcessGroup::start_allreduce(ops::Array& values, MPI_Op op, const char* what) {
   MPI_Request request = MPI_REQUEST_NULL;
   std::lock_guard<std::mutex> lock(mpi_mutex_);
-  check(MPI_Iallreduce(MPI_IN_PLACE, values.raw_data(), mpi_count(values, "allreduce_sum"),
-                       mpi_type(values.dtype(), "allreduce_sum"), MPI_SUM, MPI_COMM_WORLD, &request),
+  check(MPI_Iallreduce(MPI_IN_PLACE, values.raw_data(), mpi_count(values, what), mpi_type(values.dtype(), what), op,
+                       MPI_COMM_WORLD, &request),
         "MPI_Iallreduce");
   in_flight_.push_back(reinterpret_cast<void*>(request));
 }

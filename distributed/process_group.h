@@ -22,6 +22,7 @@
 
 // Open MPI's request handle, without including mpi.h here.
 typedef struct ompi_request_t* MPI_Request;
+typedef struct ompi_op_t* MPI_Op;
 
 namespace tg::distributed {
 
@@ -42,6 +43,8 @@ class ProcessGroup {
   // until wait_all(), which completes every started reduction. DistributedDataParallel starts one
   // per gradient bucket while it packs the next.
   void start_allreduce_sum(ops::Array& values);
+  // The same with the element-wise maximum.
+  void start_allreduce_max(ops::Array& values);
   void wait_all();
   // Lets the started reductions progress without waiting (Open MPI moves a non-blocking
   // collective on only inside MPI calls); true when none is left in flight.
@@ -75,6 +78,7 @@ class ProcessGroup {
   // collective in the error.
   void wait(std::vector<void*>& requests, const char* what);
   void progress_loop();
+  void start_allreduce(ops::Array& values, MPI_Op op, const char* what);
   // Starts one collective under the mutex (start(request) returns MPI's code; `call` names it in
   // an error) and waits for it.
   void collective(const char* what, const char* call, const std::function<int(MPI_Request*)>& start);

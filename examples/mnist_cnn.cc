@@ -46,6 +46,9 @@ ABSL_FLAG(bool, distributed, false,
           "so results match a single process up to float rounding; rank 0 prints and writes files");
 ABSL_FLAG(bool, overlap, true,
           "with --distributed: all-reduce gradient buckets during backward (false: all after backward)");
+ABSL_FLAG(bool, time_communication, false,
+          "with --distributed, ranks on one machine's clock (distributed/two_hosts.sh): split the gradient "
+          "synchronization time into waiting for the slower rank and communication not hidden by backward");
 ABSL_FLAG(bool, detect_anomaly, false, "stop at the first NaN/Inf in forward or backward, naming the op (slower)");
 ABSL_FLAG(std::optional<int64_t>, train_limit, std::nullopt, "use only the first N training images (quick runs, tests)");
 ABSL_FLAG(std::optional<int64_t>, test_limit, std::nullopt, "evaluate on only the first N test images");
@@ -182,7 +185,9 @@ std::optional<Run> set_up() {
         absl::GetFlag(FLAGS_label_smoothing), " deterministic=", absl::GetFlag(FLAGS_deterministic),
         " train_images=", r.train.images.size(0));
     r.ddp = std::make_unique<distributed::DistributedDataParallel>(r.model, *r.group,
-                                                                   distributed::DataParallelOptions{.config = config});
+                                                                   distributed::DataParallelOptions{
+                                                                       .config = config,
+                                                                       .time_communication = absl::GetFlag(FLAGS_time_communication)});
   }
   r.train_loader.emplace(io::TensorDataset(r.train.images, r.train.labels), train_options, train_transform);
   r.test_loader.emplace(io::TensorDataset(r.test.images, r.test.labels), test_options, norm);
@@ -309,8 +314,13 @@ int train() {
     r.metrics.push_back({epoch, train_loss, accuracy, seconds});
     std::printf("epoch %d train_loss %.4f test_accuracy %.4f seconds %.1f\n", epoch, train_loss, accuracy, seconds);
     if (r.group) {
-      std::printf("epoch %d weights bit-identical on all %d ranks; gradient synchronization %.3f s so far\n", epoch,
+      std::printf("epoch %d weights bit-identical on all %d ranks; gradient synchronization %.3f s so far", epoch,
                   r.ranks, r.ddp->sync_seconds());
+      if (absl::GetFlag(FLAGS_time_communication)) {
+        std::printf(" (waiting for the slower rank %.3f s, for communication %.3f s)", r.ddp->straggler_seconds(),
+                    r.ddp->communication_seconds());
+      }
+      std::printf("\n");
     }
     std::fflush(stdout);
     if (r.main_rank) write_epoch_files(r, epoch);
