@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tapegrad/bench/distributed_throughput.sh [--link=RATE,DELAY] [--arch=ARCH] [--images=N]
-# [--batch_size=B]: data-parallel training speed across two simulated hosts
+# [--batch_size=B] [--gradient_compression=bf16]: data-parallel training speed across two simulated hosts
 # (distributed/two_hosts.sh: network namespaces, Open MPI over TCP only; --link shapes the link,
 # e.g. 1gbit,0.2ms). Trains one epoch of ARCH (default cnn_small) on the first N (default 10000)
 # MNIST training images, one core per host: one host alone, then two hosts with the gradient
@@ -12,13 +12,14 @@
 # after tools/setup.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-link="" arch=cnn_small images=10000 batch=""
+link="" arch=cnn_small images=10000 batch="" compression=""
 for arg in "$@"; do
   case $arg in
     --link=*) link=$arg ;;
     --arch=*) arch=${arg#--arch=} ;;
     --images=*) images=${arg#--images=} ;;
     --batch_size=*) batch=$arg ;;
+    --gradient_compression=*) compression=$arg ;;
     *) echo "distributed_throughput.sh: unknown argument '$arg'" >&2; exit 2 ;;
   esac
 done
@@ -40,11 +41,11 @@ report() {
       "straggler_ms_per_step %.2f comm_ms_per_step %.2f\n", h, o, n / s, 1000 * y / k, 1000 * w / k, 1000 * c / k }'
 }
 
-echo "arch $arch images $images link ${link#--link=}${link:+ }(one core per host)"
+echo "arch $arch images $images link ${link#--link=}${link:+ }${compression:+$compression }(one core per host)"
 report 1 - "$(bazel-bin/examples/mnist_cnn "${args[@]}")"
 # The sync figure mnist_cnn prints is a running total to the epoch's end, evaluation excluded.
-off=$(bash distributed/two_hosts.sh $link "${args[@]}" --time_communication --overlap=false 2>&1)
-on=$(bash distributed/two_hosts.sh $link "${args[@]}" --time_communication --overlap=true 2>&1)
+off=$(bash distributed/two_hosts.sh $link "${args[@]}" $compression --time_communication --overlap=false 2>&1)
+on=$(bash distributed/two_hosts.sh $link "${args[@]}" $compression --time_communication --overlap=true 2>&1)
 line_off=$(report 2 false "$off")
 line_on=$(report 2 true "$on")
 echo "$line_off"

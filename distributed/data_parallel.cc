@@ -103,7 +103,8 @@ DistributedDataParallel::DistributedDataParallel(std::shared_ptr<nn::Module> mod
     : module_(std::move(module)),
       group_(group),
       self_(std::make_shared<DistributedDataParallel*>(this)),
-      time_communication_(options.time_communication) {
+      time_communication_(options.time_communication),
+      compression_(options.compression) {
   TG_CHECK(module_ != nullptr, "DistributedDataParallel: module is null");
   TG_CHECK(options.bucket_bytes > 0, "DistributedDataParallel: bucket_bytes must be positive, got ",
            options.bucket_bytes);
@@ -221,7 +222,14 @@ void DistributedDataParallel::start_bucket(Bucket& bucket) {
       flat += p.numel();
     }
   });
-  group_.start_allreduce_sum(bucket.flat);
+  if (bucket.flat.dtype() == kFloat32 && compression_ == GradientCompression::kBFloat16) {
+    const float* flat = bucket.flat.data<float>();
+    bucket.compressed.resize(bucket.flat.numel());
+    for (size_t i = 0; i < bucket.compressed.size(); ++i) bucket.compressed[i] = to_bfloat16(flat[i]);
+    group_.start_allreduce_sum_bfloat16(bucket.compressed.data(), static_cast<int64_t>(bucket.compressed.size()));
+  } else {
+    group_.start_allreduce_sum(bucket.flat);
+  }
 }
 
 void DistributedDataParallel::synchronize_gradients(int64_t local_examples) {
@@ -253,6 +261,10 @@ void DistributedDataParallel::synchronize_gradients(int64_t local_examples) {
   const int64_t total = examples_.data<int64_t>()[0];
   TG_CHECK(total > 0, "synchronize_gradients: no rank had any examples in this step");
   for (Bucket& bucket : buckets_) {
+    if (!bucket.compressed.empty()) {
+      float* flat = bucket.flat.data<float>();
+      for (size_t i = 0; i < bucket.compressed.size(); ++i) flat[i] = from_bfloat16(bucket.compressed[i]);
+    }
     dispatch_floating(bucket.flat.dtype(), "synchronize_gradients", [&](auto tag) {
       using T = decltype(tag);
       const T* flat = bucket.flat.data<T>();

@@ -37,6 +37,12 @@ bool replicas_identical(nn::Module& module, ProcessGroup& group);
 // dataset; every rank has the same number of steps.
 io::DataLoaderOptions shard_for_rank(io::DataLoaderOptions options, const ProcessGroup& group);
 
+// How float32 gradients travel: as they are, or as bfloat16 (half the bytes; each rank's
+// contribution and each partial sum rounded to 8 significant bits, which SGD and Adam tolerate;
+// float32's range, so no loss scaling is needed as float16 would). float64 gradients are never
+// compressed.
+enum class GradientCompression { kNone, kBFloat16 };
+
 struct DataParallelOptions {
   // Gradients travel in buckets of about this size (a parameter larger than it gets its own).
   int64_t bucket_bytes = 4 << 20;
@@ -49,6 +55,7 @@ struct DataParallelOptions {
   // meaningful when the ranks share one machine's clock (distributed/two_hosts.sh). One more
   // small all-reduce per step.
   bool time_communication = false;
+  GradientCompression compression = GradientCompression::kNone;
 };
 
 // Note [Overlapping gradient all-reduce]: with prepare_for_backward(n) before backward, each
@@ -121,6 +128,7 @@ class DistributedDataParallel {
   struct Bucket {
     std::vector<Tensor> params;
     ops::Array flat;  // the bucket's gradients, end to end
+    std::vector<uint16_t> compressed;  // flat as bfloat16, when compressed
     size_t ready = 0;  // parameters whose gradient backward has accumulated this step
   };
   void on_gradient_ready(size_t bucket);
@@ -137,6 +145,7 @@ class DistributedDataParallel {
   int no_sync_depth_ = 0;
   std::shared_ptr<DistributedDataParallel*> self_;  // what the hooks reach; nulled at destruction
   bool time_communication_ = false;
+  GradientCompression compression_ = GradientCompression::kNone;
   ops::Array last_arrival_;  // the latest arrival in synchronize_gradients over ranks (steady clock)
   double sync_seconds_ = 0, straggler_seconds_ = 0, communication_seconds_ = 0;
   int64_t buckets_started_in_backward_ = 0;

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstring>
 #include <functional>
+#include <limits>
 #include <string>
 #include <thread>
 
@@ -148,10 +149,11 @@ TEST(DataParallel, NoExamplesAnywhereIsAnError) {
 
 // The gradients of one step, synchronized with or without the overlap, and how many buckets
 // started during backward.
-std::vector<Tensor> synchronized_gradients(bool overlap, int64_t* started_in_backward) {
+std::vector<Tensor> synchronized_gradients(bool overlap, int64_t* started_in_backward,
+                                           GradientCompression compression = GradientCompression::kNone) {
   manual_seed(1);
   auto model = small_model();
-  DistributedDataParallel ddp(model, world(), {.bucket_bytes = 64});  // a bucket per parameter
+  DistributedDataParallel ddp(model, world(), {.bucket_bytes = 64, .compression = compression});  // a bucket each
   manual_seed(20 + world().rank());
   const Tensor x = randn({5, 1, 5, 5}), y = tensor(std::vector<int64_t>{0, 1, 2, 3, 1});
   if (overlap) ddp.prepare_for_backward(5);
@@ -171,6 +173,37 @@ TEST(DataParallel, OverlapStartsBucketsDuringBackwardWithIdenticalResults) {
   EXPECT_EQ(started_during, 4);  // every bucket: backward produces every gradient
   ASSERT_EQ(after.size(), during.size());
   for (size_t i = 0; i < after.size(); ++i) EXPECT_TRUE(equal(after[i], during[i])) << "parameter " << i;
+}
+
+TEST(GradientCompression, BFloat16RoundsToNearestEven) {
+  EXPECT_EQ(to_bfloat16(1.0f), 0x3f80);
+  EXPECT_EQ(from_bfloat16(0x3f80), 1.0f);
+  EXPECT_EQ(to_bfloat16(-2.5f), 0xc020);
+  EXPECT_EQ(to_bfloat16(1.0f + 1.0f / 256), 0x3f80);                    // a tie: to the even 1.0
+  EXPECT_EQ(to_bfloat16(1.0f + 3.0f / 256), 0x3f82);                    // a tie: to the even 1 + 2/128
+  EXPECT_EQ(to_bfloat16(1.0f + 1.0f / 256 + 1.0f / 4096), 0x3f81);      // above the tie: up
+  EXPECT_EQ(to_bfloat16(3.0e38f), 0x7f62);                              // float32's range stays
+  EXPECT_EQ(to_bfloat16(std::numeric_limits<float>::infinity()), 0x7f80);
+  EXPECT_TRUE(std::isnan(from_bfloat16(to_bfloat16(std::numeric_limits<float>::quiet_NaN()))));
+  EXPECT_EQ(from_bfloat16(to_bfloat16(-0.0f)), -0.0f);
+  EXPECT_TRUE(std::signbit(from_bfloat16(to_bfloat16(-0.0f))));
+}
+
+TEST(GradientCompression, BFloat16GradientsAreCloseAndIdenticalOnEveryRank) {
+  int64_t started = 0;
+  const auto exact = synchronized_gradients(true, &started);
+  const auto compressed = synchronized_gradients(true, &started, GradientCompression::kBFloat16);
+  bool any_different = false;
+  for (size_t i = 0; i < exact.size(); ++i) {
+    const double scale = max(abs(exact[i])).item();
+    const double gap = max(abs(sub(exact[i], compressed[i]))).item();
+    EXPECT_LE(gap, 1e-2 * scale + 1e-30) << "parameter " << i;  // 8 significant bits, a few roundings
+    any_different = any_different || gap > 0;
+    ops::Array mine = compressed[i].data().contiguous(), root = mine.clone();
+    world().broadcast(root, 0);
+    EXPECT_EQ(std::memcmp(mine.raw_data(), root.raw_data(), mine.numel() * sizeof(float)), 0) << "parameter " << i;
+  }
+  EXPECT_TRUE(any_different) << "bfloat16 compression changed nothing: was it applied?";
 }
 
 TEST(DataParallel, NoSyncAccumulatesMicroBatchesLikeOneLargerBatch) {

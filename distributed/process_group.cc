@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <functional>
 #include <string>
 #include <mutex>
@@ -44,6 +45,25 @@ int mpi_count(const ops::Array& a, const char* op) {
 }
 
 ProcessGroup* g_world = nullptr;
+
+}  // namespace
+
+uint16_t to_bfloat16(float value) {
+  uint32_t bits;
+  std::memcpy(&bits, &value, sizeof bits);
+  if ((bits & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((bits >> 16) | 0x40);  // NaN stays NaN
+  bits += 0x7fffu + ((bits >> 16) & 1u);  // round to nearest, ties to even
+  return static_cast<uint16_t>(bits >> 16);
+}
+
+float from_bfloat16(uint16_t value) {
+  const uint32_t bits = static_cast<uint32_t>(value) << 16;
+  float result;
+  std::memcpy(&result, &bits, sizeof result);
+  return result;
+}
+
+namespace {
 
 void finalize_at_exit() {
   if (g_world != nullptr) g_world->stop_progress();  // no MPI call may run during MPI_Finalize
@@ -132,12 +152,32 @@ void ProcessGroup::start_allreduce_sum(ops::Array& values) { start_allreduce(val
 void ProcessGroup::start_allreduce_max(ops::Array& values) { start_allreduce(values, MPI_MAX, "allreduce_max"); }
 
 void ProcessGroup::start_allreduce(ops::Array& values, MPI_Op op, const char* what) {
+  start_allreduce(values.raw_data(), mpi_count(values, what), mpi_type(values.dtype(), what), op);
+}
+
+void ProcessGroup::start_allreduce(void* values, int count, MPI_Datatype type, MPI_Op op) {
   MPI_Request request = MPI_REQUEST_NULL;
   std::lock_guard<std::mutex> lock(mpi_mutex_);
-  check(MPI_Iallreduce(MPI_IN_PLACE, values.raw_data(), mpi_count(values, what), mpi_type(values.dtype(), what), op,
-                       MPI_COMM_WORLD, &request),
-        "MPI_Iallreduce");
+  check(MPI_Iallreduce(MPI_IN_PLACE, values, count, type, op, MPI_COMM_WORLD, &request), "MPI_Iallreduce");
   in_flight_.push_back(reinterpret_cast<void*>(request));
+}
+
+void ProcessGroup::start_allreduce_sum_bfloat16(uint16_t* values, int64_t count) {
+  TG_CHECK(count >= 0 && count <= (int64_t{1} << 31) - 1, "allreduce_sum_bfloat16: ", count,
+           " elements exceed MPI's int count");
+  static MPI_Op sum_bfloat16 = [] {
+    MPI_Op op = MPI_OP_NULL;
+    check(MPI_Op_create(
+              [](void* in, void* inout, int* length, MPI_Datatype*) {
+                const uint16_t* a = static_cast<const uint16_t*>(in);
+                uint16_t* b = static_cast<uint16_t*>(inout);
+                for (int i = 0; i < *length; ++i) b[i] = to_bfloat16(from_bfloat16(a[i]) + from_bfloat16(b[i]));
+              },
+              /*commute=*/1, &op),
+          "MPI_Op_create");
+    return op;
+  }();
+  start_allreduce(values, static_cast<int>(count), MPI_UINT16_T, sum_bfloat16);
 }
 
 void ProcessGroup::wait_all() {

@@ -23,8 +23,13 @@
 // Open MPI's request handle, without including mpi.h here.
 typedef struct ompi_request_t* MPI_Request;
 typedef struct ompi_op_t* MPI_Op;
+typedef struct ompi_datatype_t* MPI_Datatype;
 
 namespace tg::distributed {
+
+// bfloat16 (the top half of a float32's bits), rounded to nearest even; NaN stays NaN.
+uint16_t to_bfloat16(float value);
+float from_bfloat16(uint16_t value);
 
 class ProcessGroup {
  public:
@@ -45,6 +50,9 @@ class ProcessGroup {
   void start_allreduce_sum(ops::Array& values);
   // The same with the element-wise maximum.
   void start_allreduce_max(ops::Array& values);
+  // The sum of `count` bfloat16 values (raw bits) in place, started like start_allreduce_sum:
+  // each addition in float32, rounded to bfloat16 to nearest even (gradient compression).
+  void start_allreduce_sum_bfloat16(uint16_t* values, int64_t count);
   void wait_all();
   // Lets the started reductions progress without waiting (Open MPI moves a non-blocking
   // collective on only inside MPI calls); true when none is left in flight.
@@ -79,6 +87,7 @@ class ProcessGroup {
   void wait(std::vector<void*>& requests, const char* what);
   void progress_loop();
   void start_allreduce(ops::Array& values, MPI_Op op, const char* what);
+  void start_allreduce(void* values, int count, MPI_Datatype type, MPI_Op op);
   // Starts one collective under the mutex (start(request) returns MPI's code; `call` names it in
   // an error) and waits for it.
   void collective(const char* what, const char* call, const std::function<int(MPI_Request*)>& start);

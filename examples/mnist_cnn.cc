@@ -46,6 +46,8 @@ ABSL_FLAG(bool, distributed, false,
           "so results match a single process up to float rounding; rank 0 prints and writes files");
 ABSL_FLAG(bool, overlap, true,
           "with --distributed: all-reduce gradient buckets during backward (false: all after backward)");
+ABSL_FLAG(std::string, gradient_compression, "none",
+          "with --distributed: none, or bf16 (gradients all-reduced as bfloat16: half the bytes)");
 ABSL_FLAG(bool, time_communication, false,
           "with --distributed, ranks on one machine's clock (distributed/two_hosts.sh): split the gradient "
           "synchronization time into waiting for the slower rank and communication not hidden by backward");
@@ -177,17 +179,23 @@ std::optional<Run> set_up() {
   if (r.group) {
     train_options = distributed::shard_for_rank(train_options, *r.group);
     test_options = distributed::shard_for_rank(test_options, *r.group);
+    const std::string compression_flag = absl::GetFlag(FLAGS_gradient_compression);
+    TG_CHECK(compression_flag == "none" || compression_flag == "bf16", "--gradient_compression=", compression_flag,
+             ": expected none or bf16");
+    const auto compression = compression_flag == "bf16" ? distributed::GradientCompression::kBFloat16
+                                                        : distributed::GradientCompression::kNone;
     // Every rank starts from rank 0's weights; ranks whose model or settings differ are refused.
     const std::string config = absl::StrCat(
         "arch=", r.arch->name, " batch_size=", r.batch_size, " lr=", r.lr, " seed=", r.seed,
         " epochs=", r.epochs, " schedule=", absl::GetFlag(FLAGS_schedule), " weight_decay=",
         absl::GetFlag(FLAGS_weight_decay), " augment=", absl::GetFlag(FLAGS_augment), " label_smoothing=",
         absl::GetFlag(FLAGS_label_smoothing), " deterministic=", absl::GetFlag(FLAGS_deterministic),
-        " train_images=", r.train.images.size(0));
+        " train_images=", r.train.images.size(0), " gradient_compression=", compression_flag);
     r.ddp = std::make_unique<distributed::DistributedDataParallel>(r.model, *r.group,
                                                                    distributed::DataParallelOptions{
                                                                        .config = config,
-                                                                       .time_communication = absl::GetFlag(FLAGS_time_communication)});
+                                                                       .time_communication = absl::GetFlag(FLAGS_time_communication),
+                                                                       .compression = compression});
   }
   r.train_loader.emplace(io::TensorDataset(r.train.images, r.train.labels), train_options, train_transform);
   r.test_loader.emplace(io::TensorDataset(r.test.images, r.test.labels), test_options, norm);
