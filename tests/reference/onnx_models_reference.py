@@ -6,6 +6,14 @@ PyTorch's own values for io/onnx_import_test.cc to compare against:
   transformer  Embedding + positional parameter, a TransformerEncoderLayer (batch_first, GELU),
                LayerNorm, Linear: Shape/Gather/Reshape chains, MatMul, Softmax, LayerNormalization
   lstm         Embedding, a 2-layer LSTM (batch_first), Linear on every step
+  resnet       a ResNet stem (Conv-BatchNorm-ReLU), a basic block with an identity shortcut and one
+               with a strided 1x1 projection (residual Adds), global average pool, Linear
+  gpt          Embedding + positional parameter, a pre-LayerNorm TransformerEncoderLayer with a
+               causal mask (GELU), LayerNorm, Linear
+  gru          Embedding, a 2-layer GRU (batch_first), Linear on every step
+  dcgan        a DCGAN generator: ConvTranspose2d-BatchNorm-ReLU x 2, ConvTranspose2d, Tanh
+  mlp          Linear layers between assorted activations (ELU, SELU, LeakyReLU, PReLU, Softplus,
+               Hardswish, Hardsigmoid, SiLU, Mish, GELU, Sigmoid, Tanh) and a LogSoftmax
 For each model, in tests/reference/onnx_models/<name>/ (tensors as ONNX TensorProto files):
   model.onnx               exported in eval mode, parameters kept under their PyTorch names
   input.pb, output.pb      a batch of 3 and the eval-mode output (input.npy: the same input for
@@ -65,6 +73,94 @@ class Lstm(torch.nn.Module):
         return self.head(y)
 
 
+class BasicBlock(torch.nn.Module):
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.conv1 = torch.nn.Conv2d(cin, cout, 3, stride=stride, padding=1, bias=False)
+        self.bn1 = torch.nn.BatchNorm2d(cout)
+        self.conv2 = torch.nn.Conv2d(cout, cout, 3, padding=1, bias=False)
+        self.bn2 = torch.nn.BatchNorm2d(cout)
+        self.shortcut = torch.nn.Sequential()
+        if stride != 1 or cin != cout:
+            self.shortcut = torch.nn.Sequential(torch.nn.Conv2d(cin, cout, 1, stride=stride, bias=False),
+                                                torch.nn.BatchNorm2d(cout))
+
+    def forward(self, x):
+        y = torch.relu(self.bn1(self.conv1(x)))
+        return torch.relu(self.bn2(self.conv2(y)) + self.shortcut(x))
+
+
+class ResNet(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(1, 4, 3, padding=1, bias=False)
+        self.bn = torch.nn.BatchNorm2d(4)
+        self.block1 = BasicBlock(4, 4, 1)
+        self.block2 = BasicBlock(4, 8, 2)
+        self.fc = torch.nn.Linear(8, 5)
+
+    def forward(self, x):
+        x = self.block2(self.block1(torch.relu(self.bn(self.conv(x)))))
+        return self.fc(torch.flatten(torch.nn.functional.adaptive_avg_pool2d(x, 1), 1))
+
+
+class Gpt(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.embed = torch.nn.Embedding(20, 16)
+        self.pos = torch.nn.Parameter(torch.randn(6, 16) * 0.1)
+        self.layer = torch.nn.TransformerEncoderLayer(16, 2, 32, dropout=0.0, activation="gelu", batch_first=True,
+                                                      norm_first=True)
+        self.norm = torch.nn.LayerNorm(16)
+        self.head = torch.nn.Linear(16, 20)
+
+    def forward(self, ids):
+        t = ids.shape[1]
+        causal = torch.triu(torch.full((t, t), float("-inf")), diagonal=1)
+        x = self.embed(ids) + self.pos[:t]
+        return self.head(self.norm(self.layer(x, src_mask=causal)))
+
+
+class Gru(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.embed = torch.nn.Embedding(20, 8)
+        self.gru = torch.nn.GRU(8, 12, num_layers=2, batch_first=True)
+        self.head = torch.nn.Linear(12, 20)
+
+    def forward(self, ids):
+        y, _ = self.gru(self.embed(ids))
+        return self.head(y)
+
+
+class DcganGenerator(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = torch.nn.Sequential(
+            torch.nn.ConvTranspose2d(8, 16, 4, 1, 0, bias=False), torch.nn.BatchNorm2d(16), torch.nn.ReLU(),
+            torch.nn.ConvTranspose2d(16, 8, 4, 2, 1, bias=False), torch.nn.BatchNorm2d(8), torch.nn.ReLU(),
+            torch.nn.ConvTranspose2d(8, 1, 4, 2, 1, bias=False), torch.nn.Tanh())
+
+    def forward(self, z):
+        return self.net(z)
+
+
+class Mlp(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        acts = [torch.nn.ELU(), torch.nn.SELU(), torch.nn.LeakyReLU(0.1), torch.nn.PReLU(12), torch.nn.Softplus(),
+                torch.nn.Hardswish(), torch.nn.Hardsigmoid(), torch.nn.SiLU(), torch.nn.Mish(), torch.nn.GELU(),
+                torch.nn.Sigmoid(), torch.nn.Tanh()]
+        layers = [torch.nn.Linear(10, 12)]
+        for act in acts:
+            layers += [act, torch.nn.Linear(12, 12)]
+        layers += [torch.nn.Linear(12, 4), torch.nn.LogSoftmax(dim=1)]
+        self.net = torch.nn.Sequential(*layers)
+
+    def forward(self, x):
+        return self.net(x)
+
+
 def save(t, path):
     os.makedirs(os.path.dirname(path), exist_ok=True)
     onnx.save_tensor(numpy_helper.from_array(t.detach().numpy()), path)
@@ -118,6 +214,18 @@ def main():
     write("cnn", cnn, torch.randn(3, 1, 12, 12), {0: "batch"})
     write("transformer", Transformer(), torch.randint(0, 20, (3, 6)), {0: "batch", 1: "seq"})
     write("lstm", Lstm(), torch.randint(0, 20, (3, 7)), {0: "batch", 1: "seq"})
+    resnet = ResNet()
+    dcgan = DcganGenerator()
+    with torch.no_grad():
+        for m in list(resnet.modules()) + list(dcgan.modules()):
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.running_mean.uniform_(-0.5, 0.5)
+                m.running_var.uniform_(0.5, 2.0)
+    write("resnet", resnet, torch.randn(3, 1, 10, 10), {0: "batch"})
+    write("gpt", Gpt(), torch.randint(0, 20, (3, 6)), {0: "batch", 1: "seq"})
+    write("gru", Gru(), torch.randint(0, 20, (3, 7)), {0: "batch", 1: "seq"})
+    write("dcgan", dcgan, torch.randn(3, 8, 1, 1), {0: "batch"})
+    write("mlp", Mlp(), torch.randn(3, 10), {0: "batch"})
 
 
 if __name__ == "__main__":
