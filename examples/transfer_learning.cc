@@ -13,6 +13,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
 #include "autograd/tapegrad.h"
 #include "io/data_loader.h"
 #include "io/evaluate.h"
@@ -30,7 +31,10 @@ ABSL_FLAG(int, epochs, 2, "passes over the training set");
 ABSL_FLAG(int64_t, train_limit, 0, "train on the first N images only (0: all 60,000)");
 ABSL_FLAG(int64_t, batch_size, 64, "images per step");
 ABSL_FLAG(double, lr, 3e-3, "Adam learning rate of the head");
-ABSL_FLAG(bool, finetune, false, "train the backbone too (at lr / 10)");
+ABSL_FLAG(bool, finetune, false, "train the backbone too, from the start (at lr / 10): --unfreeze_after=0");
+ABSL_FLAG(int, unfreeze_after, -1,
+          "train the head alone for N epochs, then the backbone too (at lr / 10, batch norm in training mode); "
+          "-1: never");
 ABSL_FLAG(std::string, save, "", "write the backbone with its new head as a .tgm");
 ABSL_FLAG(uint64_t, seed, 0, "seed of the head's initialization and the batch order");
 
@@ -82,7 +86,10 @@ int main(int argc, char** argv) {
     return 1;
   }
   cut.outputs = {features};
-  cut.freeze_all = !absl::GetFlag(FLAGS_finetune);
+  const int unfreeze_after = absl::GetFlag(FLAGS_finetune) ? 0 : absl::GetFlag(FLAGS_unfreeze_after);
+  TG_CHECK(unfreeze_after >= -1, "--unfreeze_after=", unfreeze_after, ": expected -1 (never) or a number of epochs");
+  const bool ever_unfrozen = unfreeze_after >= 0;
+  cut.freeze_all = !ever_unfrozen;  // never unfrozen: constants, folded at load
   auto backbone = io::load_onnx(path, cut);
   if (!backbone.ok()) {
     std::fprintf(stderr, "transfer_learning: %s\n", std::string(backbone.status().message()).c_str());
@@ -110,19 +117,32 @@ int main(int argc, char** argv) {
   }
   auto model = std::make_shared<TransferModel>(backbone->module, feature_size, 10);
   std::printf("backbone %s cut at '%s': %lld features, %s\n", path.c_str(), features.c_str(),
-              static_cast<long long>(feature_size), absl::GetFlag(FLAGS_finetune) ? "fine-tuned" : "frozen");
+              static_cast<long long>(feature_size),
+              !ever_unfrozen        ? "frozen"
+              : unfreeze_after == 0 ? "fine-tuned"
+                                    : absl::StrCat("frozen for ", unfreeze_after, " epochs, then fine-tuned").c_str());
   const double lr = absl::GetFlag(FLAGS_lr);
-  std::vector<optim::ParamGroup> groups = {{model->head_->parameters(), lr}};
-  if (absl::GetFlag(FLAGS_finetune)) groups.push_back({model->backbone_->parameters(), lr / 10});
-  optim::Adam optimizer(groups);
+  optim::Adam optimizer({{model->head_->parameters(), lr}});
+  // Unfreezing: the backbone's parameters take gradients again and join the optimizer at lr / 10
+  // (PyTorch's requires_grad_ and add_param_group).
+  auto unfreeze = [&](bool trainable) {
+    for (Tensor& p : model->backbone_->parameters()) p.set_requires_grad(trainable);
+    if (trainable) optimizer.add_param_group({model->backbone_->parameters(), lr / 10});
+  };
+  if (ever_unfrozen) unfreeze(unfreeze_after == 0);
   // The frozen backbone must come out as it went in: its constants are compared at the end.
   std::vector<Tensor> before;
   for (const auto& [name, b] : model->backbone_->named_buffers()) before.push_back(b.clone());
 
   for (int epoch = 1; epoch <= absl::GetFlag(FLAGS_epochs); ++epoch) {
     const auto start = std::chrono::steady_clock::now();
+    if (unfreeze_after > 0 && epoch == unfreeze_after + 1) {
+      unfreeze(true);
+      std::printf("epoch %d: backbone unfrozen\n", epoch);
+    }
+    const bool frozen = !ever_unfrozen || epoch <= unfreeze_after;
     model->train();
-    if (!absl::GetFlag(FLAGS_finetune)) model->backbone_->eval();  // frozen: batch norm keeps its statistics
+    if (frozen) model->backbone_->eval();  // frozen: batch norm keeps its statistics
     double loss_sum = 0;
     int64_t seen = 0;
     auto batches = train_loader.epoch(epoch - 1);
@@ -142,7 +162,7 @@ int main(int argc, char** argv) {
   bool unchanged = true;
   size_t i = 0;
   for (const auto& [name, b] : model->backbone_->named_buffers()) unchanged = unchanged && equal(b, before[i++]);
-  std::printf("backbone statistics unchanged: %s\n", unchanged ? "yes" : "no");
+  if (!ever_unfrozen) std::printf("backbone statistics unchanged: %s\n", unchanged ? "yes" : "no");
   if (!absl::GetFlag(FLAGS_save).empty()) {
     const absl::Status s = io::save_model(*model, norm({narrow(test->images, 0, 0, 1), Tensor()}).inputs,
                                           absl::GetFlag(FLAGS_save), {{"input_mean", "0.2860"}, {"input_std", "0.3530"}});
@@ -152,5 +172,5 @@ int main(int argc, char** argv) {
     }
     std::printf("saved %s\n", absl::GetFlag(FLAGS_save).c_str());
   }
-  return unchanged || absl::GetFlag(FLAGS_finetune) ? 0 : 1;
+  return unchanged || ever_unfrozen ? 0 : 1;
 }

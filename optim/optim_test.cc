@@ -280,6 +280,31 @@ TEST(Optimizers, TheSameParameterInTwoGroupsIsAnError) {
   EXPECT_THROW(Adam(std::vector<Tensor>{p, p}, 0.1), Error);
 }
 
+TEST(Optimizers, AddParamGroupStepsTheNewGroupWithFreshState) {
+  Tensor a = tensor({1.0}, kFloat64).set_requires_grad(), b = tensor({1.0}, kFloat64).set_requires_grad();
+  SGD opt({ParamGroup{{a}, 0.1}}, {.momentum = 0.9});
+  sum(a * 2.0).backward();
+  opt.step();  // a: one momentum step
+  opt.add_param_group({{b}, 0.01});
+  ASSERT_EQ(opt.param_groups().size(), 2u);
+  ASSERT_EQ(opt.state().size(), 2u);
+  opt.zero_grad();
+  sum(a * 2.0 + b * 2.0).backward();
+  opt.step();
+  EXPECT_DOUBLE_EQ(b.item(), 1.0 - 0.01 * 2.0);               // the new group's lr, a fresh momentum
+  EXPECT_DOUBLE_EQ(a.item(), 1.0 - 0.1 * 2.0 - 0.1 * (0.9 * 2.0 + 2.0));  // its momentum kept
+  EXPECT_EQ(opt.state()[1].step, 1);
+  try {
+    opt.add_param_group({{a}, 0.5});
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("SGD: parameter 0 of group 2 is also parameter 0 of group 0"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_EQ(opt.param_groups().size(), 2u);  // a refused group is not added
+  EXPECT_THROW(opt.add_param_group({{tensor({1.0}, kFloat64)}, 0.1}), Error);  // does not require grad
+}
+
 TEST(ClipGradNorm, ScalesToMaxNorm) {
   Tensor a = tensor({0.0, 0.0}, kFloat64).set_requires_grad();
   Tensor b = tensor({0.0}, kFloat64).set_requires_grad();

@@ -22,27 +22,31 @@ Tensor& ParamState::buffer(const std::string& name, const Tensor& param) {
   return b;
 }
 
-Optimizer::Optimizer(std::vector<ParamGroup> groups, const char* name) : groups_(std::move(groups)), name_(name) {
-  TG_CHECK(!groups_.empty(), name, ": no parameter groups");
-  size_t count = 0;
+Optimizer::Optimizer(std::vector<ParamGroup> groups, const char* name) : name_(name) {
+  TG_CHECK(!groups.empty(), name, ": no parameter groups");
+  for (ParamGroup& group : groups) add_param_group(std::move(group));
+}
+
+void Optimizer::add_param_group(ParamGroup group) {
+  const size_t g = groups_.size();
+  TG_CHECK(group.lr >= 0, name_, ": group ", g, " has negative learning rate ", group.lr);
+  TG_CHECK(group.weight_decay >= 0, name_, ": group ", g, " has negative weight decay ", group.weight_decay);
   std::map<const void*, std::pair<size_t, size_t>> seen;  // a parameter's first (group, index)
-  for (size_t g = 0; g < groups_.size(); ++g) {
-    const ParamGroup& group = groups_[g];
-    TG_CHECK(group.lr >= 0, name, ": group ", g, " has negative learning rate ", group.lr);
-    TG_CHECK(group.weight_decay >= 0, name, ": group ", g, " has negative weight decay ", group.weight_decay);
-    for (size_t i = 0; i < group.params.size(); ++i) {
-      const Tensor& p = group.params[i];
-      TG_CHECK(p.defined() && p.is_leaf() && p.requires_grad(), name, ": parameter ", i, " of group ", g,
-               " must be a leaf tensor that requires grad");
-      TG_CHECK(p.is_contiguous(), name, ": parameter ", i, " of group ", g, " ", shape_str(p.shape()),
-               " is not contiguous");
-      auto [it, inserted] = seen.emplace(p.impl().get(), std::make_pair(g, i));
-      TG_CHECK(inserted, name, ": parameter ", i, " of group ", g, " is also parameter ", it->second.second, " of group ",
-               it->second.first, " (a parameter may appear once, as in PyTorch)");
-    }
-    count += group.params.size();
+  for (size_t h = 0; h < groups_.size(); ++h) {
+    for (size_t i = 0; i < groups_[h].params.size(); ++i) seen.emplace(groups_[h].params[i].impl().get(), std::make_pair(h, i));
   }
-  state_.resize(count);
+  for (size_t i = 0; i < group.params.size(); ++i) {
+    const Tensor& p = group.params[i];
+    TG_CHECK(p.defined() && p.is_leaf() && p.requires_grad(), name_, ": parameter ", i, " of group ", g,
+             " must be a leaf tensor that requires grad");
+    TG_CHECK(p.is_contiguous(), name_, ": parameter ", i, " of group ", g, " ", shape_str(p.shape()),
+             " is not contiguous");
+    auto [it, inserted] = seen.emplace(p.impl().get(), std::make_pair(g, i));
+    TG_CHECK(inserted, name_, ": parameter ", i, " of group ", g, " is also parameter ", it->second.second, " of group ",
+             it->second.first, " (a parameter may appear once, as in PyTorch)");
+  }
+  state_.resize(state_.size() + group.params.size());
+  groups_.push_back(std::move(group));
 }
 
 void Optimizer::zero_grad() {

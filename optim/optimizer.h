@@ -32,6 +32,9 @@ class Optimizer {
  public:
   explicit Optimizer(std::vector<ParamGroup> groups, const char* name);
   virtual ~Optimizer() = default;
+  // Adds a group (LibTorch's add_param_group), e.g. a backbone unfrozen for fine-tuning after its
+  // head trained alone; its parameters start with fresh state. Checked as the constructor's groups.
+  void add_param_group(ParamGroup group);
   // Sets every parameter's .grad() to undefined.
   void zero_grad();
   // One update of every parameter that has a gradient. Runs without recording.
