@@ -31,6 +31,8 @@ _SYSTEM_LIBRARIES = [
     ("dnnl", "/usr/include/oneapi/dnnl", "dnnl.BUILD"),
     ("openblas", "/usr/include/x86_64-linux-gnu", "openblas.BUILD"),
     ("zlib", "/usr/include", "zlib.BUILD"),
+    ("png", "/usr/include/libpng16", "png.BUILD"),
+    ("turbojpeg", "/usr/include", "turbojpeg.BUILD"),
     ("protobuf", "/usr/include/google/protobuf", "protobuf.BUILD"),
     ("mpi", "/usr/lib/x86_64-linux-gnu/openmpi", "mpi.BUILD"),
     ("onnx", "/usr/include/onnx", "onnx.BUILD"),

@@ -28,6 +28,7 @@
 #include "bench/workloads.h"
 #include "io/data_loader.h"
 #include "io/mnist.h"
+#include "io/text_corpus.h"
 #include "optim/optim.h"
 
 ABSL_FLAG(std::string, workload, "char_gpt", "char_gpt, lstm_lm or resnet_fmnist");
@@ -81,8 +82,10 @@ double step_on(nn::Module& model, optim::Optimizer& optimizer, const Tensor& x, 
 }
 
 void run_language_model(bool gpt, int steps) {
-  const bench::ByteCorpus corpus = bench::load_byte_corpus(absl::GetFlag(FLAGS_corpus_dir));
-  const int64_t vocab = static_cast<int64_t>(corpus.vocabulary.size()), batch = 32, context = gpt ? 128 : 64;
+  auto loaded = io::load_text_corpus(absl::GetFlag(FLAGS_corpus_dir), {.validation_fraction = 0, .min_bytes = 1000});
+  TG_CHECK(loaded.ok(), loaded.status().message(), " (is Debian's fortunes installed?)");
+  const std::vector<int64_t>& tokens = loaded->train;
+  const int64_t vocab = loaded->vocab_size(), batch = 32, context = gpt ? 128 : 64;
   std::shared_ptr<nn::Module> model;
   std::unique_ptr<optim::Optimizer> optimizer;
   if (gpt) {
@@ -94,13 +97,13 @@ void run_language_model(bool gpt, int steps) {
   }
   train(
       [&] {
-        auto [x, y] = bench::random_windows(corpus, batch, context);
-        return step_on(*model, *optimizer, x, y);
+        const io::Batch b = io::random_windows(tokens, batch, context);
+        return step_on(*model, *optimizer, b.inputs, b.targets);
       },
       steps, static_cast<double>(batch * context), "train_tokens_per_s");
 
   model->eval();
-  const Tensor x = bench::random_windows(corpus, batch, context).first;
+  const Tensor x = io::random_windows(tokens, batch, context).inputs;
   {
     InferenceMode inference;
     std::printf("infer_tokens_per_s %.1f\n", rate_of([&] { (*model)(x); }, 5, static_cast<double>(batch * context)));
@@ -108,7 +111,7 @@ void run_language_model(bool gpt, int steps) {
   if (!gpt) return;
   auto& gpt_model = static_cast<bench::CharGpt&>(*model);
   const int n = absl::GetFlag(FLAGS_generate);
-  const std::vector<int64_t> prompt(corpus.tokens.begin(), corpus.tokens.begin() + 16);
+  const std::vector<int64_t> prompt(tokens.begin(), tokens.begin() + 16);
   std::vector<int64_t> cached, naive;
   std::printf("generate_tokens_per_s %.1f\n", rate_of([&] { cached = gpt_model.generate(prompt, n, true); }, 1, n));
   std::printf("generate_naive_tokens_per_s %.1f\n", rate_of([&] { naive = gpt_model.generate(prompt, n, false); }, 1, n));

@@ -2,53 +2,8 @@
 #include "bench/workloads.h"
 
 #include <algorithm>
-#include <filesystem>
-#include <fstream>
-#include <iterator>
 
 namespace tg::bench {
-
-ByteCorpus load_byte_corpus(const std::string& dir) {
-  std::vector<std::filesystem::path> files;
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
-    if (entry.is_symlink() || !entry.is_regular_file() || entry.path().extension() == ".dat") continue;
-    files.push_back(entry.path());
-  }
-  TG_CHECK(!ec, "corpus: cannot list ", dir, ": ", ec.message());
-  std::sort(files.begin(), files.end(), [](const auto& a, const auto& b) { return a.filename() < b.filename(); });
-  std::string bytes;
-  for (const auto& f : files) {
-    std::ifstream in(f, std::ios::binary);
-    TG_CHECK(in, "corpus: cannot read ", f.string());
-    bytes.append(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  }
-  TG_CHECK(bytes.size() > 1000, "corpus: ", dir, " holds only ", bytes.size(), " bytes (is Debian's fortunes installed?)");
-  ByteCorpus c;
-  std::vector<int64_t> id(256, -1);
-  for (unsigned char b : bytes) id[b] = 0;
-  for (int b = 0; b < 256; ++b)
-    if (id[b] == 0) {
-      id[b] = static_cast<int64_t>(c.vocabulary.size());
-      c.vocabulary.push_back(static_cast<unsigned char>(b));
-    }
-  c.tokens.reserve(bytes.size());
-  for (unsigned char b : bytes) c.tokens.push_back(id[b]);
-  return c;
-}
-
-std::pair<Tensor, Tensor> random_windows(const ByteCorpus& corpus, int64_t batch, int64_t context) {
-  const int64_t n = static_cast<int64_t>(corpus.tokens.size());
-  const std::vector<int64_t> starts = randint(0, n - context - 1, {batch}).to_vector<int64_t>();
-  std::vector<int64_t> x, y;
-  x.reserve(batch * context);
-  y.reserve(batch * context);
-  for (int64_t s : starts) {
-    x.insert(x.end(), corpus.tokens.begin() + s, corpus.tokens.begin() + s + context);
-    y.insert(y.end(), corpus.tokens.begin() + s + 1, corpus.tokens.begin() + s + context + 1);
-  }
-  return {tensor(x, {batch, context}, kInt64), tensor(y, {batch, context}, kInt64)};
-}
 
 CharGptBlock::CharGptBlock(const CharGptOptions& o) : Module("CharGptBlock"), heads_(o.heads) {
   ln1_ = register_module("ln1", std::make_shared<nn::LayerNorm>(IntArrayRef{o.d_model}));

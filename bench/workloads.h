@@ -17,17 +17,6 @@
 
 namespace tg::bench {
 
-// The corpus: the regular files (not symlinks, not .dat indexes) of `dir`, concatenated in name
-// order, as token ids into `vocabulary` (its distinct bytes, ascending).
-struct ByteCorpus {
-  std::vector<int64_t> tokens;
-  std::vector<unsigned char> vocabulary;
-};
-ByteCorpus load_byte_corpus(const std::string& dir);
-
-// `batch` windows of context + 1 tokens at random offsets: (inputs [B, T], targets [B, T]) int64.
-std::pair<Tensor, Tensor> random_windows(const ByteCorpus& corpus, int64_t batch, int64_t context);
-
 // One key/value cache per block for generation: [1, H, t, head_dim] each, grown by one step per
 // token.
 struct KVCache {

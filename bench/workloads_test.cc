@@ -1,38 +1,12 @@
-// tapegrad/bench/workloads_test.cc: the benchmark workloads compute what they claim: the corpus
-// reader's file selection and byte vocabulary, KV-cache generation equal to the naive loop while
-// the window lasts (and running past it), and the models' output shapes.
+// tapegrad/bench/workloads_test.cc: the benchmark workloads compute what they claim: KV-cache
+// generation equal to the naive loop while the window lasts (and running past it), and the
+// models' output shapes. (The corpus reader is io/text_corpus, tested there.)
 #include "bench/workloads.h"
-
-#include <unistd.h>
-
-#include <filesystem>
-#include <fstream>
 
 #include "gtest/gtest.h"
 
 namespace tg::bench {
 namespace {
-
-TEST(ByteCorpus, ReadsRegularFilesInNameOrderSkippingIndexesAndSymlinks) {
-  const std::filesystem::path dir = std::filesystem::path(testing::TempDir()) / "corpus";
-  std::filesystem::create_directories(dir);
-  std::ofstream(dir / "b") << std::string(600, 'b');
-  std::ofstream(dir / "a") << std::string(600, 'z') << "a";
-  std::ofstream(dir / "a.dat") << "IGNORED";
-  std::filesystem::create_symlink(dir / "a", dir / "link");
-  std::filesystem::create_directories(dir / "sub");
-  const ByteCorpus c = load_byte_corpus(dir.string());
-  ASSERT_EQ(c.vocabulary, (std::vector<unsigned char>{'a', 'b', 'z'}));
-  ASSERT_EQ(c.tokens.size(), 1201u);
-  EXPECT_EQ(c.tokens.front(), 2);  // "a" first: 'z' is id 2
-  EXPECT_EQ(c.tokens[600], 0);     // then its 'a'
-  EXPECT_EQ(c.tokens.back(), 1);   // then "b"
-  const auto [x, y] = random_windows(c, 4, 16);
-  EXPECT_EQ(x.shape(), (Shape{4, 16}));
-  // y is x shifted by one token.
-  EXPECT_TRUE(equal(narrow(x, 1, 1, 15), narrow(y, 1, 0, 15)));
-  EXPECT_THROW(load_byte_corpus((dir / "sub").string()), Error);
-}
 
 TEST(CharGpt, CachedGenerationMatchesTheNaiveLoopAndRunsPastTheWindow) {
   manual_seed(3);

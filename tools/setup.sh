@@ -12,6 +12,7 @@ PACKAGES=(
   libdnnl-dev libopenblas-dev        # kernel libraries for the fast path
   libopenblas0-openmp                # OpenBLAS on the OpenMP pool (see third_party/system/openblas.BUILD)
   zlib1g-dev                         # reading .gz MNIST files
+  libpng-dev libturbojpeg0-dev       # PNG and JPEG images (io/image: ImageFolder, save_png)
   libonnx-dev                        # ONNX export (onnx.proto classes, onnx::checker)
   libonnx-testdata                   # the ONNX conformance suite (io:onnx_conformance_test)
   dataset-fashion-mnist              # Fashion-MNIST (examples:transfer_learning_test, benchmarks)

@@ -1,16 +1,23 @@
 // tapegrad/tools/fuzz/make_seeds.cc: writes valid model and checkpoint files into a directory,
-// the seed corpus of loader_fuzzer.
+// the seed corpus of loader_fuzzer, and with a second directory small PNG and JPEG images there,
+// the seed corpus of data_fuzzer.
+//   make_seeds MODEL_DIR [IMAGE_DIR]
 #include <cstdio>
 #include <string>
 
+#include <turbojpeg.h>
+
+#include <fstream>
+
 #include "io/checkpoint.h"
+#include "io/image.h"
 #include "io/model_file.h"
 #include "nn/nn.h"
 #include "optim/adam.h"
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: make_seeds DIR\n");
+  if (argc != 2 && argc != 3) {
+    std::fprintf(stderr, "usage: make_seeds MODEL_DIR [IMAGE_DIR]\n");
     return 2;
   }
   const std::string dir = argv[1];
@@ -34,6 +41,34 @@ int main(int argc, char** argv) {
     if (!s.ok()) {
       std::fprintf(stderr, "make_seeds: %s\n", std::string(s.message()).c_str());
       return 1;
+    }
+  }
+  if (argc == 3) {
+    const std::string images = argv[2];
+    for (int channels : {1, 3}) {
+      const tg::Tensor x = tg::rand({channels, 9, 7});
+      const absl::Status s = tg::io::save_png(x, images + "/seed" + std::to_string(channels) + ".png");
+      if (!s.ok()) {
+        std::fprintf(stderr, "make_seeds: %s\n", std::string(s.message()).c_str());
+        return 1;
+      }
+      // The same pixels as a baseline JPEG (TurboJPEG), gray or 4:2:0 color.
+      std::vector<unsigned char> pixels;
+      const std::vector<float> v = x.to_vector<float>();
+      for (int p = 0; p < 9 * 7; ++p)
+        for (int c = 0; c < channels; ++c) pixels.push_back(static_cast<unsigned char>(v[c * 63 + p] * 255));
+      tjhandle handle = tjInitCompress();
+      unsigned char* jpeg = nullptr;
+      unsigned long size = 0;
+      if (tjCompress2(handle, pixels.data(), 7, 0, 9, channels == 3 ? TJPF_RGB : TJPF_GRAY, &jpeg, &size,
+                      channels == 3 ? TJSAMP_420 : TJSAMP_GRAY, 75, 0) != 0) {
+        std::fprintf(stderr, "make_seeds: %s\n", tjGetErrorStr2(handle));
+        return 1;
+      }
+      std::ofstream(images + "/seed" + std::to_string(channels) + ".jpg", std::ios::binary)
+          .write(reinterpret_cast<const char*>(jpeg), static_cast<std::streamsize>(size));
+      tjFree(jpeg);
+      tjDestroy(handle);
     }
   }
   return 0;

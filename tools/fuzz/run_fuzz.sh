@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tapegrad/tools/fuzz/run_fuzz.sh: builds the fuzzers with clang (libFuzzer + ASan + UBSan)
-# outside Bazel (whose toolchain is g++): loader_fuzzer (.tgm models, checkpoints) and onnx_fuzzer
-# (ONNX import, .npy); makes their seed corpora of valid files and fuzzes each for a bounded time.
+# outside Bazel (whose toolchain is g++): loader_fuzzer (.tgm models, checkpoints), onnx_fuzzer
+# (ONNX import, .npy) and data_fuzzer (PNG and JPEG images); makes their seed corpora of valid
+# files and fuzzes each for a bounded time.
 # Exits non-zero on any crash, leak or sanitizer report.
 #   bash tools/fuzz/run_fuzz.sh [SECONDS]      (default 60)
 set -euo pipefail
@@ -23,7 +24,7 @@ flags=(-std=c++20 -O1 -g1 -fno-omit-frame-pointer -fsanitize=address,undefined -
        -fopenmp -I. -I"$gen" -w -DONNX_ML=1 -DONNX_NAMESPACE=onnx)
 sources=(ops/*.cc ops/internal/*.cc autograd/*.cc autograd/functions/*.cc nn/*.cc optim/*.cc
          io/attributes_proto.cc io/file_io.cc io/files.cc io/graph_module.cc io/model_file.cc io/tensor_proto.cc io/trace.cc
-         io/checkpoint.cc io/qualified_names.cc io/npy.cc io/onnx_*.cc "$gen/io/proto/tapegrad.pb.cc")
+         io/checkpoint.cc io/qualified_names.cc io/npy.cc io/onnx_*.cc io/image.cc "$gen/io/proto/tapegrad.pb.cc")
 # The per-ISA kernel sources (cc_multi_isa_library in build_defs.bzl) are compiled once per level.
 multi_isa_sources=(ops/internal/vector_kernels.cc optim/update_kernels.cc)
 isa_levels=("baseline 0 x86-64-v2" "avx2 1 x86-64-v3" "avx512 2 x86-64-v4")
@@ -50,12 +51,15 @@ for src in "${sources[@]}"; do
 done
 wait
 touch "$out/obj"
-libs=(-lonnx -lonnx_proto -lprotobuf -lopenblas -ldnnl -lz -pthread
+libs=(-lonnx -lonnx_proto -lprotobuf -lopenblas -ldnnl -lz -lpng16 -lturbojpeg -pthread
       $(ls /usr/lib/x86_64-linux-gnu/libabsl_*.so | sed -E 's|.*/lib(absl_[a-z0-9_]+)\.so|-l\1|'))
 clang++-14 "${flags[@]}" -fsanitize=fuzzer tools/fuzz/loader_fuzzer.cc "${objects[@]}" "${libs[@]}" -o "$out/loader_fuzzer"
 clang++-14 "${flags[@]}" -fsanitize=fuzzer tools/fuzz/onnx_fuzzer.cc "${objects[@]}" "${libs[@]}" -o "$out/onnx_fuzzer"
+clang++-14 "${flags[@]}" -fsanitize=fuzzer tools/fuzz/data_fuzzer.cc "${objects[@]}" "${libs[@]}" -o "$out/data_fuzzer"
 clang++-14 "${flags[@]}" tools/fuzz/make_seeds.cc "${objects[@]}" "${libs[@]}" -o "$out/make_seeds"
-ASAN_OPTIONS=detect_leaks=1 "$out/make_seeds" "$out/corpus"
+rm -rf "$out/data_corpus" "$out/data_work"
+mkdir -p "$out/data_corpus" "$out/data_work"
+ASAN_OPTIONS=detect_leaks=1 "$out/make_seeds" "$out/corpus" "$out/data_corpus"
 # The ONNX corpus: the conformance suite's models under the fuzzer's length limit, PyTorch's
 # exported models and the .npy files beside them.
 mkdir -p "$out/onnx_corpus" "$out/onnx_work"
@@ -94,3 +98,4 @@ fuzz() {
 
 fuzz loader_fuzzer 600000 "$out/corpus" "$out/work" tools/fuzz/regressions
 fuzz onnx_fuzzer "${ONNX_FUZZ_RUNS:-100000}" "$out/onnx_corpus" "$out/onnx_work" tools/fuzz/regressions_onnx
+fuzz data_fuzzer "${DATA_FUZZ_RUNS:-100000}" "$out/data_corpus" "$out/data_work"
