@@ -1,6 +1,6 @@
 // tapegrad/tools/fuzz/make_seeds.cc: writes valid model and checkpoint files into a directory,
-// the seed corpus of loader_fuzzer, and with a second directory small PNG and JPEG images there,
-// the seed corpus of data_fuzzer.
+// the seed corpus of loader_fuzzer, and with a second directory small PNG, JPEG and CSV files
+// there, the seed corpus of data_fuzzer.
 //   make_seeds MODEL_DIR [IMAGE_DIR]
 #include <cstdio>
 #include <string>
@@ -45,6 +45,8 @@ int main(int argc, char** argv) {
   }
   if (argc == 3) {
     const std::string images = argv[2];
+    std::ofstream(images + "/seed.csv") << "a, b ,label\r\n1.5,\"2\",0\n\n-3e2,4,1\n";
+    std::ofstream(images + "/seed_plain.csv") << "0.5;1;2\n3;4;5\n";
     for (int channels : {1, 3}) {
       const tg::Tensor x = tg::rand({channels, 9, 7});
       const absl::Status s = tg::io::save_png(x, images + "/seed" + std::to_string(channels) + ".png");

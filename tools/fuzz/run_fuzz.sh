@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tapegrad/tools/fuzz/run_fuzz.sh: builds the fuzzers with clang (libFuzzer + ASan + UBSan)
 # outside Bazel (whose toolchain is g++): loader_fuzzer (.tgm models, checkpoints), onnx_fuzzer
-# (ONNX import, .npy) and data_fuzzer (PNG and JPEG images); makes their seed corpora of valid
+# (ONNX import, .npy) and data_fuzzer (PNG and JPEG images, CSV); makes their seed corpora of valid
 # files and fuzzes each for a bounded time.
 # Exits non-zero on any crash, leak or sanitizer report.
 #   bash tools/fuzz/run_fuzz.sh [SECONDS]      (default 60)
@@ -24,7 +24,7 @@ flags=(-std=c++20 -O1 -g1 -fno-omit-frame-pointer -fsanitize=address,undefined -
        -fopenmp -I. -I"$gen" -w -DONNX_ML=1 -DONNX_NAMESPACE=onnx)
 sources=(ops/*.cc ops/internal/*.cc autograd/*.cc autograd/functions/*.cc nn/*.cc optim/*.cc
          io/attributes_proto.cc io/file_io.cc io/files.cc io/graph_module.cc io/model_file.cc io/tensor_proto.cc io/trace.cc
-         io/checkpoint.cc io/qualified_names.cc io/npy.cc io/onnx_*.cc io/image.cc "$gen/io/proto/tapegrad.pb.cc")
+         io/checkpoint.cc io/qualified_names.cc io/npy.cc io/onnx_*.cc io/image.cc io/csv.cc "$gen/io/proto/tapegrad.pb.cc")
 # The per-ISA kernel sources (cc_multi_isa_library in build_defs.bzl) are compiled once per level.
 multi_isa_sources=(ops/internal/vector_kernels.cc optim/update_kernels.cc)
 isa_levels=("baseline 0 x86-64-v2" "avx2 1 x86-64-v3" "avx512 2 x86-64-v4")
