@@ -1,7 +1,8 @@
 // tapegrad/io/data_loader.h: an in-memory dataset and a DataLoader that batches it, reshuffles
 // it every epoch with a seeded generator (epoch e always gives the same order), optionally drops
-// the last partial batch, applies a transform, and prefetches batches on a background thread so
-// loading overlaps compute.
+// the last partial batch, applies a transform, and prepares batches ahead on worker threads so
+// loading overlaps compute. Random transforms (random_crop, random_horizontal_flip) draw from
+// batch_generator(), seeded per (seed, epoch, batch): the same batches for any num_workers.
 //   tg::io::DataLoader loader(tg::io::TensorDataset(images, labels), {.batch_size = 50, .seed = 0},
 //                             tg::io::normalize(tg::io::kMnistMean, tg::io::kMnistStd));
 //   auto epoch = loader.epoch(0);
@@ -9,15 +10,16 @@
 #pragma once
 
 #include <condition_variable>
-#include <deque>
 #include <exception>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
 
 #include "autograd/tensor.h"
+#include "ops/generator.h"
 
 namespace tg::io {
 
@@ -40,13 +42,29 @@ class TensorDataset {
 using Transform = std::function<Batch(Batch)>;
 // inputs -> (inputs - mean) / std
 Transform normalize(double mean, double std);
+// inputs [N, C, H, W] -> per channel (inputs[:, c] - mean[c]) / std[c] (torchvision's Normalize).
+Transform normalize(std::vector<double> mean, std::vector<double> std);
+// Each image of [N, C, H, W] padded by `padding` zeros on every side, then cut to size x size at
+// a random place (torchvision's RandomCrop(size, padding)).
+Transform random_crop(int64_t size, int64_t padding = 0);
+// Each image of [N, C, H, W] mirrored left-right with probability p.
+Transform random_horizontal_flip(double p = 0.5);
+// The transforms one after the other.
+Transform compose(std::vector<Transform> transforms);
+
+// The generator random transforms draw from: inside a DataLoader, one seeded from (seed, epoch,
+// batch index) for each batch, so a batch's draws do not depend on which worker made it or when;
+// elsewhere (a transform called directly) a generator of this thread seeded from the default
+// generator (manual_seed).
+ops::Generator& batch_generator();
 
 struct DataLoaderOptions {
   int64_t batch_size = 64;
   bool shuffle = true;
   bool drop_last = false;
   uint64_t seed = 0;
-  int prefetch = 2;  // batches prepared ahead; 0 prepares them on the caller's thread
+  int prefetch = 2;  // batches prepared ahead per worker; 0 prepares them on the caller's thread
+  int num_workers = 1;  // threads preparing batches (with prefetch > 0); batches still come in order
   // Data-parallel sharding (see tg::distributed::shard_for_rank). Each step takes the next
   // batch_size * num_shards examples of the epoch's order and splits them into num_shards
   // contiguous parts; this loader yields part `shard`. Every shard has the same number of batches,
@@ -79,19 +97,20 @@ class DataLoader {
 
    private:
     friend class DataLoader;
-    Epoch(const DataLoader& loader, std::vector<int64_t> order);
+    Epoch(const DataLoader& loader, std::vector<int64_t> order, int64_t index);
     Batch make(int64_t b) const;
-    void produce();
+    void produce(int worker);
 
     const DataLoader& loader_;
     std::vector<int64_t> order_;
-    int64_t batches_, next_to_consume_ = 0, next_to_produce_ = 0;
+    int64_t index_;  // the epoch's number
+    int64_t batches_, next_to_consume_ = 0;
     std::mutex mu_;
     std::condition_variable cv_;
-    std::deque<Batch> ready_;
+    std::map<int64_t, Batch> ready_;  // made ahead, by batch index
     std::exception_ptr error_;
     bool stop_ = false;
-    std::thread worker_;
+    std::vector<std::thread> workers_;
   };
 
  private:

@@ -1,5 +1,6 @@
 // tapegrad/io/data_loader_test.cc: batching, drop_last, seeded per-epoch shuffling that covers
-// every sample once, transforms, prefetching and error propagation.
+// every sample once, transforms (the random ones repeatable for any number of workers),
+// prefetching on several workers and error propagation.
 #include "io/data_loader.h"
 
 #include <set>
@@ -63,6 +64,73 @@ TEST(DataLoader, ErrorsInATransformReachTheCaller) {
   auto e = loader.epoch(0);
   Batch b;
   EXPECT_THROW(e->next(&b), Error);
+}
+
+// Images 0..N-1 of [N, C, H, W] with distinct values, labels 0..N-1.
+TensorDataset images(int64_t n, int64_t c, int64_t h, int64_t w) {
+  return TensorDataset(arange(0, n * c * h * w, 1, kFloat32).reshape({n, c, h, w}), arange(0, n, 1, kInt64));
+}
+
+// Note [Batch generators]: random transforms give the same batches whichever worker made each
+// batch, for any num_workers and without workers.
+TEST(DataLoader, RandomTransformsGiveTheSameBatchesForAnyNumberOfWorkers) {
+  const Transform augment = compose({random_crop(4, 2), random_horizontal_flip()});
+  std::vector<Tensor> reference;
+  for (int workers : {1, 3}) {
+    for (int prefetch : {0, 2}) {
+      DataLoader loader(images(30, 2, 4, 4), {.batch_size = 4, .seed = 9, .prefetch = prefetch, .num_workers = workers},
+                        augment);
+      auto e = loader.epoch(1);
+      std::vector<Tensor> got;
+      for (Batch b; e->next(&b);) got.push_back(cat({b.inputs.flatten(), b.targets.to(kFloat32)}));
+      if (reference.empty()) {
+        reference = got;
+        continue;
+      }
+      ASSERT_EQ(got.size(), reference.size());
+      for (size_t i = 0; i < got.size(); ++i) EXPECT_TRUE(equal(got[i], reference[i])) << "batch " << i;
+    }
+  }
+  // Another epoch draws other crops.
+  DataLoader loader(images(30, 2, 4, 4), {.batch_size = 4, .seed = 9, .prefetch = 0}, augment);
+  Batch first;
+  loader.epoch(2)->next(&first);
+  EXPECT_FALSE(equal(cat({first.inputs.flatten(), first.targets.to(kFloat32)}), reference[0]));
+}
+
+TEST(Transforms, CropFlipNormalizeAndCompose) {
+  const Batch b{arange(0, 2 * 9, 1, kFloat32).reshape({2, 1, 3, 3}), arange(0, 2, 1, kInt64)};
+  EXPECT_TRUE(equal(random_crop(3)(b).inputs, b.inputs));  // no padding, full size: the image
+  manual_seed(1);
+  const Tensor crops = random_crop(3, 1)(b).inputs;
+  EXPECT_EQ(crops.shape(), (Shape{2, 1, 3, 3}));
+  // A crop of the zero-padded image: every value is 0 or one of its own image's.
+  for (int64_t i = 0; i < 2; ++i) {
+    for (float v : crops.select(0, i).to_vector<float>()) EXPECT_TRUE(v == 0 || (v >= 9 * i && v < 9 * (i + 1))) << v;
+  }
+  const Tensor flipped = random_horizontal_flip(1.0)(b).inputs;
+  EXPECT_EQ(flipped.select(0, 0).select(0, 0).select(0, 0).to_vector<float>(), (std::vector<float>{2, 1, 0}));
+  EXPECT_TRUE(equal(random_horizontal_flip(0.0)(b).inputs, b.inputs));
+  const Batch two{ones({1, 2, 1, 2}), zeros({1}, kInt64)};
+  EXPECT_EQ(normalize({0.5, 2.0}, {0.5, 4.0})(two).inputs.to_vector<float>(), (std::vector<float>{1, 1, -0.25, -0.25}));
+  const Transform twice = compose({normalize({0.5, 2.0}, {0.5, 4.0}), normalize({1.0, 0.0}, {1.0, 1.0})});
+  EXPECT_EQ(twice(two).inputs.to_vector<float>(), (std::vector<float>{0, 0, -0.25, -0.25}));
+  EXPECT_THROW(random_crop(8, 1)(b), Error);  // does not fit 3 + 2
+  EXPECT_THROW(random_crop(0), Error);
+  EXPECT_THROW(random_horizontal_flip(1.5), Error);
+  EXPECT_THROW(normalize(std::vector<double>{0.5}, std::vector<double>{0.5})(two), Error);  // one mean, two channels
+  EXPECT_THROW(random_crop(2)(Batch{ones({2, 3}), zeros({2}, kInt64)}), Error);
+}
+
+TEST(DataLoader, ErrorsReachTheCallerFromAnyWorker) {
+  DataLoader loader(dataset(10), {.batch_size = 2, .num_workers = 3}, [](Batch b) -> Batch {
+    if (b.targets.to_vector<int64_t>()[0] >= 0) throw Error("transform failed");
+    return b;
+  });
+  auto e = loader.epoch(0);
+  Batch b;
+  EXPECT_THROW(e->next(&b), Error);
+  EXPECT_THROW(DataLoader(dataset(4), {.num_workers = 0}), Error);
 }
 
 TEST(DataLoader, AbandoningAnEpochEarlyIsSafe) {
