@@ -16,6 +16,7 @@ PACKAGES=(
   libonnx-dev                        # ONNX export (onnx.proto classes, onnx::checker)
   libonnx-testdata                   # the ONNX conformance suite (io:onnx_conformance_test)
   dataset-fashion-mnist              # Fashion-MNIST (examples:transfer_learning_test, benchmarks)
+  fortunes                           # a 2.6 MB English text corpus (examples:char_lm, benchmarks)
   libopenmpi-dev openmpi-bin         # distributed/ (MPI data-parallel training, mpirun)
   clang-14 libclang-rt-14-dev libomp-14-dev  # the libFuzzer build (tools/fuzz/run_fuzz.sh)
   cmake make pkgconf                 # the installed-library consumers (examples/external_workspace)
