@@ -259,6 +259,7 @@ void ProcessGroup::barrier() {
 void ProcessGroup::abort(int code) {
   std::fflush(stdout);
   std::fflush(stderr);
+  std::lock_guard<std::mutex> lock(mpi_mutex_);  // the progress thread makes no MPI call meanwhile
   MPI_Abort(MPI_COMM_WORLD, code);
   std::_Exit(code);  // MPI_Abort does not return; this satisfies [[noreturn]]
 }

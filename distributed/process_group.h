@@ -7,7 +7,8 @@
 // Note [Collective timeout]: every collective waits at most timeout_seconds() (default 60, or
 // $TG_COLLECTIVE_TIMEOUT) for the other ranks; past it, it throws naming the collective, the rank
 // and the wait: a peer that died or hangs must not leave the others waiting for ever (Open MPI's
-// mpirun also ends the job when a rank's process dies, and names it).
+// mpirun also ends the job when a rank's process dies, and names it). The collective is still
+// pending in MPI then and may yet write into its buffer: end the job (abort()), as mnist_cnn does.
 #pragma once
 
 #include <atomic>
