@@ -2,6 +2,7 @@
 #include "io/csv.h"
 
 #include <cmath>
+#include <limits>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
@@ -80,6 +81,12 @@ absl::StatusOr<CsvDataset> parse_csv(const std::string& bytes, const std::string
       double value = 0;
       if (!absl::SimpleAtod(fields[c], &value) || !std::isfinite(value)) {
         return fail(absl::StrCat("line ", line, ", column '", names[c], "': '", fields[c], "' is not a finite number"));
+      }
+      // Features and value targets are float32: a larger magnitude would become infinity (found by
+      // data_fuzzer).
+      if ((c != target || options.target_kind == CsvTarget::kValue) &&
+          std::fabs(value) > std::numeric_limits<float>::max()) {
+        return fail(absl::StrCat("line ", line, ", column '", names[c], "': ", fields[c], " is beyond float32's range"));
       }
       if (c != target) {
         *x++ = static_cast<float>(value);

@@ -46,6 +46,10 @@ TEST(Csv, ErrorsNameTheLineAndColumn) {
   EXPECT_NE(message(parse_csv("a,b\n1,x\n", "f.csv")).find("line 2, column 'b': 'x' is not a finite number"),
             std::string::npos);
   EXPECT_NE(message(parse_csv("a,b\nnan,1\n", "f.csv")).find("'nan' is not a finite number"), std::string::npos);
+  EXPECT_NE(message(parse_csv("a,b\n1e39,1\n", "f.csv")).find("line 2, column 'a': 1e39 is beyond float32's range"),
+            std::string::npos);
+  EXPECT_NE(message(parse_csv("a,b\n1,-4e38\n", "f.csv", {.target_kind = CsvTarget::kValue})).find("beyond float32"),
+            std::string::npos);
   EXPECT_NE(message(parse_csv("a,b\n1,2.5\n", "f.csv")).find("'2.5' is not a class index"), std::string::npos);
   EXPECT_NE(message(parse_csv("a,b\n1,-1\n", "f.csv")).find("'-1' is not a class index"), std::string::npos);
   EXPECT_NE(message(parse_csv("a,b\n1,2\n", "f.csv", {.target = "c"})).find("no column 'c' (the columns: a, b)"),

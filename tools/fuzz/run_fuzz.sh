@@ -98,4 +98,4 @@ fuzz() {
 
 fuzz loader_fuzzer 600000 "$out/corpus" "$out/work" tools/fuzz/regressions
 fuzz onnx_fuzzer "${ONNX_FUZZ_RUNS:-100000}" "$out/onnx_corpus" "$out/onnx_work" tools/fuzz/regressions_onnx
-fuzz data_fuzzer "${DATA_FUZZ_RUNS:-100000}" "$out/data_corpus" "$out/data_work"
+fuzz data_fuzzer "${DATA_FUZZ_RUNS:-100000}" "$out/data_corpus" "$out/data_work" tools/fuzz/regressions_data
