@@ -64,7 +64,10 @@ struct DataLoaderOptions {
   bool drop_last = false;
   uint64_t seed = 0;
   int prefetch = 2;  // batches prepared ahead per worker; 0 prepares them on the caller's thread
-  int num_workers = 1;  // threads preparing batches (with prefetch > 0); batches still come in order
+  // Threads preparing batches (with prefetch > 0); batches still come in order. With more than one,
+  // the transform runs on several threads at once, so it must be thread-safe: the library's are;
+  // a random transform of your own should draw from batch_generator(), not a shared generator.
+  int num_workers = 1;
   // Data-parallel sharding (see tg::distributed::shard_for_rank). Each step takes the next
   // batch_size * num_shards examples of the epoch's order and splits them into num_shards
   // contiguous parts; this loader yields part `shard`. Every shard has the same number of batches,
