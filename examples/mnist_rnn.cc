@@ -56,26 +56,26 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage("mnist_rnn [--epochs=N]: an LSTM classifies MNIST digits row by row");
   absl::ParseCommandLine(argc, argv);
   try {
-    auto train = io::load_mnist(absl::GetFlag(FLAGS_data_dir), /*train=*/true);
-    auto test = io::load_mnist(absl::GetFlag(FLAGS_data_dir), /*train=*/false);
-    if (!train.ok() || !test.ok()) {
+    auto data = io::load_mnist_splits(absl::GetFlag(FLAGS_data_dir), absl::GetFlag(FLAGS_train_limit),
+                                      absl::GetFlag(FLAGS_test_limit));
+    if (!data.ok()) {
       std::fprintf(stderr, "mnist_rnn: %s\n(tools/fetch_mnist.sh fetches MNIST into data/mnist)\n",
-                   std::string((train.ok() ? test.status() : train.status()).message()).c_str());
+                   std::string(data.status().message()).c_str());
       return 1;
     }
-    if (const int64_t n = absl::GetFlag(FLAGS_train_limit); n > 0) *train = io::first_examples(*train, n);
-    if (const int64_t n = absl::GetFlag(FLAGS_test_limit); n > 0) *test = io::first_examples(*test, n);
+    const io::Mnist& train = data->train;
+    const io::Mnist& test = data->test;
     const uint64_t seed = absl::GetFlag(FLAGS_seed);
     const int64_t batch = absl::GetFlag(FLAGS_batch_size);
     const io::Transform norm = io::normalize(io::kMnistMean, io::kMnistStd);
-    io::DataLoader train_loader(io::TensorDataset(train->images, train->labels), {.batch_size = batch, .seed = seed}, norm);
-    io::DataLoader test_loader(io::TensorDataset(test->images, test->labels), {.batch_size = 1000, .shuffle = false}, norm);
+    io::DataLoader train_loader(io::TensorDataset(train.images, train.labels), {.batch_size = batch, .seed = seed}, norm);
+    io::DataLoader test_loader(io::TensorDataset(test.images, test.labels), {.batch_size = 1000, .shuffle = false}, norm);
     manual_seed(seed);
     auto model = std::make_shared<RowLstm>(absl::GetFlag(FLAGS_hidden));
     optim::Adam optimizer(model->parameters(), absl::GetFlag(FLAGS_lr));
     optim::StepLR schedule(optimizer, 1, absl::GetFlag(FLAGS_gamma));
     std::printf("params %lld train_images %lld test_images %lld\n", static_cast<long long>(model->num_parameters()),
-                static_cast<long long>(train->images.size(0)), static_cast<long long>(test->images.size(0)));
+                static_cast<long long>(train.images.size(0)), static_cast<long long>(test.images.size(0)));
 
     double accuracy = 0;
     for (int epoch = 1; epoch <= absl::GetFlag(FLAGS_epochs); ++epoch) {

@@ -91,21 +91,21 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage("vae [--epochs=N] [--images=DIR]: a variational autoencoder on MNIST");
   absl::ParseCommandLine(argc, argv);
   try {
-    auto train = io::load_mnist(absl::GetFlag(FLAGS_data_dir), /*train=*/true);
-    auto test = io::load_mnist(absl::GetFlag(FLAGS_data_dir), /*train=*/false);
-    if (!train.ok() || !test.ok()) {
+    auto data = io::load_mnist_splits(absl::GetFlag(FLAGS_data_dir), absl::GetFlag(FLAGS_train_limit),
+                                      absl::GetFlag(FLAGS_test_limit));
+    if (!data.ok()) {
       std::fprintf(stderr, "vae: %s\n(tools/fetch_mnist.sh fetches MNIST into data/mnist)\n",
-                   std::string((train.ok() ? test.status() : train.status()).message()).c_str());
+                   std::string(data.status().message()).c_str());
       return 1;
     }
-    if (const int64_t n = absl::GetFlag(FLAGS_train_limit); n > 0) *train = io::first_examples(*train, n);
-    if (const int64_t n = absl::GetFlag(FLAGS_test_limit); n > 0) *test = io::first_examples(*test, n);
+    const io::Mnist& train = data->train;
+    const io::Mnist& test = data->test;
     if (const std::string dir = absl::GetFlag(FLAGS_images); !dir.empty()) std::filesystem::create_directories(dir);
     const uint64_t seed = absl::GetFlag(FLAGS_seed);
     const int64_t batch = absl::GetFlag(FLAGS_batch_size);
     // Pixels in [0, 1], as the Bernoulli likelihood needs (no normalization).
-    io::DataLoader train_loader(io::TensorDataset(train->images, train->labels), {.batch_size = batch, .seed = seed});
-    io::DataLoader test_loader(io::TensorDataset(test->images, test->labels), {.batch_size = 1000, .shuffle = false});
+    io::DataLoader train_loader(io::TensorDataset(train.images, train.labels), {.batch_size = batch, .seed = seed});
+    io::DataLoader test_loader(io::TensorDataset(test.images, test.labels), {.batch_size = 1000, .shuffle = false});
     manual_seed(seed);
     auto model = std::make_shared<Vae>(absl::GetFlag(FLAGS_latent));
     optim::Adam optimizer(model->parameters(), absl::GetFlag(FLAGS_lr));
@@ -140,8 +140,8 @@ int main(int argc, char** argv) {
           test_sum += negative_elbo(reconstruction, b.inputs, mu, logvar).item();
         }
       }
-      test_loss = test_sum / static_cast<double>(test->images.size(0));
-      write_images(*model, test->images, epoch);
+      test_loss = test_sum / static_cast<double>(test.images.size(0));
+      write_images(*model, test.images, epoch);
       const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       std::printf("epoch %d train_loss %.2f test_loss %.2f seconds %.1f\n", epoch, loss_sum / seen, test_loss, seconds);
       std::fflush(stdout);

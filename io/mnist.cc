@@ -142,4 +142,19 @@ absl::StatusOr<Mnist> load_mnist(const std::string& dir, bool train) {
   return Mnist{*images, *labels};
 }
 
+absl::StatusOr<MnistSplits> load_mnist_splits(const std::string& dir, int64_t train_limit, int64_t test_limit) {
+  if (train_limit < 0 || test_limit < 0) {
+    return absl::InvalidArgumentError(absl::StrCat("load_mnist_splits: limits ", train_limit, " and ", test_limit,
+                                                   " must not be negative"));
+  }
+  auto train = load_mnist(dir, /*train=*/true);
+  if (!train.ok()) return train.status();
+  auto test = load_mnist(dir, /*train=*/false);
+  if (!test.ok()) return test.status();
+  MnistSplits splits{*train, *test};
+  if (train_limit > 0) splits.train = first_examples(splits.train, train_limit);
+  if (test_limit > 0) splits.test = first_examples(splits.test, test_limit);
+  return splits;
+}
+
 }  // namespace tg::io

@@ -28,8 +28,18 @@ Mnist first_examples(const Mnist& m, int64_t n);
 // checks that images and labels agree in count.
 absl::StatusOr<Mnist> load_mnist(const std::string& dir, bool train);
 
+struct MnistSplits {
+  Mnist train, test;
+};
+// Both sets of dir, each cut to its first train_limit / test_limit examples (0: all of it).
+absl::StatusOr<MnistSplits> load_mnist_splits(const std::string& dir, int64_t train_limit = 0,
+                                              int64_t test_limit = 0);
+
 // The pixel statistics of the MNIST training set (the values every tutorial normalizes with).
 constexpr double kMnistMean = 0.1307;
 constexpr double kMnistStd = 0.3081;
+// ... and of the Fashion-MNIST training set (same file format, Debian's dataset-fashion-mnist).
+constexpr double kFashionMnistMean = 0.2860;
+constexpr double kFashionMnistStd = 0.3530;
 
 }  // namespace tg::io

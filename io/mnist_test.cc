@@ -78,6 +78,27 @@ TEST(Mnist, LoadsADirectoryPreferringRawFiles) {
   EXPECT_THAT(std::string(missing.status().message()), HasSubstr("train-images-idx3-ubyte: cannot open"));
 }
 
+TEST(Mnist, SplitsLoadBothSetsAndCutThemToTheirLimits) {
+  const std::string dir = tmp("splits_dir");
+  std::filesystem::create_directories(dir);
+  write(dir + "/train-images-idx3-ubyte", images());
+  write(dir + "/train-labels-idx1-ubyte", idx({2}, {7, 3}));
+  auto missing_test = load_mnist_splits(dir);
+  EXPECT_THAT(std::string(missing_test.status().message()), HasSubstr("t10k-images-idx3-ubyte: cannot open"));
+  write(dir + "/t10k-images-idx3-ubyte", images());
+  write(dir + "/t10k-labels-idx1-ubyte", idx({2}, {1, 2}));
+  auto all = load_mnist_splits(dir);
+  ASSERT_TRUE(all.ok()) << all.status();
+  EXPECT_EQ(all->train.labels.to_vector<int64_t>(), (std::vector<int64_t>{7, 3}));
+  EXPECT_EQ(all->test.labels.to_vector<int64_t>(), (std::vector<int64_t>{1, 2}));
+  auto cut = load_mnist_splits(dir, 1, 5);
+  ASSERT_TRUE(cut.ok()) << cut.status();
+  EXPECT_EQ(cut->train.labels.to_vector<int64_t>(), (std::vector<int64_t>{7}));
+  EXPECT_EQ(cut->train.images.size(0), 1);
+  EXPECT_EQ(cut->test.images.size(0), 2);  // a limit beyond the set keeps all of it
+  EXPECT_FALSE(load_mnist_splits(dir, -1).ok());
+}
+
 TEST(Mnist, TruncatedFileIsAnErrorNamingTheFile) {
   std::vector<uint8_t> bytes = images();
   bytes.resize(bytes.size() - 1);
