@@ -1,23 +1,30 @@
 #!/usr/bin/env bash
-# tapegrad/bench/compare_examples.sh [EPOCHS] [THREADS]: examples that have a PyTorch twin
+# tapegrad/bench/compare_examples.sh [EPOCHS] [THREADS] [NAME...]: examples that have a PyTorch twin
 # (examples/pytorch/NAME.py: the same recipe and data, run with Debian's PyTorch), each side for
 # EPOCHS epochs (default 2) with THREADS threads (default 2), one after the other in one run; a
 # Markdown table of the quality each printed after its last epoch and the training speed ratio
 # (PyTorch's seconds / tapegrad's, summed over the epochs). Run from the repository root after
-# tools/setup.sh. Twins so far: vae (test negative ELBO, nats per image: lower is better) and
-# mnist_rnn (test accuracy).
+# tools/setup.sh. Twins (all of them unless NAMEs are given): vae (test negative ELBO, nats per
+# image: lower is better), mnist_rnn and fashion_resnet (test accuracy).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 epochs=${1:-2} threads=${2:-2}
+shift $(($# < 2 ? $# : 2))
+declare -A metric=([vae]=test_loss [mnist_rnn]=test_accuracy [fashion_resnet]=test_accuracy)
+declare -A data=([vae]=data/mnist [mnist_rnn]=data/mnist [fashion_resnet]=/usr/share/datasets/fashion-mnist)
+names=("$@")
+[[ ${#names[@]} -gt 0 ]] || names=(vae mnist_rnn fashion_resnet)
+for name in "${names[@]}"; do
+  [[ -n ${metric[$name]:-} ]] || { echo "compare_examples.sh: no twin named $name (known: ${!metric[*]})" >&2; exit 2; }
+done
 source bench/compare_common.sh
 # shellcheck disable=SC2207  # word splitting of the package list is intended
 need=($(torch_packages))
 install_missing "${need[@]}"
-bazel build -c opt //examples:vae //examples:mnist_rnn >/dev/null 2>&1
+bazel build -c opt "${names[@]/#/\/\/examples:}" >/dev/null 2>&1
 export OMP_NUM_THREADS=$threads
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-declare -A metric=([vae]=test_loss [mnist_rnn]=test_accuracy)
 echo "tapegrad examples vs their PyTorch twins, $epochs epochs, $threads threads; $(date +%F), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
 echo
 echo "| example | figure | tapegrad | PyTorch | training speed (PyTorch s / tapegrad s) |"
@@ -25,9 +32,9 @@ echo "|---|---|---|---|---|"
 # value FILE FIELD: FIELD's value on the last epoch line; seconds FILE: the epochs' seconds summed.
 value() { awk -v f="$2" '{for (i = 1; i < NF; ++i) if ($i == f) v = $(i + 1)} END {print v}' "$1"; }
 seconds() { awk '{s += $NF} END {print s}' "$1"; }
-for name in vae mnist_rnn; do
-  "bazel-bin/examples/$name" --data_dir=data/mnist --epochs="$epochs" | tr '\r' '\n' | grep "^epoch .* seconds" > "$tmp/$name.tg"
-  $py "examples/pytorch/$name.py" --data_dir=data/mnist --epochs="$epochs" --threads="$threads" > "$tmp/$name.pt"
+for name in "${names[@]}"; do
+  "bazel-bin/examples/$name" --data_dir="${data[$name]}" --epochs="$epochs" | tr '\r' '\n' | grep "^epoch .* seconds" > "$tmp/$name.tg"
+  $py "examples/pytorch/$name.py" --data_dir="${data[$name]}" --epochs="$epochs" --threads="$threads" > "$tmp/$name.pt"
   f=${metric[$name]}
   awk -v n="$name" -v f="$f" -v e="$epochs" -v a="$(value "$tmp/$name.tg" "$f")" -v b="$(value "$tmp/$name.pt" "$f")" \
     -v ta="$(seconds "$tmp/$name.tg")" -v tb="$(seconds "$tmp/$name.pt")" \

@@ -6,20 +6,10 @@ hidden state, Adam 2e-3 with StepLR(1, 0.7), batch 64, printed in mnist_rnn.cc's
 Run with Debian's PyTorch: /usr/bin/python3 examples/pytorch/mnist_rnn.py --data_dir=data/mnist --epochs=3
 """
 import argparse
-import struct
 import time
 
 import torch
-
-
-def idx(path):
-    with open(path, "rb") as f:
-        data = f.read()
-    magic, n = struct.unpack(">II", data[:8])
-    if magic == 0x803:
-        rows, cols = struct.unpack(">II", data[8:16])
-        return torch.frombuffer(bytearray(data[16:]), dtype=torch.uint8).reshape(n, rows, cols).float() / 255
-    return torch.frombuffer(bytearray(data[8:]), dtype=torch.uint8).long()
+from idx import idx
 
 
 class RowLstm(torch.nn.Module):

@@ -6,21 +6,11 @@ loss (negative ELBO in nats per image, mean code) after each epoch, printed in v
 Run with Debian's PyTorch: /usr/bin/python3 examples/pytorch/vae.py --data_dir=data/mnist --epochs=10
 """
 import argparse
-import struct
 import time
 
 import torch
 import torch.nn.functional as F
-
-
-def idx(path):
-    with open(path, "rb") as f:
-        data = f.read()
-    magic, n = struct.unpack(">II", data[:8])
-    if magic == 0x803:
-        rows, cols = struct.unpack(">II", data[8:16])
-        return torch.frombuffer(bytearray(data[16:]), dtype=torch.uint8).reshape(n, rows * cols).float() / 255
-    return torch.frombuffer(bytearray(data[8:]), dtype=torch.uint8).long()
+from idx import idx
 
 
 class Vae(torch.nn.Module):
@@ -55,8 +45,8 @@ def main():
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
-    train = idx(f"{a.data_dir}/train-images-idx3-ubyte")
-    test = idx(f"{a.data_dir}/t10k-images-idx3-ubyte")
+    train = idx(f"{a.data_dir}/train-images-idx3-ubyte").reshape(-1, 784)
+    test = idx(f"{a.data_dir}/t10k-images-idx3-ubyte").reshape(-1, 784)
     model = Vae(a.latent)
     opt = torch.optim.Adam(model.parameters(), lr=a.lr)
     for epoch in range(1, a.epochs + 1):
