@@ -17,6 +17,7 @@
 #include "absl/flags/usage.h"
 #include "autograd/tapegrad.h"
 #include "examples/training_report.h"
+#include "io/evaluate.h"
 #include "io/model_file.h"
 #include "io/text_corpus.h"
 #include "nn/nn.h"
@@ -98,29 +99,6 @@ Tensor loss_of(const Tensor& logits, const Tensor& targets) {
   return cross_entropy(logits.reshape({-1, logits.size(2)}), targets.reshape({-1}));
 }
 
-// Bits per byte over consecutive windows of the validation split.
-double validation_bits_per_byte(CharModel& model, const std::vector<int64_t>& tokens, int64_t context,
-                                int64_t max_windows) {
-  int64_t windows = (static_cast<int64_t>(tokens.size()) - 1) / context;
-  if (max_windows > 0) windows = std::min(windows, max_windows);
-  TG_CHECK(windows > 0, "the validation split holds ", tokens.size(), " bytes, fewer than one window of ", context + 1);
-  model.eval();
-  NoGradGuard no_grad;
-  double nats = 0;
-  for (int64_t first = 0; first < windows; first += 64) {
-    const int64_t n = std::min<int64_t>(64, windows - first);
-    std::vector<int64_t> x, y;
-    for (int64_t w = first; w < first + n; ++w) {
-      x.insert(x.end(), tokens.begin() + w * context, tokens.begin() + (w + 1) * context);
-      y.insert(y.end(), tokens.begin() + w * context + 1, tokens.begin() + (w + 1) * context + 1);
-    }
-    const Tensor logits = model(tensor(x, {n, context}, kInt64));
-    nats += loss_of(logits, tensor(y, {n, context}, kInt64)).item() * static_cast<double>(n * context);
-  }
-  model.train();
-  return nats / static_cast<double>(windows * context) / std::log(2.0);
-}
-
 // `count` bytes sampled after `prompt` (softmax of logits / temperature, among the top_k).
 std::string sample(CharModel& model, const io::TextCorpus& corpus, const std::string& prompt, int count,
                    int64_t context) {
@@ -187,7 +165,8 @@ int main(int argc, char** argv) {
         progress.update(step, loss.item());
       }
       progress.finish();
-      bits = validation_bits_per_byte(model, corpus->validation, context, absl::GetFlag(FLAGS_validation_windows));
+      bits = io::next_token_loss(model, corpus->validation, context, absl::GetFlag(FLAGS_validation_windows)) /
+             std::log(2.0);
       const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       std::printf("epoch %d train_loss %.4f validation_bits_per_byte %.4f seconds %.1f\n", epoch, loss_sum / steps,
                   bits, seconds);
