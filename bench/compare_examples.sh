@@ -5,15 +5,19 @@
 # Markdown table of the quality each printed after its last epoch and the training speed ratio
 # (PyTorch's seconds / tapegrad's, summed over the epochs). Run from the repository root after
 # tools/setup.sh. Twins (all of them unless NAMEs are given): vae (test negative ELBO, nats per
-# image: lower is better), mnist_rnn and fashion_resnet (test accuracy).
+# image: lower is better), mnist_rnn and fashion_resnet (test accuracy), char_gpt (validation loss,
+# nats per byte: lower is better; an epoch is 200 steps).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 epochs=${1:-2} threads=${2:-2}
 shift $(($# < 2 ? $# : 2))
-declare -A metric=([vae]=test_loss [mnist_rnn]=test_accuracy [fashion_resnet]=test_accuracy)
-declare -A data=([vae]=data/mnist [mnist_rnn]=data/mnist [fashion_resnet]=/usr/share/datasets/fashion-mnist)
+declare -A metric=([vae]=test_loss [mnist_rnn]=test_accuracy [fashion_resnet]=test_accuracy
+                   [char_gpt]=validation_loss)
+# The data flag each example (and its twin) takes.
+declare -A data=([vae]=--data_dir=data/mnist [mnist_rnn]=--data_dir=data/mnist
+                 [fashion_resnet]=--data_dir=/usr/share/datasets/fashion-mnist [char_gpt]=--data=/usr/share/games/fortunes)
 names=("$@")
-[[ ${#names[@]} -gt 0 ]] || names=(vae mnist_rnn fashion_resnet)
+[[ ${#names[@]} -gt 0 ]] || names=(vae mnist_rnn fashion_resnet char_gpt)
 for name in "${names[@]}"; do
   [[ -n ${metric[$name]:-} ]] || { echo "compare_examples.sh: no twin named $name (known: ${!metric[*]})" >&2; exit 2; }
 done
@@ -33,8 +37,8 @@ echo "|---|---|---|---|---|"
 value() { awk -v f="$2" '{for (i = 1; i < NF; ++i) if ($i == f) v = $(i + 1)} END {print v}' "$1"; }
 seconds() { awk '{s += $NF} END {print s}' "$1"; }
 for name in "${names[@]}"; do
-  "bazel-bin/examples/$name" --data_dir="${data[$name]}" --epochs="$epochs" | tr '\r' '\n' | grep "^epoch .* seconds" > "$tmp/$name.tg"
-  $py "examples/pytorch/$name.py" --data_dir="${data[$name]}" --epochs="$epochs" --threads="$threads" > "$tmp/$name.pt"
+  "bazel-bin/examples/$name" "${data[$name]}" --epochs="$epochs" | tr '\r' '\n' | grep "^epoch .* seconds" > "$tmp/$name.tg"
+  $py "examples/pytorch/$name.py" "${data[$name]}" --epochs="$epochs" --threads="$threads" > "$tmp/$name.pt"
   f=${metric[$name]}
   awk -v n="$name" -v f="$f" -v e="$epochs" -v a="$(value "$tmp/$name.tg" "$f")" -v b="$(value "$tmp/$name.pt" "$f")" \
     -v ta="$(seconds "$tmp/$name.tg")" -v tb="$(seconds "$tmp/$name.pt")" \

@@ -3,14 +3,15 @@
 in Debian's PyTorch (python3-torch), same models, data, optimizers, batch sizes and
 measurements, printing the same lines:
     /usr/bin/python3 bench/pytorch_workload_throughput.py --workload=char_gpt --steps=20 --threads=2
-PyTorch 1.13 has no fused attention, so char_gpt's attention is the textbook masked softmax (as
-minGPT/nanoGPT wrote it for that version); generation is the naive loop over the last `context`
+The models are the examples' twins (examples/pytorch/char_gpt.py, fashion_resnet.py). PyTorch 1.13
+has no fused attention, so char_gpt's attention is the textbook masked softmax; generation is the naive loop over the last `context`
 tokens (generate_tokens_per_s), there being no KV cache in nn.Module code of that era.
 """
 import argparse
 import collections
 import os
 import resource
+import sys
 import time
 
 import numpy as np
@@ -18,65 +19,12 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "examples", "pytorch"))
+from char_gpt import CharGpt, load_byte_corpus, random_windows  # noqa: E402  (examples/char_gpt.cc's twin)
+from fashion_resnet import resnet8  # noqa: E402  (examples/fashion_resnet.cc's twin)
+
 WARMUP = 10
 FMNIST_MEAN, FMNIST_STD = 0.2860, 0.3530
-
-
-def load_byte_corpus(directory):
-    names = sorted(n for n in os.listdir(directory)
-                   if not n.endswith(".dat") and not os.path.islink(os.path.join(directory, n))
-                   and os.path.isfile(os.path.join(directory, n)))
-    data = b"".join(open(os.path.join(directory, n), "rb").read() for n in names)
-    vocabulary = sorted(set(data))
-    ids = np.zeros(256, dtype=np.int64)
-    ids[vocabulary] = np.arange(len(vocabulary))
-    return torch.from_numpy(ids[np.frombuffer(data, dtype=np.uint8)]), len(vocabulary)
-
-
-def random_windows(tokens, batch, context):
-    starts = torch.randint(0, len(tokens) - context - 1, (batch,))
-    x = torch.stack([tokens[s:s + context] for s in starts.tolist()])
-    y = torch.stack([tokens[s + 1:s + context + 1] for s in starts.tolist()])
-    return x, y
-
-
-class Block(nn.Module):
-    def __init__(self, d, heads, mlp):
-        super().__init__()
-        self.heads = heads
-        self.ln1, self.ln2 = nn.LayerNorm(d), nn.LayerNorm(d)
-        self.qkv, self.proj = nn.Linear(d, 3 * d), nn.Linear(d, d)
-        self.fc1, self.fc2 = nn.Linear(d, mlp), nn.Linear(mlp, d)
-
-    def forward(self, x):
-        b, t, d = x.shape
-        q, k, v = self.qkv(self.ln1(x)).view(b, t, 3, self.heads, d // self.heads).permute(2, 0, 3, 1, 4)
-        s = (q @ k.transpose(-2, -1)) * (d // self.heads) ** -0.5
-        s = s.masked_fill(torch.ones(t, t, dtype=torch.bool).triu(1), float("-inf"))
-        a = torch.softmax(s, -1) @ v
-        h = x + self.proj(a.transpose(1, 2).reshape(b, t, d))
-        return h + self.fc2(F.gelu(self.fc1(self.ln2(h))))
-
-
-class CharGpt(nn.Module):
-    def __init__(self, vocab, context=128, d=128, heads=4, layers=4, mlp=512):
-        super().__init__()
-        self.context = context
-        self.token_embedding, self.position_embedding = nn.Embedding(vocab, d), nn.Embedding(context, d)
-        self.blocks = nn.Sequential(*[Block(d, heads, mlp) for _ in range(layers)])
-        self.ln_f, self.head = nn.LayerNorm(d), nn.Linear(d, vocab)
-
-    def forward(self, tokens):
-        x = self.token_embedding(tokens) + self.position_embedding(torch.arange(tokens.shape[1]))
-        return self.head(self.ln_f(self.blocks(x)))
-
-    @torch.no_grad()
-    def generate(self, prompt, n):
-        seq = list(prompt)
-        for _ in range(n):
-            window = torch.tensor([seq[-self.context:]])
-            seq.append(int(self(window)[0, -1].argmax()))
-        return seq[len(prompt):]
 
 
 class LstmLm(nn.Module):
@@ -88,26 +36,6 @@ class LstmLm(nn.Module):
 
     def forward(self, tokens):
         return self.head(self.lstm(self.embedding(tokens))[0])
-
-
-class BasicBlock(nn.Module):
-    def __init__(self, cin, cout, stride):
-        super().__init__()
-        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(cout)
-        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
-        self.bn2 = nn.BatchNorm2d(cout)
-        self.shortcut = (nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
-                         if stride != 1 or cin != cout else nn.Identity())
-
-    def forward(self, x):
-        return F.relu(self.bn2(self.conv2(F.relu(self.bn1(self.conv1(x))))) + self.shortcut(x))
-
-
-def resnet8(cin=1, classes=10):
-    return nn.Sequential(nn.Conv2d(cin, 16, 3, 1, 1, bias=False), nn.BatchNorm2d(16), nn.ReLU(),
-                         BasicBlock(16, 16, 1), BasicBlock(16, 32, 2), BasicBlock(32, 64, 2),
-                         nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, classes))
 
 
 def read_idx(path):
