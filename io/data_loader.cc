@@ -39,11 +39,13 @@ Transform normalize(double mean, double std) {
 namespace {
 
 // The images of a batch as a contiguous float [N, C, H, W] copy, checked.
-ops::Array images_of(const Batch& b, const char* what) {
+// The batch's images, contiguous; a private copy when the caller writes into them (the batch may
+// share storage with the dataset).
+ops::Array images_of(const Batch& b, const char* what, bool to_write) {
   TG_CHECK(b.inputs.defined() && b.inputs.dim() == 4 && b.inputs.dtype() == kFloat32, what,
            ": expected float32 images [N, C, H, W], got ",
            b.inputs.defined() ? dtype_name(b.inputs.dtype()) + std::string(" ") + shape_str(b.inputs.shape()) : "none");
-  return b.inputs.data().contiguous().clone();
+  return to_write ? b.inputs.data().contiguous().clone() : b.inputs.data().contiguous();
 }
 
 }  // namespace
@@ -53,7 +55,7 @@ Transform normalize(std::vector<double> mean, std::vector<double> std) {
            " standard deviations");
   for (double s : std) TG_CHECK(s > 0, "normalize: std must be positive, got ", s);
   return [mean, std](Batch b) {
-    ops::Array x = images_of(b, "normalize");
+    ops::Array x = images_of(b, "normalize", /*to_write=*/true);
     const int64_t n = x.size(0), c = x.size(1), plane = x.size(2) * x.size(3);
     TG_CHECK(c == static_cast<int64_t>(mean.size()), "normalize: ", mean.size(), " channel means for images ",
              shape_str(x.shape()));
@@ -73,7 +75,7 @@ Transform random_crop(int64_t size, int64_t padding) {
   TG_CHECK(size > 0 && padding >= 0, "random_crop: size must be positive and padding >= 0, got ", size, " and ",
            padding);
   return [size, padding](Batch b) {
-    const ops::Array x = images_of(b, "random_crop");
+    const ops::Array x = images_of(b, "random_crop", /*to_write=*/false);
     const int64_t n = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
     TG_CHECK(h + 2 * padding >= size && w + 2 * padding >= size, "random_crop: ", size, "x", size,
              " does not fit images ", shape_str(x.shape()), " padded by ", padding);
@@ -104,7 +106,7 @@ Transform random_crop(int64_t size, int64_t padding) {
 Transform random_horizontal_flip(double p) {
   TG_CHECK(p >= 0 && p <= 1, "random_horizontal_flip: p must be in [0, 1], got ", p);
   return [p](Batch b) {
-    ops::Array x = images_of(b, "random_horizontal_flip");
+    ops::Array x = images_of(b, "random_horizontal_flip", /*to_write=*/true);
     const int64_t n = x.size(0), rows = x.size(1) * x.size(2), w = x.size(3);
     float* data = x.data<float>();
     ops::Generator& gen = batch_generator();
