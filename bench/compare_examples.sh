@@ -6,18 +6,20 @@
 # (PyTorch's seconds / tapegrad's, summed over the epochs). Run from the repository root after
 # tools/setup.sh. Twins (all of them unless NAMEs are given): vae (test negative ELBO, nats per
 # image: lower is better), mnist_rnn and fashion_resnet (test accuracy), char_gpt (validation loss,
-# nats per byte: lower is better; an epoch is 200 steps).
+# nats per byte: lower is better; an epoch is 200 steps), dcgan (the judge's sample_confidence;
+# class_coverage is in the logs) and siamese (pair accuracy).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 epochs=${1:-2} threads=${2:-2}
 shift $(($# < 2 ? $# : 2))
 declare -A metric=([vae]=test_loss [mnist_rnn]=test_accuracy [fashion_resnet]=test_accuracy
-                   [char_gpt]=validation_loss)
+                   [char_gpt]=validation_loss [dcgan]=sample_confidence [siamese]=pair_accuracy)
 # The data flag each example (and its twin) takes.
 declare -A data=([vae]=--data_dir=data/mnist [mnist_rnn]=--data_dir=data/mnist
-                 [fashion_resnet]=--data_dir=/usr/share/datasets/fashion-mnist [char_gpt]=--data=/usr/share/games/fortunes)
+                 [fashion_resnet]=--data_dir=/usr/share/datasets/fashion-mnist [char_gpt]=--data=/usr/share/games/fortunes
+                 [dcgan]=--data_dir=data/mnist [siamese]=--data_dir=/usr/share/datasets/fashion-mnist)
 names=("$@")
-[[ ${#names[@]} -gt 0 ]] || names=(vae mnist_rnn fashion_resnet char_gpt)
+[[ ${#names[@]} -gt 0 ]] || names=(vae mnist_rnn fashion_resnet char_gpt dcgan siamese)
 for name in "${names[@]}"; do
   [[ -n ${metric[$name]:-} ]] || { echo "compare_examples.sh: no twin named $name (known: ${!metric[*]})" >&2; exit 2; }
 done
