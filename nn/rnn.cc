@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "autograd/functions.h"
+#include "autograd/grad_mode.h"
 #include "autograd/indexing.h"
 #include "nn/init.h"
 
@@ -110,20 +111,26 @@ RNNBase::Result RNNBase::run(const Tensor& input, const Tensor& h0_in, const Ten
     return unbatched ? unsqueeze(s, 1) : s;
   };
   const Tensor h0 = initial(h0_in, "h_0"), c0 = initial(c0_in, "c_0");
-  Tensor layer_input = x;
+  // The layers run on per-step tensors. Recording, each step's input projection is its own GEMM:
+  // selecting step t of one [N, T, G*H] projection would give a backward that writes a zero tensor
+  // of that whole size per step (O(T^2) memory traffic). Without recording the one GEMM for every
+  // step is cheaper.
+  std::vector<Tensor> step_inputs = unbind(x, 1);
+  Tensor layer_input = x;  // [N, T, F] as a whole, while it is not recomputed from steps
   std::vector<Tensor> h_n, c_n;
   for (int64_t layer = 0; layer < options.num_layers; ++layer) {
-    std::vector<Tensor> direction_outputs;
+    std::vector<std::vector<Tensor>> direction_outputs;
     for (int64_t d = 0; d < directions; ++d) {
       const std::vector<Tensor> p = layer_parameters(layer, d == 1);
       const int64_t k = layer * directions + d;
-      // One GEMM for every step's input projection: [N, T, G*H].
-      const Tensor projected = linear(layer_input, p[0], p[2]);
+      const bool recording = GradMode::is_enabled() && (p[0].requires_grad() || layer_input.requires_grad() ||
+                                                         (p[2].defined() && p[2].requires_grad()));
+      const Tensor projected = recording ? Tensor() : linear(layer_input, p[0], p[2]);
       Tensor h = h0.defined() ? select(h0, 0, k) : Tensor(), c = c0.defined() ? select(c0, 0, k) : Tensor();
       std::vector<Tensor> outputs(steps);
       for (int64_t s = 0; s < steps; ++s) {
         const int64_t t = d == 1 ? steps - 1 - s : s;
-        const Tensor xp = select(projected, 1, t);
+        const Tensor xp = recording ? linear(step_inputs[t], p[0], p[2]) : select(projected, 1, t);
         switch (mode) {
           case Mode::kLSTM:
             std::tie(h, c) = lstm_step(xp, h, c, p[1], p[3]);
@@ -138,12 +145,18 @@ RNNBase::Result RNNBase::run(const Tensor& input, const Tensor& h0_in, const Ten
         }
         outputs[t] = h;
       }
-      direction_outputs.push_back(stack(outputs, 1));
+      direction_outputs.push_back(std::move(outputs));
       h_n.push_back(h);
       if (mode == Mode::kLSTM) c_n.push_back(c);
     }
-    layer_input = directions == 2 ? cat(direction_outputs, 2) : direction_outputs[0];
-    if (layer + 1 < options.num_layers && options.dropout > 0) layer_input = dropout(layer_input, options.dropout, is_training());
+    // The next layer's input (dropout between layers, step by step: the same distribution).
+    const bool drop = layer + 1 < options.num_layers && options.dropout > 0;
+    for (int64_t t = 0; t < steps; ++t) {
+      step_inputs[t] = directions == 2 ? cat({direction_outputs[0][t], direction_outputs[1][t]}, 1)
+                                       : direction_outputs[0][t];
+      if (drop) step_inputs[t] = dropout(step_inputs[t], options.dropout, is_training());
+    }
+    layer_input = stack(step_inputs, 1);
   }
   Result r{layer_input, stack(h_n, 0), mode == Mode::kLSTM ? stack(c_n, 0) : Tensor()};
   if (unbatched) {
