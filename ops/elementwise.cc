@@ -178,10 +178,10 @@ const char* compare_op_name(CompareOp op) {
 #undef TG_NAME_CASE
 
 Array unary(UnaryOp op, const Array& x) {
-  if (x.is_contiguous()) {
-    if (x.dtype() == kFloat32) return vector_unary<float>(op, x);
-    if (x.dtype() == kFloat64) return vector_unary<double>(op, x);
-  }
+  // Floating views (an LSTM's gate chunks, a transpose) are copied to run the vector kernels too:
+  // the copy is cheap next to a scalar transcendental, and every layout gets the same values.
+  if (x.dtype() == kFloat32) return vector_unary<float>(op, x.contiguous());
+  if (x.dtype() == kFloat64) return vector_unary<double>(op, x.contiguous());
   switch (op) {
 #define TG_CASE(Name, str, dtype_class, expr)                                 \
   case UnaryOp::k##Name:                                                      \
