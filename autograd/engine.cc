@@ -2,10 +2,16 @@
 // every node that feeds it a gradient has run, so each receives the full sum of its gradients.
 // Note [Gradient accumulation]: a value used k times receives the sum of the k gradients, summed
 // in the node's input buffer before its backward runs (and in .grad() across backward calls).
+// Note [Slice gradients]: without create_graph, a slice node (select, narrow, chunk, split,
+// unbind) adds its gradient straight into the region of its input's buffer, which the engine then
+// owns (zeros made here, or a private copy of a gradient it was given), instead of running its
+// backward, which makes a zero tensor of the whole input per slice: k slices of one tensor cost
+// one full-size buffer, not k (a loop over the T steps of a sequence: O(T) instead of O(T^2)).
 #include "autograd/engine.h"
 
 #include <algorithm>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -13,6 +19,7 @@
 #include "autograd/functions.h"
 #include "autograd/grad_mode.h"
 #include "autograd/node.h"
+#include "autograd/op_table.h"
 #include "ops/elementwise.h"
 
 namespace tg::autograd {
@@ -35,6 +42,17 @@ void check_grad(const Node& node, size_t i, const Tensor& g) {
            " gradient for ", dtype_name(node.input_dtypes[i]), " input ", i);
 }
 
+// The slice node whose gradient goes straight into its input's buffer (Note [Slice gradients]),
+// or null.
+const OpNode* slice_to_accumulate(const Node& node, bool create_graph) {
+  static const OpDef* const slice = find_op("slice");
+  if (create_graph || autograd::DetectAnomalyGuard::is_enabled() || node.released()) return nullptr;
+  const auto* op_node = dynamic_cast<const OpNode*>(&node);
+  return op_node != nullptr && &op_node->op() == slice && node.next_edges.size() == 1 && node.next_edges[0]
+             ? op_node
+             : nullptr;
+}
+
 std::vector<Tensor> apply_node(Node& node, const Tensor& grad) {
   if (!autograd::DetectAnomalyGuard::is_enabled()) return node.apply(grad);
   autograd::CurrentBackwardScope scope(autograd::describe_node(node));
@@ -46,6 +64,7 @@ void execute(const std::vector<Tensor>& roots, const std::vector<Tensor>& grad_r
   TG_CHECK(grad_roots.empty() || grad_roots.size() == roots.size(), "backward: got ", grad_roots.size(),
            " gradients for ", roots.size(), " tensors");
   std::unordered_map<Node*, Tensor> buffers;
+  std::unordered_set<Node*> owned;  // buffers no one else holds: added into in place
   std::vector<std::shared_ptr<Node>> root_nodes;
   for (size_t i = 0; i < roots.size(); ++i) {
     const Tensor& root = roots[i];
@@ -96,9 +115,27 @@ void execute(const std::vector<Tensor>& roots, const std::vector<Tensor>& grad_r
     ready.pop_back();
     Tensor grad = std::move(buffers[node]);
     buffers.erase(node);
+    owned.erase(node);
     for (const auto& hook : node->pre_hooks) {
       Tensor replaced = hook(grad);
       if (replaced.defined()) grad = replaced;
+    }
+    if (const OpNode* slice = slice_to_accumulate(*node, create_graph);
+        slice != nullptr && (capture == nullptr || !capture->slots.count(node))) {
+      Node* next = node->next_edges[0].get();
+      if (grad.defined()) {
+        Tensor& buffer = buffers[next];
+        if (!owned.count(next)) {
+          buffer = Tensor(buffer.defined() ? buffer.data().clone()
+                                           : ops::Array::zeros(node->input_shapes[0], node->input_dtypes[0]));
+          owned.insert(next);
+        }
+        const Attrs& a = slice->attrs();
+        ops::add_into(buffer.data().slice(a.i("dim"), a.i("start"), a.i("end"), a.i("step")), grad.data());
+      }
+      if (!retain_graph) node->release_saved();
+      if (--dependencies[next] == 0) ready.push_back(next);
+      continue;
     }
     std::vector<Tensor> input_grads;
     if (capture != nullptr) {
@@ -118,7 +155,11 @@ void execute(const std::vector<Tensor>& roots, const std::vector<Tensor>& grad_r
       if (next == nullptr) continue;
       if (i < input_grads.size() && input_grads[i].defined()) {
         check_grad(*node, i, input_grads[i]);
-        buffers[next] = accumulate(buffers[next], input_grads[i]);
+        if (owned.count(next)) {
+          ops::add_into(buffers[next].data(), input_grads[i].data());
+        } else {
+          buffers[next] = accumulate(buffers[next], input_grads[i]);
+        }
       }
       if (--dependencies[next] == 0) ready.push_back(next);
     }

@@ -4,6 +4,9 @@
 // BM_AddNoRecording: add of two 4-element tensors that do not require grad (target < 1 µs).
 // BM_AddRecording: the same with inputs that require grad, so a tape node is recorded (< 2 µs).
 // BM_Backward10OpChain: forward and backward of a chain of 10 ops on 4-element tensors.
+// BM_BackwardThroughStepSelects/T: a loop over the T steps of a [32, T, 256] tensor that requires
+// grad (select, a product, a sum per step) and its backward: linear in T when the slices'
+// gradients go into one buffer (autograd/engine.cc, Note [Slice gradients]), quadratic otherwise.
 #include "autograd/tapegrad.h"
 #include "benchmark/benchmark.h"
 
@@ -32,6 +35,19 @@ void BM_Backward10OpChain(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_Backward10OpChain);
+
+void BM_BackwardThroughStepSelects(benchmark::State& state) {
+  const int64_t steps = state.range(0);
+  Tensor x = randn({32, steps, 256}).set_requires_grad();
+  for (auto _ : state) {
+    Tensor total = zeros({});
+    for (int64_t t = 0; t < steps; ++t) total = total + sum(x.select(1, t) * 0.5);
+    total.backward();
+    x.set_grad(Tensor());
+  }
+  state.SetComplexityN(steps);
+}
+BENCHMARK(BM_BackwardThroughStepSelects)->Arg(16)->Arg(64)->Arg(256)->Complexity();
 
 }  // namespace
 }  // namespace tg

@@ -112,9 +112,9 @@ RNNBase::Result RNNBase::run(const Tensor& input, const Tensor& h0_in, const Ten
   };
   const Tensor h0 = initial(h0_in, "h_0"), c0 = initial(c0_in, "c_0");
   // The layers run on per-step tensors. Recording, each step's input projection is its own GEMM:
-  // selecting step t of one [N, T, G*H] projection would give a backward that writes a zero tensor
-  // of that whole size per step (O(T^2) memory traffic). Without recording the one GEMM for every
-  // step is cheaper.
+  // measured faster in training than one GEMM for all steps whose result is then selected step by
+  // step (mnist_rnn's epoch on 6,400 images, 1 thread: 2.0 s against 3.3 s). Without recording
+  // the one GEMM for every step is cheaper.
   std::vector<Tensor> step_inputs = unbind(x, 1);
   Tensor layer_input = x;  // [N, T, F] as a whole, while it is not recomputed from steps
   std::vector<Tensor> h_n, c_n;

@@ -56,6 +56,45 @@ TEST(Backward, BroadcastGradientDoesNotAliasBetweenInputs) {
   EXPECT_THAT(values(b.grad()), ElementsAre(1.0, 1.0));
 }
 
+// Note [Slice gradients]: slices' gradients are added into their input's buffer in place. The sums
+// must equal the reference built without that path (create_graph runs every slice backward), for
+// overlapping and strided slices, a slice whose gradient a hook replaces, a slice used twice, the
+// input also used whole, a root gradient the caller still holds, and grad() capturing a slice.
+TEST(Backward, SliceGradientsAddIntoTheirInputExactlyAsTheSliceBackwards) {
+  auto loss_of = [](const Tensor& x) {
+    const Tensor y = x * 1.5;  // an intermediate: its buffer collects the slices
+    std::vector<Tensor> parts = chunk(y, 3, 1);
+    Tensor s = sum(parts[0] * parts[0]) + sum(parts[2] * 2.0);
+    for (const Tensor& row : unbind(y, 0)) s = s + sum(row * row * 0.25);
+    s = s + sum(y.narrow(1, 1, 4) * 3.0) + sum(slice(y, 1, 0, 6, 2) * -1.0);  // overlapping, strided
+    const Tensor twice = y.select(0, 1);
+    s = s + sum(twice * twice) + sum(y);  // a slice used twice; the input used whole
+    Tensor hooked = y.select(0, 2);
+    hooked.register_hook([](const Tensor& g) { return g * 10.0; });
+    return s + sum(hooked * hooked);
+  };
+  manual_seed(5);
+  const Tensor data = randn({3, 6}, kFloat64);
+  Tensor fast = data.clone().set_requires_grad(), reference = data.clone().set_requires_grad();
+  loss_of(fast).backward();
+  loss_of(reference).backward({}, /*retain_graph=*/true, /*create_graph=*/true);
+  EXPECT_TRUE(equal(fast.grad(), reference.grad().detach())) << fast.grad() << reference.grad();
+  // A root that is a slice, with a gradient the caller keeps: it is not written into.
+  Tensor x = data.clone().set_requires_grad();
+  const Tensor root_grad = ones({6}, kFloat64);
+  (x * 2.0).select(0, 0).backward(root_grad);
+  EXPECT_EQ(values(root_grad), std::vector<double>(6, 1.0));
+  EXPECT_EQ(values(x.grad().select(0, 0)), std::vector<double>(6, 2.0));
+  EXPECT_EQ(values(x.grad().select(0, 1)), std::vector<double>(6, 0.0));
+  // grad() of a slice's output still sees that output's gradient.
+  Tensor z = data.clone().set_requires_grad();
+  const Tensor row = (z * 3.0).select(0, 1);
+  const std::vector<Tensor> g = autograd::grad({sum(row * row)}, {row, z});
+  EXPECT_LT(max(abs(g[0] - row.detach() * 2.0)).item(), 1e-12);
+  EXPECT_LT(max(abs(g[1].select(0, 1) - row.detach() * 6.0)).item(), 1e-12);
+  EXPECT_EQ(values(g[1].select(0, 0)), std::vector<double>(6, 0.0));
+}
+
 TEST(Backward, NonScalarWithGradOutput) {
   Tensor x = tensor({1.0, 2.0}, kFloat64).set_requires_grad();
   Tensor y = x * x;
