@@ -7,19 +7,24 @@
 # tools/setup.sh. Twins (all of them unless NAMEs are given): vae (test negative ELBO, nats per
 # image: lower is better), mnist_rnn and fashion_resnet (test accuracy), char_gpt (validation loss,
 # nats per byte: lower is better; an epoch is 200 steps), dcgan (the judge's sample_confidence;
-# class_coverage is in the logs) and siamese (pair accuracy).
+# class_coverage is in the logs), siamese (pair accuracy), char_lm (LSTM, validation bits per byte)
+# and time_sequence_prediction (test MSE; EPOCHS counts its L-BFGS steps).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 epochs=${1:-2} threads=${2:-2}
 shift $(($# < 2 ? $# : 2))
 declare -A metric=([vae]=test_loss [mnist_rnn]=test_accuracy [fashion_resnet]=test_accuracy
-                   [char_gpt]=validation_loss [dcgan]=sample_confidence [siamese]=pair_accuracy)
+                   [char_gpt]=validation_loss [dcgan]=sample_confidence [siamese]=pair_accuracy
+                   [char_lm]=validation_bits_per_byte [time_sequence_prediction]=test_loss)
 # The data flag each example (and its twin) takes.
 declare -A data=([vae]=--data_dir=data/mnist [mnist_rnn]=--data_dir=data/mnist
                  [fashion_resnet]=--data_dir=/usr/share/datasets/fashion-mnist [char_gpt]=--data=/usr/share/games/fortunes
-                 [dcgan]=--data_dir=data/mnist [siamese]=--data_dir=/usr/share/datasets/fashion-mnist)
+                 [dcgan]=--data_dir=data/mnist [siamese]=--data_dir=/usr/share/datasets/fashion-mnist
+                 [char_lm]=--data=/usr/share/games/fortunes [time_sequence_prediction]=)
+# What an "epoch" is called on the command line (time_sequence_prediction counts L-BFGS steps).
+declare -A rounds=([time_sequence_prediction]=--steps)
 names=("$@")
-[[ ${#names[@]} -gt 0 ]] || names=(vae mnist_rnn fashion_resnet char_gpt dcgan siamese)
+[[ ${#names[@]} -gt 0 ]] || names=(vae mnist_rnn fashion_resnet char_gpt char_lm dcgan siamese time_sequence_prediction)
 for name in "${names[@]}"; do
   [[ -n ${metric[$name]:-} ]] || { echo "compare_examples.sh: no twin named $name (known: ${!metric[*]})" >&2; exit 2; }
 done
@@ -39,10 +44,12 @@ echo "|---|---|---|---|---|"
 value() { awk -v f="$2" '{for (i = 1; i < NF; ++i) if ($i == f) v = $(i + 1)} END {print v}' "$1"; }
 seconds() { awk '{s += $NF} END {print s}' "$1"; }
 for name in "${names[@]}"; do
-  "bazel-bin/examples/$name" "${data[$name]}" --epochs="$epochs" | tr '\r' '\n' | grep "^epoch .* seconds" > "$tmp/$name.tg"
-  $py "examples/pytorch/$name.py" "${data[$name]}" --epochs="$epochs" --threads="$threads" > "$tmp/$name.pt"
+  args=(${data[$name]:+"${data[$name]}"} "${rounds[$name]:---epochs}=$epochs")
+  "bazel-bin/examples/$name" "${args[@]}" | tr '\r' '\n' | grep -E "^(epoch|step) .* seconds" > "$tmp/$name.tg"
+  $py "examples/pytorch/$name.py" "${args[@]}" --threads="$threads" | grep -E "^(epoch|step) .* seconds" > "$tmp/$name.pt"
   f=${metric[$name]}
   awk -v n="$name" -v f="$f" -v e="$epochs" -v a="$(value "$tmp/$name.tg" "$f")" -v b="$(value "$tmp/$name.pt" "$f")" \
     -v ta="$(seconds "$tmp/$name.tg")" -v tb="$(seconds "$tmp/$name.pt")" \
-    'BEGIN { printf "| %s | %s after %d epochs | %s | %s | %.2f (%.0f s vs %.0f s) |\n", n, f, e, a, b, tb / ta, tb, ta }'
+    'BEGIN { printf "| %s | %s after %d %s | %s | %s | %.2f (%.0f s vs %.0f s) |\n", n, f, e,
+             n == "time_sequence_prediction" ? "L-BFGS steps" : "epochs", a, b, tb / ta, tb, ta }'
 done

@@ -3,8 +3,9 @@
 // time_sequence_prediction).
 //   bazel run -c opt //examples:time_sequence_prediction -- --steps=15 --plot=$PWD/sine.svg
 // Data: N waves sin((t + phase) / T) of L samples, phases drawn in [-4T, 4T); the first 3 are the
-// test waves. Per L-BFGS step it prints "step S loss X test_loss Y"; at the end "test_mse Y" (the
+// test waves. Per L-BFGS step it prints "step S loss X test_loss Y seconds Z"; at the end "test_mse Y" (the
 // test waves predicted one step ahead, then --future steps more from its own outputs, plotted).
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <memory>
@@ -123,6 +124,7 @@ int main(int argc, char** argv) {
     double test_loss = 0;
     Tensor prediction;
     for (int step = 1; step <= absl::GetFlag(FLAGS_steps); ++step) {
+      const auto start = std::chrono::steady_clock::now();
       const Tensor loss = optimizer.step([&] {
         optimizer.zero_grad();
         Tensor l = mse_loss(model.forward(input, 0), target);
@@ -132,7 +134,8 @@ int main(int argc, char** argv) {
       NoGradGuard no_grad;
       prediction = model.forward(test_input, absl::GetFlag(FLAGS_future));
       test_loss = mse_loss(prediction.narrow(1, 0, length - 1), test_target).item();
-      std::printf("step %d loss %.6g test_loss %.6g\n", step, loss.item(), test_loss);
+      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      std::printf("step %d loss %.6g test_loss %.6g seconds %.1f\n", step, loss.item(), test_loss, seconds);
       std::fflush(stdout);
     }
     std::printf("test_mse %.6g\n", test_loss);
