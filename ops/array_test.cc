@@ -2,6 +2,7 @@
 // only when it must; broadcasting; factories; the generator is reproducible; printing.
 #include "ops/array.h"
 
+#include <cstring>
 #include <sstream>
 
 #include "gmock/gmock.h"
@@ -144,6 +145,27 @@ TEST(Reduce, SumIsDeterministicAndAccurateForLongRows) {
   const double s1 = sum(x, {}, false).item(), s2 = sum(x, {}, false).item();
   EXPECT_EQ(s1, s2);
   EXPECT_NEAR(s1, 100000.3, 1.0);  // float32 accumulated in double, rounded once
+}
+
+// Summing leading dims (a bias gradient) walks the rows once, with the same bits as summing each
+// column as a row of the transposed copy; for 1 and 600 columns (several column tasks), floats,
+// doubles and int64.
+TEST(Reduce, LeadingDimsSumEqualsTheTransposedRowSumsBitForBit) {
+  Generator gen(11);
+  for (DType dtype : {kFloat32, kFloat64}) {
+    for (int64_t k : {1, 37, 600}) {
+      const Array x = normal({40, 251, k}, 0, 1, dtype, gen);
+      const Array columns = sum(x, {0, 1}, false);
+      const Array rows = sum(x.permute({2, 0, 1}).contiguous(), {1, 2}, false);
+      ASSERT_EQ(columns.shape(), (Shape{k}));
+      ASSERT_EQ(std::memcmp(columns.data<char>(), rows.data<char>(), k * dtype_size(dtype)), 0) << k;
+      EXPECT_EQ(sum(x, {0}, true).shape(), (Shape{1, 251, k}));
+    }
+  }
+  const Array ints = arange(0, 12, 1, kInt64).reshape({3, 4});
+  const Array column_sums = sum(ints, {0}, false);
+  EXPECT_EQ(std::vector<int64_t>(column_sums.data<int64_t>(), column_sums.data<int64_t>() + 4),
+            (std::vector<int64_t>{12, 15, 18, 21}));
 }
 
 TEST(Print, LooksLikePyTorch) {

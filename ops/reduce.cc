@@ -143,15 +143,34 @@ static void sum_outer_and_inner(const T* x, int64_t a, int64_t k, int64_t b, T* 
   for (int64_t j = 0; j < k; ++j) range(x, a, k, b, j, j + 1, out);
 }
 
+// Column sums of a row-major [a, k] block: out[j] = sum over i of x[i, j], accumulated in Acc<T>
+// in row order (the same bits as summing each column as a row), in one pass over the rows.
+template <typename T>
+static void sum_columns(const T* x, int64_t a, int64_t k, T* out) {
+  constexpr int64_t kColumns = 256;  // per task: the accumulators stay in L1
+  const int64_t tasks = (k + kColumns - 1) / kColumns;
+#pragma omp parallel for schedule(static) if (a * k >= internal::kParallelGrain && tasks > 1)
+  for (int64_t task = 0; task < tasks; ++task) {
+    const int64_t j0 = task * kColumns, n = std::min(kColumns, k - j0);
+    Acc<T> acc[kColumns] = {};
+    for (int64_t i = 0; i < a; ++i) {
+      const T* row = x + i * k + j0;
+      for (int64_t j = 0; j < n; ++j) acc[j] += row[j];
+    }
+    for (int64_t j = 0; j < n; ++j) out[j0 + j] = static_cast<T>(acc[j]);
+  }
+}
+
 Array sum(const Array& x, const Shape& dims_in, bool keepdim) {
   const Shape dims = normalize_dims(dims_in, x.dim(), "sum");
-  // Kept dims forming one block [lo, hi) with reduced dims on both sides: no transposing copy.
+  // Kept dims forming one block [lo, hi) with reduced dims before it (and maybe after it): no
+  // transposing copy. (Reduced dims after it only: the rows path below copies nothing either.)
   std::vector<bool> reduced(x.dim(), false);
   for (int64_t d : dims) reduced[d] = true;
   int64_t lo = 0, hi = x.dim();
   while (lo < x.dim() && reduced[lo]) ++lo;
   while (hi > lo && reduced[hi - 1]) --hi;
-  bool block = lo > 0 && hi < x.dim() && x.is_contiguous();
+  bool block = lo > 0 && lo < hi && x.is_contiguous();
   for (int64_t d = lo; d < hi; ++d) block = block && !reduced[d];
   if (block) {
     int64_t a = 1, k = 1, b = 1;
@@ -159,7 +178,13 @@ Array sum(const Array& x, const Shape& dims_in, bool keepdim) {
     Array out = Array::empty(reduced_shape(x.shape(), dims, keepdim), x.dtype());
     dispatch_numeric(x.dtype(), "sum", [&](auto tag) {
       using T = decltype(tag);
-      sum_outer_and_inner(x.data<T>(), a, k, b, out.data<T>());
+      if (b == 1 && k > 1) {
+        sum_columns(x.data<T>(), a, k, out.data<T>());  // a bias gradient: [N, ..., C] -> [C]
+      } else if (b == 1) {
+        out.data<T>()[0] = static_cast<T>(sum_row(x.data<T>(), a));  // one column: a row
+      } else {
+        sum_outer_and_inner(x.data<T>(), a, k, b, out.data<T>());
+      }
     });
     return out;
   }
