@@ -3,6 +3,7 @@
 // flip) prepared on worker threads; SGD with Nesterov momentum and weight decay, the learning rate
 // annealed by a cosine over every step.
 //   bazel run -c opt //examples:fashion_resnet -- --epochs=15 --save=$PWD/fashion.tgm
+// (ResNet-8 at width 2 by default: 32/64/128 channels; --width=1 is the benchmark workload's.)
 // Prints "epoch E train_loss X test_accuracy Y seconds Z" per epoch, then "test_accuracy Y".
 #include <chrono>
 #include <cstdio>
@@ -29,7 +30,7 @@ ABSL_FLAG(int64_t, batch_size, 128, "images per step");
 ABSL_FLAG(double, lr, 0.05, "SGD learning rate at the start (cosine-annealed to 0 over the run)");
 ABSL_FLAG(double, momentum, 0.9, "Nesterov momentum");
 ABSL_FLAG(double, weight_decay, 5e-4, "L2 weight decay");
-ABSL_FLAG(int64_t, width, 1, "channel multiplier (1: blocks of 16/32/64 channels)");
+ABSL_FLAG(int64_t, width, 2, "channel multiplier (1: blocks of 16/32/64 channels; 2 reaches 93 %)");
 ABSL_FLAG(bool, augment, true, "random crop (padding 2) and horizontal flip of the training images");
 ABSL_FLAG(int, num_workers, 2, "threads preparing (augmenting) batches");
 ABSL_FLAG(int64_t, train_limit, 0, "train on the first N images only (0: all 60,000)");

@@ -9,7 +9,7 @@ data=/usr/share/datasets/fashion-mnist
 [[ -f $data/t10k-images-idx3-ubyte.gz ]] || { echo "FAIL: $data missing (bash tools/setup.sh installs it)" >&2; exit 1; }
 tmp=${TEST_TMPDIR:-$(mktemp -d)}
 export OMP_NUM_THREADS=1  # a fixed count: an oversubscribed team crawls (ops/parallel.h)
-"$fashion_resnet" --epochs=2 --train_limit=4000 --save="$tmp/fashion.tgm" --metrics_csv="$tmp/metrics.csv" \
+"$fashion_resnet" --epochs=2 --width=1 --train_limit=4000 --save="$tmp/fashion.tgm" --metrics_csv="$tmp/metrics.csv" \
   --plot="$tmp/plot.svg" | tee "$tmp/out" | grep -v batch
 accuracy=$(awk '$1 == "test_accuracy" {print $2}' "$tmp/out")
 awk -v a="$accuracy" 'BEGIN { exit !(a >= 0.6) }' || { echo "FAIL: test accuracy $accuracy < 0.6" >&2; exit 1; }

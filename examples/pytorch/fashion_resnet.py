@@ -59,7 +59,7 @@ def main():
     p.add_argument("--epochs", type=int, default=15)
     p.add_argument("--batch_size", type=int, default=128)
     p.add_argument("--lr", type=float, default=0.05)
-    p.add_argument("--width", type=int, default=1)
+    p.add_argument("--width", type=int, default=2)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--seed", type=int, default=0)
     a = p.parse_args()
