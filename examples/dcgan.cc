@@ -5,7 +5,7 @@
 // (cnn_small: --classifier=FILE.tgm from `mnist_cnn --save`, else trained here first) labels 1,000
 // generated digits: sample_confidence is its mean top probability, class_coverage the share of
 // the rarest class (0.1 when the ten digits come equally often).
-//   bazel run -c opt //examples:dcgan -- --data_dir=$PWD/data/mnist --epochs=5 --images=$PWD/dcgan
+//   bazel run -c opt //examples:dcgan -- --data_dir=$PWD/data/mnist --images=$PWD/dcgan
 // Prints "epoch E d_loss X g_loss Y sample_confidence C class_coverage V seconds S" per epoch.
 #include <algorithm>
 #include <chrono>
@@ -30,7 +30,7 @@
 #include "optim/optim.h"
 
 ABSL_FLAG(std::string, data_dir, "data/mnist", "MNIST IDX files (tools/fetch_mnist.sh fetches them)");
-ABSL_FLAG(int, epochs, 5, "passes over the training set");
+ABSL_FLAG(int, epochs, 10, "passes over the training set");
 ABSL_FLAG(int64_t, batch_size, 64, "images per step");
 ABSL_FLAG(double, lr, 2e-4, "Adam learning rate of both networks (beta1 0.5)");
 ABSL_FLAG(int64_t, noise, 100, "size of the generator's noise vector");

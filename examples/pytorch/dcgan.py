@@ -70,7 +70,7 @@ def judge_samples(judge, gen, n, noise):
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--data_dir", default="data/mnist")
-    p.add_argument("--epochs", type=int, default=5)
+    p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--batch_size", type=int, default=64)
     p.add_argument("--lr", type=float, default=2e-4)
     p.add_argument("--noise", type=int, default=100)
