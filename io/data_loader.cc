@@ -38,9 +38,8 @@ Transform normalize(double mean, double std) {
 
 namespace {
 
-// The images of a batch as a contiguous float [N, C, H, W] copy, checked.
-// The batch's images, contiguous; a private copy when the caller writes into them (the batch may
-// share storage with the dataset).
+// The batch's float [N, C, H, W] images, checked and contiguous; a private copy when the caller
+// writes into them (the batch may share storage with the dataset).
 ops::Array images_of(const Batch& b, const char* what, bool to_write) {
   TG_CHECK(b.inputs.defined() && b.inputs.dim() == 4 && b.inputs.dtype() == kFloat32, what,
            ": expected float32 images [N, C, H, W], got ",
