@@ -81,18 +81,15 @@ struct Judge {
   double mean = io::kMnistMean, std = io::kMnistStd;
 };
 
-double metadata_number(const std::map<std::string, std::string>& metadata, const std::string& key, double fallback) {
-  const auto it = metadata.find(key);
-  return it == metadata.end() ? fallback : std::stod(it->second);
-}
-
 // The file's model, or cnn_small trained on the training images (its test accuracy printed).
 Judge make_judge(const io::MnistSplits& data, uint64_t seed) {
   if (const std::string path = absl::GetFlag(FLAGS_classifier); !path.empty()) {
     auto loaded = io::load_model(path);
     TG_CHECK(loaded.ok(), "--classifier: ", loaded.status().message());
-    return {loaded->module, metadata_number(loaded->metadata, "input_mean", io::kMnistMean),
-            metadata_number(loaded->metadata, "input_std", io::kMnistStd)};
+    const auto recorded = io::input_normalization(loaded->metadata, path);
+    TG_CHECK(recorded.ok(), "--classifier: ", recorded.status().message());
+    if (!*recorded) return {loaded->module};  // MNIST's statistics
+    return {loaded->module, (*recorded)->mean, (*recorded)->std};
   }
   const examples::Architecture& arch = examples::find_architecture("cnn_small");
   const io::Transform norm = io::normalize(io::kMnistMean, io::kMnistStd);

@@ -1,6 +1,9 @@
 // tapegrad/io/model_file.cc: model and state-dict files.
 #include "io/model_file.h"
 
+#include <cmath>
+
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "io/file_io.h"
 #include "io/proto/tapegrad.pb.h"
@@ -80,6 +83,25 @@ absl::Status load(nn::Module& module, const std::string& path) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": ", e.what()));
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<InputNormalization>> input_normalization(
+    const std::map<std::string, std::string>& metadata, const std::string& source) {
+  const bool has_mean = metadata.count("input_mean") > 0, has_std = metadata.count("input_std") > 0;
+  if (!has_mean && !has_std) return std::nullopt;
+  if (!has_mean || !has_std) {
+    return absl::InvalidArgumentError(absl::StrCat(source, ": metadata has only one of input_mean and input_std"));
+  }
+  InputNormalization n{};
+  for (const auto& [key, value] : {std::pair{"input_mean", &n.mean}, std::pair{"input_std", &n.std}}) {
+    const std::string& text = metadata.at(key);
+    if (!absl::SimpleAtod(text, value) || !std::isfinite(*value)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(source, ": metadata ", key, " is not a finite number: '", text, "'"));
+    }
+  }
+  if (!(n.std > 0)) return absl::InvalidArgumentError(absl::StrCat("input std must be positive, got ", n.std));
+  return n;
 }
 
 }  // namespace tg::io

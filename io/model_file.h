@@ -5,6 +5,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -30,6 +31,16 @@ struct LoadedModel {
 absl::StatusOr<LoadedModel> load_model(const std::string& path);
 // The same from bytes in memory (e.g. received over a network); `source` names them in errors.
 absl::StatusOr<LoadedModel> parse_model(const std::string& bytes, const std::string& source);
+
+// The normalization a model's inputs expect, as a model file's metadata records it (input_mean and
+// input_std; mnist_cnn, fashion_resnet and transfer_learning --save write them): nullopt when the
+// metadata has neither; an error naming `source` when it has one only, a value that is not a finite
+// number, or a std that is not positive.
+struct InputNormalization {
+  double mean, std;
+};
+absl::StatusOr<std::optional<InputNormalization>> input_normalization(
+    const std::map<std::string, std::string>& metadata, const std::string& source);
 
 // The state dict alone (parameters and buffers by name), for a module whose class you have.
 absl::Status save(const nn::Module& module, const std::string& path);

@@ -460,6 +460,24 @@ TEST(BadFiles, TruncatedEmptyGarbageAndMissing) {
   EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
 }
 
+TEST(Metadata, InputNormalizationIsBothValuesOrNoneAndChecked) {
+  auto none = input_normalization({{"classes", "a,b"}}, "m.tgm");
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_FALSE(none->has_value());
+  auto both = input_normalization({{"input_mean", "0.2860"}, {"input_std", "0.3530"}}, "m.tgm");
+  ASSERT_TRUE(both.ok() && both->has_value()) << both.status();
+  EXPECT_DOUBLE_EQ((*both)->mean, 0.286);
+  EXPECT_DOUBLE_EQ((*both)->std, 0.353);
+  auto message = [](const std::map<std::string, std::string>& metadata) {
+    return std::string(input_normalization(metadata, "m.tgm").status().message());
+  };
+  EXPECT_EQ(message({{"input_mean", "0.1"}}), "m.tgm: metadata has only one of input_mean and input_std");
+  EXPECT_EQ(message({{"input_mean", "x"}, {"input_std", "1"}}), "m.tgm: metadata input_mean is not a finite number: 'x'");
+  EXPECT_EQ(message({{"input_mean", "0"}, {"input_std", "inf"}}),
+            "m.tgm: metadata input_std is not a finite number: 'inf'");
+  EXPECT_THAT(message({{"input_mean", "0"}, {"input_std", "0"}}), HasSubstr("input std must be positive"));
+}
+
 TEST(AtomicWrite, FailedWriteLeavesThePreviousFile) {
   ASSERT_TRUE(write_file_atomically(tmp("keep"), "old contents").ok());
   EXPECT_FALSE(write_file_atomically(tmp("no_such_dir/keep"), "x").ok());

@@ -273,14 +273,6 @@ int dot(const std::string& path) {
 }
 
 // A number given as --name or found in the model's metadata; `what` names it in errors.
-double parse_number(const std::string& text, const std::string& what) {
-  double v;
-  if (!absl::SimpleAtod(text, &v) || !std::isfinite(v)) {
-    throw absl::InvalidArgumentError(what + " is not a finite number: '" + text + "'");
-  }
-  return v;
-}
-
 // The normalization predict applies: flags first, then the file's metadata, then MNIST's, with
 // where each came from (a Fashion-MNIST model scored with MNIST's statistics loses accuracy).
 struct Normalization {
@@ -294,12 +286,10 @@ Normalization input_normalization(const std::string& path, const std::map<std::s
   if (mean) {
     if (!std::isfinite(*mean) || !std::isfinite(*stddev)) throw UsageError{"--mean and --std must be finite"};
     n = {*mean, *stddev, "--mean/--std"};
-  } else if (metadata.count("input_mean") || metadata.count("input_std")) {
-    if (!metadata.count("input_mean") || !metadata.count("input_std")) {
-      throw absl::InvalidArgumentError(path + ": metadata has only one of input_mean and input_std");
-    }
-    n = {parse_number(metadata.at("input_mean"), path + ": metadata input_mean"),
-         parse_number(metadata.at("input_std"), path + ": metadata input_std"), "the model file's metadata"};
+  } else {
+    const auto recorded = io::input_normalization(metadata, path);
+    if (!recorded.ok()) throw recorded.status();
+    if (*recorded) n = {(*recorded)->mean, (*recorded)->std, "the model file's metadata"};
   }
   if (!(n.std > 0)) throw absl::InvalidArgumentError("input std must be positive, got " + std::to_string(n.std));
   return n;
