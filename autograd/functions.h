@@ -206,7 +206,7 @@ Tensor squeeze(const Tensor& x);
 Tensor squeeze(const Tensor& x, int64_t dim);
 Tensor unsqueeze(const Tensor& x, int64_t dim);
 Tensor flatten(const Tensor& x, int64_t start_dim = 0, int64_t end_dim = -1);
-Tensor contiguous(const Tensor& x);
+Tensor contiguous(const Tensor& x, MemoryFormat format = MemoryFormat::Contiguous);
 Tensor clone(const Tensor& x);
 Tensor to_dtype(const Tensor& x, DType dtype);
 // Sums a broadcast gradient back to `shape` (the adjoint of expand).

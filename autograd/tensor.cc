@@ -103,7 +103,7 @@ void Tensor::retain_grad() const {
   });
 }
 
-Tensor Tensor::contiguous() const { return tg::contiguous(*this); }
+Tensor Tensor::contiguous(MemoryFormat format) const { return tg::contiguous(*this, format); }
 Tensor Tensor::clone() const { return tg::clone(*this); }
 Tensor Tensor::to(DType dtype) const { return tg::to_dtype(*this, dtype); }
 Tensor Tensor::reshape(IntArrayRef shape) const { return tg::reshape(*this, shape); }

@@ -43,6 +43,10 @@ class Tensor {
   int64_t numel() const { return data().numel(); }
   DType dtype() const { return data().dtype(); }
   bool is_contiguous() const { return data().is_contiguous(); }
+  // Stored in that memory format (Note [Channels last] in ops/array.cc); and the format a 4-d
+  // tensor's layout suggests (ChannelsLast or Contiguous), as LibTorch's.
+  bool is_contiguous(MemoryFormat format) const { return data().is_contiguous(format); }
+  MemoryFormat suggest_memory_format() const { return data().suggest_memory_format(); }
   template <typename T>
   T* data_ptr() const {
     TG_CHECK(dtype() == dtype_of<T>(), "data_ptr: tensor is ", dtype_name(dtype()), ", asked for ",
@@ -126,7 +130,10 @@ class Tensor {
   Tensor& operator/=(Scalar other);
 
   // ---- conveniences forwarding to the free functions in functions.h ----
-  Tensor contiguous() const;
+  // Differentiable: itself when already in that format, else a copy. ChannelsLast needs 4 dims:
+  // x.contiguous(tg::MemoryFormat::ChannelsLast) makes the convolutions after it skip their
+  // layout reorders.
+  Tensor contiguous(MemoryFormat format = MemoryFormat::Contiguous) const;
   Tensor clone() const;  // differentiable copy
   Tensor to(DType dtype) const;  // differentiable between floating dtypes
   Tensor reshape(IntArrayRef shape) const;

@@ -31,6 +31,7 @@
 #include "io/text_corpus.h"
 #include "optim/optim.h"
 
+ABSL_FLAG(bool, channels_last, false, "resnet_fmnist: images in channels-last memory format (Note [Channels last])");
 ABSL_FLAG(std::string, workload, "char_gpt", "char_gpt, lstm_lm or resnet_fmnist");
 ABSL_FLAG(int, steps, 20, "timed training steps (after 10 warm-up steps)");
 ABSL_FLAG(std::optional<int>, threads, std::nullopt, "fixed thread count (default: adaptive)");
@@ -132,6 +133,8 @@ void run_resnet(int steps) {
   optim::SGD optimizer(model->parameters(), 0.05, optim::SGDOptions{.momentum = 0.9, .nesterov = true}, 5e-4);
   const io::Transform norm = io::normalize(kFmnistMean, kFmnistStd);
   const int64_t batch = 128;
+  const MemoryFormat format = absl::GetFlag(FLAGS_channels_last) ? MemoryFormat::ChannelsLast : MemoryFormat::Contiguous;
+  const auto layout = [format](const Tensor& images) { return images.contiguous(format); };
   io::DataLoader loader(io::TensorDataset(train_set->images, train_set->labels),
                         {.batch_size = batch, .seed = absl::GetFlag(FLAGS_seed)}, norm);
   int64_t epoch_index = 0;
@@ -140,7 +143,7 @@ void run_resnet(int steps) {
       [&] {
         io::Batch b;
         while (!epoch->next(&b)) epoch = loader.epoch(++epoch_index);
-        return step_on(*model, optimizer, b.inputs, b.targets);
+        return step_on(*model, optimizer, layout(b.inputs), b.targets);
       },
       steps, static_cast<double>(batch), "train_images_per_s");
 
@@ -149,7 +152,7 @@ void run_resnet(int steps) {
                              {.batch_size = 128, .shuffle = false}, norm);
   std::vector<Tensor> batches;
   auto test_epoch = test_loader.epoch(0);
-  for (io::Batch b; test_epoch->next(&b);) batches.push_back(b.inputs);
+  for (io::Batch b; test_epoch->next(&b);) batches.push_back(layout(b.inputs));
   InferenceMode inference;
   std::printf("infer_images_per_s %.1f\n",
               rate_of([&] { for (const Tensor& b : batches) (*model)(b); }, 1, static_cast<double>(test_set->images.size(0))));

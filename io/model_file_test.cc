@@ -55,6 +55,32 @@ TEST(ModelFile, RoundTripIsBitIdenticalAtAnyBatchSize) {
   EXPECT_EQ(loaded->module->named_buffers().size(), model->named_buffers().size());
 }
 
+// A model that moves its input to channels last (Note [Channels last] in ops/array.cc): the
+// loaded graph keeps the format (its output is channels last) and the values.
+class ChannelsLastConv : public nn::Module {
+ public:
+  ChannelsLastConv() : Module("ChannelsLastConv") {
+    conv_ = register_module("conv", std::make_shared<nn::Conv2d>(nn::Conv2dOptions(3, 8, 3).padding(1)));
+  }
+  Tensor forward(const Tensor& x) override { return relu((*conv_)(x.contiguous(MemoryFormat::ChannelsLast))); }
+
+ private:
+  std::shared_ptr<nn::Conv2d> conv_;
+};
+
+TEST(ModelFile, ChannelsLastSurvives) {
+  manual_seed(0);
+  ChannelsLastConv model;
+  ASSERT_TRUE(save_model(model, randn({2, 3, 6, 6}), tmp("last.tgm")).ok());
+  auto loaded = load_model(tmp("last.tgm"));
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  const Tensor x = randn({3, 3, 6, 6});
+  const Tensor want = model(x), got = (*loaded->module)(x);
+  EXPECT_EQ(want.suggest_memory_format(), MemoryFormat::ChannelsLast);
+  EXPECT_EQ(got.suggest_memory_format(), MemoryFormat::ChannelsLast);
+  EXPECT_EQ(got.to_vector<float>(), want.to_vector<float>());
+}
+
 // A token model: int64 [N, T] -> Embedding -> LayerNorm -> Linear -> [N, T, vocabulary].
 TEST(ModelFile, TokenModelRoundTripsAtAnyBatchAndSequenceLength) {
   manual_seed(4);

@@ -10,6 +10,19 @@
 #include "absl/strings/str_cat.h"
 #include "ops/internal/strided_loop.h"
 
+namespace tg {
+
+const char* memory_format_name(MemoryFormat format) {
+  switch (format) {
+    case MemoryFormat::Contiguous: return "contiguous";
+    case MemoryFormat::Preserve: return "preserve";
+    case MemoryFormat::ChannelsLast: return "channels_last";
+  }
+  return "memory_format(invalid)";
+}
+
+}  // namespace tg
+
 namespace tg::ops {
 
 namespace internal {
@@ -20,6 +33,30 @@ Shape broadcast_strides(const Shape& in, const Shape& in_strides, const Shape& o
   return s;
 }
 }  // namespace internal
+
+// Note [Channels last]: a 4-d activation [N, C, H, W] may be stored [N, H, W, C]
+// (MemoryFormat::ChannelsLast, as in PyTorch): oneDNN's convolutions read and write that order
+// directly, where the default order costs a reorder to and from their blocked layout around
+// every call. A network stays channels last once its input is (x.contiguous(ChannelsLast)):
+// convolutions write their output in their input's format, elementwise kernels and batch norm
+// write empty_like() outputs, and every other op reads any strides (copying to contiguous where
+// its kernel needs). Only the layout differs: values, shapes and gradients are the same.
+Shape channels_last_strides(const Shape& shape) {
+  TG_CHECK(shape.size() == 4, "channels_last: expected a 4-d shape [N, C, H, W], got ", shape_str(shape));
+  const int64_t c = std::max<int64_t>(shape[1], 1), w = std::max<int64_t>(shape[3], 1),
+                h = std::max<int64_t>(shape[2], 1);
+  return {h * w * c, 1, w * c, c};
+}
+
+Array Array::empty(const Shape& shape, DType dtype, MemoryFormat format) {
+  TG_CHECK(format == MemoryFormat::Contiguous || format == MemoryFormat::ChannelsLast,
+           "empty: memory format must be contiguous or channels_last, got ", memory_format_name(format));
+  Array out = empty(shape, dtype);
+  if (format == MemoryFormat::ChannelsLast) out.strides_ = channels_last_strides(shape);
+  return out;
+}
+
+Array empty_like(const Array& x, DType dtype) { return Array::empty(x.shape(), dtype, x.suggest_memory_format()); }
 
 Array::Array(std::shared_ptr<Storage> storage, Shape shape, Shape strides, int64_t offset, DType dtype)
     : storage_(std::move(storage)),
@@ -88,6 +125,25 @@ bool Array::is_contiguous() const {
     expected *= shape_[i];
   }
   return true;
+}
+
+bool Array::is_contiguous(MemoryFormat format) const {
+  if (format == MemoryFormat::Contiguous) return is_contiguous();
+  TG_CHECK(format == MemoryFormat::ChannelsLast, "is_contiguous: memory format must be contiguous or channels_last, got ",
+           memory_format_name(format));
+  if (dim() != 4) return false;
+  const Shape want = channels_last_strides(shape_);
+  for (int64_t i = 0; i < 4; ++i)
+    if (shape_[i] != 1 && strides_[i] != want[i]) return false;
+  return true;
+}
+
+MemoryFormat Array::suggest_memory_format() const {
+  if (dim() != 4 || !is_contiguous(MemoryFormat::ChannelsLast)) return MemoryFormat::Contiguous;
+  if (!is_contiguous()) return MemoryFormat::ChannelsLast;
+  // Both (a dim of size 1 makes the orders agree): the exact strides say which was meant.
+  return strides_ == channels_last_strides(shape_) && strides_ != contiguous_strides(shape_) ? MemoryFormat::ChannelsLast
+                                                                                             : MemoryFormat::Contiguous;
 }
 
 double Array::item() const {
@@ -276,6 +332,17 @@ Array Array::unsqueeze(int64_t d) const {
 Array Array::contiguous() const {
   if (is_contiguous()) return *this;
   return clone();
+}
+
+Array Array::contiguous(MemoryFormat format) const {
+  if (format == MemoryFormat::Preserve) return is_flat() ? *this : contiguous();
+  if (format == MemoryFormat::Contiguous) return contiguous();
+  if (is_contiguous(format)) {  // already in that order: at most the size-1 dims' strides change
+    return suggest_memory_format() == format ? *this : as_strided(shape_, channels_last_strides(shape_), offset_);
+  }
+  Array out = empty(shape_, dtype_, format);
+  copy_into(out, *this);
+  return out;
 }
 
 Array Array::clone() const {

@@ -18,7 +18,21 @@
 #include "ops/shape.h"
 #include "ops/storage.h"
 
+namespace tg {
+
+// The order of an array's elements in memory, with LibTorch's names (Note [Channels last] in
+// ops/array.cc). ChannelsLast is a 4-d [N, C, H, W] array stored as [N, H, W, C] (strides
+// {H*W*C, 1, W*C, C}); Preserve (for contiguous(): keep the array's own format) is never an
+// array's format.
+enum class MemoryFormat { Contiguous, Preserve, ChannelsLast };
+const char* memory_format_name(MemoryFormat format);  // "contiguous", "preserve", "channels_last"
+
+}  // namespace tg
+
 namespace tg::ops {
+
+// The strides of shape stored channels last; shape must be 4-d.
+Shape channels_last_strides(const Shape& shape);
 
 class Array {
  public:
@@ -27,6 +41,7 @@ class Array {
 
   // Contiguous array with uninitialized contents.
   static Array empty(const Shape& shape, DType dtype);
+  static Array empty(const Shape& shape, DType dtype, MemoryFormat format);  // Contiguous or ChannelsLast
   static Array full(const Shape& shape, double value, DType dtype);
   static Array zeros(const Shape& shape, DType dtype) { return full(shape, 0.0, dtype); }
   static Array scalar(double value, DType dtype) { return full({}, value, dtype); }
@@ -42,6 +57,16 @@ class Array {
   int64_t size(int64_t d) const;
   int64_t numel() const { return numel_; }
   bool is_contiguous() const;
+  // Stored in that format (size-1 dims' strides ignored, as by is_contiguous()); ChannelsLast needs 4 dims.
+  bool is_contiguous(MemoryFormat format) const;
+  // ChannelsLast for a 4-d array stored channels last, else Contiguous. A [N, 1, H, W] array is
+  // both; it counts as channels last when its strides are exactly channels_last_strides (what
+  // contiguous(ChannelsLast) makes), so the layers after a 1-channel input keep the format.
+  MemoryFormat suggest_memory_format() const;
+  // Stored contiguously in suggest_memory_format()'s order: the elements fill
+  // [data(), data() + numel()), and an elementwise kernel can run over them as one flat range
+  // into an empty_like() output.
+  bool is_flat() const { return is_contiguous(suggest_memory_format()); }
   const std::shared_ptr<Storage>& storage() const { return storage_; }
 
   template <typename T>
@@ -75,6 +100,7 @@ class Array {
   Array reshape(const Shape& shape) const;
   Array flatten(int64_t start_dim = 0, int64_t end_dim = -1) const;
   Array contiguous() const;  // returns *this when already contiguous
+  Array contiguous(MemoryFormat format) const;  // *this when already in that format; Preserve: flat
   Array clone() const;       // always a fresh contiguous copy
   Array to(DType dtype) const;
 
@@ -86,6 +112,10 @@ class Array {
   int64_t numel_ = 0;
   DType dtype_ = DType::kFloat32;
 };
+
+// A fresh uninitialized array of x's shape in x's suggested memory format.
+Array empty_like(const Array& x, DType dtype);
+inline Array empty_like(const Array& x) { return empty_like(x, x.dtype()); }
 
 // Copies src into dst elementwise (any strides; src broadcast to dst's shape; dtypes converted).
 void copy_into(const Array& dst, const Array& src);

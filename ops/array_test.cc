@@ -89,6 +89,63 @@ TEST(Views, ContiguousCopiesOnlyWhenNeeded) {
   EXPECT_THAT(values(t), ElementsAre(0, 4, 8, 1, 5, 9, 2, 6, 10, 3, 7, 11));
 }
 
+// Note [Channels last] (ops/array.cc).
+TEST(MemoryFormats, ChannelsLastStridesAndSuggestion) {
+  const Array x = Array::from_vector<float>({0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}, {1, 3, 2, 2});
+  const Array last = x.contiguous(MemoryFormat::ChannelsLast);
+  EXPECT_EQ(last.strides(), Shape({12, 1, 6, 3}));
+  EXPECT_FALSE(last.is_contiguous());
+  EXPECT_TRUE(last.is_contiguous(MemoryFormat::ChannelsLast));
+  EXPECT_EQ(last.suggest_memory_format(), MemoryFormat::ChannelsLast);
+  EXPECT_EQ(x.suggest_memory_format(), MemoryFormat::Contiguous);
+  EXPECT_EQ(last.at({0, 2, 1, 0}), 10);  // same values, another order in memory
+  EXPECT_EQ(last.data<float>()[1], 4);   // [n=0, h=0, w=0, c=1]
+  EXPECT_EQ(last.contiguous(MemoryFormat::ChannelsLast).data<float>(), last.data<float>()) << "no copy";
+  EXPECT_EQ(last.contiguous().strides(), x.strides());
+  EXPECT_EQ(last.contiguous(MemoryFormat::Preserve).data<float>(), last.data<float>());
+  // One channel: both orders hold; contiguous(ChannelsLast) is a view whose exact strides say
+  // channels last, so the layers after a 1-channel input keep the format.
+  const Array one = Array::zeros({2, 1, 3, 3}, kFloat32);
+  const Array one_last = one.contiguous(MemoryFormat::ChannelsLast);
+  EXPECT_EQ(one_last.data<float>(), one.data<float>());
+  EXPECT_EQ(one.suggest_memory_format(), MemoryFormat::Contiguous);
+  EXPECT_EQ(one_last.suggest_memory_format(), MemoryFormat::ChannelsLast);
+  EXPECT_TRUE(one_last.is_contiguous());
+  EXPECT_FALSE(Array::zeros({2, 3}, kFloat32).is_contiguous(MemoryFormat::ChannelsLast));
+  EXPECT_THAT([] { Array::zeros({2, 3}, kFloat32).contiguous(MemoryFormat::ChannelsLast); },
+              ::testing::ThrowsMessage<Error>(HasSubstr("4-d")));
+  EXPECT_EQ(empty_like(last).strides(), last.strides());
+  EXPECT_EQ(empty_like(x, kFloat64).strides(), x.strides());
+}
+
+// Elementwise kernels keep a flat operand's format (and give the same values in every mix).
+TEST(MemoryFormats, ElementwiseOpsKeepChannelsLast) {
+  const Array a = Array::from_vector<float>({-3, 1, 2, -1, 4, 5, -6, 7, 8, 9, -10, 11}, {1, 3, 2, 2});
+  const Array b = Array::full({1, 3, 2, 2}, 2.0, kFloat32);
+  const Array a_last = a.contiguous(MemoryFormat::ChannelsLast), b_last = b.contiguous(MemoryFormat::ChannelsLast);
+  const auto same = [](const Array& got, const Array& want) {
+    const Array g = got.contiguous();
+    for (int64_t i = 0; i < want.numel(); ++i)
+      if (g.data<float>()[i] != want.contiguous().data<float>()[i]) return false;
+    return true;
+  };
+  const Array relu = unary(UnaryOp::kRelu, a_last);
+  EXPECT_EQ(relu.suggest_memory_format(), MemoryFormat::ChannelsLast);
+  EXPECT_TRUE(same(relu, unary(UnaryOp::kRelu, a)));
+  const Array sum = binary(BinaryOp::kAdd, a_last, b_last);
+  EXPECT_EQ(sum.suggest_memory_format(), MemoryFormat::ChannelsLast);
+  EXPECT_TRUE(same(sum, binary(BinaryOp::kAdd, a, b)));
+  EXPECT_TRUE(same(binary(BinaryOp::kSub, a_last, b), binary(BinaryOp::kSub, a, b))) << "mixed formats";
+  EXPECT_TRUE(same(binary(BinaryOp::kSub, a, b_last), binary(BinaryOp::kSub, a, b))) << "mixed formats";
+  EXPECT_TRUE(same(binary(BinaryOp::kMul, a_last, Array::scalar(3, kFloat32)), scale(a, 3))) << "broadcast";
+  EXPECT_EQ(scale(a_last, 2).suggest_memory_format(), MemoryFormat::ChannelsLast);
+  const Array acc = b_last.clone().contiguous(MemoryFormat::ChannelsLast);
+  add_into(acc, a, 1.0);  // contiguous into channels last
+  EXPECT_TRUE(same(acc, binary(BinaryOp::kAdd, b, a)));
+  add_into(acc, a_last, -1.0);
+  EXPECT_TRUE(same(acc, b));
+}
+
 TEST(Broadcasting, BinaryOpsFollowNumPyRules) {
   Array a = iota({2, 1, 3});
   Array b = iota({4, 1});

@@ -1,6 +1,7 @@
 // tapegrad/ops/batch_norm.cc: batch-norm kernels, parallel over channels.
 #include "ops/batch_norm.h"
 
+#include <algorithm>
 #include <vector>
 
 namespace tg::ops {
@@ -27,11 +28,76 @@ double lane_sum(int64_t l, F&& f) {
   for (; j < l; ++j) total += f(j);
   return total;
 }
+
+// Channels-last input (Note [Channels last] in ops/array.cc) is [M = N*H*W rows, C] in memory,
+// so the per-channel loops run along rows. Its sums go through fixed blocks of rows (each block
+// summed in T, its totals added into double in block order), so results do not depend on the
+// thread count.
+bool channels_last(const Array& x) { return x.suggest_memory_format() == MemoryFormat::ChannelsLast; }
+
+constexpr int64_t kRowsPerBlock = 64;
+
+// Per channel ch: (sum over rows r of first(f(r, ch)), sum of second(f(r, ch))) as 2*c doubles,
+// the first sums then the second. f(at, ch) gets the element's offset r * c + ch.
+template <typename T, typename F>
+std::vector<double> channel_sum_pairs(int64_t m, int64_t c, F f) {
+  const int64_t blocks = (m + kRowsPerBlock - 1) / kRowsPerBlock;
+  std::vector<double> partial(static_cast<size_t>(blocks * 2 * c));
+#pragma omp parallel for schedule(static) if (m * c >= 32768)
+  for (int64_t b = 0; b < blocks; ++b) {
+    std::vector<T> first(c, T(0)), second(c, T(0));
+    for (int64_t r = b * kRowsPerBlock; r < std::min(m, (b + 1) * kRowsPerBlock); ++r)
+      for (int64_t ch = 0; ch < c; ++ch) {
+        const auto [u, v] = f(r * c + ch, ch);
+        first[ch] += u;
+        second[ch] += v;
+      }
+    std::copy(first.begin(), first.end(), partial.begin() + b * 2 * c);
+    std::copy(second.begin(), second.end(), partial.begin() + b * 2 * c + c);
+  }
+  std::vector<double> total(static_cast<size_t>(2 * c), 0.0);
+  for (int64_t b = 0; b < blocks; ++b)
+    for (int64_t i = 0; i < 2 * c; ++i) total[i] += partial[b * 2 * c + i];
+  return total;
+}
+
+// out[r, ch] = f(r * c + ch, ch) over the [m, c] rows, in parallel.
+template <typename T, typename F>
+void map_channel_rows(int64_t m, int64_t c, T* out, F f) {
+#pragma omp parallel for schedule(static) if (m * c >= 32768)
+  for (int64_t r = 0; r < m; ++r)
+    for (int64_t ch = 0; ch < c; ++ch) out[r * c + ch] = f(r * c + ch, ch);
+}
+
+// Batch statistics of channels-last x: sums shifted by the first row (the deviations from a
+// sample are small next to a large mean), var = E[(x - k)^2] - (E[x - k])^2.
+template <typename T>
+void channels_last_stats(const T* p, int64_t m, int64_t c, T* mean, T* var) {
+  std::vector<T> k(p, p + c);
+  const std::vector<double> sums = channel_sum_pairs<T>(m, c, [&](int64_t at, int64_t ch) {
+    const T d = p[at] - k[ch];
+    return std::pair<T, T>(d, d * d);
+  });
+  for (int64_t ch = 0; ch < c; ++ch) {
+    const double shift = sums[ch] / static_cast<double>(m);
+    mean[ch] = static_cast<T>(static_cast<double>(k[ch]) + shift);
+    var[ch] = static_cast<T>(std::max(0.0, sums[c + ch] / static_cast<double>(m) - shift * shift));
+  }
+}
+
 }  // namespace
 
 std::pair<Array, Array> batch_norm_stats(const Array& x_in) {
   int64_t n, c, l;
   dims_of(x_in, &n, &c, &l);
+  if (channels_last(x_in) && x_in.numel() > 0) {
+    Array mean = Array::empty({c}, x_in.dtype()), var = Array::empty({c}, x_in.dtype());
+    dispatch_floating(x_in.dtype(), "batch_norm", [&](auto tag) {
+      using T = decltype(tag);
+      channels_last_stats<T>(x_in.data<T>(), n * l, c, mean.data<T>(), var.data<T>());
+    });
+    return {mean, var};
+  }
   const Array x = x_in.contiguous();
   Array mean = Array::empty({c}, x.dtype()), var = Array::empty({c}, x.dtype());
   dispatch_floating(x.dtype(), "batch_norm", [&](auto tag) {
@@ -68,8 +134,8 @@ Array batch_norm_apply(const Array& x_in, const Array& mean, const Array& invstd
                        const Array& bias) {
   int64_t n, c, l;
   dims_of(x_in, &n, &c, &l);
-  const Array x = x_in.contiguous();
-  Array out = Array::empty(x.shape(), x.dtype());
+  const Array x = x_in.contiguous(MemoryFormat::Preserve);
+  Array out = empty_like(x);
   dispatch_floating(x.dtype(), "batch_norm", [&](auto tag) {
     using T = decltype(tag);
     const Array m = mean.contiguous(), is = invstd.contiguous();
@@ -77,6 +143,15 @@ Array batch_norm_apply(const Array& x_in, const Array& mean, const Array& invstd
     const Array b = bias.defined() ? bias.contiguous() : Array();
     const T* p = x.data<T>();
     T* o = out.data<T>();
+    if (channels_last(x)) {
+      std::vector<T> scale(c), shift(c);
+      for (int64_t ch = 0; ch < c; ++ch) {
+        scale[ch] = is.data<T>()[ch] * (w.defined() ? w.data<T>()[ch] : T(1));
+        shift[ch] = (b.defined() ? b.data<T>()[ch] : T(0)) - m.data<T>()[ch] * scale[ch];
+      }
+      map_channel_rows<T>(n * l, c, o, [&](int64_t at, int64_t ch) { return p[at] * scale[ch] + shift[ch]; });
+      return;
+    }
 #pragma omp parallel for collapse(2) schedule(static) if (x.numel() >= 32768)
     for (int64_t i = 0; i < n; ++i) {
       for (int64_t ch = 0; ch < c; ++ch) {
@@ -100,7 +175,10 @@ BatchNormGrads batch_norm_backward(const Array& grad_in, const Array& x_in, cons
   TG_CHECK(grad_in.shape() == x_in.shape() && grad_in.dtype() == x_in.dtype(), "batch_norm backward: gradient ",
            shape_str(grad_in.shape()), " ", dtype_name(grad_in.dtype()), " does not match input ",
            shape_str(x_in.shape()), " ", dtype_name(x_in.dtype()));
-  const Array x = x_in.contiguous(), g = grad_in.contiguous();
+  // Channels-last input gets a channels-last gradient (whatever the incoming gradient's order).
+  const bool last = channels_last(x_in);
+  const Array x = x_in.contiguous(MemoryFormat::Preserve),
+              g = grad_in.contiguous(last ? MemoryFormat::ChannelsLast : MemoryFormat::Contiguous);
   BatchNormGrads out;
   dispatch_floating(x.dtype(), "batch_norm backward", [&](auto tag) {
     using T = decltype(tag);
@@ -111,7 +189,13 @@ BatchNormGrads batch_norm_backward(const Array& grad_in, const Array& x_in, cons
     // Pass 1, per channel: sum(g) and sum(g * (x - mean)).
     std::vector<double> sum_g(c, 0.0), sum_gx(c, 0.0);
     const bool need_sums = need_weight || need_bias || (need_input && training);
-    if (need_sums) {
+    if (need_sums && last) {
+      const std::vector<double> sums = channel_sum_pairs<T>(n * l, c, [&](int64_t at, int64_t ch) {
+        return std::pair<T, T>(gp[at], gp[at] * (xp[at] - mean[ch]));
+      });
+      std::copy(sums.begin(), sums.begin() + c, sum_g.begin());
+      std::copy(sums.begin() + c, sums.end(), sum_gx.begin());
+    } else if (need_sums) {
 #pragma omp parallel for schedule(static) if (x.numel() >= 32768)
       for (int64_t ch = 0; ch < c; ++ch)
         for (int64_t i = 0; i < n; ++i) {
@@ -141,8 +225,14 @@ BatchNormGrads batch_norm_backward(const Array& grad_in, const Array& x_in, cons
       b[ch] = static_cast<T>(bb);
       d[ch] = static_cast<T>(training ? -scale * sum_g[ch] / count : 0.0);
     }
-    out.input = Array::empty(x.shape(), x.dtype());
+    out.input = empty_like(x);
     T* o = out.input.data<T>();
+    if (last) {
+      map_channel_rows<T>(n * l, c, o, [&](int64_t at, int64_t ch) {
+        return a[ch] * gp[at] + b[ch] * (xp[at] - mean[ch]) + d[ch];
+      });
+      return;
+    }
 #pragma omp parallel for collapse(2) schedule(static) if (x.numel() >= 32768)
     for (int64_t i = 0; i < n; ++i)
       for (int64_t ch = 0; ch < c; ++ch) {

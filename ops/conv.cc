@@ -126,7 +126,7 @@ void check_bias(const Array& bias, int64_t channels, DType dtype, const char* op
            dtype_name(dtype));
 }
 
-// out[n][c][...] += bias[c] for a contiguous [N, C, ...] out.
+// out[n][c][...] += bias[c] for a contiguous or channels-last [N, C, ...] out.
 void add_channel_bias(Array& out, const Array& bias_in) {
   const Array bias = bias_in.contiguous();
   const int64_t n = out.size(0), channels = out.size(1);
@@ -136,6 +136,12 @@ void add_channel_bias(Array& out, const Array& bias_in) {
     using T = decltype(tag);
     const T* b = bias.data<T>();
     T* o = out.data<T>();
+    if (out.suggest_memory_format() == MemoryFormat::ChannelsLast) {  // [N*H*W, C] rows
+      for (int64_t r = 0; r < n * plane; ++r)
+        for (int64_t c = 0; c < channels; ++c) o[r * channels + c] += b[c];
+      return;
+    }
+    TG_CHECK(out.is_contiguous(), "conv bias: internal: output is neither contiguous nor channels last");
     for (int64_t i = 0; i < n; ++i)
       for (int64_t c = 0; c < channels; ++c) {
         T* d = o + (i * channels + c) * plane;

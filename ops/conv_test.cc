@@ -1,7 +1,7 @@
 // tapegrad/ops/conv_test.cc: the fast float32 convolution path (oneDNN) agrees with the reference
 // path (im2col + BLAS) for forward, backward-data and backward-weights over strides, padding,
-// dilation, groups, bias, odd sizes and non-contiguous inputs; repeated shapes reuse the cache and a
-// thread-count change builds new primitives.
+// dilation, groups, bias, odd sizes, non-contiguous and channels-last inputs; repeated shapes reuse
+// the cache and a thread-count change builds new primitives.
 #include <cmath>
 #include <random>
 
@@ -66,6 +66,32 @@ TEST_P(FastConv, AgreesWithReference) {
   }
 }
 
+// Note [Channels last] (ops/array.cc): channels-last activations run oneDNN's NHWC kernels, give
+// the reference's values, and the outputs keep their activation's format.
+TEST_P(FastConv, ChannelsLastAgreesWithReference) {
+  const ConvCase& c = GetParam();
+  const Array x = random_array(c.input, 1), w = random_array(c.weight, 2);
+  const Array b = c.bias ? random_array({c.weight[0]}, 3) : Array();
+  const Array gy = random_array(conv2d_output_shape(c.input, c.weight, c.p), 4);
+  const Array x_last = x.contiguous(MemoryFormat::ChannelsLast), gy_last = gy.contiguous(MemoryFormat::ChannelsLast);
+  Array ref_y, ref_gx, ref_gw;
+  {
+    BackendGuard reference(Backend::kReference);
+    ref_y = conv2d(x, w, b, c.p);
+    ref_gx = conv2d_backward_input(gy, w, c.input, c.p);
+    ref_gw = conv2d_backward_weight(x, gy, c.weight, c.p);
+  }
+  const Array y = conv2d(x_last, w, b, c.p), gx = conv2d_backward_input(gy_last, w, c.input, c.p);
+  EXPECT_EQ(y.suggest_memory_format(), MemoryFormat::ChannelsLast);
+  EXPECT_EQ(gx.suggest_memory_format(), MemoryFormat::ChannelsLast);
+  EXPECT_LT(relative_gap(y, ref_y), 1e-5) << "forward";
+  EXPECT_LT(relative_gap(gx, ref_gx), 1e-5) << "backward data";
+  EXPECT_LT(relative_gap(conv2d_backward_weight(x_last, gy_last, c.weight, c.p), ref_gw), 1e-5) << "backward weights";
+  // Mixed formats: the gradient is reordered to the input's format.
+  EXPECT_LT(relative_gap(conv2d_backward_weight(x_last, gy, c.weight, c.p), ref_gw), 1e-5) << "mixed backward weights";
+  EXPECT_LT(relative_gap(conv2d_backward_weight(x, gy_last, c.weight, c.p), ref_gw), 1e-5) << "mixed backward weights";
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Geometries, FastConv,
     ::testing::Values(ConvCase{{50, 1, 28, 28}, {16, 1, 5, 5}, {1, 1, 2, 2, 1, 1, 1}, true},   // cnn_small conv1
@@ -87,6 +113,16 @@ TEST(FastConvInputs, NonContiguousInputsAndEmptyBatches) {
   }
   EXPECT_LT(relative_gap(conv2d(x, w, Array(), p), ref), 1e-5);
   EXPECT_EQ(conv2d(Array::zeros({0, 2, 6, 6}, kFloat32), w, Array(), p).shape(), Shape({0, 4, 6, 6}));
+}
+
+// A transposed convolution of a channels-last input is channels last, its bias added per channel.
+TEST(FastConvInputs, ChannelsLastTransposedConvolutionWithBias) {
+  const Array x = random_array({2, 4, 5, 6}, 9), w = random_array({4, 3, 3, 3}, 10), b = random_array({3}, 11);
+  const Conv2dParams p{2, 2, 1, 1, 1, 1, 1};
+  const Array want = conv_transpose2d(x, w, b, p, 1, 0);
+  const Array got = conv_transpose2d(x.contiguous(MemoryFormat::ChannelsLast), w, b, p, 1, 0);
+  EXPECT_EQ(got.suggest_memory_format(), MemoryFormat::ChannelsLast);
+  EXPECT_LT(relative_gap(got, want), 1e-6);
 }
 
 // oneDNN fixes a primitive's work split for the thread count it was built under; a later

@@ -14,14 +14,21 @@ namespace tg::ops {
 
 namespace {
 
-// Applies out[i] = f(x[i]) over any strides of x into a fresh contiguous array of dtype out_dtype.
+// a and b hold their elements in one flat order (Array::is_flat): a kernel can run over both, and
+// an empty_like(a) output, as flat ranges.
+bool same_flat_order(const Array& a, const Array& b) {
+  return a.shape() == b.shape() && a.is_flat() && b.is_contiguous(a.suggest_memory_format());
+}
+
+// Applies out[i] = f(x[i]) over any strides of x into a fresh array of dtype out_dtype, in x's
+// memory format when x is flat (Note [Channels last]), else contiguous.
 template <typename T, typename R, typename F>
 Array map_unary(const Array& x, DType out_dtype, F f) {
-  Array out = Array::empty(x.shape(), out_dtype);
+  Array out = x.is_flat() ? empty_like(x, out_dtype) : Array::empty(x.shape(), out_dtype);
   const T* xp = x.data<T>();
   R* op = out.data<R>();
   const int64_t n = x.numel();
-  if (x.is_contiguous()) {
+  if (x.is_flat()) {
     if (n >= internal::kParallelGrain) {
       refresh_team_size();
 #pragma omp parallel for schedule(static)
@@ -40,16 +47,18 @@ Array map_unary(const Array& x, DType out_dtype, F f) {
   return out;
 }
 
-// out[i] = f(a[i], b[i]) with broadcasting into a fresh contiguous array.
+// out[i] = f(a[i], b[i]) with broadcasting into a fresh array: in a's memory format when a and b
+// share a flat order, else contiguous.
 template <typename T, typename R, typename F>
 Array map_binary(const Array& a, const Array& b, DType out_dtype, const char* op_name, F f) {
   const Shape shape = broadcast_shapes(a.shape(), b.shape(), op_name);
-  Array out = Array::empty(shape, out_dtype);
+  const bool flat = same_flat_order(a, b);
+  Array out = flat ? empty_like(a, out_dtype) : Array::empty(shape, out_dtype);
   const T* ap = a.data<T>();
   const T* bp = b.data<T>();
   R* op = out.data<R>();
   const int64_t n = out.numel();
-  if (a.is_contiguous() && b.is_contiguous() && a.shape() == b.shape()) {
+  if (flat) {
     if (n >= internal::kParallelGrain) {
       refresh_team_size();
 #pragma omp parallel for schedule(static)
@@ -81,10 +90,10 @@ void check_same_dtype(const Array& a, const Array& b, const char* op) {
 // The op lists' expressions call the helpers by their plain names.
 using namespace internal;  // NOLINT(build/namespaces): elementwise_math.h only
 
-// out = op(x) / op(a, b) for contiguous float arrays of one shape: the per-ISA vector kernels.
+// out = op(x) / op(a, b) for float arrays of one flat order: the per-ISA vector kernels.
 template <typename T>
 Array vector_unary(UnaryOp op, const Array& x) {
-  Array out = Array::empty(x.shape(), x.dtype());
+  Array out = empty_like(x);
   const T* xp = x.data<T>();
   T* o = out.data<T>();
   const auto kernel = internal::vector_kernels<T>().unary;
@@ -95,7 +104,7 @@ Array vector_unary(UnaryOp op, const Array& x) {
 }
 template <typename T>
 Array vector_binary(BinaryOp op, const Array& a, const Array& b) {
-  Array out = Array::empty(a.shape(), a.dtype());
+  Array out = empty_like(a);
   const T* ap = a.data<T>();
   const T* bp = b.data<T>();
   T* o = out.data<T>();
@@ -180,8 +189,8 @@ const char* compare_op_name(CompareOp op) {
 Array unary(UnaryOp op, const Array& x) {
   // Floating views (an LSTM's gate chunks, a transpose) are copied to run the vector kernels too:
   // the copy is cheap next to a scalar transcendental, and every layout gets the same values.
-  if (x.dtype() == kFloat32) return vector_unary<float>(op, x.contiguous());
-  if (x.dtype() == kFloat64) return vector_unary<double>(op, x.contiguous());
+  if (x.dtype() == kFloat32) return vector_unary<float>(op, x.contiguous(MemoryFormat::Preserve));
+  if (x.dtype() == kFloat64) return vector_unary<double>(op, x.contiguous(MemoryFormat::Preserve));
   switch (op) {
 #define TG_CASE(Name, str, dtype_class, expr)                                 \
   case UnaryOp::k##Name:                                                      \
@@ -201,7 +210,7 @@ Array binary(BinaryOp op, const Array& a, const Array& b) {
   check_same_dtype(a, b, name);
   if (op == BinaryOp::kDiv || op == BinaryOp::kFmod || op == BinaryOp::kRemainder || op == BinaryOp::kFloorDivide)
     check_integer_divisor(b, name);
-  if (a.is_contiguous() && b.is_contiguous() && a.shape() == b.shape()) {
+  if (same_flat_order(a, b)) {
     if (a.dtype() == kFloat32) return vector_binary<float>(op, a, b);
     if (a.dtype() == kFloat64) return vector_binary<double>(op, a, b);
   }
@@ -376,7 +385,7 @@ void add_into(const Array& dst, const Array& src, double alpha) {
     const T a = static_cast<T>(alpha);
     T* d = dst.data<T>();
     const T* s = src.data<T>();
-    if (dst.is_contiguous() && src.is_contiguous() && dst.shape() == src.shape()) {
+    if (same_flat_order(dst, src)) {
       const int64_t n = dst.numel();
       if (n >= internal::kParallelGrain) {
       refresh_team_size();

@@ -2,9 +2,12 @@
 // through oneDNN. Each (kind, shapes, params) gets its primitive (and the reorders around it)
 // built once (Note [oneDNN primitive cache] in ops/internal/onednn.h), for at most
 // kMaxPrimitives geometries: past that, a program that convolves ever new shapes gets each one
-// built for its call alone (slower, same result) instead of a cache growing without bound. Tensors stay in tapegrad's
-// plain NCHW / OIHW layout and are reordered to and from the blocked layouts oneDNN's direct
-// kernels use; temporaries and the scratchpad are allocated per call.
+// built for its call alone (slower, same result) instead of a cache growing without bound.
+// Activations in the default NCHW order are reordered to and from the blocked layouts oneDNN's
+// direct kernels use; channels-last ones (NHWC, Note [Channels last] in ops/array.cc) go to its
+// NHWC kernels as they are, and outputs keep the format of the activation they come from. Weights
+// stay OIHW and are reordered per call (they are small); temporaries and the scratchpad are
+// allocated per call.
 #include "ops/internal/onednn_conv.h"
 
 #include <memory>
@@ -52,12 +55,19 @@ memory::desc plain(const memory::dims& dims, Tag tag) { return memory::desc(dims
 memory::desc any(const memory::dims& dims) { return plain(dims, Tag::any); }
 Tag weights_tag(const Geometry& g) { return g.grouped ? Tag::goihw : Tag::oihw; }
 
-// Layouts are left to oneDNN ("any"): it then picks its direct JIT kernels and their blocked
-// layouts (nChw16c...) instead of an im2col GEMM; tensors are reordered at the boundary.
-dnnl::convolution_forward::primitive_desc forward_pd(const Geometry& g, bool bias) {
+// The activations' layout for the kernel: for NCHW ones it is left to oneDNN ("any"), which then
+// picks its direct JIT kernels and their blocked layouts (nChw16c...) instead of an im2col GEMM,
+// with reorders at the boundary; channels-last ones are NHWC on both sides (no reorder).
+memory::desc activation(const memory::dims& dims, bool channels_last) {
+  return channels_last ? plain(dims, Tag::nhwc) : any(dims);
+}
+Tag user_tag(bool channels_last) { return channels_last ? Tag::nhwc : Tag::nchw; }
+
+dnnl::convolution_forward::primitive_desc forward_pd(const Geometry& g, bool bias, bool last) {
   const dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct,
-                                          any(g.src), any(g.weights), bias ? plain({g.dst[1]}, Tag::x) : memory::desc(),
-                                          any(g.dst), g.strides, g.dilates, g.pad_l, g.pad_r);
+                                          activation(g.src, last), any(g.weights),
+                                          bias ? plain({g.dst[1]}, Tag::x) : memory::desc(), activation(g.dst, last),
+                                          g.strides, g.dilates, g.pad_l, g.pad_r);
   return dnnl::convolution_forward::primitive_desc(d, user_scratchpad(), engine());
 }
 
@@ -85,7 +95,7 @@ ArgPlan plan(int arg, const memory::desc& user, const memory::desc& want, bool o
   return p;
 }
 
-using Key = std::tuple<Kind, bool, memory::dims, memory::dims, memory::dims, memory::dims, memory::dims, memory::dims>;
+using Key = std::tuple<Kind, bool, bool, memory::dims, memory::dims, memory::dims, memory::dims, memory::dims, memory::dims>;
 
 constexpr size_t kMaxPrimitives = 512;  // 3 kinds x thread counts x the shapes of a few models
 
@@ -94,10 +104,11 @@ PrimitiveCache<Key, Entry>& cache() {
   return *c;
 }
 
-Entry build(Kind kind, const Geometry& g, bool bias) {
-  const memory::desc src = plain(g.src, Tag::nchw), weights = plain(g.weights, weights_tag(g)),
-                     dst = plain(g.dst, Tag::nchw);
-  const auto fwd = forward_pd(g, bias);
+// The primitive of `kind` for geometry g, its activations channels last when `last`.
+Entry build(Kind kind, const Geometry& g, bool bias, bool last) {
+  const memory::desc src = plain(g.src, user_tag(last)), weights = plain(g.weights, weights_tag(g)),
+                     dst = plain(g.dst, user_tag(last));
+  const auto fwd = forward_pd(g, bias, last);
   if (kind == Kind::kForward) {
     std::vector<ArgPlan> args{plan(DNNL_ARG_SRC, src, fwd.src_desc(), false),
                               plan(DNNL_ARG_WEIGHTS, weights, fwd.weights_desc(), false),
@@ -106,16 +117,18 @@ Entry build(Kind kind, const Geometry& g, bool bias) {
     return {dnnl::convolution_forward(fwd), fwd.scratchpad_desc(), args};
   }
   if (kind == Kind::kBackwardData) {
-    const dnnl::convolution_backward_data::desc d(dnnl::algorithm::convolution_direct, any(g.src), any(g.weights),
-                                                  any(g.dst), g.strides, g.dilates, g.pad_l, g.pad_r);
+    const dnnl::convolution_backward_data::desc d(dnnl::algorithm::convolution_direct, activation(g.src, last),
+                                                  any(g.weights), activation(g.dst, last), g.strides, g.dilates,
+                                                  g.pad_l, g.pad_r);
     const dnnl::convolution_backward_data::primitive_desc pd(d, user_scratchpad(), engine(), fwd);
     return {dnnl::convolution_backward_data(pd), pd.scratchpad_desc(),
             {plan(DNNL_ARG_DIFF_DST, dst, pd.diff_dst_desc(), false),
              plan(DNNL_ARG_WEIGHTS, weights, pd.weights_desc(), false),
              plan(DNNL_ARG_DIFF_SRC, src, pd.diff_src_desc(), true)}};
   }
-  const dnnl::convolution_backward_weights::desc d(dnnl::algorithm::convolution_direct, any(g.src), any(g.weights),
-                                                   any(g.dst), g.strides, g.dilates, g.pad_l, g.pad_r);
+  const dnnl::convolution_backward_weights::desc d(dnnl::algorithm::convolution_direct, activation(g.src, last),
+                                                   any(g.weights), activation(g.dst, last), g.strides, g.dilates,
+                                                   g.pad_l, g.pad_r);
   const dnnl::convolution_backward_weights::primitive_desc pd(d, user_scratchpad(), engine(), fwd);
   return {dnnl::convolution_backward_weights(pd), pd.scratchpad_desc(),
           {plan(DNNL_ARG_SRC, src, pd.src_desc(), false), plan(DNNL_ARG_DIFF_DST, dst, pd.diff_dst_desc(), false),
@@ -152,14 +165,17 @@ void run_entry(const Entry& e, const std::unordered_map<int, Array>& arrays) {
 
 // Runs the convolution `kind` of geometry g with the cached primitive, or, when the cache is
 // full, with one built for this call.
-void run(Kind kind, const Geometry& g, bool bias, const std::unordered_map<int, Array>& arrays) {
-  const Key key{kind, bias, g.src, g.weights, g.strides, g.dilates, g.pad_l, g.pad_r};
-  if (const Entry* e = cache().get(key, [&] { return build(kind, g, bias); })) {
+void run(Kind kind, const Geometry& g, bool bias, bool last, const std::unordered_map<int, Array>& arrays) {
+  const Key key{kind, bias, last, g.src, g.weights, g.strides, g.dilates, g.pad_l, g.pad_r};
+  if (const Entry* e = cache().get(key, [&] { return build(kind, g, bias, last); })) {
     run_entry(*e, arrays);
   } else {
-    run_entry(build(kind, g, bias), arrays);
+    run_entry(build(kind, g, bias, last), arrays);
   }
 }
+
+bool channels_last(const Array& a) { return a.suggest_memory_format() == MemoryFormat::ChannelsLast; }
+MemoryFormat format_of(bool last) { return last ? MemoryFormat::ChannelsLast : MemoryFormat::Contiguous; }
 
 }  // namespace
 
@@ -175,30 +191,38 @@ bool conv2d_supported(const Shape& input, const Shape& weight, const Conv2dParam
 
 Array conv2d(const Array& input_in, const Array& weight_in, const Array& bias_in, const Conv2dParams& p) {
   const Geometry g = geometry(input_in.shape(), weight_in.shape(), p);
-  Array out = Array::empty({g.dst[0], g.dst[1], g.dst[2], g.dst[3]}, kFloat32);
-  std::unordered_map<int, Array> arrays{{DNNL_ARG_SRC, input_in.contiguous()},
+  const bool last = channels_last(input_in);
+  Array out = Array::empty({g.dst[0], g.dst[1], g.dst[2], g.dst[3]}, kFloat32, format_of(last));
+  std::unordered_map<int, Array> arrays{{DNNL_ARG_SRC, input_in.contiguous(format_of(last))},
                                         {DNNL_ARG_WEIGHTS, weight_in.contiguous()},
                                         {DNNL_ARG_DST, out}};
   if (bias_in.defined()) arrays.insert({DNNL_ARG_BIAS, bias_in.contiguous()});
-  run(Kind::kForward, g, bias_in.defined(), arrays);
+  run(Kind::kForward, g, bias_in.defined(), last, arrays);
   return out;
 }
 
 Array conv2d_backward_input(const Array& grad_out, const Array& weight, const Shape& input_shape,
                             const Conv2dParams& p) {
+  // The input's gradient takes the format of the output's gradient (that of the forward's input).
   const Geometry g = geometry(input_shape, weight.shape(), p);
-  Array grad_in = Array::empty(input_shape, kFloat32);
-  run(Kind::kBackwardData, g, false,
-      {{DNNL_ARG_DIFF_DST, grad_out.contiguous()}, {DNNL_ARG_WEIGHTS, weight.contiguous()}, {DNNL_ARG_DIFF_SRC, grad_in}});
+  const bool last = channels_last(grad_out);
+  Array grad_in = Array::empty(input_shape, kFloat32, format_of(last));
+  run(Kind::kBackwardData, g, false, last,
+      {{DNNL_ARG_DIFF_DST, grad_out.contiguous(format_of(last))},
+       {DNNL_ARG_WEIGHTS, weight.contiguous()},
+       {DNNL_ARG_DIFF_SRC, grad_in}});
   return grad_in;
 }
 
 Array conv2d_backward_weight(const Array& input, const Array& grad_out, const Shape& weight_shape,
                              const Conv2dParams& p) {
   const Geometry g = geometry(input.shape(), weight_shape, p);
+  const bool last = channels_last(input);
   Array grad_w = Array::empty(weight_shape, kFloat32);
-  run(Kind::kBackwardWeights, g, false,
-      {{DNNL_ARG_SRC, input.contiguous()}, {DNNL_ARG_DIFF_DST, grad_out.contiguous()}, {DNNL_ARG_DIFF_WEIGHTS, grad_w}});
+  run(Kind::kBackwardWeights, g, false, last,
+      {{DNNL_ARG_SRC, input.contiguous(format_of(last))},
+       {DNNL_ARG_DIFF_DST, grad_out.contiguous(format_of(last))},
+       {DNNL_ARG_DIFF_WEIGHTS, grad_w}});
   return grad_w;
 }
 

@@ -2,6 +2,7 @@
 // in float64 by central differences; cases marked second_order also run gradgradcheck. A
 // differentiable row that no case records fails the coverage test.
 //   bazel test //tests:gradcheck_test
+#include <cmath>
 #include <set>
 #include <string>
 #include <vector>
@@ -37,6 +38,43 @@ TEST_P(OpGradcheck, SecondOrder) {
   const Inputs inputs = c.make_inputs();
   const auto result = gradgradcheck(c.fn, inputs);
   EXPECT_TRUE(result.ok) << result.message;
+}
+
+// Note [Channels last] (ops/array.cc): the case's 4-d inputs stored channels last give the same
+// values and gradients as stored contiguously, up to rounding (a kernel may sum in another order).
+TEST_P(OpGradcheck, ChannelsLastInputs) {
+  const OpCase& c = GetParam();
+  const Inputs inputs = c.make_inputs();
+  Inputs last;
+  bool any_4d = false;
+  for (const Tensor& x : inputs) {
+    any_4d = any_4d || x.dim() == 4;
+    last.push_back(x.dim() == 4 ? Tensor(x.data().contiguous(MemoryFormat::ChannelsLast), x.requires_grad()) : x);
+    if (x.dim() == 4) ASSERT_EQ(last.back().suggest_memory_format(), MemoryFormat::ChannelsLast) << shape_str(x.shape());
+  }
+  if (!any_4d) GTEST_SKIP() << c.name << " has no 4-d input";
+  const Tensor want = c.fn(inputs), got = c.fn(last);
+  ASSERT_EQ(got.shape(), want.shape());
+  const auto close = [](const Tensor& a, const Tensor& b) {
+    const ops::Array x = a.data().to(kFloat64).contiguous(), y = b.data().to(kFloat64).contiguous();
+    for (int64_t i = 0; i < x.numel(); ++i) {
+      const double u = x.data<double>()[i], v = y.data<double>()[i];
+      if (!(std::abs(u - v) <= 1e-12 + 1e-9 * std::abs(v)) && !(std::isnan(u) && std::isnan(v))) return false;
+    }
+    return true;
+  };
+  EXPECT_TRUE(close(got, want)) << "values differ";
+  std::vector<Tensor> with_grad, with_grad_last;
+  for (size_t i = 0; i < inputs.size(); ++i)
+    if (inputs[i].requires_grad()) with_grad.push_back(inputs[i]), with_grad_last.push_back(last[i]);
+  if (!want.requires_grad() || with_grad.empty()) return;
+  const Tensor weights = randn(want.shape(), want.dtype());
+  const auto g_want = autograd::grad({want}, with_grad, {weights}, std::nullopt, false, true);
+  const auto g_got = autograd::grad({got}, with_grad_last, {weights}, std::nullopt, false, true);
+  for (size_t i = 0; i < g_want.size(); ++i) {
+    ASSERT_EQ(g_want[i].defined(), g_got[i].defined()) << "input " << i;
+    if (g_want[i].defined()) EXPECT_TRUE(close(g_got[i], g_want[i])) << "gradient of input " << i << " differs";
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(AllOps, OpGradcheck, ::testing::ValuesIn(op_cases()),

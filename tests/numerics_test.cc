@@ -175,17 +175,24 @@ TEST(BatchNormNumerics, TrainingNormalizesAndUpdatesRunningStatistics) {
 // The fused float32 batch-norm kernels (statistics, and the backward taken without create_graph)
 // against the composed float64 formula (the backward with create_graph), on an input whose mean
 // is far from zero next to its spread (where a one-pass variance would cancel), an odd row length
-// (the kernels' lane tails) and both modes.
+// (the kernels' lane tails), both modes and both memory formats (the channels-last kernels, Note
+// [Channels last] in ops/array.cc, sum along rows of channels).
 TEST(BatchNormNumerics, FusedFloat32KernelsMatchTheComposedFloat64Formula) {
   manual_seed(5);
   const Tensor x64 = randn({6, 3, 5, 7}, kFloat64) * 0.1 + 100.0, w64 = randn({3}, kFloat64), g64 = randn({6, 3, 5, 7}, kFloat64);
+  for (MemoryFormat format : {MemoryFormat::Contiguous, MemoryFormat::ChannelsLast})
   for (bool training : {true, false}) {
+    SCOPED_TRACE(memory_format_name(format));
     auto grads = [&](DType dtype, bool create_graph) {
-      const Tensor x = to_dtype(x64, dtype).detach().set_requires_grad(), w = to_dtype(w64, dtype).detach().set_requires_grad();
+      const Tensor x = to_dtype(x64, dtype).contiguous(format).detach().set_requires_grad();
+      const Tensor w = to_dtype(w64, dtype).detach().set_requires_grad();
       const Tensor b = zeros({3}, dtype).set_requires_grad();
       const Tensor rm = full({3}, 100.0, dtype), rv = full({3}, 0.01, dtype);
       const Tensor y = batch_norm(x, rm, rv, w, b, training, 0.1, 1e-5);
-      std::vector<Tensor> out = autograd::grad({y}, {x, w, b}, {to_dtype(g64, dtype)}, std::nullopt, create_graph);
+      EXPECT_EQ(y.suggest_memory_format(), format);
+      std::vector<Tensor> out =
+          autograd::grad({y}, {x, w, b}, {to_dtype(g64, dtype).contiguous(format)}, std::nullopt, create_graph);
+      if (!create_graph) EXPECT_EQ(out[0].suggest_memory_format(), format) << "the input's gradient";
       out.push_back(y);
       return out;
     };

@@ -141,6 +141,8 @@ std::vector<OpCase> op_cases() {
       {"reshape_noncontiguous", [](const Inputs& x) { return reshape(x[0], {-1}); }, [] { return Inputs{transposed(3, 4)}; }},
       {"permute", [](const Inputs& x) { return permute(x[0], {2, 0, 1}); }, [] { return Inputs{normal({2, 3, 4})}; }},
       {"contiguous", [](const Inputs& x) { return contiguous(x[0]) * 3.0; }, [] { return Inputs{transposed(3, 2)}; }},
+      {"contiguous_channels_last", [](const Inputs& x) { return relu(contiguous(x[0], MemoryFormat::ChannelsLast)) * x[1]; },
+       [] { return Inputs{normal({2, 3, 2, 4}), normal({3, 1, 1})}; }, true},
       {"clone", [](const Inputs& x) { return clone(x[0]) * x[0]; }, [] { return Inputs{normal({4})}; }, true},
       // float32 round trip: exact up to float32 rounding, hence the larger step and tolerance.
       {"to_dtype_round_trip", [](const Inputs& x) { return to_dtype(to_dtype(x[0], kFloat32), kFloat64); },

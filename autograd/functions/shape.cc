@@ -191,11 +191,22 @@ const OpDef& kExpand = define_op({
               .refuse = expand_keeps_a_dim}},
 });
 
+// memory_format: a MemoryFormat code, absent for Contiguous (files written before the attribute).
+MemoryFormat memory_format_attr(const Attrs& a) {
+  if (!a.has("memory_format")) return MemoryFormat::Contiguous;
+  const int64_t code = a.i("memory_format");
+  TG_CHECK(code == static_cast<int64_t>(MemoryFormat::Contiguous) || code == static_cast<int64_t>(MemoryFormat::Preserve) ||
+               code == static_cast<int64_t>(MemoryFormat::ChannelsLast),
+           "contiguous: unknown memory_format code ", code);
+  return static_cast<MemoryFormat>(code);
+}
+
 const OpDef& kContiguous = define_op({
     .name = "contiguous",
-    .forward = [](ForwardContext& c) { return c.in(0).contiguous(); },
+    .forward = [](ForwardContext& c) { return c.in(0).contiguous(memory_format_attr(c.attrs)); },
     .backward = [](BackwardContext& c) -> Grads { return {c.grad}; },
-    .onnx = {{.op_type = "Identity"}},
+    .attr_schema = {{"memory_format", AttrType::kInt, -1, /*optional=*/true}},
+    .onnx = {{.op_type = "Identity"}},  // ONNX tensors have no memory layout
 });
 
 const OpDef& kClone = define_op({
@@ -327,7 +338,20 @@ Tensor unflatten(const Tensor& x, int64_t dim, IntArrayRef sizes) {
   return apply_op(kUnflatten, {x}, {{"dim", dim}, {"sizes", sizes.vec()}, {"trailing", x.dim() - dim - 1}});
 }
 
-Tensor contiguous(const Tensor& x) { return x.is_contiguous() ? x : apply_op(kContiguous, {x}); }
+Tensor contiguous(const Tensor& x, MemoryFormat format) {
+  switch (format) {
+    case MemoryFormat::Contiguous:
+      return x.is_contiguous() ? x : apply_op(kContiguous, {x});
+    case MemoryFormat::Preserve:
+      if (x.data().is_flat()) return x;
+      break;
+    case MemoryFormat::ChannelsLast:
+      TG_CHECK(x.dim() == 4, "contiguous: channels_last needs a 4-d tensor [N, C, H, W], got ", shape_str(x.shape()));
+      if (x.suggest_memory_format() == MemoryFormat::ChannelsLast) return x;
+      break;
+  }
+  return apply_op(kContiguous, {x}, {{"memory_format", static_cast<int64_t>(format)}});
+}
 Tensor clone(const Tensor& x) { return apply_op(kClone, {x}); }
 Tensor to_dtype(const Tensor& x, DType dtype) {
   if (x.dtype() == dtype) return x;
