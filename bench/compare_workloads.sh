@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tapegrad/bench/compare_workloads.sh [STEPS] [ROUNDS] [THREADS]: bench/workload_throughput
 # (tapegrad) against bench/pytorch_workload_throughput.py (Debian's PyTorch, the same models,
-# data, optimizers and measurements) on char_gpt, lstm_lm and resnet_fmnist, alternating the two
+# data, optimizers and measurements) on char_gpt, lstm_lm and resnet_fmnist (also channels last:
+# resnet_fmnist_cl), alternating the two
 # ROUNDS times (default 3) with STEPS timed steps each (default 20, after 10 warm-up steps), both
 # with THREADS threads (default 2), and prints a Markdown table of the medians, the
 # tapegrad/PyTorch ratios and the targets (training >= 1.5, inference >= 2, generation of 200
@@ -24,10 +25,12 @@ export OMP_NUM_THREADS=$threads OPENBLAS_NUM_THREADS=$threads MKL_NUM_THREADS=$t
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-workloads=(char_gpt lstm_lm resnet_fmnist)
+# resnet_fmnist_cl: resnet_fmnist with model and images in channels-last memory format, on both sides.
+workloads=(char_gpt lstm_lm resnet_fmnist resnet_fmnist_cl)
 for w in "${workloads[@]}"; do
   for ((r = 0; r < rounds; r++)); do
-    args=(--workload="$w" --steps="$steps" --threads="$threads")
+    args=(--workload="${w%_cl}" --steps="$steps" --threads="$threads")
+    [[ $w == *_cl ]] && args+=(--channels_last)
     "${tapegrad[@]}" "${args[@]}" >> "$tmp/$w.tapegrad"
     "${pytorch[@]}" "${args[@]}" >> "$tmp/$w.pytorch"
   done
@@ -45,7 +48,7 @@ row() {  # row WORKLOAD FIGURE PYTORCH_FIGURE TARGET [DECIMALS]
 }
 loss="loss_after_$((steps + 10))_steps"
 for w in "${workloads[@]}"; do
-  unit=tokens; [[ $w == resnet_fmnist ]] && unit=images
+  unit=tokens; [[ $w == resnet_fmnist* ]] && unit=images
   row "$w" "train_${unit}_per_s" "train_${unit}_per_s" ">= 1.5"
   row "$w" "infer_${unit}_per_s" "infer_${unit}_per_s" ">= 2"
   [[ $w == char_gpt ]] && row "$w" generate_tokens_per_s generate_tokens_per_s ">= 3"

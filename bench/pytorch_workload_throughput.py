@@ -102,6 +102,8 @@ def run_resnet(args):
     train_x, train_y = load("train")
     test_x, _ = load("t10k")
     model = resnet8()
+    fmt = torch.channels_last if args.channels_last else torch.contiguous_format
+    model = model.to(memory_format=fmt)
     optimizer = torch.optim.SGD(model.parameters(), 0.05, momentum=0.9, nesterov=True, weight_decay=5e-4)
     batch = 128
     state = {"order": torch.randperm(len(train_x)), "at": 0}
@@ -111,11 +113,11 @@ def run_resnet(args):
             state["order"], state["at"] = torch.randperm(len(train_x)), 0
         idx = state["order"][state["at"]:state["at"] + batch]
         state["at"] += batch
-        return step_on(model, optimizer, train_x[idx], train_y[idx])
+        return step_on(model, optimizer, train_x[idx].contiguous(memory_format=fmt), train_y[idx])
 
     train(step, args.steps, batch, "train_images_per_s")
     model.eval()
-    batches = list(torch.split(test_x, 128))
+    batches = [b.contiguous(memory_format=fmt) for b in torch.split(test_x, 128)]
     with torch.inference_mode():
         print(f"infer_images_per_s {rate_of(lambda: [model(b) for b in batches], 1, len(test_x)):.1f}")
 
@@ -125,6 +127,7 @@ def main():
     p.add_argument("--workload", default="char_gpt", choices=["char_gpt", "lstm_lm", "resnet_fmnist"])
     p.add_argument("--steps", type=int, default=20)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--channels_last", action="store_true", help="resnet_fmnist: model and images in channels-last memory format")
     p.add_argument("--corpus_dir", default="/usr/share/games/fortunes")
     p.add_argument("--fmnist_dir", default="/usr/share/datasets/fashion-mnist")
     p.add_argument("--generate", type=int, default=200)

@@ -2,8 +2,9 @@
 // one (Google Benchmark), with 1 and 2 threads: where a step's time goes, kernel by kernel.
 //   bazel run -c opt //bench:step_kernels
 // Shapes: conv1 [50,1,28,28] -> [50,16,28,28], pool -> [50,16,14,14]; conv2 -> [50,32,14,14],
-// pool -> [50,32,7,7]. Each benchmark's argument is the thread count.
+// pool -> [50,32,7,7]; and ResNet-8's batch norm. Each benchmark's argument is the thread count.
 #include "benchmark/benchmark.h"
+#include "ops/batch_norm.h"
 #include "ops/conv.h"
 #include "ops/elementwise.h"
 #include "ops/generator.h"
@@ -52,6 +53,28 @@ void BM_ReluBackward(benchmark::State& state, Shape shape) {
   for (auto _ : state) benchmark::DoNotOptimize(binary(BinaryOp::kMaskByPositive, g, y));
 }
 BENCHMARK_CAPTURE(BM_ReluBackward, conv1, kConv1Out)->Arg(1)->Arg(2);
+
+// ResNet-8's widest batch norm (resnet_fmnist, batch 128) in both memory formats (Note
+// [Channels last] in ops/array.cc): statistics, normalize, backward.
+const Shape kResnetActivation = {128, 16, 28, 28};
+void BM_BatchNorm(benchmark::State& state, MemoryFormat format, int part) {
+  set_num_threads(state.range(0));
+  const Array x = random(kResnetActivation).contiguous(format), g = random(kResnetActivation).contiguous(format);
+  const auto [mean, var] = batch_norm_stats(x);
+  const Array weight = random({16});
+  for (auto _ : state) {
+    if (part == 0) benchmark::DoNotOptimize(batch_norm_stats(x));
+    if (part == 1) benchmark::DoNotOptimize(batch_norm_apply(x, mean, var, weight, weight));
+    if (part == 2) benchmark::DoNotOptimize(batch_norm_backward(g, x, mean, var, weight, true, true, true, true));
+  }
+}
+BENCHMARK_CAPTURE(BM_BatchNorm, stats_nchw, MemoryFormat::Contiguous, 0)->Arg(1)->Arg(2);
+BENCHMARK_CAPTURE(BM_BatchNorm, stats_nhwc, MemoryFormat::ChannelsLast, 0)->Arg(1)->Arg(2);
+BENCHMARK_CAPTURE(BM_BatchNorm, apply_nchw, MemoryFormat::Contiguous, 1)->Arg(1)->Arg(2);
+BENCHMARK_CAPTURE(BM_BatchNorm, apply_nhwc, MemoryFormat::ChannelsLast, 1)->Arg(1)->Arg(2);
+BENCHMARK_CAPTURE(BM_BatchNorm, backward_nchw, MemoryFormat::Contiguous, 2)->Arg(1)->Arg(2);
+BENCHMARK_CAPTURE(BM_BatchNorm, backward_nhwc, MemoryFormat::ChannelsLast, 2)->Arg(1)->Arg(2);
+BENCHMARK_CAPTURE(BM_Relu, resnet, kResnetActivation)->Arg(1)->Arg(2);
 
 // cnn_small's convolutions: 5x5, stride 1, padding 2.
 Conv2dParams padding_2() {

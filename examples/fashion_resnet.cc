@@ -32,6 +32,7 @@ ABSL_FLAG(double, momentum, 0.9, "Nesterov momentum");
 ABSL_FLAG(double, weight_decay, 5e-4, "L2 weight decay");
 ABSL_FLAG(int64_t, width, 2, "channel multiplier (1: blocks of 16/32/64 channels; 2 reaches 93 %)");
 ABSL_FLAG(bool, augment, true, "random crop (padding 2) and horizontal flip of the training images");
+ABSL_FLAG(bool, channels_last, true, "images in channels-last memory format (faster convolutions)");
 ABSL_FLAG(int, num_workers, 2, "threads preparing (augmenting) batches");
 ABSL_FLAG(int64_t, train_limit, 0, "train on the first N images only (0: all 60,000)");
 ABSL_FLAG(int64_t, test_limit, 0, "test on the first N images only (0: all 10,000)");
@@ -57,14 +58,18 @@ int main(int argc, char** argv) {
     const int epochs = absl::GetFlag(FLAGS_epochs);
     TG_CHECK(epochs > 0 && batch > 0, "--epochs and --batch_size must be positive");
     const io::Transform normalize = io::normalize(io::kFashionMnistMean, io::kFashionMnistStd);
+    // Channels-last batches (Note [Channels last]): the convolutions skip their layout reorders.
+    const io::Transform layout =
+        io::to_memory_format(absl::GetFlag(FLAGS_channels_last) ? MemoryFormat::ChannelsLast : MemoryFormat::Contiguous);
     const io::Transform augment =
-        absl::GetFlag(FLAGS_augment) ? io::compose({io::random_crop(28, 2), io::random_horizontal_flip(), normalize})
-                                     : normalize;
+        absl::GetFlag(FLAGS_augment)
+            ? io::compose({io::random_crop(28, 2), io::random_horizontal_flip(), normalize, layout})
+            : io::compose({normalize, layout});
     io::DataLoader train_loader(io::TensorDataset(data->train.images, data->train.labels),
                                 {.batch_size = batch, .seed = seed, .num_workers = absl::GetFlag(FLAGS_num_workers)},
                                 augment);
     io::DataLoader test_loader(io::TensorDataset(data->test.images, data->test.labels),
-                               {.batch_size = 500, .shuffle = false}, normalize);
+                               {.batch_size = 500, .shuffle = false}, io::compose({normalize, layout}));
     manual_seed(seed);
     auto model = examples::make_resnet8(1, 10, absl::GetFlag(FLAGS_width));
     optim::SGD optimizer(model->parameters(), absl::GetFlag(FLAGS_lr),

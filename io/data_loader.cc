@@ -118,6 +118,13 @@ Transform random_horizontal_flip(double p) {
   };
 }
 
+Transform to_memory_format(MemoryFormat format) {
+  return [format](Batch b) {
+    b.inputs = b.inputs.contiguous(format);
+    return b;
+  };
+}
+
 Transform compose(std::vector<Transform> transforms) {
   for (size_t i = 0; i < transforms.size(); ++i) TG_CHECK(transforms[i] != nullptr, "compose: transform ", i, " is empty");
   return [transforms = std::move(transforms)](Batch b) {

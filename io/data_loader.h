@@ -49,6 +49,9 @@ Transform normalize(std::vector<double> mean, std::vector<double> std);
 Transform random_crop(int64_t size, int64_t padding = 0);
 // Each image of [N, C, H, W] mirrored left-right with probability p.
 Transform random_horizontal_flip(double p = 0.5);
+// inputs stored in that memory format: ChannelsLast (4-d inputs) makes the convolutions after it
+// skip their layout reorders (Note [Channels last] in ops/array.cc); a 1-channel image costs no copy.
+Transform to_memory_format(MemoryFormat format);
 // The transforms one after the other.
 Transform compose(std::vector<Transform> transforms);
 

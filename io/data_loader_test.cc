@@ -120,6 +120,13 @@ TEST(Transforms, CropFlipNormalizeAndCompose) {
   EXPECT_THROW(random_horizontal_flip(1.5), Error);
   EXPECT_THROW(normalize(std::vector<double>{0.5}, std::vector<double>{0.5})(two), Error);  // one mean, two channels
   EXPECT_THROW(random_crop(2)(Batch{ones({2, 3}), zeros({2}, kInt64)}), Error);
+  const Batch rgb{arange(0, 2 * 12, 1, kFloat32).reshape({2, 3, 2, 2}), arange(0, 2, 1, kInt64)};
+  const Tensor last = compose({normalize(1.0, 2.0), to_memory_format(MemoryFormat::ChannelsLast)})(rgb).inputs;
+  EXPECT_EQ(last.suggest_memory_format(), MemoryFormat::ChannelsLast);
+  EXPECT_TRUE(equal(last, normalize(1.0, 2.0)(rgb).inputs));
+  EXPECT_EQ(to_memory_format(MemoryFormat::ChannelsLast)(b).inputs.data_ptr<float>(), b.inputs.data_ptr<float>())
+      << "one channel: a view";
+  EXPECT_THROW(to_memory_format(MemoryFormat::ChannelsLast)(Batch{ones({2, 3}), zeros({2}, kInt64)}), Error);
   // The transforms wrote into copies: the batch they were given is as it was.
   normalize(1.0, 2.0)(b);
   EXPECT_TRUE(equal(b.inputs, arange(0, 2 * 9, 1, kFloat32).reshape({2, 1, 3, 3})));

@@ -62,14 +62,16 @@ def main():
     p.add_argument("--width", type=int, default=2)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--channels_last", type=int, default=1, help="model and images in channels-last memory format")
     a = p.parse_args()
+    fmt = torch.channels_last if a.channels_last else torch.contiguous_format
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     train_x = idx(f"{a.data_dir}/train-images-idx3-ubyte").unsqueeze(1)
     train_y = idx(f"{a.data_dir}/train-labels-idx1-ubyte")
     test_x = (idx(f"{a.data_dir}/t10k-images-idx3-ubyte").unsqueeze(1) - MEAN) / STD
     test_y = idx(f"{a.data_dir}/t10k-labels-idx1-ubyte")
-    model = resnet8(a.width)
+    model = resnet8(a.width).to(memory_format=fmt)
     opt = torch.optim.SGD(model.parameters(), lr=a.lr, momentum=0.9, nesterov=True, weight_decay=5e-4)
     batches = (len(train_x) + a.batch_size - 1) // a.batch_size
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(opt, a.epochs * batches)
@@ -78,7 +80,7 @@ def main():
         model.train()
         total = 0.0
         for batch in torch.randperm(len(train_x)).split(a.batch_size):
-            x = (augment(train_x[batch]) - MEAN) / STD
+            x = ((augment(train_x[batch]) - MEAN) / STD).contiguous(memory_format=fmt)
             opt.zero_grad()
             loss = F.cross_entropy(model(x), train_y[batch])
             loss.backward()
@@ -87,7 +89,8 @@ def main():
             total += loss.item() * len(batch)
         model.eval()
         with torch.no_grad():
-            correct = sum((model(x).argmax(1) == y).sum().item() for x, y in zip(test_x.split(500), test_y.split(500)))
+            correct = sum((model(x.contiguous(memory_format=fmt)).argmax(1) == y).sum().item()
+                          for x, y in zip(test_x.split(500), test_y.split(500)))
         print(f"epoch {epoch} train_loss {total / len(train_x):.4f} test_accuracy {correct / len(test_x):.4f} "
               f"seconds {time.time() - start:.1f}", flush=True)
 
