@@ -212,6 +212,11 @@ Tensor to_dtype(const Tensor& x, DType dtype);
 // Sums a broadcast gradient back to `shape` (the adjoint of expand).
 Tensor sum_to(const Tensor& x, const Shape& shape);
 Tensor cat(const std::vector<Tensor>& tensors, int64_t dim = 0);
+// The pointwise part of an LSTM step in one row (ops/lstm_cell.h): gate pre-activations
+// [..., 4H] (input, forget, cell, output: PyTorch's order) and the cell state [..., H] ->
+// (h', c'), each [..., H]; an undefined c_prev is the zero state. nn::LSTM and nn::LSTMCell run
+// it once per step.
+std::pair<Tensor, Tensor> fused_lstm_cell(const Tensor& gates, const Tensor& c_prev);
 Tensor stack(const std::vector<Tensor>& tensors, int64_t dim = 0);
 Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index);
 Tensor index_add(const Shape& shape, int64_t dim, const Tensor& index, const Tensor& source);

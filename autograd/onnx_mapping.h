@@ -57,11 +57,12 @@ struct OnnxInput {
   int index = 0;             // for kInput and kStep
   const char* attr = nullptr;  // for the attribute forms
   double value = 0;          // for kConstant
+  int output = 0;            // for kStep: which output of a step with several (Split's k-th part)
 };
 
 inline OnnxInput onnx_in(int index) { return {OnnxInputForm::kInput, index, nullptr}; }
 inline OnnxInput onnx_attr_in(OnnxInputForm form, const char* attr) { return {form, 0, attr}; }
-inline OnnxInput onnx_step(int step) { return {OnnxInputForm::kStep, step, nullptr}; }
+inline OnnxInput onnx_step(int step, int output = 0) { return {OnnxInputForm::kStep, step, nullptr, 0, output}; }
 inline OnnxInput onnx_constant(double value) { return {OnnxInputForm::kConstant, 0, nullptr, value}; }
 
 // Which element types of input 0 a mapping can express (ONNX's Div truncates integers, so a
@@ -84,7 +85,7 @@ struct OnnxMapping {
   std::string (*refuse)(const Attrs& attrs, const std::vector<bool>& input_present) = nullptr;
   OnnxInputClass input_class = OnnxInputClass::kAny;
   // ONNX outputs after the first that the row does not return (TopK's indices): written under
-  // names nothing reads.
+  // names nothing reads, or, in a step of a chain, read by later steps (onnx_step(k, output)).
   int unused_outputs = 0;
   // A row written as a chain of ONNX nodes (log1p is Log(Add(x, 1))): when set, op_type is only
   // a label and the steps are written in order, each one node whose inputs name the row's inputs

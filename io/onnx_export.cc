@@ -179,7 +179,7 @@ void write_node(const OnnxMapping& m, const proto::NodeProto& n, const Attrs& a,
       case OnnxInputForm::kStep:
         TG_CHECK(in.index >= 0 && in.index < static_cast<int>(step_outputs.size()), m.op_type,
                  ": reads step ", in.index, " before it is written");
-        o->add_input(step_outputs[in.index]);
+        o->add_input(in.output == 0 ? step_outputs[in.index] : absl::StrCat(step_outputs[in.index], "_", in.output));
         break;
       case OnnxInputForm::kConstant: o->add_input(constants.scalar(in.value, input0_type)); break;
     }
@@ -225,6 +225,7 @@ absl::Status write_nodes(const OpDef& op, const proto::NodeProto& n, int i, cons
     write_node(steps[k], n, a, input0_type, step_outputs, constants, o);
     step_outputs.push_back(k + 1 == steps.size() ? n.output() : absl::StrCat(n.output(), "_", op.name, "_step", k));
     o->add_output(step_outputs.back());
+    for (int j = 1; j <= steps[k].unused_outputs; ++j) o->add_output(absl::StrCat(step_outputs.back(), "_", j));
   }
   return absl::OkStatus();
 }

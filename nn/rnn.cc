@@ -1,5 +1,5 @@
 // tapegrad/nn/rnn.cc: the recurrent layers and cells, composed from linear, sigmoid, tanh and
-// elementwise rows (a fused gate kernel is left for a benchmark to justify, DESIGN.md).
+// elementwise rows; an LSTM step's gate arithmetic is the fused_lstm_cell row.
 #include "nn/rnn.h"
 
 #include <cmath>
@@ -21,12 +21,10 @@ Tensor hidden_projection(const Tensor& h, const Tensor& w_hh, const Tensor& b_hh
 }
 Tensor plus(const Tensor& a, const Tensor& b) { return b.defined() ? a + b : a; }
 
+// The gates' pointwise part is one fused row (fused_lstm_cell).
 std::pair<Tensor, Tensor> lstm_step(const Tensor& xp, const Tensor& h, const Tensor& c, const Tensor& w_hh,
                                     const Tensor& b_hh) {
-  const std::vector<Tensor> g = chunk(plus(xp, hidden_projection(h, w_hh, b_hh)), 4, -1);
-  const Tensor i = sigmoid(g[0]), f = sigmoid(g[1]), cell = tanh(g[2]), o = sigmoid(g[3]);
-  const Tensor c_next = c.defined() ? f * c + i * cell : i * cell;
-  return {o * tanh(c_next), c_next};
+  return fused_lstm_cell(plus(xp, hidden_projection(h, w_hh, b_hh)), c);
 }
 
 Tensor gru_step(const Tensor& xp, const Tensor& h, const Tensor& w_hh, const Tensor& b_hh) {

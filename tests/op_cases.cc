@@ -178,6 +178,13 @@ std::vector<OpCase> op_cases() {
       {"conv2d_groups2", [](const Inputs& x) { return conv2d(x[0], x[1], x[2], 1, 1, 1, 2); }, [] { return Inputs{normal({2, 4, 4, 4}), normal({4, 2, 3, 3}), normal({4})}; }, true},
       {"conv2d_noncontiguous_input", [](const Inputs& x) { return conv2d(permute(x[0], {0, 3, 1, 2}), x[1]); },
        [] { return Inputs{normal({1, 4, 4, 2}), normal({1, 2, 2, 2})}; }},
+      // ---- recurrent cells ----
+      {"fused_lstm_cell", [](const Inputs& x) { auto [h, c] = fused_lstm_cell(x[0], x[1]); return h * 2.0 + c; },
+       [] { return Inputs{normal({3, 8}), normal({3, 2})}; }, true},
+      {"fused_lstm_cell_state_only", [](const Inputs& x) { return fused_lstm_cell(x[0] * 3.0, x[1]).second; },
+       [] { return Inputs{normal({2, 1, 12}), normal({2, 1, 3})}; }, true},
+      {"fused_lstm_cell_zero_state", [](const Inputs& x) { auto [h, c] = fused_lstm_cell(x[0], Tensor()); return h - c; },
+       [] { return Inputs{normal({2, 8})}; }, true},
       // ---- pooling ----
       {"conv_transpose2d_bias", [](const Inputs& x) { return conv_transpose2d(x[0], x[1], x[2]); }, [] { return Inputs{normal({2, 3, 3, 4}), normal({3, 2, 2, 3}), normal({2})}; }, true},
       {"conv_transpose2d_stride_pad_output_padding", [](const Inputs& x) { return conv_transpose2d(x[0], x[1], x[2], {2, 3}, {1, 0}, {1, 2}); },
