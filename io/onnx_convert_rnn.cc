@@ -1,8 +1,9 @@
 // tapegrad/io/onnx_convert_rnn.cc: ONNX RNN, GRU and LSTM (every direction, layout 0 and 1,
 // initial states, per-batch sequence_lens, LSTM peepholes, clip, the activation list), unrolled
 // over time with tapegrad's differentiable ops, so imported recurrent models train.
-// Gate orders are ONNX's: LSTM i, o, f, c; GRU z, r, h.
+// Gate orders are ONNX's: LSTM i, o, f, c; GRU z, r, h. The common LSTM runs fused_lstm_cell.
 #include <cmath>
+#include <tuple>
 
 #include "autograd/functions.h"
 #include "autograd/indexing.h"
@@ -142,8 +143,18 @@ Tensors recurrent(C& c) {
     const Activation &f = acts[d * per_direction], &g = acts[d * per_direction + (per_direction > 1 ? 1 : 0)];
     const Activation& h_act = acts[d * per_direction + (per_direction > 2 ? 2 : 0)];
     auto clipped = [&](const Tensor& t) { return clip > 0 ? clamp(t, -clip, clip) : t; };
+    // The common LSTM (default activations, no clip, no peepholes) runs the fused_lstm_cell row,
+    // its weights' gate blocks reordered once from ONNX's i, o, f, c to PyTorch's i, f, c, o.
+    const bool fused = kCell == Cell::kLstm && peep.empty() && clip <= 0 && f.name == "Sigmoid" && g.name == "Tanh" &&
+                       h_act.name == "Tanh";
+    auto fused_order = [&](const Tensor& t) {
+      if (!fused || !t.defined()) return t;
+      const std::vector<Tensor> p = chunk(t, 4, 0);
+      return cat({p[0], p[2], p[3], p[1]}, 0);
+    };
     // All steps' input projections at once: [seq, batch, gates * hidden].
-    const Tensor xw = linear(x, wd, wb);
+    const Tensor xw = linear(x, fused_order(wd), fused_order(wb));
+    const Tensor rd_step = fused_order(rd), rb_step = fused_order(rb);
     Tensor h = select(h0, 0, d), cell = kCell == Cell::kLstm ? select(c0, 0, d) : Tensor();
     std::vector<Tensor> ys(seq);
     for (int64_t step = 0; step < seq; ++step) {
@@ -161,6 +172,8 @@ Tensors recurrent(C& c) {
         const Tensor hh = linear_before_reset ? g(clipped(add(xg[2], mul(rr, linear(h, rw[2], rbs[2])))))
                                               : g(clipped(add(xg[2], linear(mul(rr, h), rw[2], rbs[2]))));
         h_new = add(mul(1.0 - z, hh), mul(z, h));
+      } else if (fused) {
+        std::tie(h_new, c_new) = fused_lstm_cell(add(xt, linear(h, rd_step, rb_step)), cell);
       } else {
         const std::vector<Tensor> gs = chunk(add(xt, linear(h, rd, rb)), 4, 1);  // i, o, f, c
         Tensor gi = gs[0], go = gs[1], gf = gs[2];

@@ -144,6 +144,13 @@ TEST(MemoryFormats, ElementwiseOpsKeepChannelsLast) {
   EXPECT_TRUE(same(acc, binary(BinaryOp::kAdd, b, a)));
   add_into(acc, a_last, -1.0);
   EXPECT_TRUE(same(acc, b));
+  // Global average pooling's sum reads channels-last memory in place, with the same bits.
+  Generator gen(3);
+  const Array x = normal({3, 5, 7, 6}, 0, 1, kFloat32, gen);
+  const Array want = tg::ops::sum(x, {2, 3}, true), got = tg::ops::sum(x.contiguous(MemoryFormat::ChannelsLast), {2, 3}, true);
+  ASSERT_EQ(got.shape(), want.shape());
+  EXPECT_EQ(std::memcmp(got.data<float>(), want.data<float>(), want.numel() * sizeof(float)), 0);
+  EXPECT_EQ(tg::ops::sum(x.contiguous(MemoryFormat::ChannelsLast), {-1, -2}, false).shape(), Shape({3, 5}));
 }
 
 TEST(Broadcasting, BinaryOpsFollowNumPyRules) {

@@ -163,6 +163,21 @@ static void sum_columns(const T* x, int64_t a, int64_t k, T* out) {
 
 Array sum(const Array& x, const Shape& dims_in, bool keepdim) {
   const Shape dims = normalize_dims(dims_in, x.dim(), "sum");
+  // Note [Channels last] (ops/array.cc): a sum over H and W (global average pooling) of a
+  // channels-last input sums rows of its [N, H*W, C] memory: no transposing copy, and the order
+  // (so the bits) of the contiguous path.
+  if (dims == Shape{2, 3} && !x.is_contiguous() && x.suggest_memory_format() == MemoryFormat::ChannelsLast) {
+    const int64_t n = x.size(0), c = x.size(1), hw = x.size(2) * x.size(3);
+    Array out = Array::empty(reduced_shape(x.shape(), dims, keepdim), x.dtype());
+    dispatch_numeric(x.dtype(), "sum", [&](auto tag) {
+      using T = decltype(tag);
+      const T* p = x.data<T>();
+      T* o = out.data<T>();
+#pragma omp parallel for schedule(static) if (x.numel() >= internal::kParallelGrain)
+      for (int64_t i = 0; i < n; ++i) sum_columns(p + i * hw * c, hw, c, o + i * c);
+    });
+    return out;
+  }
   // Kept dims forming one block [lo, hi) with reduced dims before it (and maybe after it): no
   // transposing copy. (Reduced dims after it only: the rows path below copies nothing either.)
   std::vector<bool> reduced(x.dim(), false);
