@@ -26,6 +26,7 @@ ABSL_FLAG(int, threads, 2, "threads");
 ABSL_FLAG(int, latency_runs, 50, "batch-1 forwards timed");
 ABSL_FLAG(int, throughput_runs, 5, "batch-64 forwards timed");
 ABSL_FLAG(int, batch, 64, "the throughput batch");
+ABSL_FLAG(bool, channels_last, false, "4-d inputs in channels-last memory format (Note [Channels last])");
 
 namespace {
 
@@ -64,7 +65,8 @@ int main(int argc, char** argv) {
   auto input = [&](int64_t batch) {
     tg::Shape s = {batch};
     s.insert(s.end(), sample.begin(), sample.end());
-    return dtype == tg::kInt64 ? tg::ones(s, tg::kInt64) : tg::zeros(s, dtype);
+    const tg::Tensor x = dtype == tg::kInt64 ? tg::ones(s, tg::kInt64) : tg::zeros(s, dtype);
+    return absl::GetFlag(FLAGS_channels_last) ? x.contiguous(tg::MemoryFormat::ChannelsLast) : x;
   };
   tg::InferenceMode inference;
   const tg::Tensor one = input(1), many = input(absl::GetFlag(FLAGS_batch));
