@@ -55,15 +55,18 @@ template <typename T>
 
 // The tanh form of gelu exponentiates a cubic, sigmoid(2 sqrt(2/pi) (x + 0.044715 x^3)): a fused
 // multiply-add rounds the cubic differently, and the exponential multiplies that relative error by
-// |2u| (about 11 at x = -4, 290 at x = -15), so the levels agree to 4 (1 + |2u|) ulps. The
-// derivative is a difference of O(1) terms that crosses zero near x = -0.75: its error is
+// |2u| (about 11 at x = -4, 290 at x = -15), so the levels agree to 4 (1 + |2u|) ulps. Both
+// derivatives are a difference of O(1) terms that crosses zero near x = -0.75: their error is
 // relative to 1 there, not to the result.
 template <typename T>
 double unary_ulps(UnaryOp op, T x, T want) {
-  if (op != UnaryOp::kGeluTanh && op != UnaryOp::kGeluTanhDerivative) return 4;
-  const double u = 0.7978845608028654 * (double(x) + 0.044715 * double(x) * x * x);
-  const double ulps = std::isfinite(u) ? 4 * (1 + std::abs(2 * u)) : 4;
-  return op == UnaryOp::kGeluTanhDerivative && std::abs(want) < 1 && want != 0 ? ulps / std::abs(want) : ulps;
+  double ulps = 4;
+  if (op == UnaryOp::kGeluTanh || op == UnaryOp::kGeluTanhDerivative) {
+    const double u = 0.7978845608028654 * (double(x) + 0.044715 * double(x) * x * x);
+    if (std::isfinite(u)) ulps = 4 * (1 + std::abs(2 * u));
+  }
+  const bool crosses_zero = op == UnaryOp::kGeluTanhDerivative || op == UnaryOp::kGeluDerivative;
+  return crosses_zero && std::abs(want) < 1 && want != 0 ? ulps / std::abs(want) : ulps;
 }
 
 template <typename T>

@@ -15,15 +15,20 @@ T stable_sigmoid(T v) {  // never exponentiates a large positive number
   return e / (T(1) + e);
 }
 
+constexpr double kInvSqrt2Pi = 0.3989422804014327;  // 1 / sqrt(2 pi), the normal density at 0
+
+// x Phi(x) with the normal CDF Phi(x) = erfc(-x / sqrt 2) / 2: the same value as PyTorch's
+// 0.5 x (1 + erf(x / sqrt 2)) without its cancellation for negative x (the vector kernels use
+// libmvec's erfc the same way).
 template <typename T>
 T gelu_of(T x) {
-  return static_cast<T>(0.5) * x * (static_cast<T>(1) + std::erf(x * static_cast<T>(M_SQRT1_2)));
+  return static_cast<T>(0.5) * x * std::erfc(x * static_cast<T>(-M_SQRT1_2));
 }
 
 template <typename T>
 T gelu_derivative_of(T x) {  // d/dx gelu(x) = Phi(x) + x phi(x)
-  const T cdf = static_cast<T>(0.5) * (static_cast<T>(1) + std::erf(x * static_cast<T>(M_SQRT1_2)));
-  const T pdf = std::exp(static_cast<T>(-0.5) * x * x) * static_cast<T>(0.3989422804014327);
+  const T cdf = static_cast<T>(0.5) * std::erfc(x * static_cast<T>(-M_SQRT1_2));
+  const T pdf = std::exp(static_cast<T>(-0.5) * x * x) * static_cast<T>(kInvSqrt2Pi);
   return cdf + x * pdf;
 }
 

@@ -28,16 +28,21 @@
 // from the exact value (glibc's manual), like the scalar functions the baseline level calls.
 extern "C" {
 #if TG_ISA_LEVEL >= 2
-__m512 _ZGVeN16v_expf(__m512);
-__m512 _ZGVeN16v_tanhf(__m512);
-__m512d _ZGVeN8v_exp(__m512d);
-__m512d _ZGVeN8v_tanh(__m512d);
+#define TG_MVEC_FLOAT(fn) __m512 _ZGVeN16v_##fn##f(__m512);
+#define TG_MVEC_DOUBLE(fn) __m512d _ZGVeN8v_##fn(__m512d);
 #else
-__m256 _ZGVdN8v_expf(__m256);
-__m256 _ZGVdN8v_tanhf(__m256);
-__m256d _ZGVdN4v_exp(__m256d);
-__m256d _ZGVdN4v_tanh(__m256d);
+#define TG_MVEC_FLOAT(fn) __m256 _ZGVdN8v_##fn##f(__m256);
+#define TG_MVEC_DOUBLE(fn) __m256d _ZGVdN4v_##fn(__m256d);
 #endif
+#define TG_MVEC(fn) TG_MVEC_FLOAT(fn) TG_MVEC_DOUBLE(fn)
+TG_MVEC(exp)
+TG_MVEC(tanh)
+TG_MVEC(log)
+TG_MVEC(erf)
+TG_MVEC(erfc)
+#undef TG_MVEC
+#undef TG_MVEC_FLOAT
+#undef TG_MVEC_DOUBLE
 }
 #endif
 
@@ -54,23 +59,38 @@ using Vec = std::conditional_t<std::is_same_v<T, float>, FloatVec, DoubleVec>;
 template <typename T>
 constexpr int64_t kLanes = kVectorBytes / static_cast<int64_t>(sizeof(T));
 
+// vector_exp(v), vector_tanh(v)...: the libmvec function of each lane.
 #if TG_ISA_LEVEL >= 2
-Vec<float> vector_exp(Vec<float> v) { return (Vec<float>)_ZGVeN16v_expf((__m512)v); }
-Vec<float> vector_tanh(Vec<float> v) { return (Vec<float>)_ZGVeN16v_tanhf((__m512)v); }
-Vec<double> vector_exp(Vec<double> v) { return (Vec<double>)_ZGVeN8v_exp((__m512d)v); }
-Vec<double> vector_tanh(Vec<double> v) { return (Vec<double>)_ZGVeN8v_tanh((__m512d)v); }
+#define TG_VECTOR_FN(fn)                                                                              \
+  [[maybe_unused]] FloatVec vector_##fn(FloatVec v) { return (FloatVec)_ZGVeN16v_##fn##f((__m512)v); } \
+  [[maybe_unused]] DoubleVec vector_##fn(DoubleVec v) { return (DoubleVec)_ZGVeN8v_##fn((__m512d)v); }
 #else
-Vec<float> vector_exp(Vec<float> v) { return (Vec<float>)_ZGVdN8v_expf((__m256)v); }
-Vec<float> vector_tanh(Vec<float> v) { return (Vec<float>)_ZGVdN8v_tanhf((__m256)v); }
-Vec<double> vector_exp(Vec<double> v) { return (Vec<double>)_ZGVdN4v_exp((__m256d)v); }
-Vec<double> vector_tanh(Vec<double> v) { return (Vec<double>)_ZGVdN4v_tanh((__m256d)v); }
+#define TG_VECTOR_FN(fn)                                                                             \
+  [[maybe_unused]] FloatVec vector_##fn(FloatVec v) { return (FloatVec)_ZGVdN8v_##fn##f((__m256)v); } \
+  [[maybe_unused]] DoubleVec vector_##fn(DoubleVec v) { return (DoubleVec)_ZGVdN4v_##fn((__m256d)v); }
 #endif
+TG_VECTOR_FN(exp)
+TG_VECTOR_FN(tanh)
+TG_VECTOR_FN(log)
+TG_VECTOR_FN(erf)
+TG_VECTOR_FN(erfc)
+#undef TG_VECTOR_FN
 
 // stable_sigmoid's formula: exp(-|v|) never overflows; (v >= 0 ? 1 : e) / (1 + e).
 template <typename T>
 Vec<T> vector_sigmoid(Vec<T> v) {
   const Vec<T> e = vector_exp(v < 0 ? v : -v);
   return (v >= 0 ? Vec<T>{} + T(1) : e) / (T(1) + e);
+}
+
+// gelu_of and gelu_derivative_of (internal/elementwise_math.h) a vector at a time.
+template <typename T>
+Vec<T> vector_gelu(Vec<T> x) {
+  return T(0.5) * x * vector_erfc(x * T(-M_SQRT1_2));
+}
+template <typename T>
+Vec<T> vector_gelu_derivative(Vec<T> x) {
+  return T(0.5) * vector_erfc(x * T(-M_SQRT1_2)) + x * vector_exp(T(-0.5) * x * x) * T(kInvSqrt2Pi);
 }
 
 // out[i] = f(x[i]) a vector at a time; the tail through a zero-padded vector, so that an element
@@ -96,13 +116,20 @@ void map_vectors(const T* x, T* out, int64_t n, F f) {
 template <typename T>
 void unary_loop(UnaryOp op, const T* x, T* out, int64_t n) {
 #if TG_ISA_LEVEL >= 1
-  // The transcendental functions recurrent cells and attention spend their time in (perf:
-  // scalar tanhf/expm1f were 22 % of mnist_rnn's training, scalar tanh/exp 18 % of
-  // time_sequence_prediction's in float64).
+  // The transcendental functions recurrent cells, attention, GELU and losses spend their time in
+  // (perf: scalar tanhf/expm1f were 22 % of mnist_rnn's training, scalar tanh/exp 18 % of
+  // time_sequence_prediction's in float64, erff 8.6 % of char_gpt's).
   if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
-    if (op == UnaryOp::kExp) return map_vectors<T>(x, out, n, [](Vec<T> v) { return vector_exp(v); });
-    if (op == UnaryOp::kTanh) return map_vectors<T>(x, out, n, [](Vec<T> v) { return vector_tanh(v); });
-    if (op == UnaryOp::kSigmoid) return map_vectors<T>(x, out, n, vector_sigmoid<T>);
+    switch (op) {
+      case UnaryOp::kExp: return map_vectors<T>(x, out, n, [](Vec<T> v) { return vector_exp(v); });
+      case UnaryOp::kTanh: return map_vectors<T>(x, out, n, [](Vec<T> v) { return vector_tanh(v); });
+      case UnaryOp::kLog: return map_vectors<T>(x, out, n, [](Vec<T> v) { return vector_log(v); });
+      case UnaryOp::kErf: return map_vectors<T>(x, out, n, [](Vec<T> v) { return vector_erf(v); });
+      case UnaryOp::kSigmoid: return map_vectors<T>(x, out, n, vector_sigmoid<T>);
+      case UnaryOp::kGelu: return map_vectors<T>(x, out, n, vector_gelu<T>);
+      case UnaryOp::kGeluDerivative: return map_vectors<T>(x, out, n, vector_gelu_derivative<T>);
+      default: break;
+    }
   }
 #endif
   switch (op) {
