@@ -50,7 +50,9 @@ TEST_P(OpGradcheck, ChannelsLastInputs) {
   for (const Tensor& x : inputs) {
     any_4d = any_4d || x.dim() == 4;
     last.push_back(x.dim() == 4 ? Tensor(x.data().contiguous(MemoryFormat::ChannelsLast), x.requires_grad()) : x);
-    if (x.dim() == 4) ASSERT_EQ(last.back().suggest_memory_format(), MemoryFormat::ChannelsLast) << shape_str(x.shape());
+    if (x.dim() == 4) {
+      ASSERT_EQ(last.back().suggest_memory_format(), MemoryFormat::ChannelsLast) << shape_str(x.shape());
+    }
   }
   if (!any_4d) GTEST_SKIP() << c.name << " has no 4-d input";
   const Tensor want = c.fn(inputs), got = c.fn(last);
@@ -73,7 +75,9 @@ TEST_P(OpGradcheck, ChannelsLastInputs) {
   const auto g_got = autograd::grad({got}, with_grad_last, {weights}, std::nullopt, false, true);
   for (size_t i = 0; i < g_want.size(); ++i) {
     ASSERT_EQ(g_want[i].defined(), g_got[i].defined()) << "input " << i;
-    if (g_want[i].defined()) EXPECT_TRUE(close(g_got[i], g_want[i])) << "gradient of input " << i << " differs";
+    if (g_want[i].defined()) {
+      EXPECT_TRUE(close(g_got[i], g_want[i])) << "gradient of input " << i << " differs";
+    }
   }
 }
 

@@ -192,7 +192,9 @@ TEST(BatchNormNumerics, FusedFloat32KernelsMatchTheComposedFloat64Formula) {
       EXPECT_EQ(y.suggest_memory_format(), format);
       std::vector<Tensor> out =
           autograd::grad({y}, {x, w, b}, {to_dtype(g64, dtype).contiguous(format)}, std::nullopt, create_graph);
-      if (!create_graph) EXPECT_EQ(out[0].suggest_memory_format(), format) << "the input's gradient";
+      if (!create_graph) {
+        EXPECT_EQ(out[0].suggest_memory_format(), format) << "the input's gradient";
+      }
       out.push_back(y);
       return out;
     };
