@@ -8,7 +8,8 @@
 # image: lower is better), mnist_rnn and fashion_resnet (test accuracy), char_gpt (validation loss,
 # nats per byte: lower is better; an epoch is 200 steps), dcgan (the judge's sample_confidence;
 # class_coverage is in the logs), siamese (pair accuracy), char_lm (LSTM, validation bits per byte)
-# and time_sequence_prediction (test MSE; EPOCHS counts its L-BFGS steps).
+# and time_sequence_prediction (test MSE; EPOCHS counts its L-BFGS steps; both sides start from
+# tapegrad's initial weights).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 epochs=${1:-2} threads=${2:-2}
@@ -43,8 +44,10 @@ echo "|---|---|---|---|---|"
 # value FILE FIELD: FIELD's value on the last epoch line; seconds FILE: the epochs' seconds summed.
 value() { awk -v f="$2" '{for (i = 1; i < NF; ++i) if ($i == f) v = $(i + 1)} END {print v}' "$1"; }
 seconds() { awk '{s += $NF} END {print s}' "$1"; }
+# Flags both sides take: time_sequence_prediction's twin starts from tapegrad's initial weights.
+declare -A shared=([time_sequence_prediction]=--initial_weights=$tmp/initial_weights)
 for name in "${names[@]}"; do
-  args=(${data[$name]:+"${data[$name]}"} "${rounds[$name]:---epochs}=$epochs")
+  args=(${data[$name]:+"${data[$name]}"} "${rounds[$name]:---epochs}=$epochs" ${shared[$name]:+"${shared[$name]}"})
   "bazel-bin/examples/$name" "${args[@]}" | tr '\r' '\n' | grep -E "^(epoch|step) .* seconds" > "$tmp/$name.tg"
   $py "examples/pytorch/$name.py" "${args[@]}" --threads="$threads" | grep -E "^(epoch|step) .* seconds" > "$tmp/$name.pt"
   f=${metric[$name]}

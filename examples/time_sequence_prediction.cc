@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -18,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "autograd/tapegrad.h"
 #include "io/files.h"
+#include "io/npy.h"
 #include "nn/nn.h"
 #include "optim/optim.h"
 
@@ -28,6 +30,9 @@ ABSL_FLAG(int64_t, hidden, 51, "LSTMCell size");
 ABSL_FLAG(int64_t, future, 1000, "steps predicted beyond each test wave from the model's own outputs");
 ABSL_FLAG(std::string, plot, "", "an SVG of the test waves and their predicted continuations");
 ABSL_FLAG(uint64_t, seed, 0, "seed of the phases and the initialization");
+ABSL_FLAG(std::string, initial_weights, "",
+          "write the initial parameters to this directory as NAME.npy (the PyTorch twin's --initial_weights reads "
+          "them, so both train from the same start)");
 
 namespace {
 
@@ -120,6 +125,15 @@ int main(int argc, char** argv) {
     manual_seed(absl::GetFlag(FLAGS_seed));
     Sequence model(absl::GetFlag(FLAGS_hidden));
     model.to(kFloat64);
+    if (const std::string dir = absl::GetFlag(FLAGS_initial_weights); !dir.empty()) {
+      std::error_code error;
+      std::filesystem::create_directories(dir, error);
+      TG_CHECK(!error, "cannot create ", dir, ": ", error.message());
+      for (const auto& [name, p] : model.named_parameters()) {
+        const absl::Status saved = io::save_npy(p.detach(), dir + "/" + name + ".npy");
+        TG_CHECK(saved.ok(), saved.message());
+      }
+    }
     optim::LBFGS optimizer(model.parameters(), /*lr=*/0.8);
     double test_loss = 0;
     Tensor prediction;

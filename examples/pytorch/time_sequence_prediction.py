@@ -12,6 +12,7 @@ import argparse
 import math
 import time
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -77,6 +78,7 @@ def main():
     p.add_argument("--future", type=int, default=1000)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--initial_weights", default="", help="start from tapegrad's initial parameters (NAME.npy files)")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -87,6 +89,10 @@ def main():
     input, target = data[3:, :-1], data[3:, 1:]
     test_input, test_target = data[:3, :-1], data[:3, 1:]
     model = Sequence(a.hidden).double()
+    if a.initial_weights:
+        with torch.no_grad():
+            for name, param in model.named_parameters():
+                param.copy_(torch.from_numpy(np.load(f"{a.initial_weights}/{name}.npy")))
     optimizer = torch.optim.LBFGS(model.parameters(), lr=0.8)
     mse = nn.MSELoss()
     for step in range(1, a.steps + 1):
