@@ -5,7 +5,9 @@
 #include <unordered_map>
 
 #include "absl/strings/str_cat.h"
+#include "autograd/functions.h"
 #include "autograd/grad_mode.h"
+#include "autograd/op_table.h"
 #include "io/files.h"
 #include "io/onnx_converters.h"
 #include "io/onnx_tensor.h"
@@ -221,7 +223,91 @@ absl::StatusOr<std::shared_ptr<OnnxModule>> OnnxModule::create(const onnx::Model
     constant[i] = !(floating && (read_as_state[i] || (read_as_data[i] && !frozen)));
   }
   if (absl::Status folded = m->fold_constants(constant); !folded.ok()) return fail(std::string(folded.message()));
+  if (options.fold_batch_norms) m->pair_convolutions_with_batch_norms();
   return m;
+}
+
+// Note [Batch norm folded into Conv]: in eval mode a BatchNormalization is an affine map per
+// channel, y = x * scale + shift with scale = gamma / sqrt(var + eps), shift = beta - mean * scale,
+// so after a Conv it can be folded into the Conv's weight and bias (as ONNX Runtime does at load),
+// saving a pass over the activation. The model must keep training, so the file's graph is kept:
+// pairs are found at load (a Conv whose only reader is an inference BatchNormalization with
+// constant, parameter or buffer statistics) and folded only in a forward in eval mode without
+// gradient recording or graph tracing (a saved model keeps the BatchNormalization); the folded
+// weights are cached until a source tensor is written (storage versions) or replaced. Values
+// differ from the unfolded graph by float rounding.
+void OnnxModule::pair_convolutions_with_batch_norms() {
+  std::vector<int> readers(slots_.size(), 0);
+  for (const Node& node : nodes_)
+    for (int slot : node.inputs)
+      if (slot >= 0) ++readers[slot];
+  for (int slot : output_slots_) ++readers[slot];
+  std::vector<int> producer(slots_.size(), -1);
+  for (size_t i = 0; i < nodes_.size(); ++i)
+    for (int slot : nodes_[i].outputs)
+      if (slot >= 0) producer[slot] = static_cast<int>(i);
+  auto given = [&](int slot) { return slot >= 0 && slots_[slot].defined() && is_floating(slots_[slot].dtype()); };
+  for (size_t j = 0; j < nodes_.size(); ++j) {
+    Node& bn = nodes_[j];
+    const onnx::NodeProto& p = *bn.proto;
+    if (p.op_type() != "BatchNormalization" || bn.inputs.size() != 5 || bn.inputs[0] < 0) continue;
+    bool training_mode = false, extra_outputs = false;
+    for (const auto& a : p.attribute()) training_mode = training_mode || (a.name() == "training_mode" && a.i() != 0);
+    for (size_t k = 1; k < bn.outputs.size(); ++k) extra_outputs = extra_outputs || bn.outputs[k] >= 0;
+    if (training_mode || extra_outputs || readers[bn.inputs[0]] != 1) continue;
+    bool statistics = true;
+    for (size_t k = 1; k < 5; ++k) statistics = statistics && given(bn.inputs[k]);
+    const int c = producer[bn.inputs[0]];
+    if (!statistics || c < 0) continue;
+    Node& conv = nodes_[c];
+    if (conv.proto->op_type() != "Conv" || conv.inputs.size() < 2 || !given(conv.inputs[1]) ||
+        (conv.inputs.size() > 2 && conv.inputs[2] >= 0 && !given(conv.inputs[2])) || conv.batch_norm >= 0) {
+      continue;
+    }
+    conv.batch_norm = static_cast<int>(j);
+    bn.folded_into_conv = true;
+  }
+}
+
+int64_t OnnxModule::num_folded_batch_norms() const {
+  return std::count_if(nodes_.begin(), nodes_.end(), [](const Node& n) { return n.batch_norm >= 0; });
+}
+
+struct OnnxModule::FoldedConv {
+  std::vector<std::pair<std::shared_ptr<ops::Storage>, uint64_t>> sources;  // storage, version
+  Tensor weight, bias;
+};
+
+std::vector<Tensor> OnnxModule::folded_conv_inputs(Node& conv, const std::vector<Tensor>& values) {
+  const Node& bn = nodes_[conv.batch_norm];
+  const Tensor& w = values[conv.inputs[1]];
+  const Tensor b = conv.inputs.size() > 2 && conv.inputs[2] >= 0 ? values[conv.inputs[2]] : Tensor();
+  const Tensor &gamma = values[bn.inputs[1]], &beta = values[bn.inputs[2]], &mean = values[bn.inputs[3]],
+               &var = values[bn.inputs[4]];
+  std::vector<std::pair<std::shared_ptr<ops::Storage>, uint64_t>> sources;
+  for (const Tensor* t : {&w, &b, &gamma, &beta, &mean, &var}) {
+    if (t->defined()) sources.emplace_back(t->data().storage(), t->data().storage()->version());
+  }
+  std::shared_ptr<FoldedConv> folded;
+  {
+    const std::lock_guard<std::mutex> lock(folding_);
+    folded = conv.folded;
+  }
+  if (folded == nullptr || folded->sources != sources) {
+    double eps = 1e-5;
+    for (const auto& a : bn.proto->attribute())
+      if (a.name() == "epsilon") eps = a.f();
+    const Tensor scale = gamma / sqrt(var + eps), shift = beta - mean * scale;
+    Shape per_channel(w.dim(), 1);
+    per_channel[0] = -1;
+    folded = std::make_shared<FoldedConv>();
+    folded->sources = std::move(sources);
+    folded->weight = w * reshape(scale, per_channel);
+    folded->bias = b.defined() ? b * scale + shift : shift;
+    const std::lock_guard<std::mutex> lock(folding_);
+    conv.folded = folded;
+  }
+  return {values[conv.inputs[0]], folded->weight, folded->bias};
 }
 
 // Note [Constant folding at load]: a node whose inputs are all constants (initializers that are
@@ -282,12 +368,20 @@ std::vector<Tensor> OnnxModule::forward(const std::vector<Tensor>& inputs) {
     }
     values[input_slots_[i]] = x;
   }
+  // Note [Batch norm folded into Conv]: only where nothing trains, differentiates or traces.
+  const bool fold_batch_norms = !is_training() && !GradMode::is_enabled() && current_op_observer() == nullptr;
   std::vector<Tensor> args;
-  for (const Node& node : nodes_) {
+  for (Node& node : nodes_) {
+    if (fold_batch_norms && node.folded_into_conv) continue;  // its Conv computed its output
+    const bool folding = fold_batch_norms && node.batch_norm >= 0;
     args.clear();
-    for (int slot : node.inputs) args.push_back(slot < 0 ? Tensor() : values[slot]);
     std::vector<Tensor> outs;
     try {
+      if (folding) {
+        args = folded_conv_inputs(node, values);
+      } else {
+        for (int slot : node.inputs) args.push_back(slot < 0 ? Tensor() : values[slot]);
+      }
       OnnxNodeContext context(*node.proto, args, opset_, static_cast<int>(node.outputs.size()), is_training());
       outs = node.converter->convert(context);
     } catch (const Error& e) {
@@ -299,6 +393,7 @@ std::vector<Tensor> OnnxModule::forward(const std::vector<Tensor>& inputs) {
                " is not computed by tapegrad's ", node.proto->op_type());
       values[node.outputs[k]] = outs[k];
     }
+    if (folding) values[nodes_[node.batch_norm].outputs[0]] = outs[0];
   }
   std::vector<Tensor> result;
   for (int slot : output_slots_) result.push_back(values[slot]);

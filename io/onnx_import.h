@@ -11,6 +11,7 @@
 
 #include <map>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <string>
 #include <vector>
@@ -30,6 +31,9 @@ struct OnnxImportOptions {
   // name): a feature extractor cut before the classifier. Only the nodes they depend on run.
   std::vector<std::string> outputs;
   int64_t max_file_bytes = int64_t{1} << 32;
+  // In eval mode without gradients, run each Conv followed by an inference BatchNormalization as
+  // one Conv with folded weights (Note [Batch norm folded into Conv]): faster, equal to rounding.
+  bool fold_batch_norms = true;
 };
 
 // One declared graph input or output: -1 in shape marks a symbolic dimension.
@@ -56,19 +60,32 @@ class OnnxModule : public nn::Module {
   const std::vector<OnnxValueInfo>& outputs() const { return outputs_; }
   int opset() const { return opset_; }
   int64_t num_nodes() const { return static_cast<int64_t>(nodes_.size()); }  // after constant folding
+  // Conv + BatchNormalization pairs run as one Conv in eval mode without gradients.
+  int64_t num_folded_batch_norms() const;
   // ONNX op type -> number of nodes in the file, for `tapegrad inspect`.
   std::map<std::string, int> op_counts() const;
 
  private:
   OnnxModule() : Module("OnnxModule") {}
   absl::Status fold_constants(std::vector<bool> constant);  // constant: per slot
+  void pair_convolutions_with_batch_norms();
+  struct FoldedConv;
   struct Node {
     const onnx::NodeProto* proto;
     const OnnxConverter* converter;
     std::vector<int> inputs;   // slots; -1 for an absent optional input
     std::vector<int> outputs;  // slots; -1 for an output nothing names
     std::string where;         // "node 12 (Conv 'conv1')"
+    // Note [Batch norm folded into Conv]: a Conv's BatchNormalization (index into nodes_), or
+    // whether this BatchNormalization is such a Conv's; the folded weights, cached.
+    int batch_norm = -1;
+    bool folded_into_conv = false;
+    std::shared_ptr<FoldedConv> folded;
   };
+  // The folded Conv inputs {x, weight * scale, bias * scale + shift} for `conv` (cached until one
+  // of the six source tensors changes).
+  std::vector<Tensor> folded_conv_inputs(Node& conv, const std::vector<Tensor>& values);
+  std::mutex folding_;  // guards the Nodes' folded caches (forwards may run on several threads)
   onnx::ModelProto model_;  // owns the NodeProtos the nodes point into
   std::vector<Node> nodes_;
   std::vector<Tensor> slots_;  // initializers (parameters, buffers, constants); the rest filled per call

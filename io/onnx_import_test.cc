@@ -201,6 +201,41 @@ TEST(OnnxImport, BatchNormStatisticsAreBuffersAndTrainModeUpdatesThem) {
   for (const auto& [n, b] : m->named_buffers()) EXPECT_FALSE(equal(b, buffers[n])) << n << " did not move in train mode";
 }
 
+// Note [Batch norm folded into Conv]: in eval mode without gradients the Conv + BatchNormalization
+// pairs run as one Conv, equal to PyTorch's outputs and to the unfolded graph to rounding; the
+// folded weights follow the statistics and parameters when they change (train mode, an SGD step).
+TEST(OnnxImport, BatchNormsFoldIntoConvolutionsInEvalWithoutGradients) {
+  auto folded = load("resnet");
+  auto plain = load_onnx(kModels + "resnet/model.onnx", {.fold_batch_norms = false});
+  ASSERT_NE(folded, nullptr);
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  EXPECT_GE(folded->num_folded_batch_norms(), 3);
+  EXPECT_EQ(plain->module->num_folded_batch_norms(), 0);
+  const Tensor x = read_tensor(kModels + "resnet/input.pb");
+  auto eval_outputs = [&](OnnxModule& m, bool with_grad) {
+    m.eval();
+    if (with_grad) return m.forward(x).detach();
+    NoGradGuard no_grad;
+    return m.forward(x);
+  };
+  EXPECT_TRUE(close(eval_outputs(*folded, false), read_tensor(kModels + "resnet/output.pb"), 1e-5, 1e-4));
+  EXPECT_TRUE(close(eval_outputs(*folded, false), eval_outputs(*plain->module, false), 1e-6, 1e-5));
+  // Statistics move in train mode, parameters in an SGD step: the next eval call folds them anew.
+  optim::SGD sgd(folded->parameters(), 0.1);
+  optim::SGD sgd_plain(plain->module->parameters(), 0.1);
+  for (OnnxModule* m : {folded.get(), plain->module.get()}) {
+    m->train();
+    m->forward(x).sum().backward();
+  }
+  EXPECT_TRUE(close(eval_outputs(*folded, false), eval_outputs(*plain->module, false), 1e-6, 1e-5)) << "statistics";
+  sgd.step();
+  sgd_plain.step();
+  const Tensor after = eval_outputs(*folded, false);
+  EXPECT_TRUE(close(after, eval_outputs(*plain->module, false), 1e-6, 1e-5));
+  EXPECT_TRUE(close(after, eval_outputs(*folded, true), 1e-6, 1e-5)) << "with gradients: the unfolded graph";
+  EXPECT_FALSE(close(after, read_tensor(kModels + "resnet/output.pb"), 1e-5, 1e-4)) << "the step changed nothing";
+}
+
 TEST(OnnxImport, FreezingKeepsInitializersConstant) {
   OnnxImportOptions all;
   all.freeze_all = true;

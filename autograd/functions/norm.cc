@@ -80,6 +80,10 @@ const OpDef& kBatchNorm = define_op({
           ops::add_into(rm, batch_mean.to(rm.dtype()), momentum);
           ops::add_into(rv, ops::scale(rv, -momentum));
           ops::add_into(rv, batch_var.to(rv.dtype()), momentum * unbias);
+          // Written in place: their versions move, as PyTorch's do (a reader caching values
+          // derived from them, like the ONNX importer's folded convolutions, sees the change).
+          rm.storage()->bump_version("batch_norm");
+          rv.storage()->bump_version("batch_norm");
         }
       } else {
         TG_CHECK(c.has(1) && c.has(2), "batch_norm: eval mode needs running_mean and running_var");

@@ -112,8 +112,8 @@ int inspect(const std::string& path) {
 
 bool is_onnx(const std::string& path) { return path.size() > 5 && path.compare(path.size() - 5, 5, ".onnx") == 0; }
 
-io::OnnxModel read_onnx(const std::string& path) {
-  auto model = io::load_onnx(path);
+io::OnnxModel read_onnx(const std::string& path, const io::OnnxImportOptions& options = {}) {
+  auto model = io::load_onnx(path, options);
   if (!model.ok()) throw model.status();
   return *std::move(model);
 }
@@ -138,6 +138,7 @@ int inspect_onnx(const std::string& path) {
   for (const auto& [op, count] : m.op_counts()) std::printf("op %s %d\n", op.c_str(), count);
   std::printf("nodes run per call %lld (the others fold into constants at load)\n",
               static_cast<long long>(m.num_nodes()));
+  std::printf("batch norms folded into convolutions in eval %lld\n", static_cast<long long>(m.num_folded_batch_norms()));
   int64_t total = 0;
   for (const auto& [name, t] : m.named_parameters()) {
     std::printf("parameter %s %s\n", name.c_str(), shape_str(t.shape()).c_str());
@@ -226,7 +227,9 @@ int run_model(const std::string& path, const std::vector<std::string>& input_arg
   std::shared_ptr<nn::Module> module;
   std::shared_ptr<io::OnnxModule> onnx_module;
   if (is_onnx(path)) {
-    onnx_module = read_onnx(path).module;
+    // The file's graph as written (no batch norm folded into a Conv): the same bits as the
+    // model imported into a .tgm.
+    onnx_module = read_onnx(path, {.fold_batch_norms = false}).module;
     for (const auto& v : onnx_module->inputs()) input_names.push_back(v.name);
     for (const auto& v : onnx_module->outputs()) output_names.push_back(v.name);
     module = onnx_module;
