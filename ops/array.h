@@ -116,6 +116,8 @@ class Array {
 // A fresh uninitialized array of x's shape in x's suggested memory format.
 Array empty_like(const Array& x, DType dtype);
 inline Array empty_like(const Array& x) { return empty_like(x, x.dtype()); }
+// x's suggested memory format is ChannelsLast: kernels with a channels-last path take it.
+inline bool is_channels_last(const Array& x) { return x.suggest_memory_format() == MemoryFormat::ChannelsLast; }
 
 // Copies src into dst elementwise (any strides; src broadcast to dst's shape; dtypes converted).
 void copy_into(const Array& dst, const Array& src);

@@ -33,8 +33,6 @@ double lane_sum(int64_t l, F&& f) {
 // so the per-channel loops run along rows. Its sums go through fixed blocks of rows (each block
 // summed in T, its totals added into double in block order), so results do not depend on the
 // thread count.
-bool channels_last(const Array& x) { return x.suggest_memory_format() == MemoryFormat::ChannelsLast; }
-
 constexpr int64_t kRowsPerBlock = 64;
 
 // Per channel ch: (sum over rows r of first(f(r, ch)), sum of second(f(r, ch))) as 2*c doubles,
@@ -90,7 +88,7 @@ void channels_last_stats(const T* p, int64_t m, int64_t c, T* mean, T* var) {
 std::pair<Array, Array> batch_norm_stats(const Array& x_in) {
   int64_t n, c, l;
   dims_of(x_in, &n, &c, &l);
-  if (channels_last(x_in) && x_in.numel() > 0) {
+  if (is_channels_last(x_in) && x_in.numel() > 0) {
     Array mean = Array::empty({c}, x_in.dtype()), var = Array::empty({c}, x_in.dtype());
     dispatch_floating(x_in.dtype(), "batch_norm", [&](auto tag) {
       using T = decltype(tag);
@@ -143,7 +141,7 @@ Array batch_norm_apply(const Array& x_in, const Array& mean, const Array& invstd
     const Array b = bias.defined() ? bias.contiguous() : Array();
     const T* p = x.data<T>();
     T* o = out.data<T>();
-    if (channels_last(x)) {
+    if (is_channels_last(x)) {
       std::vector<T> scale(c), shift(c);
       for (int64_t ch = 0; ch < c; ++ch) {
         scale[ch] = is.data<T>()[ch] * (w.defined() ? w.data<T>()[ch] : T(1));
@@ -176,7 +174,7 @@ BatchNormGrads batch_norm_backward(const Array& grad_in, const Array& x_in, cons
            shape_str(grad_in.shape()), " ", dtype_name(grad_in.dtype()), " does not match input ",
            shape_str(x_in.shape()), " ", dtype_name(x_in.dtype()));
   // Channels-last input gets a channels-last gradient (whatever the incoming gradient's order).
-  const bool last = channels_last(x_in);
+  const bool last = is_channels_last(x_in);
   const Array x = x_in.contiguous(MemoryFormat::Preserve),
               g = grad_in.contiguous(last ? MemoryFormat::ChannelsLast : MemoryFormat::Contiguous);
   BatchNormGrads out;

@@ -136,7 +136,7 @@ void add_channel_bias(Array& out, const Array& bias_in) {
     using T = decltype(tag);
     const T* b = bias.data<T>();
     T* o = out.data<T>();
-    if (out.suggest_memory_format() == MemoryFormat::ChannelsLast) {  // [N*H*W, C] rows
+    if (is_channels_last(out)) {  // [N*H*W, C] rows
       for (int64_t r = 0; r < n * plane; ++r)
         for (int64_t c = 0; c < channels; ++c) o[r * channels + c] += b[c];
       return;

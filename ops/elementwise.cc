@@ -24,11 +24,12 @@ bool same_flat_order(const Array& a, const Array& b) {
 // memory format when x is flat (Note [Channels last]), else contiguous.
 template <typename T, typename R, typename F>
 Array map_unary(const Array& x, DType out_dtype, F f) {
-  Array out = x.is_flat() ? empty_like(x, out_dtype) : Array::empty(x.shape(), out_dtype);
+  const bool flat = x.is_flat();
+  Array out = flat ? empty_like(x, out_dtype) : Array::empty(x.shape(), out_dtype);
   const T* xp = x.data<T>();
   R* op = out.data<R>();
   const int64_t n = x.numel();
-  if (x.is_flat()) {
+  if (flat) {
     if (n >= internal::kParallelGrain) {
       refresh_team_size();
 #pragma omp parallel for schedule(static)

@@ -174,7 +174,6 @@ void run(Kind kind, const Geometry& g, bool bias, bool last, const std::unordere
   }
 }
 
-bool channels_last(const Array& a) { return a.suggest_memory_format() == MemoryFormat::ChannelsLast; }
 MemoryFormat format_of(bool last) { return last ? MemoryFormat::ChannelsLast : MemoryFormat::Contiguous; }
 
 }  // namespace
@@ -191,7 +190,7 @@ bool conv2d_supported(const Shape& input, const Shape& weight, const Conv2dParam
 
 Array conv2d(const Array& input_in, const Array& weight_in, const Array& bias_in, const Conv2dParams& p) {
   const Geometry g = geometry(input_in.shape(), weight_in.shape(), p);
-  const bool last = channels_last(input_in);
+  const bool last = is_channels_last(input_in);
   Array out = Array::empty({g.dst[0], g.dst[1], g.dst[2], g.dst[3]}, kFloat32, format_of(last));
   std::unordered_map<int, Array> arrays{{DNNL_ARG_SRC, input_in.contiguous(format_of(last))},
                                         {DNNL_ARG_WEIGHTS, weight_in.contiguous()},
@@ -205,7 +204,7 @@ Array conv2d_backward_input(const Array& grad_out, const Array& weight, const Sh
                             const Conv2dParams& p) {
   // The input's gradient takes the format of the output's gradient (that of the forward's input).
   const Geometry g = geometry(input_shape, weight.shape(), p);
-  const bool last = channels_last(grad_out);
+  const bool last = is_channels_last(grad_out);
   Array grad_in = Array::empty(input_shape, kFloat32, format_of(last));
   run(Kind::kBackwardData, g, false, last,
       {{DNNL_ARG_DIFF_DST, grad_out.contiguous(format_of(last))},
@@ -217,7 +216,7 @@ Array conv2d_backward_input(const Array& grad_out, const Array& weight, const Sh
 Array conv2d_backward_weight(const Array& input, const Array& grad_out, const Shape& weight_shape,
                              const Conv2dParams& p) {
   const Geometry g = geometry(input.shape(), weight_shape, p);
-  const bool last = channels_last(input);
+  const bool last = is_channels_last(input);
   Array grad_w = Array::empty(weight_shape, kFloat32);
   run(Kind::kBackwardWeights, g, false, last,
       {{DNNL_ARG_SRC, input.contiguous(format_of(last))},

@@ -166,7 +166,7 @@ Array sum(const Array& x, const Shape& dims_in, bool keepdim) {
   // Note [Channels last] (ops/array.cc): a sum over H and W (global average pooling) of a
   // channels-last input sums rows of its [N, H*W, C] memory: no transposing copy, and the order
   // (so the bits) of the contiguous path.
-  if (dims == Shape{2, 3} && !x.is_contiguous() && x.suggest_memory_format() == MemoryFormat::ChannelsLast) {
+  if (dims == Shape{2, 3} && !x.is_contiguous() && is_channels_last(x)) {
     const int64_t n = x.size(0), c = x.size(1), hw = x.size(2) * x.size(3);
     Array out = Array::empty(reduced_shape(x.shape(), dims, keepdim), x.dtype());
     dispatch_numeric(x.dtype(), "sum", [&](auto tag) {
