@@ -226,6 +226,12 @@ Tensor scatter_add(const Shape& shape, int64_t dim, const Tensor& index, const T
 // ---- convolution and pooling (NCHW) ----
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor(), Size2 stride = 1,
               Size2 padding = 0, Size2 dilation = 1, int64_t groups = 1);
+// relu(conv2d(x, weight, bias) + residual) as one kernel (Note [Fused convolution] in ops/conv.h:
+// the sum and the ReLU in the convolution's epilogue, two passes over the output saved): residual
+// undefined for none (else of the output's shape), relu false for none. Values and gradients are
+// those of the separate ops to float rounding; exports to ONNX as Conv, Add, Relu.
+Tensor fused_conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& residual, bool relu,
+                    Size2 stride = 1, Size2 padding = 0, Size2 dilation = 1, int64_t groups = 1);
 // The two adjoints of conv2d, themselves differentiable (they give conv2d its double backward).
 Tensor conv2d_backward_input(const Tensor& grad_out, const Tensor& weight, const Shape& input_shape,
                              Size2 stride, Size2 padding, Size2 dilation, int64_t groups);

@@ -8,6 +8,7 @@
 
 #include "ops/backend.h"
 #include "ops/blas.h"
+#include "ops/elementwise.h"
 #include "ops/internal/onednn_conv.h"
 #include "ops/parallel.h"
 
@@ -181,14 +182,20 @@ Shape conv2d_output_shape(const Shape& in, const Shape& w, const Conv2dParams& p
   return {in[0], w[0], oh, ow};
 }
 
-Array conv2d(const Array& input_in, const Array& weight_in, const Array& bias, const Conv2dParams& p) {
+Array conv2d(const Array& input_in, const Array& weight_in, const Array& bias, const Conv2dParams& p,
+             const ConvEpilogue& epilogue) {
   TG_CHECK(input_in.dtype() == weight_in.dtype(), "conv2d: input dtype ", dtype_name(input_in.dtype()),
            " differs from weight dtype ", dtype_name(weight_in.dtype()));
   const Geometry g = geometry(input_in.shape(), weight_in.shape(), p);
   check_bias(bias, g.oc, input_in.dtype(), "conv2d");
+  if (const Array& r = epilogue.residual; r.defined()) {
+    const Shape out_shape{g.n, g.oc, g.oh, g.ow};
+    TG_CHECK(r.shape() == out_shape && r.dtype() == input_in.dtype(), "conv2d: residual ", shape_str(r.shape()), " ",
+             dtype_name(r.dtype()), " must match the output ", shape_str(out_shape), " ", dtype_name(input_in.dtype()));
+  }
   refresh_team_size();
   if (take_fast_path(input_in.dtype(), input_in.shape(), weight_in.shape(), p))
-    return onednn::conv2d(input_in, weight_in, bias, p);
+    return onednn::conv2d(input_in, weight_in, bias, p, epilogue);
   const Array input = input_in.contiguous(), weight = weight_in.contiguous();
   Array out = Array::empty({g.n, g.oc, g.oh, g.ow}, input.dtype());
   dispatch_floating(input.dtype(), "conv2d", [&](auto tag) {
@@ -203,7 +210,8 @@ Array conv2d(const Array& input_in, const Array& weight_in, const Array& bias, c
     }
   });
   if (bias.defined()) add_channel_bias(out, bias);
-  return out;
+  if (epilogue.residual.defined()) add_into(out, epilogue.residual);
+  return epilogue.relu ? unary(UnaryOp::kRelu, out) : out;
 }
 
 Array conv2d_backward_input(const Array& grad_out_in, const Array& weight_in, const Shape& input_shape,

@@ -17,8 +17,20 @@ struct Conv2dParams {
 // Validates shapes and attributes (naming `op` and the shapes) and returns [N, OC, OH, OW].
 Shape conv2d_output_shape(const Shape& input, const Shape& weight, const Conv2dParams& p,
                           const char* op = "conv2d");
+// Note [Fused convolution]: what a convolution may do to its output before writing it, in this
+// order: add `residual` (an array of the output's shape and dtype, any strides), then ReLU. The
+// fast path does both in oneDNN post-ops while the output is in registers (a ResNet block's
+// relu(bn(conv(x)) + shortcut) with the batch norm folded, or conv + ReLU: two passes over the
+// activation saved); the values are those of conv, add and relu run one after the other, to float
+// rounding (oneDNN may choose another kernel for a fused primitive; NaN becomes 0 as in relu).
+struct ConvEpilogue {
+  Array residual;  // undefined: none
+  bool relu = false;
+};
+
 // bias may be undefined.
-Array conv2d(const Array& input, const Array& weight, const Array& bias, const Conv2dParams& p);
+Array conv2d(const Array& input, const Array& weight, const Array& bias, const Conv2dParams& p,
+             const ConvEpilogue& epilogue = {});
 // Adjoint w.r.t. the input: returns an array of input_shape.
 Array conv2d_backward_input(const Array& grad_out, const Array& weight, const Shape& input_shape,
                             const Conv2dParams& p);

@@ -3,6 +3,8 @@
 // dilation, groups, bias, odd sizes, non-contiguous and channels-last inputs; repeated shapes reuse
 // the cache and a thread-count change builds new primitives.
 #include <cmath>
+#include <limits>
+#include <string>
 #include <random>
 
 #include "gtest/gtest.h"
@@ -92,6 +94,34 @@ TEST_P(FastConv, ChannelsLastAgreesWithReference) {
   EXPECT_LT(relative_gap(conv2d_backward_weight(x, gy_last, c.weight, c.p), ref_gw), 1e-5) << "mixed backward weights";
 }
 
+// Note [Fused convolution]: the epilogue (residual sum, ReLU) in oneDNN post-ops gives the values
+// of conv, add and relu run one after the other (to float rounding), in either memory format, with
+// the residual in either format, and the reference path agrees.
+TEST_P(FastConv, EpilogueEqualsSeparateOps) {
+  const ConvCase& c = GetParam();
+  const Array x = random_array(c.input, 1), w = random_array(c.weight, 2);
+  const Array b = c.bias ? random_array({c.weight[0]}, 3) : Array();
+  const Array r = random_array(conv2d_output_shape(c.input, c.weight, c.p), 4);
+  for (MemoryFormat format : {MemoryFormat::Contiguous, MemoryFormat::ChannelsLast}) {
+    const Array xf = x.contiguous(format);
+    for (const Array& residual : {Array(), r, r.contiguous(MemoryFormat::ChannelsLast)}) {
+      for (bool relu : {false, true}) {
+        if (!residual.defined() && !relu) continue;
+        Array want = conv2d(xf, w, b, c.p);
+        if (residual.defined()) want = binary(BinaryOp::kAdd, want, residual);
+        if (relu) want = unary(UnaryOp::kRelu, want);
+        const Array got = conv2d(xf, w, b, c.p, {residual, relu});
+        const std::string what = std::string(memory_format_name(format)) + (residual.defined() ? " + residual" : "") +
+                                 (relu ? " relu" : "");
+        EXPECT_EQ(got.suggest_memory_format(), xf.suggest_memory_format()) << what;
+        EXPECT_LT(relative_gap(got, want), 1e-6) << what;  // ulps: oneDNN may pick another kernel
+        BackendGuard reference(Backend::kReference);
+        EXPECT_LT(relative_gap(conv2d(xf, w, b, c.p, {residual, relu}), want), 1e-5) << what << ", reference path";
+      }
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Geometries, FastConv,
     ::testing::Values(ConvCase{{50, 1, 28, 28}, {16, 1, 5, 5}, {1, 1, 2, 2, 1, 1, 1}, true},   // cnn_small conv1
@@ -101,6 +131,29 @@ INSTANTIATE_TEST_SUITE_P(
                       ConvCase{{1, 3, 8, 8}, {3, 1, 3, 3}, {2, 2, 1, 1, 1, 1, 3}, false},       // depthwise
                       ConvCase{{4, 2, 5, 5}, {2, 2, 5, 5}, {1, 1, 0, 0, 1, 1, 1}, true},        // 1x1 output
                       ConvCase{{2, 3, 6, 6}, {4, 3, 1, 1}, {3, 3, 0, 0, 1, 1, 1}, false}));     // floor drops rows
+
+// A residual of another shape or dtype is refused, naming both; NaN and -inf reach the fused ReLU
+// as they reach relu (both give 0, tapegrad's relu of NaN).
+TEST(FastConvInputs, EpilogueResidualChecks) {
+  const Array x = random_array({2, 3, 6, 6}, 5), w = random_array({4, 3, 3, 3}, 6);
+  const Conv2dParams p{1, 1, 1, 1, 1, 1, 1};
+  try {
+    conv2d(x, w, Array(), p, {random_array({2, 4, 6, 5}, 7), true});
+    ADD_FAILURE() << "a residual of the wrong shape was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("residual [2,4,6,5] float32 must match the output [2,4,6,6] float32"),
+              std::string::npos) << e.what();
+  }
+  Array r = random_array({2, 4, 6, 6}, 8);
+  r.data<float>()[5] = std::nanf("");
+  r.data<float>()[6] = -std::numeric_limits<float>::infinity();
+  const Array got = conv2d(x, w, Array(), p, {r, true});
+  const Array want = unary(UnaryOp::kRelu, binary(BinaryOp::kAdd, conv2d(x, w, Array(), p), r));
+  for (int i : {5, 6}) {
+    EXPECT_EQ(want.data<float>()[i], 0) << i;
+    EXPECT_EQ(got.data<float>()[i], 0) << i;
+  }
+}
 
 TEST(FastConvInputs, NonContiguousInputsAndEmptyBatches) {
   const Array x = random_array({3, 2, 6, 6}, 5).permute({0, 1, 3, 2});  // a transposed view

@@ -7,7 +7,8 @@
 // direct kernels use; channels-last ones (NHWC, Note [Channels last] in ops/array.cc) go to its
 // NHWC kernels as they are, and outputs keep the format of the activation they come from. Weights
 // stay OIHW and are reordered per call (they are small); temporaries and the scratchpad are
-// allocated per call.
+// allocated per call. A forward's epilogue (residual sum, ReLU: Note [Fused convolution] in
+// ops/conv.h) runs as oneDNN post-ops on the kernel's registers.
 #include "ops/internal/onednn_conv.h"
 
 #include <memory>
@@ -63,21 +64,37 @@ memory::desc activation(const memory::dims& dims, bool channels_last) {
 }
 Tag user_tag(bool channels_last) { return channels_last ? Tag::nhwc : Tag::nchw; }
 
-dnnl::convolution_forward::primitive_desc forward_pd(const Geometry& g, bool bias, bool last) {
+// What the forward does after the convolution and its bias: add what the destination holds (the
+// residual, copied there first), then ReLU.
+struct Epilogue {
+  bool sum = false, relu = false;
+};
+
+dnnl::primitive_attr attributes(const Epilogue& e) {
+  dnnl::primitive_attr attr = user_scratchpad();
+  dnnl::post_ops post;
+  if (e.sum) post.append_sum(1.f);
+  if (e.relu) post.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
+  attr.set_post_ops(post);
+  return attr;
+}
+
+dnnl::convolution_forward::primitive_desc forward_pd(const Geometry& g, bool bias, bool last, const Epilogue& e = {}) {
   const dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct,
                                           activation(g.src, last), any(g.weights),
                                           bias ? plain({g.dst[1]}, Tag::x) : memory::desc(), activation(g.dst, last),
                                           g.strides, g.dilates, g.pad_l, g.pad_r);
-  return dnnl::convolution_forward::primitive_desc(d, user_scratchpad(), engine());
+  return dnnl::convolution_forward::primitive_desc(d, attributes(e), engine());
 }
 
 // One argument of a primitive: the plain layout tapegrad holds, the layout the kernel wants, and
-// the reorder between them when they differ (user -> kernel for inputs, kernel -> user for outputs).
+// the reorder between them when they differ (user -> kernel for inputs, kernel -> user for outputs,
+// both ways for an output the kernel adds to: `preload`).
 struct ArgPlan {
   int arg;
   memory::desc user, want;
   bool output;
-  std::optional<dnnl::reorder> reorder;
+  std::optional<dnnl::reorder> reorder, preload;
 };
 
 struct Entry {
@@ -86,16 +103,18 @@ struct Entry {
   std::vector<ArgPlan> args;
 };
 
-ArgPlan plan(int arg, const memory::desc& user, const memory::desc& want, bool output) {
-  ArgPlan p{arg, user, want, output, std::nullopt};
+ArgPlan plan(int arg, const memory::desc& user, const memory::desc& want, bool output, bool preload = false) {
+  ArgPlan p{arg, user, want, output, std::nullopt, std::nullopt};
   if (user != want) {
-    p.reorder = output ? dnnl::reorder(dnnl::reorder::primitive_desc(engine(), want, engine(), user))
-                       : dnnl::reorder(dnnl::reorder::primitive_desc(engine(), user, engine(), want));
+    const dnnl::reorder in(dnnl::reorder::primitive_desc(engine(), user, engine(), want));
+    p.reorder = output ? dnnl::reorder(dnnl::reorder::primitive_desc(engine(), want, engine(), user)) : in;
+    if (output && preload) p.preload = in;
   }
   return p;
 }
 
-using Key = std::tuple<Kind, bool, bool, memory::dims, memory::dims, memory::dims, memory::dims, memory::dims, memory::dims>;
+using Key = std::tuple<Kind, bool, bool, bool, bool, memory::dims, memory::dims, memory::dims, memory::dims,
+                       memory::dims, memory::dims>;
 
 constexpr size_t kMaxPrimitives = 512;  // 3 kinds x thread counts x the shapes of a few models
 
@@ -104,18 +123,20 @@ PrimitiveCache<Key, Entry>& cache() {
   return *c;
 }
 
-// The primitive of `kind` for geometry g, its activations channels last when `last`.
-Entry build(Kind kind, const Geometry& g, bool bias, bool last) {
+// The primitive of `kind` for geometry g, its activations channels last when `last` (the
+// epilogue applies to the forward only).
+Entry build(Kind kind, const Geometry& g, bool bias, bool last, const Epilogue& e) {
   const memory::desc src = plain(g.src, user_tag(last)), weights = plain(g.weights, weights_tag(g)),
                      dst = plain(g.dst, user_tag(last));
-  const auto fwd = forward_pd(g, bias, last);
   if (kind == Kind::kForward) {
+    const auto fwd = forward_pd(g, bias, last, e);
     std::vector<ArgPlan> args{plan(DNNL_ARG_SRC, src, fwd.src_desc(), false),
                               plan(DNNL_ARG_WEIGHTS, weights, fwd.weights_desc(), false),
-                              plan(DNNL_ARG_DST, dst, fwd.dst_desc(), true)};
+                              plan(DNNL_ARG_DST, dst, fwd.dst_desc(), true, /*preload=*/e.sum)};
     if (bias) args.push_back(plan(DNNL_ARG_BIAS, plain({g.dst[1]}, Tag::x), fwd.bias_desc(), false));
     return {dnnl::convolution_forward(fwd), fwd.scratchpad_desc(), args};
   }
+  const auto fwd = forward_pd(g, bias, last);
   if (kind == Kind::kBackwardData) {
     const dnnl::convolution_backward_data::desc d(dnnl::algorithm::convolution_direct, activation(g.src, last),
                                                   any(g.weights), activation(g.dst, last), g.strides, g.dilates,
@@ -151,6 +172,7 @@ void run_entry(const Entry& e, const std::unordered_map<int, Array>& arrays) {
     memory kernel(p.want, engine(), temporaries.back().raw_data());
     if (p.output) {
       outputs.push_back({&p, user});
+      if (p.preload) p.preload->execute(s, user, kernel);
     } else {
       p.reorder->execute(s, user, kernel);
     }
@@ -165,12 +187,13 @@ void run_entry(const Entry& e, const std::unordered_map<int, Array>& arrays) {
 
 // Runs the convolution `kind` of geometry g with the cached primitive, or, when the cache is
 // full, with one built for this call.
-void run(Kind kind, const Geometry& g, bool bias, bool last, const std::unordered_map<int, Array>& arrays) {
-  const Key key{kind, bias, last, g.src, g.weights, g.strides, g.dilates, g.pad_l, g.pad_r};
-  if (const Entry* e = cache().get(key, [&] { return build(kind, g, bias, last); })) {
+void run(Kind kind, const Geometry& g, bool bias, bool last, const std::unordered_map<int, Array>& arrays,
+         const Epilogue& epilogue = {}) {
+  const Key key{kind, bias, last, epilogue.sum, epilogue.relu, g.src, g.weights, g.strides, g.dilates, g.pad_l, g.pad_r};
+  if (const Entry* e = cache().get(key, [&] { return build(kind, g, bias, last, epilogue); })) {
     run_entry(*e, arrays);
   } else {
-    run_entry(build(kind, g, bias, last), arrays);
+    run_entry(build(kind, g, bias, last, epilogue), arrays);
   }
 }
 
@@ -188,15 +211,17 @@ bool conv2d_supported(const Shape& input, const Shape& weight, const Conv2dParam
   return true;
 }
 
-Array conv2d(const Array& input_in, const Array& weight_in, const Array& bias_in, const Conv2dParams& p) {
+Array conv2d(const Array& input_in, const Array& weight_in, const Array& bias_in, const Conv2dParams& p,
+             const ConvEpilogue& epilogue) {
   const Geometry g = geometry(input_in.shape(), weight_in.shape(), p);
   const bool last = is_channels_last(input_in);
   Array out = Array::empty({g.dst[0], g.dst[1], g.dst[2], g.dst[3]}, kFloat32, format_of(last));
+  if (epilogue.residual.defined()) copy_into(out, epilogue.residual);  // the sum post-op adds to it
   std::unordered_map<int, Array> arrays{{DNNL_ARG_SRC, input_in.contiguous(format_of(last))},
                                         {DNNL_ARG_WEIGHTS, weight_in.contiguous()},
                                         {DNNL_ARG_DST, out}};
   if (bias_in.defined()) arrays.insert({DNNL_ARG_BIAS, bias_in.contiguous()});
-  run(Kind::kForward, g, bias_in.defined(), last, arrays);
+  run(Kind::kForward, g, bias_in.defined(), last, arrays, {epilogue.residual.defined(), epilogue.relu});
   return out;
 }
 

@@ -1,11 +1,14 @@
-// tapegrad/autograd/functions/conv.cc: op rows for conv2d, its two adjoints and the transposed
-// convolution (conv_transpose2d: the input adjoint run forward, with output_padding and bias).
+// tapegrad/autograd/functions/conv.cc: op rows for conv2d, its two adjoints, the transposed
+// convolution (conv_transpose2d: the input adjoint run forward, with output_padding and bias) and
+// fused_conv2d (conv2d with a residual sum and ReLU in its epilogue, Note [Fused convolution] in
+// ops/conv.h).
 // Note [conv2d double backward]: with y = conv(x, w), Dx(g, w) and Dw(x, g) its adjoints,
 //   d/dg <Dx(g,w), u> = conv(u, w)     d/dw <Dx(g,w), u> = Dw(u, g)
 //   d/dg <Dw(x,g), u> = conv(x, u)     d/dx <Dw(x,g), u> = Dx(g, u)
 // so all three rows are differentiable in terms of each other, to any order. conv_transpose2d(x, w)
 // is Dx(x, w) onto the larger output shape, so its gradients are conv(g, w) and Dw(g, x).
 #include "autograd/functions/spatial_attrs.h"
+#include "autograd/grad_mode.h"
 
 namespace tg {
 
@@ -20,6 +23,9 @@ Tensor apply_backward_input(const Tensor& grad_out, const Tensor& w, const Shape
 Tensor apply_backward_weight(const Tensor& x, const Tensor& grad_out, const Shape& weight_shape, const Conv2dAttrs& a);
 
 Size2 output_padding_attr(const Attrs& a) { return internal::size2_attr(a, "output_padding"); }
+
+const std::vector<OnnxAttr> kOnnxConvAttrs = {{"strides", "stride"}, {"pads", "padding", OnnxAttrForm::kPads2d},
+                                               {"dilations", "dilation"}, {"group", "groups"}};
 
 const OpDef& kConv2d = define_op({
     .name = "conv2d",
@@ -36,9 +42,53 @@ const OpDef& kConv2d = define_op({
     .min_inputs = 2,
     .max_inputs = 3,
     .attr_schema = Conv2dAttrs::schema(),
-    .onnx = {{.op_type = "Conv",
-              .attrs = {{"strides", "stride"}, {"pads", "padding", OnnxAttrForm::kPads2d},
-                        {"dilations", "dilation"}, {"group", "groups"}}}},
+    .onnx = {{.op_type = "Conv", .attrs = kOnnxConvAttrs}},
+});
+
+// Which of fused_conv2d's ONNX chains fits the node: the residual (input 3) and relu present or not.
+template <bool kResidual, bool kRelu>
+std::string fused_conv2d_is(const Attrs& a, const std::vector<bool>& present) {
+  const bool residual = present.size() > 3 && present[3];
+  return residual == kResidual && a.b("relu") == kRelu ? "" : "another form of fused_conv2d";
+}
+const OnnxMapping kOnnxFusedConv = {.op_type = "Conv", .inputs = {onnx_in(0), onnx_in(1), onnx_in(2)},
+                                    .attrs = kOnnxConvAttrs};
+const OnnxMapping kOnnxResidualAdd = {.op_type = "Add", .inputs = {onnx_step(0), onnx_in(3)}};
+
+const OpDef& kFusedConv2d = define_op({
+    .name = "fused_conv2d",
+    .forward = [](ForwardContext& c) {
+      return ops::conv2d(c.in(0), c.in(1), c.has(2) ? c.in(2) : ops::Array(), Conv2dAttrs::decode(c.attrs).params(),
+                         {c.has(3) ? c.in(3) : ops::Array(), c.attrs.b("relu")});
+    },
+    // y = relu(conv(x, w) + b + r): the gradient through the ReLU (its mask read from y), then
+    // conv2d's adjoints, the bias's channel sums and the residual's identity.
+    .backward = [](BackwardContext& c) -> Grads {
+      const Conv2dAttrs a = Conv2dAttrs::decode(c.attrs());
+      Tensor g = c.grad;
+      if (c.attrs().b("relu")) {
+        g = GradMode::is_enabled()
+                ? g * internal::constant(ops::unary(ops::UnaryOp::kPositiveMask, c.output().data()))
+                : Tensor(ops::binary(ops::BinaryOp::kMaskByPositive, g.data(), c.output().data()));
+      }
+      return {if_needed(c, 0, [&] { return apply_backward_input(g, c.input(1), c.input_shape(0), a); }),
+              if_needed(c, 1, [&] { return apply_backward_weight(c.input(0), g, c.input_shape(1), a); }),
+              if_needed(c, 2, [&] { return sum(g, {0, 2, 3}); }), if_needed(c, 3, [&] { return g; })};
+    },
+    .save_inputs = {0, 1},
+    .save_output = true,
+    .min_inputs = 2,
+    .max_inputs = 4,
+    .attr_schema = Conv2dAttrs::schema({{"relu", AttrType::kBool}}),
+    .onnx = {{.op_type = "Relu(Add(Conv, residual))",
+              .refuse = fused_conv2d_is<true, true>,
+              .steps = {kOnnxFusedConv, kOnnxResidualAdd, {.op_type = "Relu", .inputs = {onnx_step(1)}}}},
+             {.op_type = "Add(Conv, residual)", .refuse = fused_conv2d_is<true, false>,
+              .steps = {kOnnxFusedConv, kOnnxResidualAdd}},
+             {.op_type = "Relu(Conv)",
+              .refuse = fused_conv2d_is<false, true>,
+              .steps = {kOnnxFusedConv, {.op_type = "Relu", .inputs = {onnx_step(0)}}}},
+             {.op_type = "Conv", .refuse = fused_conv2d_is<false, false>, .steps = {kOnnxFusedConv}}},
 });
 
 const OpDef& kConv2dBackwardInput = define_op({
@@ -121,6 +171,19 @@ Tensor apply_backward_weight(const Tensor& x, const Tensor& grad_out, const Shap
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size2 stride, Size2 padding,
               Size2 dilation, int64_t groups) {
   return apply_conv2d(x, weight, bias, {stride, padding, dilation, groups});
+}
+
+Tensor fused_conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& residual, bool relu,
+                    Size2 stride, Size2 padding, Size2 dilation, int64_t groups) {
+  TG_CHECK(x.defined() && weight.defined(), "fused_conv2d: input and weight must be defined");
+  const Conv2dAttrs a{stride, padding, dilation, groups};
+  const Shape out = ops::conv2d_output_shape(x.shape(), weight.shape(), a.params(), "fused_conv2d");
+  TG_CHECK(!residual.defined() || residual.shape() == out, "fused_conv2d: residual ", shape_str(residual.shape()),
+           " must have the output's shape ", shape_str(out), " (input ", shape_str(x.shape()), ", weight ",
+           shape_str(weight.shape()), ")");
+  Attrs attrs = a.encode();
+  attrs.set("relu", relu);
+  return apply_op(kFusedConv2d, {x, weight, bias, residual}, attrs);
 }
 
 Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size2 stride, Size2 padding,
