@@ -8,6 +8,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3} threads=${2:-2}
+# Timed forwards per round (medians): enough that the first calls at a new batch size (buffers
+# first touched) do not decide the figure on either side.
+latency_runs=300 throughput_runs=40
 
 source bench/compare_common.sh
 # shellcheck disable=SC2207  # word splitting of the package list is intended
@@ -30,8 +33,9 @@ for w in "${workloads[@]}"; do
   [[ $w == *_cl ]] && channels_last=true
   for ((r = 0; r < rounds; r++)); do
     bazel-bin/bench/onnx_model_throughput --model="$file" --sample_shape="${sample[$w]}" \
-      --threads="$threads" --channels_last=$channels_last >> "$tmp/$w.tapegrad"
-    node bench/ort_throughput.js "$file" "${sample[$w]}" "$threads" >> "$tmp/$w.ort"
+      --threads="$threads" --channels_last=$channels_last --latency_runs="$latency_runs" \
+      --throughput_runs="$throughput_runs" >> "$tmp/$w.tapegrad"
+    node bench/ort_throughput.js "$file" "${sample[$w]}" "$threads" "$latency_runs" "$throughput_runs" >> "$tmp/$w.ort"
   done
 done
 

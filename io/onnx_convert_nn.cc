@@ -10,6 +10,7 @@
 #include "autograd/grad_mode.h"
 #include "autograd/indexing.h"
 #include "io/onnx_converters.h"
+#include "ops/conv.h"
 
 namespace tg::io {
 
@@ -78,26 +79,7 @@ Tensor pad_sides(const Tensor& x, const Window& w, double value) {
   return pad(x, {w.pad_begin[1], w.pad_end[1], w.pad_begin[0], w.pad_end[0]}, "constant", value);
 }
 
-Tensors conv_onnx(C& c) {
-  const Tensor x = as_2d(c.in(0), c.in(0).dim() - 2);
-  const Tensor& weight_in = c.in(1);
-  TG_CHECK(weight_in.dim() == c.in(0).dim(), "weight ", shape_str(weight_in.shape()), " does not fit input ",
-           shape_str(c.in(0).shape()));
-  const std::vector<int64_t> kernel(weight_in.shape().begin() + 2, weight_in.shape().end());
-  Window w = read_window(c, c.in(0), kernel);
-  const Tensor weight = as_2d(weight_in, w.spatial);
-  const int64_t groups = c.i("group", 1);
-  Tensor input = x;
-  Size2 padding(w.pad_begin[0], w.pad_begin[1]);
-  if (!w.symmetric()) {
-    input = pad_sides(x, w, 0.0);
-    padding = Size2(0, 0);
-  }
-  const Tensor bias = c.has_in(2) ? c.in(2) : Tensor();
-  const Tensor y = conv2d(input, weight, bias, Size2(w.stride[0], w.stride[1]), padding,
-                          Size2(w.dilation[0], w.dilation[1]), groups);
-  return {from_2d(y, w.spatial)};
-}
+Tensors conv_onnx(C& c) { return {fused_conv_onnx(c, Tensor(), false)}; }
 
 Tensors conv_transpose_onnx(C& c) {
   const Tensor& x_in = c.in(0);
@@ -331,5 +313,36 @@ const bool kRegistered = register_onnx_converters({
 });
 
 }  // namespace
+
+// Conv; with an epilogue (Note [Fused convolution] in ops/conv.h) when a residual or relu is
+// given, or undefined when the residual does not have the output's shape and dtype.
+Tensor fused_conv_onnx(OnnxNodeContext& c, const Tensor& residual, bool relu) {
+  const Tensor x = as_2d(c.in(0), c.in(0).dim() - 2);
+  const Tensor& weight_in = c.in(1);
+  TG_CHECK(weight_in.dim() == c.in(0).dim(), "weight ", shape_str(weight_in.shape()), " does not fit input ",
+           shape_str(c.in(0).shape()));
+  const std::vector<int64_t> kernel(weight_in.shape().begin() + 2, weight_in.shape().end());
+  Window w = read_window(c, c.in(0), kernel);
+  const Tensor weight = as_2d(weight_in, w.spatial);
+  const int64_t groups = c.i("group", 1);
+  Tensor input = x;
+  Size2 padding(w.pad_begin[0], w.pad_begin[1]);
+  if (!w.symmetric()) {
+    input = pad_sides(x, w, 0.0);
+    padding = Size2(0, 0);
+  }
+  const Tensor bias = c.has_in(2) ? c.in(2) : Tensor();
+  const Size2 stride(w.stride[0], w.stride[1]), dilation(w.dilation[0], w.dilation[1]);
+  if (!residual.defined() && !relu) return from_2d(conv2d(input, weight, bias, stride, padding, dilation, groups), w.spatial);
+  Tensor r;
+  if (residual.defined()) {
+    const Shape out = ops::conv2d_output_shape(input.shape(), weight.shape(),
+                                               {stride.h, stride.w, padding.h, padding.w, dilation.h, dilation.w, groups});
+    r = residual.dim() == c.in(0).dim() ? as_2d(residual, w.spatial) : residual;
+    if (r.shape() != out || r.dtype() != input.dtype()) return Tensor();
+  }
+  return from_2d(fused_conv2d(input, weight, bias, r, relu, stride, padding, dilation, groups), w.spatial);
+}
+
 
 }  // namespace tg::io

@@ -85,5 +85,10 @@ bool register_onnx_converters(std::vector<OnnxConverter> converters);
 const OnnxConverter* find_onnx_converter(const std::string& op_type, int opset);
 std::vector<std::string> onnx_converter_op_types();
 
+// The Conv converter with the epilogue of Note [Fused convolution] (ops/conv.h): relu(conv +
+// residual), either part optional; undefined when the residual does not have the output's shape
+// and dtype (an Add that broadcasts). For Note [Inference fusion on import] (io/onnx_import.cc).
+Tensor fused_conv_onnx(OnnxNodeContext& c, const Tensor& residual, bool relu);
+
 
 }  // namespace tg::io

@@ -223,54 +223,81 @@ absl::StatusOr<std::shared_ptr<OnnxModule>> OnnxModule::create(const onnx::Model
     constant[i] = !(floating && (read_as_state[i] || (read_as_data[i] && !frozen)));
   }
   if (absl::Status folded = m->fold_constants(constant); !folded.ok()) return fail(std::string(folded.message()));
-  if (options.fold_batch_norms) m->pair_convolutions_with_batch_norms();
+  if (options.fuse_for_inference) m->plan_inference_fusions();
   return m;
 }
 
-// Note [Batch norm folded into Conv]: in eval mode a BatchNormalization is an affine map per
-// channel, y = x * scale + shift with scale = gamma / sqrt(var + eps), shift = beta - mean * scale,
-// so after a Conv it can be folded into the Conv's weight and bias (as ONNX Runtime does at load),
-// saving a pass over the activation. The model must keep training, so the file's graph is kept:
-// pairs are found at load (a Conv whose only reader is an inference BatchNormalization with
-// constant, parameter or buffer statistics) and folded only in a forward in eval mode without
-// gradient recording or graph tracing (a saved model keeps the BatchNormalization); the folded
-// weights are cached until a source tensor is written (storage versions) or replaced. Values
-// differ from the unfolded graph by float rounding.
-void OnnxModule::pair_convolutions_with_batch_norms() {
-  std::vector<int> readers(slots_.size(), 0);
-  for (const Node& node : nodes_)
-    for (int slot : node.inputs)
-      if (slot >= 0) ++readers[slot];
-  for (int slot : output_slots_) ++readers[slot];
-  std::vector<int> producer(slots_.size(), -1);
-  for (size_t i = 0; i < nodes_.size(); ++i)
-    for (int slot : nodes_[i].outputs)
-      if (slot >= 0) producer[slot] = static_cast<int>(i);
-  auto given = [&](int slot) { return slot >= 0 && slots_[slot].defined() && is_floating(slots_[slot].dtype()); };
-  for (size_t j = 0; j < nodes_.size(); ++j) {
-    Node& bn = nodes_[j];
-    const onnx::NodeProto& p = *bn.proto;
-    if (p.op_type() != "BatchNormalization" || bn.inputs.size() != 5 || bn.inputs[0] < 0) continue;
-    bool training_mode = false, extra_outputs = false;
-    for (const auto& a : p.attribute()) training_mode = training_mode || (a.name() == "training_mode" && a.i() != 0);
-    for (size_t k = 1; k < bn.outputs.size(); ++k) extra_outputs = extra_outputs || bn.outputs[k] >= 0;
-    if (training_mode || extra_outputs || readers[bn.inputs[0]] != 1) continue;
-    bool statistics = true;
-    for (size_t k = 1; k < 5; ++k) statistics = statistics && given(bn.inputs[k]);
-    const int c = producer[bn.inputs[0]];
-    if (!statistics || c < 0) continue;
-    Node& conv = nodes_[c];
-    if (conv.proto->op_type() != "Conv" || conv.inputs.size() < 2 || !given(conv.inputs[1]) ||
-        (conv.inputs.size() > 2 && conv.inputs[2] >= 0 && !given(conv.inputs[2])) || conv.batch_norm >= 0) {
-      continue;
+// Note [Inference fusion on import]: in eval mode a chain Conv [-> BatchNormalization] [-> Add]
+// [-> Relu] (each node the only reader of the one before) can run as one convolution, as ONNX
+// Runtime does at load. The BatchNormalization is an affine map per channel, y = x * scale + shift
+// with scale = gamma / sqrt(var + eps), shift = beta - mean * scale, folded into the Conv's weight
+// and bias (saving a pass over the activation; it needs constant, parameter or buffer statistics
+// and inference mode); the Add of a residual of the output's shape and the Relu run in the
+// convolution's epilogue (fused_conv2d, Note [Fused convolution] in ops/conv.h: two more passes
+// saved). The model must keep training, so the file's graph is kept: chains are found at load and
+// fused only in a forward in eval mode without gradient recording or graph tracing (a saved
+// model keeps every node), at the chain's last node (the residual may be computed after the
+// Conv); the folded weights are cached until a source tensor is written (storage versions) or
+// replaced. Values differ from the unfused graph by float rounding.
+void OnnxModule::plan_inference_fusions() {
+  std::vector<int> readers(slots_.size(), 0), reader(slots_.size(), -1);
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    for (int slot : nodes_[i].inputs) {
+      if (slot < 0) continue;
+      ++readers[slot];
+      reader[slot] = static_cast<int>(i);
     }
-    conv.batch_norm = static_cast<int>(j);
-    bn.folded_into_conv = true;
+  }
+  for (int slot : output_slots_) readers[slot] += 2;  // never fused away
+  // The node that alone reads `slot`, if its op is `op_type` and nothing else reads it.
+  auto sole_reader = [&](int slot, const char* op_type) {
+    if (slot < 0 || readers[slot] != 1) return -1;
+    const int r = reader[slot];
+    return nodes_[r].proto->op_type() == op_type && nodes_[r].chain < 0 ? r : -1;
+  };
+  auto given = [&](int slot) { return slot >= 0 && slots_[slot].defined() && is_floating(slots_[slot].dtype()); };
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    const Node& conv = nodes_[i];
+    if (conv.proto->op_type() != "Conv" || conv.outputs.size() != 1 || conv.outputs[0] < 0) continue;
+    ConvChain chain;
+    chain.conv = static_cast<int>(i);
+    int out = conv.outputs[0];
+    const bool constant_conv = given(conv.inputs[1]) && (conv.inputs.size() < 3 || conv.inputs[2] < 0 || given(conv.inputs[2]));
+    if (const int j = sole_reader(out, "BatchNormalization"); j >= 0 && constant_conv) {
+      const Node& bn = nodes_[j];
+      bool training_mode = false, extra_outputs = false, statistics = bn.inputs.size() == 5;
+      for (const auto& a : bn.proto->attribute()) training_mode = training_mode || (a.name() == "training_mode" && a.i() != 0);
+      for (size_t k = 1; k < bn.outputs.size(); ++k) extra_outputs = extra_outputs || bn.outputs[k] >= 0;
+      for (size_t k = 1; statistics && k < 5; ++k) statistics = given(bn.inputs[k]);
+      if (!training_mode && !extra_outputs && statistics && bn.outputs[0] >= 0) {
+        chain.batch_norm = j;
+        out = bn.outputs[0];
+      }
+    }
+    if (const int j = sole_reader(out, "Add"); j >= 0 && nodes_[j].inputs.size() == 2 && nodes_[j].outputs[0] >= 0) {
+      const Node& add = nodes_[j];
+      const int other = add.inputs[0] == out ? add.inputs[1] : add.inputs[0];
+      if (other >= 0 && other != out) {
+        chain.add = j;
+        chain.residual = other;
+        out = add.outputs[0];
+      }
+    }
+    if (const int j = sole_reader(out, "Relu"); j >= 0 && nodes_[j].outputs[0] >= 0) chain.relu = j;
+    chain.tail = std::max({chain.conv, chain.batch_norm, chain.add, chain.relu});
+    if (chain.tail == chain.conv) continue;
+    for (int k : {chain.conv, chain.batch_norm, chain.add, chain.relu})
+      if (k >= 0) nodes_[k].chain = static_cast<int>(chains_.size());
+    chains_.push_back(std::move(chain));
   }
 }
 
 int64_t OnnxModule::num_folded_batch_norms() const {
-  return std::count_if(nodes_.begin(), nodes_.end(), [](const Node& n) { return n.batch_norm >= 0; });
+  return std::count_if(chains_.begin(), chains_.end(), [](const ConvChain& c) { return c.batch_norm >= 0; });
+}
+
+int64_t OnnxModule::num_fused_convolutions() const {
+  return std::count_if(chains_.begin(), chains_.end(), [](const ConvChain& c) { return c.add >= 0 || c.relu >= 0; });
 }
 
 struct OnnxModule::FoldedConv {
@@ -278,8 +305,8 @@ struct OnnxModule::FoldedConv {
   Tensor weight, bias;
 };
 
-std::vector<Tensor> OnnxModule::folded_conv_inputs(Node& conv, const std::vector<Tensor>& values) {
-  const Node& bn = nodes_[conv.batch_norm];
+std::vector<Tensor> OnnxModule::folded_conv_inputs(ConvChain& chain, const std::vector<Tensor>& values) {
+  const Node &conv = nodes_[chain.conv], &bn = nodes_[chain.batch_norm];
   const Tensor& w = values[conv.inputs[1]];
   const Tensor b = conv.inputs.size() > 2 && conv.inputs[2] >= 0 ? values[conv.inputs[2]] : Tensor();
   const Tensor &gamma = values[bn.inputs[1]], &beta = values[bn.inputs[2]], &mean = values[bn.inputs[3]],
@@ -291,7 +318,7 @@ std::vector<Tensor> OnnxModule::folded_conv_inputs(Node& conv, const std::vector
   std::shared_ptr<FoldedConv> folded;
   {
     const std::lock_guard<std::mutex> lock(folding_);
-    folded = conv.folded;
+    folded = chain.folded;
   }
   if (folded == nullptr || folded->sources != sources) {
     double eps = 1e-5;
@@ -305,9 +332,42 @@ std::vector<Tensor> OnnxModule::folded_conv_inputs(Node& conv, const std::vector
     folded->weight = w * reshape(scale, per_channel);
     folded->bias = b.defined() ? b * scale + shift : shift;
     const std::lock_guard<std::mutex> lock(folding_);
-    conv.folded = folded;
+    chain.folded = folded;
   }
   return {values[conv.inputs[0]], folded->weight, folded->bias};
+}
+
+std::vector<Tensor> OnnxModule::run_node(const Node& node, const std::vector<Tensor>& args) {
+  try {
+    OnnxNodeContext context(*node.proto, args, opset_, static_cast<int>(node.outputs.size()), is_training());
+    return node.converter->convert(context);
+  } catch (const Error& e) {
+    throw Error(absl::StrCat("onnx ", node.where, ": ", e.what()));
+  }
+}
+
+Tensor OnnxModule::run_chain(ConvChain& chain, const std::vector<Tensor>& values) {
+  const Node& conv = nodes_[chain.conv];
+  std::vector<Tensor> args;
+  if (chain.batch_norm >= 0) {
+    args = folded_conv_inputs(chain, values);
+  } else {
+    for (int slot : conv.inputs) args.push_back(slot < 0 ? Tensor() : values[slot]);
+  }
+  const Tensor residual = chain.add >= 0 ? values[chain.residual] : Tensor();
+  Tensor y;
+  try {
+    OnnxNodeContext context(*conv.proto, args, opset_, 1, is_training());
+    y = fused_conv_onnx(context, residual, chain.relu >= 0);
+  } catch (const Error& e) {
+    throw Error(absl::StrCat("onnx ", conv.where, ": ", e.what()));
+  }
+  if (y.defined()) return y;
+  // The Add broadcasts the residual: the (folded) convolution, then the Add and Relu as they are.
+  y = run_node(conv, args).at(0);
+  const Node& add = nodes_[chain.add];
+  y = run_node(add, add.inputs[0] == chain.residual ? std::vector<Tensor>{residual, y} : std::vector<Tensor>{y, residual}).at(0);
+  return chain.relu >= 0 ? run_node(nodes_[chain.relu], {y}).at(0) : y;
 }
 
 // Note [Constant folding at load]: a node whose inputs are all constants (initializers that are
@@ -368,32 +428,25 @@ std::vector<Tensor> OnnxModule::forward(const std::vector<Tensor>& inputs) {
     }
     values[input_slots_[i]] = x;
   }
-  // Note [Batch norm folded into Conv]: only where nothing trains, differentiates or traces.
-  const bool fold_batch_norms = !is_training() && !GradMode::is_enabled() && current_op_observer() == nullptr;
+  // Note [Inference fusion on import]: only where nothing trains, differentiates or traces.
+  const bool fuse = !is_training() && !GradMode::is_enabled() && current_op_observer() == nullptr;
   std::vector<Tensor> args;
-  for (Node& node : nodes_) {
-    if (fold_batch_norms && node.folded_into_conv) continue;  // its Conv computed its output
-    const bool folding = fold_batch_norms && node.batch_norm >= 0;
-    args.clear();
-    std::vector<Tensor> outs;
-    try {
-      if (folding) {
-        args = folded_conv_inputs(node, values);
-      } else {
-        for (int slot : node.inputs) args.push_back(slot < 0 ? Tensor() : values[slot]);
-      }
-      OnnxNodeContext context(*node.proto, args, opset_, static_cast<int>(node.outputs.size()), is_training());
-      outs = node.converter->convert(context);
-    } catch (const Error& e) {
-      throw Error(absl::StrCat("onnx ", node.where, ": ", e.what()));
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    const Node& node = nodes_[i];
+    if (fuse && node.chain >= 0) {
+      ConvChain& chain = chains_[node.chain];
+      if (static_cast<int>(i) == chain.tail) values[node.outputs[0]] = run_chain(chain, values);
+      continue;  // the other nodes of the chain are computed at its tail
     }
+    args.clear();
+    for (int slot : node.inputs) args.push_back(slot < 0 ? Tensor() : values[slot]);
+    const std::vector<Tensor> outs = run_node(node, args);
     for (size_t k = 0; k < node.outputs.size(); ++k) {
       if (node.outputs[k] < 0) continue;
       TG_CHECK(k < outs.size() && outs[k].defined(), "onnx ", node.where, ": output ", k,
                " is not computed by tapegrad's ", node.proto->op_type());
       values[node.outputs[k]] = outs[k];
     }
-    if (folding) values[nodes_[node.batch_norm].outputs[0]] = outs[0];
   }
   std::vector<Tensor> result;
   for (int slot : output_slots_) result.push_back(values[slot]);

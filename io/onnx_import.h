@@ -31,9 +31,10 @@ struct OnnxImportOptions {
   // name): a feature extractor cut before the classifier. Only the nodes they depend on run.
   std::vector<std::string> outputs;
   int64_t max_file_bytes = int64_t{1} << 32;
-  // In eval mode without gradients, run each Conv followed by an inference BatchNormalization as
-  // one Conv with folded weights (Note [Batch norm folded into Conv]): faster, equal to rounding.
-  bool fold_batch_norms = true;
+  // In eval mode without gradients or tracing, run each chain Conv [-> BatchNormalization]
+  // [-> Add] [-> Relu] as one convolution: the batch norm folded into its weights, the Add and
+  // Relu in its epilogue (Note [Inference fusion on import]): faster, equal to float rounding.
+  bool fuse_for_inference = true;
 };
 
 // One declared graph input or output: -1 in shape marks a symbolic dimension.
@@ -60,15 +61,17 @@ class OnnxModule : public nn::Module {
   const std::vector<OnnxValueInfo>& outputs() const { return outputs_; }
   int opset() const { return opset_; }
   int64_t num_nodes() const { return static_cast<int64_t>(nodes_.size()); }  // after constant folding
-  // Conv + BatchNormalization pairs run as one Conv in eval mode without gradients.
+  // Note [Inference fusion on import]: the BatchNormalizations folded into their Conv, and the
+  // Convs whose Add and/or Relu run in their epilogue, in eval mode without gradients.
   int64_t num_folded_batch_norms() const;
+  int64_t num_fused_convolutions() const;
   // ONNX op type -> number of nodes in the file, for `tapegrad inspect`.
   std::map<std::string, int> op_counts() const;
 
  private:
   OnnxModule() : Module("OnnxModule") {}
   absl::Status fold_constants(std::vector<bool> constant);  // constant: per slot
-  void pair_convolutions_with_batch_norms();
+  void plan_inference_fusions();
   struct FoldedConv;
   struct Node {
     const onnx::NodeProto* proto;
@@ -76,16 +79,23 @@ class OnnxModule : public nn::Module {
     std::vector<int> inputs;   // slots; -1 for an absent optional input
     std::vector<int> outputs;  // slots; -1 for an output nothing names
     std::string where;         // "node 12 (Conv 'conv1')"
-    // Note [Batch norm folded into Conv]: a Conv's BatchNormalization (index into nodes_), or
-    // whether this BatchNormalization is such a Conv's; the folded weights, cached.
-    int batch_norm = -1;
-    bool folded_into_conv = false;
-    std::shared_ptr<FoldedConv> folded;
+    int chain = -1;            // its ConvChain (index into chains_), if any
   };
-  // The folded Conv inputs {x, weight * scale, bias * scale + shift} for `conv` (cached until one
-  // of the six source tensors changes).
-  std::vector<Tensor> folded_conv_inputs(Node& conv, const std::vector<Tensor>& values);
-  std::mutex folding_;  // guards the Nodes' folded caches (forwards may run on several threads)
+  // Note [Inference fusion on import]: nodes (indices into nodes_, -1 where the chain has none)
+  // that run as one convolution at `tail`, the last of them.
+  struct ConvChain {
+    int conv = -1, batch_norm = -1, add = -1, relu = -1;
+    int residual = -1;  // the slot the Add adds to the convolution's output
+    int tail = -1;
+    std::shared_ptr<FoldedConv> folded;  // the folded weights, cached
+  };
+  std::vector<Tensor> run_node(const Node& node, const std::vector<Tensor>& args);
+  Tensor run_chain(ConvChain& chain, const std::vector<Tensor>& values);
+  // The folded Conv inputs {x, weight * scale, bias * scale + shift} for the chain's Conv (cached
+  // until one of the six source tensors changes).
+  std::vector<Tensor> folded_conv_inputs(ConvChain& chain, const std::vector<Tensor>& values);
+  std::mutex folding_;  // guards the chains' folded caches (forwards may run on several threads)
+  std::vector<ConvChain> chains_;
   onnx::ModelProto model_;  // owns the NodeProtos the nodes point into
   std::vector<Node> nodes_;
   std::vector<Tensor> slots_;  // initializers (parameters, buffers, constants); the rest filled per call

@@ -201,16 +201,19 @@ TEST(OnnxImport, BatchNormStatisticsAreBuffersAndTrainModeUpdatesThem) {
   for (const auto& [n, b] : m->named_buffers()) EXPECT_FALSE(equal(b, buffers[n])) << n << " did not move in train mode";
 }
 
-// Note [Batch norm folded into Conv]: in eval mode without gradients the Conv + BatchNormalization
-// pairs run as one Conv, equal to PyTorch's outputs and to the unfolded graph to rounding; the
-// folded weights follow the statistics and parameters when they change (train mode, an SGD step).
-TEST(OnnxImport, BatchNormsFoldIntoConvolutionsInEvalWithoutGradients) {
+// Note [Inference fusion on import]: in eval mode without gradients the Conv + BatchNormalization
+// pairs run as one Conv and the Adds and Relus after them in its epilogue, equal to PyTorch's
+// outputs and to the unfused graph to rounding; the folded weights follow the statistics and
+// parameters when they change (train mode, an SGD step).
+TEST(OnnxImport, ConvolutionChainsFuseInEvalWithoutGradients) {
   auto folded = load("resnet");
-  auto plain = load_onnx(kModels + "resnet/model.onnx", {.fold_batch_norms = false});
+  auto plain = load_onnx(kModels + "resnet/model.onnx", {.fuse_for_inference = false});
   ASSERT_NE(folded, nullptr);
   ASSERT_TRUE(plain.ok()) << plain.status();
   EXPECT_GE(folded->num_folded_batch_norms(), 3);
+  EXPECT_GE(folded->num_fused_convolutions(), 3);
   EXPECT_EQ(plain->module->num_folded_batch_norms(), 0);
+  EXPECT_EQ(plain->module->num_fused_convolutions(), 0);
   const Tensor x = read_tensor(kModels + "resnet/input.pb");
   auto eval_outputs = [&](OnnxModule& m, bool with_grad) {
     m.eval();
@@ -234,6 +237,90 @@ TEST(OnnxImport, BatchNormsFoldIntoConvolutionsInEvalWithoutGradients) {
   EXPECT_TRUE(close(after, eval_outputs(*plain->module, false), 1e-6, 1e-5));
   EXPECT_TRUE(close(after, eval_outputs(*folded, true), 1e-6, 1e-5)) << "with gradients: the unfolded graph";
   EXPECT_FALSE(close(after, read_tensor(kModels + "resnet/output.pb"), 1e-5, 1e-4)) << "the step changed nothing";
+}
+
+// y = Relu(Add(Conv(x, w, b), residual)) built by hand, the residual computed after the Conv
+// (Neg of a second input, or a [3, 1, 1] initializer the Add broadcasts): the chain runs at its
+// last node, a broadcasting Add falls back to the separate ops, and a Conv output read twice is
+// not fused.
+onnx::ModelProto conv_add_relu_model(bool broadcast_residual, bool conv_read_twice) {
+  onnx::ModelProto model;
+  model.set_ir_version(8);
+  model.add_opset_import()->set_version(13);
+  onnx::GraphProto* g = model.mutable_graph();
+  auto input = [&](const std::string& name) {
+    auto* in = g->add_input();
+    in->set_name(name);
+    in->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
+  };
+  auto initializer = [&](const std::string& name, const Shape& shape) {
+    auto* t = g->add_initializer();
+    t->set_name(name);
+    t->set_data_type(onnx::TensorProto::FLOAT);
+    int64_t n = 1;
+    for (int64_t d : shape) {
+      t->add_dims(d);
+      n *= d;
+    }
+    for (int64_t i = 0; i < n; ++i) t->add_float_data(std::sin(1.7 * static_cast<double>(i + shape.size())));
+  };
+  auto node = [&](const std::string& op, std::vector<std::string> ins, const std::string& out) {
+    auto* n = g->add_node();
+    n->set_op_type(op);
+    for (const auto& i : ins) n->add_input(i);
+    n->add_output(out);
+    return n;
+  };
+  input("x");
+  initializer("w", {3, 2, 3, 3});
+  initializer("b", {3});
+  auto* conv = node("Conv", {"x", "w", "b"}, "c");
+  auto* pads = conv->add_attribute();
+  pads->set_name("pads");
+  pads->set_type(onnx::AttributeProto::INTS);
+  for (int i = 0; i < 4; ++i) pads->add_ints(1);
+  if (broadcast_residual) {
+    initializer("r", {3, 1, 1});
+  } else {
+    input("x2");
+    node("Neg", {"x2"}, "r");
+  }
+  node("Add", {"r", "c"}, "s");
+  node("Relu", {"s"}, "y");
+  g->add_output()->set_name("y");
+  g->mutable_output(0)->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
+  if (conv_read_twice) {
+    node("Sigmoid", {"c"}, "z");
+    g->add_output()->set_name("z");
+    g->mutable_output(1)->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
+  }
+  return model;
+}
+
+TEST(OnnxImport, ConvAddReluChainsFuseWhereTheyCan) {
+  manual_seed(3);
+  const Tensor x = randn({2, 2, 5, 5}), x2 = randn({2, 3, 5, 5});
+  for (bool broadcast : {false, true}) {
+    for (bool twice : {false, true}) {
+      const std::string what = std::string(broadcast ? "broadcast residual" : "residual") + (twice ? ", conv read twice" : "");
+      const std::string bytes = conv_add_relu_model(broadcast, twice).SerializeAsString();
+      auto fused = parse_onnx(bytes, "test.onnx");
+      auto plain = parse_onnx(bytes, "test.onnx", {.fuse_for_inference = false});
+      ASSERT_TRUE(fused.ok() && plain.ok()) << fused.status() << plain.status();
+      EXPECT_EQ(fused->module->num_fused_convolutions(), twice ? 0 : 1) << what;
+      const std::vector<Tensor> inputs = broadcast ? std::vector<Tensor>{x} : std::vector<Tensor>{x, x2};
+      for (auto* m : {fused->module.get(), plain->module.get()}) m->eval();
+      const std::vector<Tensor> with_grad = fused->module->forward(inputs);  // the separate ops
+      NoGradGuard no_grad;
+      const std::vector<Tensor> got = fused->module->forward(inputs), want = plain->module->forward(inputs);
+      ASSERT_EQ(got.size(), want.size());
+      for (size_t k = 0; k < got.size(); ++k) {
+        EXPECT_TRUE(close(got[k], want[k], 1e-6, 1e-6)) << what << ", output " << k;
+        EXPECT_TRUE(close(with_grad[k].detach(), want[k], 0, 0)) << what << ", output " << k;
+      }
+      EXPECT_GT(got[0].min().item<double>(), -1e-30) << what;  // the ReLU ran
+    }
+  }
 }
 
 TEST(OnnxImport, FreezingKeepsInitializersConstant) {

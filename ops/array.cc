@@ -371,8 +371,10 @@ void copy_into(const Array& dst, const Array& src) {
       using S = decltype(stag);
       D* d = dst.data<D>();
       const S* s = src.data<S>();
-      if (dst.is_contiguous() && src.is_contiguous() && dst.shape() == src.shape() &&
-          std::is_same_v<D, S>) {
+      // Same dtype and the same dense layout (contiguous, channels last...): one block copy.
+      const bool same_layout = dst.shape() == src.shape() &&
+                               ((dst.is_contiguous() && src.is_contiguous()) || (dst.strides() == src.strides() && dst.is_flat()));
+      if (same_layout && std::is_same_v<D, S>) {
         std::memcpy(static_cast<void*>(d), s, dst.numel() * sizeof(D));
         return;
       }

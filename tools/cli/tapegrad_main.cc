@@ -139,6 +139,7 @@ int inspect_onnx(const std::string& path) {
   std::printf("nodes run per call %lld (the others fold into constants at load)\n",
               static_cast<long long>(m.num_nodes()));
   std::printf("batch norms folded into convolutions in eval %lld\n", static_cast<long long>(m.num_folded_batch_norms()));
+  std::printf("convolutions with Add/Relu fused in eval %lld\n", static_cast<long long>(m.num_fused_convolutions()));
   int64_t total = 0;
   for (const auto& [name, t] : m.named_parameters()) {
     std::printf("parameter %s %s\n", name.c_str(), shape_str(t.shape()).c_str());
@@ -229,7 +230,7 @@ int run_model(const std::string& path, const std::vector<std::string>& input_arg
   if (is_onnx(path)) {
     // The file's graph as written (no batch norm folded into a Conv): the same bits as the
     // model imported into a .tgm.
-    onnx_module = read_onnx(path, {.fold_batch_norms = false}).module;
+    onnx_module = read_onnx(path, {.fuse_for_inference = false}).module;
     for (const auto& v : onnx_module->inputs()) input_names.push_back(v.name);
     for (const auto& v : onnx_module->outputs()) output_names.push_back(v.name);
     module = onnx_module;
