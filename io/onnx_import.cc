@@ -2,6 +2,7 @@
 #include "io/onnx_import.h"
 
 #include <algorithm>
+#include <limits>
 #include <unordered_map>
 
 #include "absl/strings/str_cat.h"
@@ -290,11 +291,70 @@ void OnnxModule::plan_inference_fusions() {
       if (k >= 0) nodes_[k].chain = static_cast<int>(chains_.size());
     chains_.push_back(std::move(chain));
   }
+  plan_attention_fusions(readers, reader);
+}
+
+void OnnxModule::plan_attention_fusions(const std::vector<int>& readers, const std::vector<int>& reader) {
+  auto sole_reader = [&](int slot, std::initializer_list<const char*> op_types) {
+    if (slot < 0 || readers[slot] != 1) return -1;
+    const Node& n = nodes_[reader[slot]];
+    if (n.chain >= 0 || n.attention >= 0 || n.outputs.empty() || n.outputs[0] < 0) return -1;
+    for (const char* t : op_types)
+      if (n.proto->op_type() == t) return reader[slot];
+    return -1;
+  };
+  // A value known at load (initializer or folded constant) holding one floating number; its
+  // value is read again at every call (it may be a parameter).
+  auto scalar = [&](int slot) {
+    return slot >= 0 && slots_[slot].defined() && slots_[slot].numel() == 1 && is_floating(slots_[slot].dtype());
+  };
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    const Node& scores = nodes_[i];
+    if (scores.proto->op_type() != "MatMul" || scores.chain >= 0 || scores.attention >= 0 || scores.inputs.size() != 2 ||
+        scores.outputs[0] < 0) {
+      continue;
+    }
+    AttentionChain a;
+    a.scores = static_cast<int>(i);
+    a.q = scores.inputs[0];
+    a.kt = scores.inputs[1];
+    int out = scores.outputs[0];
+    if (const int j = sole_reader(out, {"Mul", "Div"}); j >= 0 && nodes_[j].inputs.size() == 2) {
+      const Node& n = nodes_[j];
+      const bool div = n.proto->op_type() == "Div";
+      const int other = n.inputs[0] == out ? n.inputs[1] : n.inputs[0];
+      if (other >= 0 && other != out && (!div || n.inputs[0] == out)) {  // a scalar: checked per call
+        a.scale = j;
+        out = n.outputs[0];
+      }
+    }
+    const int w = sole_reader(out, {"Where"});
+    if (w < 0 || nodes_[w].inputs.size() != 3 || nodes_[w].inputs[2] != out || nodes_[w].inputs[1] == out ||
+        nodes_[w].inputs[0] < 0 || !scalar(nodes_[w].inputs[1]) ||
+        slots_[nodes_[w].inputs[1]].item() != -std::numeric_limits<double>::infinity()) {
+      continue;
+    }
+    a.where = w;
+    a.blocked = nodes_[w].inputs[0];
+    a.softmax = sole_reader(nodes_[w].outputs[0], {"Softmax"});
+    if (a.softmax < 0) continue;
+    a.output = sole_reader(nodes_[a.softmax].outputs[0], {"MatMul"});
+    if (a.output < 0 || nodes_[a.output].inputs[0] != nodes_[a.softmax].outputs[0] ||
+        nodes_[a.output].inputs[1] == nodes_[a.softmax].outputs[0]) {
+      continue;
+    }
+    a.v = nodes_[a.output].inputs[1];
+    for (int k : {a.scores, a.scale, a.where, a.softmax, a.output})
+      if (k >= 0) nodes_[k].attention = static_cast<int>(attentions_.size());
+    attentions_.push_back(a);
+  }
 }
 
 int64_t OnnxModule::num_folded_batch_norms() const {
   return std::count_if(chains_.begin(), chains_.end(), [](const ConvChain& c) { return c.batch_norm >= 0; });
 }
+
+int64_t OnnxModule::num_fused_attentions() const { return static_cast<int64_t>(attentions_.size()); }
 
 int64_t OnnxModule::num_fused_convolutions() const {
   return std::count_if(chains_.begin(), chains_.end(), [](const ConvChain& c) { return c.add >= 0 || c.relu >= 0; });
@@ -370,6 +430,70 @@ Tensor OnnxModule::run_chain(ConvChain& chain, const std::vector<Tensor>& values
   return chain.relu >= 0 ? run_node(nodes_[chain.relu], {y}).at(0) : y;
 }
 
+namespace {
+
+// Whether `blocked` (bool, broadcast to [L, S]) blocks exactly the columns j > i of row i: the
+// causal mask that scaled_dot_product_attention's is_causal computes from the indices.
+bool is_causal_block(const Tensor& blocked, int64_t l, int64_t s) {
+  if (blocked.dim() < 2 || blocked.size(-2) != l || blocked.size(-1) != s || blocked.numel() != l * s) return false;
+  const ops::Array b = blocked.data().contiguous();
+  const bool* p = b.data<bool>();
+  for (int64_t i = 0; i < l; ++i)
+    for (int64_t j = 0; j < s; ++j)
+      if (p[i * s + j] != (j > i)) return false;
+  return true;
+}
+
+}  // namespace
+
+Tensor OnnxModule::run_attention(const AttentionChain& a, const std::vector<Tensor>& values) {
+  const Tensor &q = values[a.q], &kt = values[a.kt], &v = values[a.v], &blocked = values[a.blocked];
+  const Node &softmax = nodes_[a.softmax], &where = nodes_[a.where];
+  // The fused form fits: equal leading dims (no MatMul broadcasting), one floating dtype, a bool
+  // mask that broadcasts to the scores, softmax over the last axis, a -inf fill.
+  bool fits = q.dim() >= 2 && kt.dim() == q.dim() && v.dim() == q.dim() && is_floating(q.dtype()) &&
+              kt.dtype() == q.dtype() && v.dtype() == q.dtype() && blocked.dtype() == kBool &&
+              blocked.dim() <= q.dim() && q.size(-1) == kt.size(-2) && kt.size(-1) == v.size(-2) &&
+              values[where.inputs[1]].item() == -std::numeric_limits<double>::infinity();
+  for (int64_t d = 0; fits && d + 2 < q.dim(); ++d) fits = q.size(d) == kt.size(d) && q.size(d) == v.size(d);
+  const int64_t l = fits ? q.size(-2) : 0, s = fits ? kt.size(-1) : 0;
+  for (int64_t d = 1; fits && d <= blocked.dim(); ++d) {
+    const int64_t want = d == 1 ? s : d == 2 ? l : q.size(-d);
+    fits = blocked.size(-d) == 1 || blocked.size(-d) == want;
+  }
+  if (fits) {
+    int64_t axis = -1;
+    for (const auto& attr : softmax.proto->attribute())
+      if (attr.name() == "axis") axis = attr.i();
+    fits = axis == -1 || axis == q.dim() - 1;
+  }
+  double scale = 1.0;
+  if (fits && a.scale >= 0) {  // the scores scaled by a floating scalar (a shape-derived one, often)
+    const Node& n = nodes_[a.scale];
+    const Tensor& c = values[n.inputs[0] == nodes_[a.scores].outputs[0] ? n.inputs[1] : n.inputs[0]];
+    fits = c.numel() == 1 && is_floating(c.dtype()) && c.dim() <= q.dim();
+    if (fits) scale = n.proto->op_type() == "Div" ? 1.0 / c.item() : c.item();
+  }
+  if (fits) {
+    try {
+      const bool causal = is_causal_block(blocked, l, s);
+      return scaled_dot_product_attention(q, transpose(kt, -2, -1), v, causal ? Tensor() : logical_not(blocked), 0.0,
+                                          causal, scale);
+    } catch (const Error& e) {
+      throw Error(absl::StrCat("onnx ", nodes_[a.scores].where, " (fused attention): ", e.what()));
+    }
+  }
+  // Otherwise the nodes one by one.
+  std::vector<Tensor> local(values);
+  for (int k : {a.scores, a.scale, a.where, a.softmax, a.output}) {
+    if (k < 0) continue;
+    std::vector<Tensor> args;
+    for (int slot : nodes_[k].inputs) args.push_back(slot < 0 ? Tensor() : local[slot]);
+    local[nodes_[k].outputs[0]] = run_node(nodes_[k], args).at(0);
+  }
+  return local[nodes_[a.output].outputs[0]];
+}
+
 // Note [Constant folding at load]: a node whose inputs are all constants (initializers that are
 // neither parameters nor buffers, Constant nodes, earlier folded nodes) and whose result does not
 // depend on the mode or a random draw computes the same at every call: it runs once here, its
@@ -437,6 +561,11 @@ std::vector<Tensor> OnnxModule::forward(const std::vector<Tensor>& inputs) {
       ConvChain& chain = chains_[node.chain];
       if (static_cast<int>(i) == chain.tail) values[node.outputs[0]] = run_chain(chain, values);
       continue;  // the other nodes of the chain are computed at its tail
+    }
+    if (fuse && node.attention >= 0) {
+      const AttentionChain& chain = attentions_[node.attention];
+      if (static_cast<int>(i) == chain.output) values[node.outputs[0]] = run_attention(chain, values);
+      continue;  // likewise, at its last MatMul
     }
     args.clear();
     for (int slot : node.inputs) args.push_back(slot < 0 ? Tensor() : values[slot]);

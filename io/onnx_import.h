@@ -65,6 +65,8 @@ class OnnxModule : public nn::Module {
   // Convs whose Add and/or Relu run in their epilogue, in eval mode without gradients.
   int64_t num_folded_batch_norms() const;
   int64_t num_fused_convolutions() const;
+  // MatMul -> scale -> masking Where -> Softmax -> MatMul chains run as one attention.
+  int64_t num_fused_attentions() const;
   // ONNX op type -> number of nodes in the file, for `tapegrad inspect`.
   std::map<std::string, int> op_counts() const;
 
@@ -80,6 +82,7 @@ class OnnxModule : public nn::Module {
     std::vector<int> outputs;  // slots; -1 for an output nothing names
     std::string where;         // "node 12 (Conv 'conv1')"
     int chain = -1;            // its ConvChain (index into chains_), if any
+    int attention = -1;        // its AttentionChain (index into attentions_), if any
   };
   // Note [Inference fusion on import]: nodes (indices into nodes_, -1 where the chain has none)
   // that run as one convolution at `tail`, the last of them.
@@ -89,6 +92,15 @@ class OnnxModule : public nn::Module {
     int tail = -1;
     std::shared_ptr<FoldedConv> folded;  // the folded weights, cached
   };
+  // Note [Inference fusion on import]: softmax(q kt * scale, masked) v as MatMul(q, kt), a Mul or
+  // Div by a constant scalar, Where(blocked, -inf, scores), Softmax over the last axis, MatMul(., v).
+  struct AttentionChain {
+    int scores = -1, scale = -1, where = -1, softmax = -1, output = -1;  // node indices
+    int q = -1, kt = -1, v = -1, blocked = -1;                           // slots
+    double scale_factor = 1.0;
+  };
+  void plan_attention_fusions(const std::vector<int>& readers, const std::vector<int>& reader);
+  Tensor run_attention(const AttentionChain& chain, const std::vector<Tensor>& values);
   std::vector<Tensor> run_node(const Node& node, const std::vector<Tensor>& args);
   Tensor run_chain(ConvChain& chain, const std::vector<Tensor>& values);
   // The folded Conv inputs {x, weight * scale, bias * scale + shift} for the chain's Conv (cached
@@ -96,6 +108,7 @@ class OnnxModule : public nn::Module {
   std::vector<Tensor> folded_conv_inputs(ConvChain& chain, const std::vector<Tensor>& values);
   std::mutex folding_;  // guards the chains' folded caches (forwards may run on several threads)
   std::vector<ConvChain> chains_;
+  std::vector<AttentionChain> attentions_;
   onnx::ModelProto model_;  // owns the NodeProtos the nodes point into
   std::vector<Node> nodes_;
   std::vector<Tensor> slots_;  // initializers (parameters, buffers, constants); the rest filled per call

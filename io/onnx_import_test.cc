@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <set>
 
 #include "autograd/tapegrad.h"
@@ -320,6 +321,95 @@ TEST(OnnxImport, ConvAddReluChainsFuseWhereTheyCan) {
       }
       EXPECT_GT(got[0].min().item<double>(), -1e-30) << what;  // the ReLU ran
     }
+  }
+}
+
+// softmax(Where(blocked, -inf, MatMul(q, kt) * scale), axis) @ v built by hand, the way
+// torch.onnx exports masked_fill attention: fused into one scaled_dot_product_attention where the
+// shapes allow (causal or any mask), the separate nodes where they do not (MatMul broadcasting
+// its leading dims, a softmax over another axis); the same values either way.
+onnx::ModelProto attention_model(int64_t softmax_axis, bool scale_by_division) {
+  onnx::ModelProto model;
+  model.set_ir_version(8);
+  model.add_opset_import()->set_version(13);
+  onnx::GraphProto* g = model.mutable_graph();
+  for (const char* name : {"q", "kt", "v", "blocked"}) {
+    auto* in = g->add_input();
+    in->set_name(name);
+    in->mutable_type()->mutable_tensor_type()->set_elem_type(std::string(name) == "blocked" ? onnx::TensorProto::BOOL
+                                                                                          : onnx::TensorProto::FLOAT);
+  }
+  auto scalar = [&](const std::string& name, float value) {
+    auto* t = g->add_initializer();
+    t->set_name(name);
+    t->set_data_type(onnx::TensorProto::FLOAT);
+    t->add_float_data(value);
+  };
+  scalar("scale", scale_by_division ? 2.5f : 0.4f);
+  scalar("fill", -std::numeric_limits<float>::infinity());
+  auto node = [&](const std::string& op, std::vector<std::string> ins, const std::string& out) {
+    auto* n = g->add_node();
+    n->set_op_type(op);
+    for (const auto& i : ins) n->add_input(i);
+    n->add_output(out);
+    return n;
+  };
+  node("MatMul", {"q", "kt"}, "s");
+  node(scale_by_division ? "Div" : "Mul", scale_by_division ? std::vector<std::string>{"s", "scale"}
+                                                            : std::vector<std::string>{"scale", "s"}, "scaled");
+  node("Where", {"blocked", "fill", "scaled"}, "masked");
+  auto* softmax = node("Softmax", {"masked"}, "p");
+  auto* axis = softmax->add_attribute();
+  axis->set_name("axis");
+  axis->set_type(onnx::AttributeProto::INT);
+  axis->set_i(softmax_axis);
+  node("MatMul", {"p", "v"}, "y");
+  g->add_output()->set_name("y");
+  g->mutable_output(0)->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
+  return model;
+}
+
+TEST(OnnxImport, AttentionChainsFuseWhereTheyCan) {
+  manual_seed(5);
+  const int64_t l = 6, s = 6;
+  const Tensor causal = triu(ones({l, s}, kBool), 1);
+  Tensor random_mask = rand({2, 1, l, s}) < 0.3;
+  random_mask = logical_and(random_mask, logical_not(eye(l, -1, kBool).reshape({1, 1, l, s})));  // no fully blocked row
+  struct Case {
+    const char* what;
+    int64_t axis;
+    bool division;
+    Shape kt_shape;
+    Tensor blocked;
+    bool fits;  // runs as scaled_dot_product_attention (else as the separate nodes)
+  };
+  const std::vector<Case> cases = {
+      {"causal", -1, false, {2, 3, 4, s}, causal, true},
+      {"random mask, Div", -1, true, {2, 3, 4, s}, random_mask, true},
+      {"softmax axis 3", 3, false, {2, 3, 4, s}, causal, true},
+      {"broadcast MatMul", -1, false, {1, 3, 4, s}, causal, false},
+      {"softmax axis 2", 2, false, {2, 3, 4, s}, causal, false},
+  };
+  for (const Case& c : cases) {
+    const std::string bytes = attention_model(c.axis, c.division).SerializeAsString();
+    auto fused = parse_onnx(bytes, "test.onnx");
+    auto plain = parse_onnx(bytes, "test.onnx", {.fuse_for_inference = false});
+    ASSERT_TRUE(fused.ok() && plain.ok()) << fused.status() << plain.status();
+    EXPECT_EQ(fused->module->num_fused_attentions(), 1) << c.what;
+    EXPECT_EQ(plain->module->num_fused_attentions(), 0) << c.what;
+    const std::vector<Tensor> inputs = {randn({2, 3, l, 4}), randn(c.kt_shape), randn({2, 3, s, 5}), c.blocked};
+    fused->module->eval();
+    plain->module->eval();
+    NoGradGuard no_grad;
+    const Tensor got = fused->module->forward(inputs)[0], want = plain->module->forward(inputs)[0];
+    EXPECT_TRUE(close(got, want, 1e-6, 1e-5)) << c.what;
+    // Which path ran: the fused one gives scaled_dot_product_attention's bits, the other the nodes'.
+    const bool causal_mask = c.blocked.dim() == 2;
+    const Tensor direct = !c.fits ? want
+                                  : scaled_dot_product_attention(inputs[0], transpose(inputs[1], -2, -1), inputs[2],
+                                                                 causal_mask ? Tensor() : logical_not(c.blocked), 0.0,
+                                                                 causal_mask, c.division ? 1 / 2.5 : 0.4);
+    EXPECT_TRUE(close(got, direct, 0, 0)) << c.what;
   }
 }
 

@@ -385,6 +385,14 @@ void copy_into(const Array& dst, const Array& src) {
         const int64_t ds = dst.dim() ? dstr.back() : 1, ss = dst.dim() ? src_strides.back() : 1;
         D* dp = d + off[0];
         const S* sp = s + off[1];
+        if constexpr (std::is_same_v<D, S>) {  // every value converts: a plain (strided) copy
+          if (ds == 1 && ss == 1) {
+            std::memcpy(static_cast<void*>(dp), sp, n * sizeof(D));
+          } else {
+            for (int64_t i = 0; i < n; ++i) dp[i * ds] = sp[i * ss];
+          }
+          return;
+        }
         for (int64_t i = 0; i < n; ++i) {
           const S v = sp[i * ss];
           if (convertible<D>(v)) {

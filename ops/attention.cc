@@ -1,5 +1,6 @@
 // tapegrad/ops/attention.cc: attention as two GEMMs and a row softmax per batch entry (forward),
-// four GEMMs and the softmax adjoint (backward). Causal rows stop at their diagonal.
+// four GEMMs and the softmax adjoint (backward), the entries spread over the threads when there
+// are enough of them (Note [Attention over the batch]). Causal rows stop at their diagonal.
 #include "ops/attention.h"
 
 #include <algorithm>
@@ -8,6 +9,8 @@
 #include <vector>
 
 #include "ops/blas.h"
+#include "ops/internal/vector_kernels.h"
+#include "ops/parallel.h"
 
 namespace tg::ops {
 
@@ -36,28 +39,49 @@ AttentionForward attention_forward(const Array& q_in, const Array& k_in, const A
   AttentionForward r{Array::empty({batch, l, ev}, q.dtype()), Array::empty({batch, l, s}, q.dtype())};
   dispatch_floating(q.dtype(), "scaled_dot_product_attention", [&](auto tag) {
     using T = decltype(tag);
-    constexpr T kNegInf = -std::numeric_limits<T>::infinity();
-    for (int64_t b = 0; b < batch; ++b) {
+    const auto softmax_row = internal::vector_kernels<T>().softmax_row;
+    // Row i of entry b: scores += mask, softmax over the columns it may see (a row with every
+    // score -inf has no distribution: NaN, as PyTorch's softmax gives), zeros past them.
+    auto softmax_rows = [&](int64_t b, int64_t i0, int64_t i1) {
       T* p = r.probs.data<T>() + b * l * s;
-      gemm(false, true, l, s, e, static_cast<T>(scale), q.data<T>() + b * l * e, e, k.data<T>() + b * s * e, e, T(0), p,
-           s);
       const T* m = mask.defined() ? mask.data<T>() + b * l * s : nullptr;
-#pragma omp parallel for schedule(static) if (l * s >= 16384)
-      for (int64_t i = 0; i < l; ++i) {
+      for (int64_t i = i0; i < i1; ++i) {
         T* row = p + i * s;
         const int64_t end = causal ? std::min(s, i + 1) : s;
         if (m) {
           for (int64_t j = 0; j < end; ++j) row[j] += m[i * s + j];
         }
-        T mx = kNegInf;
-        for (int64_t j = 0; j < end; ++j) mx = std::max(mx, row[j]);
-        // A row with every score -inf has no distribution: NaN, as PyTorch's softmax gives.
-        T total = 0;
-        for (int64_t j = 0; j < end; ++j) total += (row[j] = std::exp(row[j] - mx));
-        for (int64_t j = 0; j < end; ++j) row[j] /= total;
+        softmax_row(false, row, row, end);
         std::fill(row + end, row + s, T(0));
       }
-      gemm(false, false, l, ev, s, T(1), p, s, v.data<T>() + b * s * ev, ev, T(0), r.out.data<T>() + b * l * ev, ev);
+    };
+    auto scores = [&](int64_t b) {
+      gemm(false, true, l, s, e, static_cast<T>(scale), q.data<T>() + b * l * e, e, k.data<T>() + b * s * e, e, T(0),
+           r.probs.data<T>() + b * l * s, s);
+    };
+    auto output = [&](int64_t b) {
+      gemm(false, false, l, ev, s, T(1), r.probs.data<T>() + b * l * s, s, v.data<T>() + b * s * ev, ev, T(0),
+           r.out.data<T>() + b * l * ev, ev);
+    };
+    // Note [Attention over the batch]: with at least two entries per thread (heads x batch), each
+    // thread takes whole entries (its GEMMs run on it alone inside the region, its softmax rows
+    // stay in its cache); otherwise each entry's GEMMs and rows are threaded in turn. Either way
+    // an entry's result does not depend on the thread count.
+    if (batch >= 2 * get_num_threads() && batch * l * s >= 16384) {
+      refresh_team_size();
+#pragma omp parallel for schedule(static)
+      for (int64_t b = 0; b < batch; ++b) {
+        scores(b);
+        softmax_rows(b, 0, l);
+        output(b);
+      }
+      return;
+    }
+    for (int64_t b = 0; b < batch; ++b) {
+      scores(b);
+#pragma omp parallel for schedule(static) if (l * s >= 16384)
+      for (int64_t i = 0; i < l; ++i) softmax_rows(b, i, i + 1);
+      output(b);
     }
   });
   return r;
@@ -77,14 +101,14 @@ AttentionGrads attention_backward(const Array& grad_in, const Array& q_in, const
                    Array::empty(v.shape(), q.dtype()), want_dscores ? Array::empty({batch, l, s}, q.dtype()) : Array()};
   dispatch_floating(q.dtype(), "scaled_dot_product_attention backward", [&](auto tag) {
     using T = decltype(tag);
-    std::vector<T> scratch(want_dscores ? 0 : l * s);
-    for (int64_t b = 0; b < batch; ++b) {
+    // dS of entry b goes to r.dscores when asked for, else to `ds_scratch` (l * s values).
+    auto entry = [&](int64_t b, T* ds_scratch, bool parallel_rows) {
       const T* pb = p.data<T>() + b * l * s;
       const T* gb = g.data<T>() + b * l * ev;
-      T* ds = want_dscores ? r.dscores.data<T>() + b * l * s : scratch.data();
+      T* ds = want_dscores ? r.dscores.data<T>() + b * l * s : ds_scratch;
       gemm(true, false, s, ev, l, T(1), pb, s, gb, ev, T(0), r.dv.data<T>() + b * s * ev, ev);  // dV = P^T dO
       gemm(false, true, l, s, ev, T(1), gb, ev, v.data<T>() + b * s * ev, ev, T(0), ds, s);    // dP = dO V^T
-#pragma omp parallel for schedule(static) if (l * s >= 16384)
+#pragma omp parallel for schedule(static) if (parallel_rows && l * s >= 16384)
       for (int64_t i = 0; i < l; ++i) {  // dS = P * (dP - sum_j dP P)
         const T* prow = pb + i * s;
         T* row = ds + i * s;
@@ -95,7 +119,20 @@ AttentionGrads attention_backward(const Array& grad_in, const Array& q_in, const
       const T sc = static_cast<T>(scale);
       gemm(false, false, l, e, s, sc, ds, s, k.data<T>() + b * s * e, e, T(0), r.dq.data<T>() + b * l * e, e);
       gemm(true, false, s, e, l, sc, ds, s, q.data<T>() + b * l * e, e, T(0), r.dk.data<T>() + b * s * e, e);
+    };
+    // Note [Attention over the batch] (the forward above).
+    if (batch >= 2 * get_num_threads() && batch * l * s >= 16384) {
+      refresh_team_size();
+#pragma omp parallel
+      {
+        std::vector<T> scratch(want_dscores ? 0 : l * s);
+#pragma omp for schedule(static)
+        for (int64_t b = 0; b < batch; ++b) entry(b, scratch.data(), false);
+      }
+      return;
     }
+    std::vector<T> scratch(want_dscores ? 0 : l * s);
+    for (int64_t b = 0; b < batch; ++b) entry(b, scratch.data(), true);
   });
   return r;
 }

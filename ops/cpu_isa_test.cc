@@ -139,8 +139,10 @@ void check_max_pool_levels() {
   }
 }
 
-// Softmax rows within a few ulps (libmvec may vectorize exp differently per level), the [a, k, b]
-// sum bit-exact (fixed lane order, additions only).
+// Softmax rows within a few ulps (libmvec may vectorize exp differently per level, and the sum
+// of the exponentials runs in lanes): log_softmax's (x - max) - log(sum) to ulps of log(sum),
+// which is at most log(n) (a result near zero cancels it, so not to ulps of the result); the
+// [a, k, b] sum bit-exact (fixed lane order, additions only).
 template <typename T>
 void check_softmax_and_sum_levels() {
   std::vector<T> x = special_and_random<T>(7);
@@ -153,7 +155,11 @@ void check_softmax_and_sum_levels() {
       for (CpuIsa isa : runnable_cpu_isas()) {
         vector_kernels<T>(isa).softmax_row(log, x.data() + 90, got.data(), n);
         for (int64_t i = 0; i < n; ++i) {
-          ASSERT_TRUE(close(got[i], want[i])) << (log ? "log_" : "") << "softmax n=" << n << " at " << cpu_isa_name(isa);
+          const double scale = log ? std::max<double>(std::abs(want[i]), std::log(static_cast<double>(n)) + 1) : 0;
+          const double gap = std::abs(static_cast<double>(got[i]) - static_cast<double>(want[i]));
+          if (log && std::isfinite(want[i]) && gap <= 4 * std::numeric_limits<T>::epsilon() * scale) continue;
+          // The sum's rounding (n terms in 8 or 16 lanes, then the lanes) reaches every output.
+          ASSERT_TRUE(close(got[i], want[i], 4 + n / 8.0)) << (log ? "log_" : "") << "softmax n=" << n << " at " << cpu_isa_name(isa);
         }
       }
     }

@@ -77,7 +77,19 @@ Array map_binary(const Array& a, const Array& b, DType out_dtype, const char* op
     const T* pa = ap + off[1];
     const T* pb = bp + off[2];
     R* po = op + off[0];
-    for (int64_t i = 0; i < len; ++i) po[i] = f(pa[i * sa], pb[i * sb]);
+    // The common inner forms as loops the compiler vectorizes: both operands along the row, or
+    // one of them fixed over it (a bias, a scalar).
+    if (sa == 1 && sb == 1) {
+      for (int64_t i = 0; i < len; ++i) po[i] = f(pa[i], pb[i]);
+    } else if (sa == 1 && sb == 0) {
+      const T y = *pb;
+      for (int64_t i = 0; i < len; ++i) po[i] = f(pa[i], y);
+    } else if (sa == 0 && sb == 1) {
+      const T x = *pa;
+      for (int64_t i = 0; i < len; ++i) po[i] = f(x, pb[i]);
+    } else {
+      for (int64_t i = 0; i < len; ++i) po[i] = f(pa[i * sa], pb[i * sb]);
+    }
   });
   return out;
 }
@@ -354,17 +366,37 @@ Array where(const Array& cond, const Array& a, const Array& b) {
   TG_CHECK(cond.dtype() == kBool, "where: condition must be bool, got ", dtype_name(cond.dtype()));
   const Shape shape =
       broadcast_shapes(broadcast_shapes(cond.shape(), a.shape(), "where"), b.shape(), "where");
-  const Array c = cond.expand(shape).contiguous();
-  const Array av = a.expand(shape), bv = b.expand(shape);
   Array out = Array::empty(shape, a.dtype());
+  // Broadcast operands are read in place (a [T, T] mask over [B, H, T, T] scores, a scalar fill).
+  const Shape cs = internal::broadcast_strides(cond.shape(), cond.strides(), shape);
+  const Shape as = internal::broadcast_strides(a.shape(), a.strides(), shape);
+  const Shape bs = internal::broadcast_strides(b.shape(), b.strides(), shape);
+  const Shape& os = out.strides();
   dispatch_all(a.dtype(), [&](auto tag) {
     using T = decltype(tag);
-    const bool* cp = c.data<bool>();
+    const bool* cp = cond.data<bool>();
+    const T* ap = a.data<T>();
+    const T* bp = b.data<T>();
     T* op = out.data<T>();
-    const Array ac = av.contiguous(), bc = bv.contiguous();
-    const T* ap = ac.data<T>();
-    const T* bp = bc.data<T>();
-    for (int64_t i = 0; i < out.numel(); ++i) op[i] = cp[i] ? ap[i] : bp[i];
+    internal::for_each_row<4>(shape, {&os, &cs, &as, &bs}, [&](auto off, int64_t len) {
+      const int64_t sc = shape.empty() ? 0 : cs.back(), sa = shape.empty() ? 0 : as.back(),
+                    sb = shape.empty() ? 0 : bs.back();
+      const bool* c = cp + off[1];
+      const T* x = ap + off[2];
+      const T* y = bp + off[3];
+      T* o = op + off[0];
+      if (sc == 1 && sa == 1 && sb == 1) {
+        for (int64_t i = 0; i < len; ++i) o[i] = c[i] ? x[i] : y[i];
+      } else if (sc == 1 && sa == 0 && sb == 1) {  // masked_fill's form: a fixed fill value
+        const T fill = *x;
+        for (int64_t i = 0; i < len; ++i) o[i] = c[i] ? fill : y[i];
+      } else if (sc == 1 && sa == 1 && sb == 0) {
+        const T fill = *y;
+        for (int64_t i = 0; i < len; ++i) o[i] = c[i] ? x[i] : fill;
+      } else {
+        for (int64_t i = 0; i < len; ++i) o[i] = c[i * sc] ? x[i * sa] : y[i * sb];
+      }
+    });
   });
   return out;
 }
