@@ -241,21 +241,16 @@ absl::StatusOr<std::shared_ptr<OnnxModule>> OnnxModule::create(const onnx::Model
 // Conv); the folded weights are cached until a source tensor is written (storage versions) or
 // replaced. Values differ from the unfused graph by float rounding.
 void OnnxModule::plan_inference_fusions() {
-  std::vector<int> readers(slots_.size(), 0), reader(slots_.size(), -1);
+  readers_.assign(slots_.size(), 0);
+  reader_.assign(slots_.size(), -1);
   for (size_t i = 0; i < nodes_.size(); ++i) {
     for (int slot : nodes_[i].inputs) {
       if (slot < 0) continue;
-      ++readers[slot];
-      reader[slot] = static_cast<int>(i);
+      ++readers_[slot];
+      reader_[slot] = static_cast<int>(i);
     }
   }
-  for (int slot : output_slots_) readers[slot] += 2;  // never fused away
-  // The node that alone reads `slot`, if its op is `op_type` and nothing else reads it.
-  auto sole_reader = [&](int slot, const char* op_type) {
-    if (slot < 0 || readers[slot] != 1) return -1;
-    const int r = reader[slot];
-    return nodes_[r].proto->op_type() == op_type && nodes_[r].chain < 0 ? r : -1;
-  };
+  for (int slot : output_slots_) readers_[slot] += 2;  // never fused away
   auto given = [&](int slot) { return slot >= 0 && slots_[slot].defined() && is_floating(slots_[slot].dtype()); };
   for (size_t i = 0; i < nodes_.size(); ++i) {
     const Node& conv = nodes_[i];
@@ -264,18 +259,18 @@ void OnnxModule::plan_inference_fusions() {
     chain.conv = static_cast<int>(i);
     int out = conv.outputs[0];
     const bool constant_conv = given(conv.inputs[1]) && (conv.inputs.size() < 3 || conv.inputs[2] < 0 || given(conv.inputs[2]));
-    if (const int j = sole_reader(out, "BatchNormalization"); j >= 0 && constant_conv) {
+    if (const int j = sole_reader(out, {"BatchNormalization"}); j >= 0 && constant_conv) {
       const Node& bn = nodes_[j];
       bool training_mode = false, extra_outputs = false, statistics = bn.inputs.size() == 5;
       for (const auto& a : bn.proto->attribute()) training_mode = training_mode || (a.name() == "training_mode" && a.i() != 0);
       for (size_t k = 1; k < bn.outputs.size(); ++k) extra_outputs = extra_outputs || bn.outputs[k] >= 0;
       for (size_t k = 1; statistics && k < 5; ++k) statistics = given(bn.inputs[k]);
-      if (!training_mode && !extra_outputs && statistics && bn.outputs[0] >= 0) {
+      if (!training_mode && !extra_outputs && statistics) {
         chain.batch_norm = j;
         out = bn.outputs[0];
       }
     }
-    if (const int j = sole_reader(out, "Add"); j >= 0 && nodes_[j].inputs.size() == 2 && nodes_[j].outputs[0] >= 0) {
+    if (const int j = sole_reader(out, {"Add"}); j >= 0 && nodes_[j].inputs.size() == 2) {
       const Node& add = nodes_[j];
       const int other = add.inputs[0] == out ? add.inputs[1] : add.inputs[0];
       if (other >= 0 && other != out) {
@@ -284,25 +279,33 @@ void OnnxModule::plan_inference_fusions() {
         out = add.outputs[0];
       }
     }
-    if (const int j = sole_reader(out, "Relu"); j >= 0 && nodes_[j].outputs[0] >= 0) chain.relu = j;
-    chain.tail = std::max({chain.conv, chain.batch_norm, chain.add, chain.relu});
-    if (chain.tail == chain.conv) continue;
-    for (int k : {chain.conv, chain.batch_norm, chain.add, chain.relu})
-      if (k >= 0) nodes_[k].chain = static_cast<int>(chains_.size());
-    chains_.push_back(std::move(chain));
+    chain.relu = sole_reader(out, {"Relu"});
+    if (chain.batch_norm < 0 && chain.add < 0 && chain.relu < 0) continue;
+    chains_.push_back(chain);
+    add_fusion(Fusion::kConv, static_cast<int>(chains_.size()) - 1,
+               {chain.conv, chain.batch_norm, chain.add, chain.relu});
   }
-  plan_attention_fusions(readers, reader);
+  plan_attention_fusions();
+  plan_gelu_fusions();
 }
 
-void OnnxModule::plan_attention_fusions(const std::vector<int>& readers, const std::vector<int>& reader) {
-  auto sole_reader = [&](int slot, std::initializer_list<const char*> op_types) {
-    if (slot < 0 || readers[slot] != 1) return -1;
-    const Node& n = nodes_[reader[slot]];
-    if (n.chain >= 0 || n.attention >= 0 || n.outputs.empty() || n.outputs[0] < 0) return -1;
-    for (const char* t : op_types)
-      if (n.proto->op_type() == t) return reader[slot];
-    return -1;
-  };
+void OnnxModule::add_fusion(Fusion::Kind kind, int index, std::initializer_list<int> nodes) {
+  const int tail = std::max(nodes);
+  for (int k : nodes)
+    if (k >= 0) nodes_[k].fusion = static_cast<int>(fusions_.size());
+  fusions_.push_back({kind, index, tail});
+}
+
+int OnnxModule::sole_reader(int slot, std::initializer_list<const char*> op_types) const {
+  if (slot < 0 || readers_[slot] != 1) return -1;
+  const Node& n = nodes_[reader_[slot]];
+  if (n.fusion >= 0 || n.outputs.empty() || n.outputs[0] < 0) return -1;
+  for (const char* t : op_types)
+    if (n.proto->op_type() == t) return reader_[slot];
+  return -1;
+}
+
+void OnnxModule::plan_attention_fusions() {
   // A value known at load (initializer or folded constant) holding one floating number; its
   // value is read again at every call (it may be a parameter).
   auto scalar = [&](int slot) {
@@ -310,8 +313,7 @@ void OnnxModule::plan_attention_fusions(const std::vector<int>& readers, const s
   };
   for (size_t i = 0; i < nodes_.size(); ++i) {
     const Node& scores = nodes_[i];
-    if (scores.proto->op_type() != "MatMul" || scores.chain >= 0 || scores.attention >= 0 || scores.inputs.size() != 2 ||
-        scores.outputs[0] < 0) {
+    if (scores.proto->op_type() != "MatMul" || scores.fusion >= 0 || scores.inputs.size() != 2 || scores.outputs[0] < 0) {
       continue;
     }
     AttentionChain a;
@@ -344,11 +346,39 @@ void OnnxModule::plan_attention_fusions(const std::vector<int>& readers, const s
       continue;
     }
     a.v = nodes_[a.output].inputs[1];
-    for (int k : {a.scores, a.scale, a.where, a.softmax, a.output})
-      if (k >= 0) nodes_[k].attention = static_cast<int>(attentions_.size());
     attentions_.push_back(a);
+    add_fusion(Fusion::kAttention, static_cast<int>(attentions_.size()) - 1,
+               {a.scores, a.scale, a.where, a.softmax, a.output});
   }
 }
+
+void OnnxModule::plan_gelu_fusions() {
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    const Node& div = nodes_[i];
+    if (div.proto->op_type() != "Div" || div.fusion >= 0 || div.inputs.size() != 2 || div.inputs[0] < 0 ||
+        div.outputs[0] < 0) {
+      continue;
+    }
+    GeluChain g;
+    g.div = static_cast<int>(i);
+    g.x = div.inputs[0];
+    g.erf = sole_reader(div.outputs[0], {"Erf"});
+    if (g.erf < 0) continue;
+    g.add = sole_reader(nodes_[g.erf].outputs[0], {"Add"});
+    if (g.add < 0 || nodes_[g.add].inputs.size() != 2) continue;
+    g.mul = sole_reader(nodes_[g.add].outputs[0], {"Mul"});
+    if (g.mul < 0) continue;
+    const Node& mul = nodes_[g.mul];
+    const int add_out = nodes_[g.add].outputs[0];
+    if (mul.inputs.size() != 2 || (mul.inputs[0] == add_out ? mul.inputs[1] : mul.inputs[0]) != g.x) continue;
+    g.half = sole_reader(mul.outputs[0], {"Mul"});
+    if (g.half < 0 || nodes_[g.half].inputs.size() != 2) continue;
+    gelus_.push_back(g);
+    add_fusion(Fusion::kGelu, static_cast<int>(gelus_.size()) - 1, {g.div, g.erf, g.add, g.mul, g.half});
+  }
+}
+
+int64_t OnnxModule::num_fused_gelus() const { return static_cast<int64_t>(gelus_.size()); }
 
 int64_t OnnxModule::num_folded_batch_norms() const {
   return std::count_if(chains_.begin(), chains_.end(), [](const ConvChain& c) { return c.batch_norm >= 0; });
@@ -483,15 +513,42 @@ Tensor OnnxModule::run_attention(const AttentionChain& a, const std::vector<Tens
       throw Error(absl::StrCat("onnx ", nodes_[a.scores].where, " (fused attention): ", e.what()));
     }
   }
-  // Otherwise the nodes one by one.
+  return run_separately({a.scores, a.scale, a.where, a.softmax, a.output}, values);
+}
+
+Tensor OnnxModule::run_gelu(const GeluChain& g, const std::vector<Tensor>& values) {
+  // The constants must be sqrt 2, 1 and 0.5 (to float32 rounding) as 0-d or one-element values
+  // of x's floating dtype: then the five nodes are gelu(x).
+  const Tensor& x = values[g.x];
+  auto other = [&](int node, int known) {
+    const Node& n = nodes_[node];
+    return values[n.inputs[0] == known ? n.inputs[1] : n.inputs[0]];
+  };
+  auto is = [&](const Tensor& c, double value) {
+    return c.defined() && c.numel() == 1 && c.dim() <= x.dim() && c.dtype() == x.dtype() &&
+           std::abs(c.item() - value) <= 1e-6 * value;
+  };
+  const bool fits = is_floating(x.dtype()) && is(values[nodes_[g.div].inputs[1]], std::sqrt(2.0)) &&
+                    is(other(g.add, nodes_[g.erf].outputs[0]), 1.0) && is(other(g.half, nodes_[g.mul].outputs[0]), 0.5);
+  if (!fits) return run_separately({g.div, g.erf, g.add, g.mul, g.half}, values);
+  try {
+    return gelu(x);
+  } catch (const Error& e) {
+    throw Error(absl::StrCat("onnx ", nodes_[g.div].where, " (fused gelu): ", e.what()));
+  }
+}
+
+Tensor OnnxModule::run_separately(std::initializer_list<int> nodes, const std::vector<Tensor>& values) {
   std::vector<Tensor> local(values);
-  for (int k : {a.scores, a.scale, a.where, a.softmax, a.output}) {
+  int last = -1;
+  for (int k : nodes) {
     if (k < 0) continue;
     std::vector<Tensor> args;
     for (int slot : nodes_[k].inputs) args.push_back(slot < 0 ? Tensor() : local[slot]);
     local[nodes_[k].outputs[0]] = run_node(nodes_[k], args).at(0);
+    last = k;
   }
-  return local[nodes_[a.output].outputs[0]];
+  return local[nodes_[last].outputs[0]];
 }
 
 // Note [Constant folding at load]: a node whose inputs are all constants (initializers that are
@@ -557,15 +614,13 @@ std::vector<Tensor> OnnxModule::forward(const std::vector<Tensor>& inputs) {
   std::vector<Tensor> args;
   for (size_t i = 0; i < nodes_.size(); ++i) {
     const Node& node = nodes_[i];
-    if (fuse && node.chain >= 0) {
-      ConvChain& chain = chains_[node.chain];
-      if (static_cast<int>(i) == chain.tail) values[node.outputs[0]] = run_chain(chain, values);
-      continue;  // the other nodes of the chain are computed at its tail
-    }
-    if (fuse && node.attention >= 0) {
-      const AttentionChain& chain = attentions_[node.attention];
-      if (static_cast<int>(i) == chain.output) values[node.outputs[0]] = run_attention(chain, values);
-      continue;  // likewise, at its last MatMul
+    if (fuse && node.fusion >= 0) {
+      const Fusion& f = fusions_[node.fusion];
+      if (static_cast<int>(i) != f.tail) continue;  // the fusion's nodes are computed at its last one
+      values[node.outputs[0]] = f.kind == Fusion::kConv        ? run_chain(chains_[f.index], values)
+                                : f.kind == Fusion::kAttention ? run_attention(attentions_[f.index], values)
+                                                               : run_gelu(gelus_[f.index], values);
+      continue;
     }
     args.clear();
     for (int slot : node.inputs) args.push_back(slot < 0 ? Tensor() : values[slot]);

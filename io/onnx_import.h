@@ -65,8 +65,10 @@ class OnnxModule : public nn::Module {
   // Convs whose Add and/or Relu run in their epilogue, in eval mode without gradients.
   int64_t num_folded_batch_norms() const;
   int64_t num_fused_convolutions() const;
-  // MatMul -> scale -> masking Where -> Softmax -> MatMul chains run as one attention.
+  // MatMul -> scale -> masking Where -> Softmax -> MatMul chains run as one attention, and
+  // x * 0.5 * (1 + erf(x / sqrt 2)) node chains as one gelu.
   int64_t num_fused_attentions() const;
+  int64_t num_fused_gelus() const;
   // ONNX op type -> number of nodes in the file, for `tapegrad inspect`.
   std::map<std::string, int> op_counts() const;
 
@@ -81,15 +83,20 @@ class OnnxModule : public nn::Module {
     std::vector<int> inputs;   // slots; -1 for an absent optional input
     std::vector<int> outputs;  // slots; -1 for an output nothing names
     std::string where;         // "node 12 (Conv 'conv1')"
-    int chain = -1;            // its ConvChain (index into chains_), if any
-    int attention = -1;        // its AttentionChain (index into attentions_), if any
+    int fusion = -1;           // its Fusion (index into fusions_), if any
   };
+  // Note [Inference fusion on import]: a group of nodes that runs as one op at `tail`, the last of
+  // them; `index` points into the kind's own list.
+  struct Fusion {
+    enum Kind { kConv, kAttention, kGelu } kind;
+    int index, tail;
+  };
+  void add_fusion(Fusion::Kind kind, int index, std::initializer_list<int> nodes);
   // Note [Inference fusion on import]: nodes (indices into nodes_, -1 where the chain has none)
   // that run as one convolution at `tail`, the last of them.
   struct ConvChain {
     int conv = -1, batch_norm = -1, add = -1, relu = -1;
     int residual = -1;  // the slot the Add adds to the convolution's output
-    int tail = -1;
     std::shared_ptr<FoldedConv> folded;  // the folded weights, cached
   };
   // Note [Inference fusion on import]: softmax(q kt * scale, masked) v as MatMul(q, kt), a Mul or
@@ -99,16 +106,32 @@ class OnnxModule : public nn::Module {
     int q = -1, kt = -1, v = -1, blocked = -1;                           // slots
     double scale_factor = 1.0;
   };
-  void plan_attention_fusions(const std::vector<int>& readers, const std::vector<int>& reader);
+  // x * 0.5 * (1 + erf(x / sqrt 2)) as Div(x, sqrt 2), Erf, Add 1, Mul by x, Mul by 0.5 (torch.onnx's
+  // GELU before opset 20); the constants are checked per call.
+  struct GeluChain {
+    int div = -1, erf = -1, add = -1, mul = -1, half = -1;  // node indices
+    int x = -1;                                              // slot
+  };
+  // The node that alone reads `slot` (nothing else does, it is not a graph output, it is in no
+  // fusion yet), if its op type is one of op_types; else -1.
+  int sole_reader(int slot, std::initializer_list<const char*> op_types) const;
+  void plan_attention_fusions();
+  void plan_gelu_fusions();
   Tensor run_attention(const AttentionChain& chain, const std::vector<Tensor>& values);
+  Tensor run_gelu(const GeluChain& chain, const std::vector<Tensor>& values);
+  // The nodes of a fusion one by one (when its fused form does not fit the values).
+  Tensor run_separately(std::initializer_list<int> nodes, const std::vector<Tensor>& values);
   std::vector<Tensor> run_node(const Node& node, const std::vector<Tensor>& args);
   Tensor run_chain(ConvChain& chain, const std::vector<Tensor>& values);
   // The folded Conv inputs {x, weight * scale, bias * scale + shift} for the chain's Conv (cached
   // until one of the six source tensors changes).
   std::vector<Tensor> folded_conv_inputs(ConvChain& chain, const std::vector<Tensor>& values);
   std::mutex folding_;  // guards the chains' folded caches (forwards may run on several threads)
+  std::vector<Fusion> fusions_;
   std::vector<ConvChain> chains_;
   std::vector<AttentionChain> attentions_;
+  std::vector<GeluChain> gelus_;
+  std::vector<int> readers_, reader_;  // per slot: how many read it (outputs count twice), the last node that does
   onnx::ModelProto model_;  // owns the NodeProtos the nodes point into
   std::vector<Node> nodes_;
   std::vector<Tensor> slots_;  // initializers (parameters, buffers, constants); the rest filled per call

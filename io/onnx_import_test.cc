@@ -240,6 +240,24 @@ TEST(OnnxImport, ConvolutionChainsFuseInEvalWithoutGradients) {
   EXPECT_FALSE(close(after, read_tensor(kModels + "resnet/output.pb"), 1e-5, 1e-4)) << "the step changed nothing";
 }
 
+// The GELU node chains torch.onnx writes (Div, Erf, Add, Mul, Mul) run as one gelu in eval
+// without gradients: the same outputs as the file's nodes, to rounding.
+TEST(OnnxImport, GeluChainsFuseInEvalWithoutGradients) {
+  for (const std::string name : {"gpt", "transformer"}) {
+    auto fused = load(name);
+    auto plain = load_onnx(kModels + name + "/model.onnx", {.fuse_for_inference = false});
+    ASSERT_NE(fused, nullptr);
+    ASSERT_TRUE(plain.ok()) << plain.status();
+    EXPECT_GE(fused->num_fused_gelus(), 1) << name;
+    EXPECT_EQ(plain->module->num_fused_gelus(), 0) << name;
+    const Tensor x = read_tensor(kModels + name + "/input.pb");
+    fused->eval();
+    plain->module->eval();
+    NoGradGuard no_grad;
+    EXPECT_TRUE(close(fused->forward(x), plain->module->forward(x), 1e-5, 1e-5)) << name;
+  }
+}
+
 // y = Relu(Add(Conv(x, w, b), residual)) built by hand, the residual computed after the Conv
 // (Neg of a second input, or a [3, 1, 1] initializer the Add broadcasts): the chain runs at its
 // last node, a broadcasting Add falls back to the separate ops, and a Conv output read twice is

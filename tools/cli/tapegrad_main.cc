@@ -141,6 +141,7 @@ int inspect_onnx(const std::string& path) {
   std::printf("batch norms folded into convolutions in eval %lld\n", static_cast<long long>(m.num_folded_batch_norms()));
   std::printf("convolutions with Add/Relu fused in eval %lld\n", static_cast<long long>(m.num_fused_convolutions()));
   std::printf("attentions fused in eval %lld\n", static_cast<long long>(m.num_fused_attentions()));
+  std::printf("gelus fused in eval %lld\n", static_cast<long long>(m.num_fused_gelus()));
   int64_t total = 0;
   for (const auto& [name, t] : m.named_parameters()) {
     std::printf("parameter %s %s\n", name.c_str(), shape_str(t.shape()).c_str());
