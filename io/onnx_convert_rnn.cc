@@ -6,6 +6,8 @@
 #include <tuple>
 
 #include "autograd/functions.h"
+#include "autograd/grad_mode.h"
+#include "autograd/op_table.h"
 #include "autograd/indexing.h"
 #include "io/onnx_converters.h"
 
@@ -152,6 +154,17 @@ Tensors recurrent(C& c) {
       const std::vector<Tensor> p = chunk(t, 4, 0);
       return cat({p[0], p[2], p[3], p[1]}, 0);
     };
+    // Inference (nothing records, nothing traces, every sequence full length): the whole layer as
+    // one GEMM per step and one fused pass (lstm_layer_inference), both biases in the projections.
+    if (fused && !ragged && !GradMode::is_enabled() && current_op_observer() == nullptr) {
+      const Tensor bias = wb.defined() && rb.defined() ? add(wb, rb) : wb.defined() ? wb : rb;
+      const LstmLayerOutput out = lstm_layer_inference(linear(x, fused_order(wd), fused_order(bias)), fused_order(rd),
+                                                       select(h0, 0, d), select(c0, 0, d), reverse);
+      y_dirs.push_back(out.y);
+      h_last.push_back(out.h);
+      c_last.push_back(out.c);
+      continue;
+    }
     // All steps' input projections at once: [seq, batch, gates * hidden].
     const Tensor xw = linear(x, fused_order(wd), fused_order(wb));
     const Tensor rd_step = fused_order(rd), rb_step = fused_order(rb);

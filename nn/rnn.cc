@@ -8,6 +8,7 @@
 #include "autograd/functions.h"
 #include "autograd/grad_mode.h"
 #include "autograd/indexing.h"
+#include "autograd/op_table.h"
 #include "nn/init.h"
 
 namespace tg::nn {
@@ -124,9 +125,22 @@ RNNBase::Result RNNBase::run(const Tensor& input, const Tensor& h0_in, const Ten
       const bool recording = GradMode::is_enabled() && (p[0].requires_grad() || step_inputs[0].requires_grad() ||
                                                          (p[2].defined() && p[2].requires_grad()));
       if (!recording && !layer_input.defined()) layer_input = stack(step_inputs, 1);
-      const Tensor projected = recording ? Tensor() : linear(layer_input, p[0], p[2]);
       Tensor h = h0.defined() ? select(h0, 0, k) : Tensor(), c = c0.defined() ? select(c0, 0, k) : Tensor();
       std::vector<Tensor> outputs(steps);
+      if (!recording && mode == Mode::kLSTM && current_op_observer() == nullptr) {
+        // Inference: the whole direction as one GEMM and one fused pass per step, both biases in
+        // the projection (lstm_layer_inference).
+        const Tensor bias = p[2].defined() && p[3].defined() ? p[2] + p[3] : p[2].defined() ? p[2] : p[3];
+        const Tensor zero = zeros({n, hsize}, x.dtype());
+        const LstmLayerOutput out = lstm_layer_inference(transpose(linear(layer_input, p[0], bias), 0, 1), p[1],
+                                                         h.defined() ? h : zero, c.defined() ? c : zero, d == 1);
+        for (int64_t t = 0; t < steps; ++t) outputs[t] = select(out.y, 0, t);
+        direction_outputs.push_back(std::move(outputs));
+        h_n.push_back(out.h);
+        c_n.push_back(out.c);
+        continue;
+      }
+      const Tensor projected = recording ? Tensor() : linear(layer_input, p[0], p[2]);
       for (int64_t s = 0; s < steps; ++s) {
         const int64_t t = d == 1 ? steps - 1 - s : s;
         const Tensor xp = recording ? linear(step_inputs[t], p[0], p[2]) : select(projected, 1, t);

@@ -56,6 +56,17 @@ Array matmul(const Array& a_in, const Array& b_in) {
   const Shape out_shape = matmul_shape(a_in.shape(), b_in.shape());
   TG_CHECK(a_in.dtype() == b_in.dtype(), "matmul: dtype mismatch ", dtype_name(a_in.dtype()), " vs ",
            dtype_name(b_in.dtype()));
+  // [..., m, k] @ [k, n] with a's rows evenly spaced (a linear layer on a sequence): the leading
+  // dims fold into m, one GEMM instead of one per batch entry.
+  if (a_in.dim() > 2 && b_in.dim() == 2 && a_in.is_contiguous()) {
+    const int64_t k = a_in.size(-1), rows = k == 0 ? 0 : a_in.numel() / k;
+    Array out = Array::empty({rows, b_in.size(1)}, a_in.dtype());
+    dispatch_floating(a_in.dtype(), "matmul", [&](auto tag) {
+      using T = decltype(tag);
+      matmul_2d<T>(a_in.view({rows, k}), b_in, out);
+    });
+    return out.view(out_shape);
+  }
   // Promote vectors to matrices, then broadcast batch dims and flatten them.
   const Array a = a_in.dim() == 1 ? a_in.unsqueeze(0) : a_in;
   const Array b = b_in.dim() == 1 ? b_in.unsqueeze(1) : b_in;

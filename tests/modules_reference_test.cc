@@ -173,6 +173,12 @@ TEST(ModulesReference, LstmTwoLayersBidirectionalBatchFirstWithInitialState) {
   expect_close(cn, c + "/out/c_n");
   expect_grads(weighted(out) + weighted(h) + weighted(cn), lstm, c, {{"input", x}, {"h0", h0}, {"c0", c0}},
                {"input", "h0", "c0", "weight_hh_l1_reverse", "bias_ih_l0"});
+  // Without recording, each direction runs as one lstm_layer_inference: the same values.
+  NoGradGuard no_grad;
+  auto [out_inference, state_inference] = lstm.forward(x, std::make_tuple(h0, c0));
+  expect_close(out_inference, c + "/out/output");
+  expect_close(std::get<0>(state_inference), c + "/out/h_n");
+  expect_close(std::get<1>(state_inference), c + "/out/c_n");
 }
 
 TEST(ModulesReference, LstmWithoutInitialStateSequenceFirst) {
@@ -186,6 +192,11 @@ TEST(ModulesReference, LstmWithoutInitialStateSequenceFirst) {
   expect_close(std::get<1>(state), c + "/out/c_n");
   expect_grads(weighted(out) + weighted(std::get<0>(state)) + weighted(std::get<1>(state)), lstm, c, {{"input", x}},
                {"input", "weight_ih_l0", "bias_hh_l0"});
+  NoGradGuard no_grad;  // the inference path (lstm_layer_inference), zero initial state
+  auto [out_inference, state_inference] = lstm.forward(x, std::nullopt);
+  expect_close(out_inference, c + "/out/output");
+  expect_close(std::get<0>(state_inference), c + "/out/h_n");
+  expect_close(std::get<1>(state_inference), c + "/out/c_n");
 }
 
 TEST(ModulesReference, GruTwoLayersWithInitialState) {

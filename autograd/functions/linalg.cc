@@ -31,7 +31,12 @@ const OpDef& kMatmul = define_op({
       const Tensor g = reshape(c.grad, ops::matmul_shape(a2.shape(), b2.shape()));
       return {if_needed(c, 0, [&] { return reshape(sum_to(matmul(g, transpose(b2, -1, -2)), a2.shape()), a.shape()); }),
               if_needed(c, 1, [&] {
-                if (a2.dim() == 2 && is_transposed_matrix(b2)) return transpose(matmul(transpose(g, 0, 1), a2), 0, 1);
+                // A matrix b under a batch of a (a linear layer on a sequence): a's leading dims
+                // fold into its rows, so the gradient is one product, not a batch of them summed.
+                const Tensor af = b2.dim() == 2 && a2.dim() > 2 ? reshape(a2, {-1, a2.size(-1)}) : a2;
+                const Tensor gf = b2.dim() == 2 && a2.dim() > 2 ? reshape(g, {-1, g.size(-1)}) : g;
+                if (af.dim() == 2 && is_transposed_matrix(b2)) return transpose(matmul(transpose(gf, 0, 1), af), 0, 1);
+                if (af.dim() == 2 && b2.dim() == 2) return reshape(matmul(transpose(af, 0, 1), gf), b.shape());
                 return reshape(sum_to(matmul(transpose(a2, -1, -2), g), b2.shape()), b.shape());
               })};
     },

@@ -3,11 +3,14 @@
 // [..., 2H]. nn's LSTM and LSTMCell run it once per step instead of a dozen elementwise rows.
 // Without create_graph the backward is ops::lstm_cell_backward; under create_graph it is the same
 // formula in differentiable rows, so higher orders work. ONNX: the chain Split, Sigmoid/Tanh,
-// Mul, Add, Concat.
+// Mul, Add, Concat. Also lstm_layer_inference, a whole layer for inference (no row: nothing
+// records it).
 #include "autograd/functions/common.h"
 #include "autograd/grad_mode.h"
 #include "autograd/indexing.h"
+#include "autograd/op_table.h"
 #include "ops/lstm_cell.h"
+#include "ops/lstm_layer.h"
 
 namespace tg {
 
@@ -69,6 +72,18 @@ const OpDef& kFusedLstmCell = define_op({
 });
 
 }  // namespace
+
+LstmLayerOutput lstm_layer_inference(const Tensor& xw, const Tensor& r, const Tensor& h0, const Tensor& c0,
+                                     bool reverse) {
+  TG_CHECK(xw.defined() && r.defined() && h0.defined() && c0.defined(), "lstm_layer_inference: undefined input");
+  const bool records = GradMode::is_enabled() && (xw.requires_grad() || r.requires_grad() || h0.requires_grad() ||
+                                                  c0.requires_grad());
+  TG_CHECK(!records && current_op_observer() == nullptr,
+           "lstm_layer_inference: nothing can differentiate or trace it; run it under NoGradGuard without a tracer "
+           "(fused_lstm_cell per step is the differentiable form)");
+  ops::LstmLayerResult out = ops::lstm_layer(xw.data(), r.data(), h0.data(), c0.data(), reverse);
+  return {Tensor(std::move(out.y)), Tensor(std::move(out.h)), Tensor(std::move(out.c))};
+}
 
 std::pair<Tensor, Tensor> fused_lstm_cell(const Tensor& gates, const Tensor& c_prev) {
   const Tensor out = apply_op(kFusedLstmCell, {gates, c_prev});  // an undefined c_prev: the optional input left out
