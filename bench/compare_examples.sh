@@ -7,33 +7,39 @@
 # tools/setup.sh. Twins (all of them unless NAMEs are given): vae (test negative ELBO, nats per
 # image: lower is better), mnist_rnn and fashion_resnet (test accuracy), char_gpt (validation loss,
 # nats per byte: lower is better; an epoch is 200 steps), dcgan (the judge's sample_confidence;
-# class_coverage is in the logs), siamese (pair accuracy), char_lm (LSTM, validation bits per byte)
-# and time_sequence_prediction (test MSE; EPOCHS counts its L-BFGS steps; both sides start from
-# tapegrad's initial weights).
+# class_coverage is in the logs), siamese (pair accuracy), char_lm (LSTM, validation bits per byte),
+# time_sequence_prediction (test MSE; EPOCHS counts its L-BFGS steps; both sides start from
+# tapegrad's initial weights) and custom_dataset (test accuracy on make_shapes' PNG folder,
+# written to data/shapes if missing; the twin reads it with Pillow).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 epochs=${1:-2} threads=${2:-2}
 shift $(($# < 2 ? $# : 2))
 declare -A metric=([vae]=test_loss [mnist_rnn]=test_accuracy [fashion_resnet]=test_accuracy
                    [char_gpt]=validation_loss [dcgan]=sample_confidence [siamese]=pair_accuracy
-                   [char_lm]=validation_bits_per_byte [time_sequence_prediction]=test_loss)
+                   [char_lm]=validation_bits_per_byte [time_sequence_prediction]=test_loss
+                   [custom_dataset]=test_accuracy)
 # The data flag each example (and its twin) takes.
 declare -A data=([vae]=--data_dir=data/mnist [mnist_rnn]=--data_dir=data/mnist
                  [fashion_resnet]=--data_dir=/usr/share/datasets/fashion-mnist [char_gpt]=--data=/usr/share/games/fortunes
                  [dcgan]=--data_dir=data/mnist [siamese]=--data_dir=/usr/share/datasets/fashion-mnist
-                 [char_lm]=--data=/usr/share/games/fortunes [time_sequence_prediction]=)
+                 [char_lm]=--data=/usr/share/games/fortunes [time_sequence_prediction]=
+                 [custom_dataset]=--data_dir=data/shapes)
 # What an "epoch" is called on the command line (time_sequence_prediction counts L-BFGS steps).
 declare -A rounds=([time_sequence_prediction]=--steps)
 names=("$@")
-[[ ${#names[@]} -gt 0 ]] || names=(vae mnist_rnn fashion_resnet char_gpt char_lm dcgan siamese time_sequence_prediction)
+[[ ${#names[@]} -gt 0 ]] ||
+  names=(vae mnist_rnn fashion_resnet char_gpt char_lm dcgan siamese time_sequence_prediction custom_dataset)
 for name in "${names[@]}"; do
   [[ -n ${metric[$name]:-} ]] || { echo "compare_examples.sh: no twin named $name (known: ${!metric[*]})" >&2; exit 2; }
 done
 source bench/compare_common.sh
 # shellcheck disable=SC2207  # word splitting of the package list is intended
 need=($(torch_packages))
+[[ " ${names[*]} " == *" custom_dataset "* ]] && ! $py -c "import PIL" 2>/dev/null && need+=(python3-pil)
 install_missing "${need[@]}"
-bazel build -c opt "${names[@]/#/\/\/examples:}" >/dev/null 2>&1
+bazel build -c opt "${names[@]/#/\/\/examples:}" //examples:make_shapes >/dev/null 2>&1
+[[ -d data/shapes ]] || bazel-bin/examples/make_shapes --dir="$PWD/data/shapes" >/dev/null
 export OMP_NUM_THREADS=$threads
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

@@ -240,6 +240,16 @@ TEST(OnnxImport, ConvolutionChainsFuseInEvalWithoutGradients) {
   EXPECT_FALSE(close(after, read_tensor(kModels + "resnet/output.pb"), 1e-5, 1e-4)) << "the step changed nothing";
 }
 
+// Appends node `op` reading `inputs` and writing `output` to a hand-built graph.
+onnx::NodeProto* add_node(onnx::GraphProto* g, const std::string& op, const std::vector<std::string>& inputs,
+                          const std::string& output) {
+  auto* n = g->add_node();
+  n->set_op_type(op);
+  for (const auto& i : inputs) n->add_input(i);
+  n->add_output(output);
+  return n;
+}
+
 // The GELU node chains torch.onnx writes (Div, Erf, Add, Mul, Mul) run as one gelu in eval
 // without gradients: the same outputs as the file's nodes, to rounding.
 TEST(OnnxImport, GeluChainsFuseInEvalWithoutGradients) {
@@ -283,17 +293,10 @@ onnx::ModelProto conv_add_relu_model(bool broadcast_residual, bool conv_read_twi
     }
     for (int64_t i = 0; i < n; ++i) t->add_float_data(std::sin(1.7 * static_cast<double>(i + shape.size())));
   };
-  auto node = [&](const std::string& op, std::vector<std::string> ins, const std::string& out) {
-    auto* n = g->add_node();
-    n->set_op_type(op);
-    for (const auto& i : ins) n->add_input(i);
-    n->add_output(out);
-    return n;
-  };
   input("x");
   initializer("w", {3, 2, 3, 3});
   initializer("b", {3});
-  auto* conv = node("Conv", {"x", "w", "b"}, "c");
+  auto* conv = add_node(g, "Conv", {"x", "w", "b"}, "c");
   auto* pads = conv->add_attribute();
   pads->set_name("pads");
   pads->set_type(onnx::AttributeProto::INTS);
@@ -302,14 +305,14 @@ onnx::ModelProto conv_add_relu_model(bool broadcast_residual, bool conv_read_twi
     initializer("r", {3, 1, 1});
   } else {
     input("x2");
-    node("Neg", {"x2"}, "r");
+    add_node(g, "Neg", {"x2"}, "r");
   }
-  node("Add", {"r", "c"}, "s");
-  node("Relu", {"s"}, "y");
+  add_node(g, "Add", {"r", "c"}, "s");
+  add_node(g, "Relu", {"s"}, "y");
   g->add_output()->set_name("y");
   g->mutable_output(0)->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
   if (conv_read_twice) {
-    node("Sigmoid", {"c"}, "z");
+    add_node(g, "Sigmoid", {"c"}, "z");
     g->add_output()->set_name("z");
     g->mutable_output(1)->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
   }
@@ -365,23 +368,16 @@ onnx::ModelProto attention_model(int64_t softmax_axis, bool scale_by_division) {
   };
   scalar("scale", scale_by_division ? 2.5f : 0.4f);
   scalar("fill", -std::numeric_limits<float>::infinity());
-  auto node = [&](const std::string& op, std::vector<std::string> ins, const std::string& out) {
-    auto* n = g->add_node();
-    n->set_op_type(op);
-    for (const auto& i : ins) n->add_input(i);
-    n->add_output(out);
-    return n;
-  };
-  node("MatMul", {"q", "kt"}, "s");
-  node(scale_by_division ? "Div" : "Mul", scale_by_division ? std::vector<std::string>{"s", "scale"}
+  add_node(g, "MatMul", {"q", "kt"}, "s");
+  add_node(g, scale_by_division ? "Div" : "Mul", scale_by_division ? std::vector<std::string>{"s", "scale"}
                                                             : std::vector<std::string>{"scale", "s"}, "scaled");
-  node("Where", {"blocked", "fill", "scaled"}, "masked");
-  auto* softmax = node("Softmax", {"masked"}, "p");
+  add_node(g, "Where", {"blocked", "fill", "scaled"}, "masked");
+  auto* softmax = add_node(g, "Softmax", {"masked"}, "p");
   auto* axis = softmax->add_attribute();
   axis->set_name("axis");
   axis->set_type(onnx::AttributeProto::INT);
   axis->set_i(softmax_axis);
-  node("MatMul", {"p", "v"}, "y");
+  add_node(g, "MatMul", {"p", "v"}, "y");
   g->add_output()->set_name("y");
   g->mutable_output(0)->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
   return model;

@@ -2,22 +2,16 @@
 // reference, forward and backward, causal and masked, both for many entries (spread over the
 // threads, Note [Attention over the batch]) and for one large entry (its rows threaded).
 #include <cmath>
-#include <random>
 #include <vector>
 
 #include "gtest/gtest.h"
 #include "ops/attention.h"
+#include "ops/testing/random_array.h"
 
 namespace tg::ops {
 namespace {
 
-Array random_array(const Shape& shape, uint32_t seed) {
-  std::mt19937 gen(seed);
-  std::normal_distribution<float> normal;
-  Array a = Array::empty(shape, kFloat32);
-  for (int64_t i = 0; i < a.numel(); ++i) a.data<float>()[i] = normal(gen);
-  return a;
-}
+using testing::random_array;
 
 struct Reference {
   std::vector<double> out, dq, dk, dv;

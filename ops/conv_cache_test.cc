@@ -2,22 +2,16 @@
 // geometries past its limit still convolve right. Its own binary: it fills the cache, which the
 // counting tests of conv_test must not see.
 #include <cmath>
-#include <random>
 
 #include "gtest/gtest.h"
 #include "ops/backend.h"
 #include "ops/conv.h"
+#include "ops/testing/random_array.h"
 
 namespace tg::ops {
 namespace {
 
-Array random_array(const Shape& shape, uint32_t seed) {
-  std::mt19937 gen(seed);
-  std::normal_distribution<float> normal;
-  Array a = Array::empty(shape, kFloat32);
-  for (int64_t i = 0; i < a.numel(); ++i) a.data<float>()[i] = normal(gen);
-  return a;
-}
+using testing::random_array;
 
 double max_gap(const Array& a, const Array& b) {
   double gap = 0;

@@ -5,31 +5,24 @@
 #include <cmath>
 #include <limits>
 #include <string>
-#include <random>
 
 #include "gtest/gtest.h"
 #include "ops/backend.h"
 #include "ops/conv.h"
 #include "ops/elementwise.h"
 #include "ops/parallel.h"
+#include "ops/testing/random_array.h"
 
 namespace tg::ops {
 namespace {
+
+using testing::random_array;
 
 struct ConvCase {
   Shape input, weight;
   Conv2dParams p;
   bool bias;
 };
-
-Array random_array(const Shape& shape, uint32_t seed) {
-  std::mt19937 gen(seed);
-  std::normal_distribution<float> normal;
-  Array a = Array::empty(shape, kFloat32);
-  float* d = a.data<float>();
-  for (int64_t i = 0; i < a.numel(); ++i) d[i] = normal(gen);
-  return a;
-}
 
 // max |a - b| / (1 + max |b|)
 double relative_gap(const Array& a, const Array& b) {
