@@ -125,7 +125,7 @@ int main(int argc, char** argv) {
       model->eval();
       accuracy = io::classification_accuracy(*model, test_loader);
       const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      std::printf("epoch %d train_loss %.4f test_accuracy %.4f seconds %.1f\n", epoch, loss_sum / seen, accuracy, seconds);
+      std::printf("epoch %d train_loss %.4f test_accuracy %.4f seconds %.3f\n", epoch, loss_sum / seen, accuracy, seconds);
       std::fflush(stdout);
     }
     std::printf("test_accuracy %.4f\n", accuracy);

@@ -101,7 +101,7 @@ def main():
         with torch.no_grad():
             accuracy = (model((test_x - mean) / std).argmax(1) == test_y).float().mean().item()
         print(f"epoch {epoch} train_loss {total / len(train_x):.4f} test_accuracy {accuracy:.4f} "
-              f"seconds {time.time() - start:.1f}", flush=True)
+              f"seconds {time.time() - start:.3f}", flush=True)
     print(f"test_accuracy {accuracy:.4f}")
 
 
