@@ -228,18 +228,23 @@ absl::StatusOr<std::shared_ptr<OnnxModule>> OnnxModule::create(const onnx::Model
   return m;
 }
 
-// Note [Inference fusion on import]: in eval mode a chain Conv [-> BatchNormalization] [-> Add]
-// [-> Relu] (each node the only reader of the one before) can run as one convolution, as ONNX
-// Runtime does at load. The BatchNormalization is an affine map per channel, y = x * scale + shift
-// with scale = gamma / sqrt(var + eps), shift = beta - mean * scale, folded into the Conv's weight
-// and bias (saving a pass over the activation; it needs constant, parameter or buffer statistics
-// and inference mode); the Add of a residual of the output's shape and the Relu run in the
-// convolution's epilogue (fused_conv2d, Note [Fused convolution] in ops/conv.h: two more passes
-// saved). The model must keep training, so the file's graph is kept: chains are found at load and
-// fused only in a forward in eval mode without gradient recording or graph tracing (a saved
-// model keeps every node), at the chain's last node (the residual may be computed after the
-// Conv); the folded weights are cached until a source tensor is written (storage versions) or
-// replaced. Values differ from the unfused graph by float rounding.
+// Note [Inference fusion on import]: in eval mode some node groups (each node the only reader of
+// the one before) can run as one op, as ONNX Runtime fuses them at load:
+// - Conv [-> BatchNormalization] [-> Add] [-> Relu] as one convolution. The BatchNormalization is
+//   an affine map per channel, y = x * scale + shift with scale = gamma / sqrt(var + eps),
+//   shift = beta - mean * scale, folded into the Conv's weight and bias (saving a pass over the
+//   activation; it needs constant, parameter or buffer statistics and inference mode); the Add of
+//   a residual of the output's shape and the Relu run in the convolution's epilogue (fused_conv2d,
+//   Note [Fused convolution] in ops/conv.h: two more passes saved).
+// - torch.onnx's masked-softmax attention (MatMul, scale, Where(mask, -inf), Softmax, MatMul) as
+//   scaled_dot_product_attention (no [T, T] scores in memory; is_causal for the causal mask).
+// - torch.onnx's GELU (Div by sqrt 2, Erf, Add 1, Mul by x, Mul by 0.5) as gelu.
+// The model must keep training, so the file's graph is kept: groups are found at load and fused
+// only in a forward in eval mode without gradient recording or graph tracing (a saved model
+// keeps every node), at the group's last node (a residual may be computed after its Conv). What
+// only the values can tell (shapes, scalars, the mask) is checked per call, and a group that does
+// not fit runs node by node. The folded weights are cached until a source tensor is written
+// (storage versions) or replaced. Values differ from the unfused graph by float rounding.
 void OnnxModule::plan_inference_fusions() {
   readers_.assign(slots_.size(), 0);
   reader_.assign(slots_.size(), -1);

@@ -31,9 +31,10 @@ struct OnnxImportOptions {
   // name): a feature extractor cut before the classifier. Only the nodes they depend on run.
   std::vector<std::string> outputs;
   int64_t max_file_bytes = int64_t{1} << 32;
-  // In eval mode without gradients or tracing, run each chain Conv [-> BatchNormalization]
-  // [-> Add] [-> Relu] as one convolution: the batch norm folded into its weights, the Add and
-  // Relu in its epilogue (Note [Inference fusion on import]): faster, equal to float rounding.
+  // In eval mode without gradients or tracing, run node groups as one op (Note [Inference fusion
+  // on import]): Conv [-> BatchNormalization] [-> Add] [-> Relu] as one convolution (the batch norm
+  // folded into its weights, the Add and Relu in its epilogue), torch.onnx's masked-softmax
+  // attention as scaled_dot_product_attention, its GELU as gelu. Faster, equal to float rounding.
   bool fuse_for_inference = true;
 };
 
@@ -92,19 +93,19 @@ class OnnxModule : public nn::Module {
     int index, tail;
   };
   void add_fusion(Fusion::Kind kind, int index, std::initializer_list<int> nodes);
-  // Note [Inference fusion on import]: nodes (indices into nodes_, -1 where the chain has none)
-  // that run as one convolution at `tail`, the last of them.
+  // Conv [-> BatchNormalization] [-> Add] [-> Relu]: node indices into nodes_ (-1 where the chain
+  // has none).
   struct ConvChain {
     int conv = -1, batch_norm = -1, add = -1, relu = -1;
     int residual = -1;  // the slot the Add adds to the convolution's output
     std::shared_ptr<FoldedConv> folded;  // the folded weights, cached
   };
-  // Note [Inference fusion on import]: softmax(q kt * scale, masked) v as MatMul(q, kt), a Mul or
-  // Div by a constant scalar, Where(blocked, -inf, scores), Softmax over the last axis, MatMul(., v).
+  // softmax(q kt * scale, masked) v as MatMul(q, kt), an optional Mul or Div by a scalar,
+  // Where(blocked, -inf, scores), Softmax over the last axis, MatMul(., v); shapes, the scalar and
+  // the fill are checked per call.
   struct AttentionChain {
     int scores = -1, scale = -1, where = -1, softmax = -1, output = -1;  // node indices
     int q = -1, kt = -1, v = -1, blocked = -1;                           // slots
-    double scale_factor = 1.0;
   };
   // x * 0.5 * (1 + erf(x / sqrt 2)) as Div(x, sqrt 2), Erf, Add 1, Mul by x, Mul by 0.5 (torch.onnx's
   // GELU before opset 20); the constants are checked per call.

@@ -139,6 +139,9 @@ std::vector<ErrorCase> cases() {
       {"reshape_two_inferred", [] { reshape(zeros({2, 3}), {-1, -1}); }, {"reshape: only one dimension can be -1"}},
       {"view_noncontiguous", [] { view(zeros({2, 3}).t(), {6}); }, {"view:", "not compatible with the strides", "reshape"}},
       {"permute_repeat", [] { permute(zeros({2, 3}), {0, 0}); }, {"permute: dimension 0 repeated"}},
+      // Found by the ONNX fuzzer (a Tile of 8.3e18 repeats): an error, not an integer overflow.
+      {"repeat_overflow", [] { repeat(zeros({2, 3}), {1, int64_t{1} << 62}); }, {"repeat: counts [1,4611686018427387904] of a tensor of shape [2,3] overflow a 64-bit size"}},
+      {"repeat_interleave_overflow", [] { repeat_interleave(zeros({2, 3}), int64_t{1} << 62, 1); }, {"repeat_interleave: 4611686018427387904 repeats of dim 1 of shape [2,3] overflow a 64-bit size"}},
       {"dim_out_of_range", [] { sum(zeros({2, 3}), {2}); }, {"sum: dimension 2 out of range for a 2-d tensor"}},
       {"narrow_out_of_range", [] { narrow(zeros({4}), 0, 3, 2); }, {"narrow: range [3, 5) out of bounds for dimension 0 of size 4"}},
       {"slice_step", [] { slice(zeros({4}), 0, 0, 4, 0); }, {"slice: step must be positive"}},

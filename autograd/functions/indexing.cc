@@ -218,7 +218,10 @@ Tensor repeat(const Tensor& x, IntArrayRef sizes) {
     const int64_t size = d < lead ? 1 : x.size(d - lead);
     interleaved.insert(interleaved.end(), {1, size});
     expanded.insert(expanded.end(), {r[d], size});
-    out_shape.push_back(r[d] * size);
+    int64_t repeated = 0;
+    TG_CHECK(!__builtin_mul_overflow(r[d], size, &repeated), "repeat: counts [", absl::StrJoin(r, ","),
+             "] of a tensor of shape ", shape_str(x.shape()), " overflow a 64-bit size");
+    out_shape.push_back(repeated);
   }
   return reshape(contiguous(expand(reshape(x, interleaved), expanded)), out_shape);
 }
@@ -229,7 +232,8 @@ Tensor repeat_interleave(const Tensor& x, int64_t repeats, std::optional<int64_t
   const int64_t d = ops::wrap_dim(*dim, std::max<int64_t>(x.dim(), 1), "repeat_interleave");
   Shape expanded = x.shape(), out_shape = x.shape();
   expanded.insert(expanded.begin() + d + 1, repeats);
-  out_shape[d] *= repeats;
+  TG_CHECK(!__builtin_mul_overflow(out_shape[d], repeats, &out_shape[d]), "repeat_interleave: ", repeats,
+           " repeats of dim ", d, " of shape ", shape_str(x.shape()), " overflow a 64-bit size");
   return reshape(contiguous(expand(unsqueeze(x, d + 1), expanded)), out_shape);
 }
 
