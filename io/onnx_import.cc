@@ -26,6 +26,12 @@ constexpr int kMaxOpset = 18;
 
 bool contains(const std::vector<int>& v, int x) { return std::find(v.begin(), v.end(), x) != v.end(); }
 
+// The tensors in `values` at `slots` (undefined for an absent optional input, slot -1), into *args.
+void gather(const std::vector<int>& slots, const std::vector<Tensor>& values, std::vector<Tensor>* args) {
+  args->clear();
+  for (int slot : slots) args->push_back(slot < 0 ? Tensor() : values[slot]);
+}
+
 absl::StatusOr<OnnxValueInfo> value_info(const onnx::ValueInfoProto& v, const std::string& field) {
   OnnxValueInfo info;
   info.name = v.name();
@@ -447,7 +453,7 @@ Tensor OnnxModule::run_chain(ConvChain& chain, const std::vector<Tensor>& values
   if (chain.batch_norm >= 0) {
     args = folded_conv_inputs(chain, values);
   } else {
-    for (int slot : conv.inputs) args.push_back(slot < 0 ? Tensor() : values[slot]);
+    gather(conv.inputs, values, &args);
   }
   const Tensor residual = chain.add >= 0 ? values[chain.residual] : Tensor();
   Tensor y;
@@ -549,7 +555,7 @@ Tensor OnnxModule::run_separately(std::initializer_list<int> nodes, const std::v
   for (int k : nodes) {
     if (k < 0) continue;
     std::vector<Tensor> args;
-    for (int slot : nodes_[k].inputs) args.push_back(slot < 0 ? Tensor() : local[slot]);
+    gather(nodes_[k].inputs, local, &args);
     local[nodes_[k].outputs[0]] = run_node(nodes_[k], args).at(0);
     last = k;
   }
@@ -574,7 +580,7 @@ absl::Status OnnxModule::fold_constants(std::vector<bool> constant) {
       continue;
     }
     std::vector<Tensor> args;
-    for (int slot : node.inputs) args.push_back(slot < 0 ? Tensor() : slots_[slot]);
+    gather(node.inputs, slots_, &args);
     std::vector<Tensor> outs;
     try {
       OnnxNodeContext context(*node.proto, args, opset_, static_cast<int>(node.outputs.size()), /*training=*/false);
@@ -627,8 +633,7 @@ std::vector<Tensor> OnnxModule::forward(const std::vector<Tensor>& inputs) {
                                                                : run_gelu(gelus_[f.index], values);
       continue;
     }
-    args.clear();
-    for (int slot : node.inputs) args.push_back(slot < 0 ? Tensor() : values[slot]);
+    gather(node.inputs, values, &args);
     const std::vector<Tensor> outs = run_node(node, args);
     for (size_t k = 0; k < node.outputs.size(); ++k) {
       if (node.outputs[k] < 0) continue;

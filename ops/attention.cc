@@ -25,6 +25,16 @@ void check_shapes(const Array& q, const Array& k, const Array& v, const char* op
   TG_CHECK(k.dtype() == q.dtype() && v.dtype() == q.dtype(), op, ": query, key and value must share a dtype");
 }
 
+// Note [Attention over the batch]: with at least two entries per thread (heads x batch), each
+// thread takes whole entries (its GEMMs run on it alone inside the region, its softmax rows
+// stay in its cache); otherwise each entry's GEMMs and rows are threaded in turn. Either way
+// an entry's result does not depend on the thread count.
+bool spread_over_entries(int64_t batch, int64_t l, int64_t s) {
+  if (batch < 2 * get_num_threads() || batch * l * s < 16384) return false;
+  refresh_team_size();
+  return true;
+}
+
 }  // namespace
 
 AttentionForward attention_forward(const Array& q_in, const Array& k_in, const Array& v_in, const Array& mask_in,
@@ -63,12 +73,7 @@ AttentionForward attention_forward(const Array& q_in, const Array& k_in, const A
       gemm(false, false, l, ev, s, T(1), r.probs.data<T>() + b * l * s, s, v.data<T>() + b * s * ev, ev, T(0),
            r.out.data<T>() + b * l * ev, ev);
     };
-    // Note [Attention over the batch]: with at least two entries per thread (heads x batch), each
-    // thread takes whole entries (its GEMMs run on it alone inside the region, its softmax rows
-    // stay in its cache); otherwise each entry's GEMMs and rows are threaded in turn. Either way
-    // an entry's result does not depend on the thread count.
-    if (batch >= 2 * get_num_threads() && batch * l * s >= 16384) {
-      refresh_team_size();
+    if (spread_over_entries(batch, l, s)) {  // Note [Attention over the batch]
 #pragma omp parallel for schedule(static)
       for (int64_t b = 0; b < batch; ++b) {
         scores(b);
@@ -120,9 +125,7 @@ AttentionGrads attention_backward(const Array& grad_in, const Array& q_in, const
       gemm(false, false, l, e, s, sc, ds, s, k.data<T>() + b * s * e, e, T(0), r.dq.data<T>() + b * l * e, e);
       gemm(true, false, s, e, l, sc, ds, s, q.data<T>() + b * l * e, e, T(0), r.dk.data<T>() + b * s * e, e);
     };
-    // Note [Attention over the batch] (the forward above).
-    if (batch >= 2 * get_num_threads() && batch * l * s >= 16384) {
-      refresh_team_size();
+    if (spread_over_entries(batch, l, s)) {  // Note [Attention over the batch]
 #pragma omp parallel
       {
         std::vector<T> scratch(want_dscores ? 0 : l * s);

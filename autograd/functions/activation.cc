@@ -11,18 +11,19 @@ namespace tg {
 using internal::constant;
 using ops::UnaryOp;
 
+// The mask is constant almost everywhere, so this is also the exact second derivative (zero).
+// Without create_graph nothing differentiates the result: one fused pass instead.
+Tensor internal::relu_backward(const Tensor& grad, const Tensor& output) {
+  if (!GradMode::is_enabled()) return Tensor(ops::binary(ops::BinaryOp::kMaskByPositive, grad.data(), output.data()));
+  return grad * constant(ops::unary(UnaryOp::kPositiveMask, output.data()));
+}
+
 namespace {
 
 const OpDef& kRelu = define_op({
     .name = "relu",
     .forward = [](ForwardContext& c) { return ops::unary(UnaryOp::kRelu, c.in(0)); },
-    // The mask is constant almost everywhere, so this is also the exact second derivative (zero).
-    // Without create_graph nothing differentiates the result: one fused pass instead.
-    .backward = [](BackwardContext& c) -> Grads {
-      if (!GradMode::is_enabled())
-        return {Tensor(ops::binary(ops::BinaryOp::kMaskByPositive, c.grad.data(), c.output().data()))};
-      return {c.grad * constant(ops::unary(UnaryOp::kPositiveMask, c.output().data()))};
-    },
+    .backward = [](BackwardContext& c) -> Grads { return {internal::relu_backward(c.grad, c.output())}; },
     .save_output = true,
     .onnx = {{.op_type = "Relu"}},
 });

@@ -58,6 +58,10 @@ inline Grads zero_gradient(BackwardContext& c) { return {zeros_like(c.grad)}; }
 
 inline std::vector<int64_t> pair(Size2 s) { return {s.h, s.w}; }
 
+// The gradient through a ReLU whose result was `output`: grad where output > 0, else 0 (relu's
+// and fused_conv2d's backward; activation.cc).
+Tensor relu_backward(const Tensor& grad, const Tensor& output);
+
 // A scalar of x's dtype, broadcastable against x. An integer tensor refuses a fractional (or
 // non-finite) scalar instead of truncating it: without type promotion, `arange(5) * 2.5` could
 // only give a wrong number.

@@ -8,7 +8,6 @@
 // so all three rows are differentiable in terms of each other, to any order. conv_transpose2d(x, w)
 // is Dx(x, w) onto the larger output shape, so its gradients are conv(g, w) and Dw(g, x).
 #include "autograd/functions/spatial_attrs.h"
-#include "autograd/grad_mode.h"
 
 namespace tg {
 
@@ -65,12 +64,7 @@ const OpDef& kFusedConv2d = define_op({
     // conv2d's adjoints, the bias's channel sums and the residual's identity.
     .backward = [](BackwardContext& c) -> Grads {
       const Conv2dAttrs a = Conv2dAttrs::decode(c.attrs());
-      Tensor g = c.grad;
-      if (c.attrs().b("relu")) {
-        g = GradMode::is_enabled()
-                ? g * internal::constant(ops::unary(ops::UnaryOp::kPositiveMask, c.output().data()))
-                : Tensor(ops::binary(ops::BinaryOp::kMaskByPositive, g.data(), c.output().data()));
-      }
+      const Tensor g = c.attrs().b("relu") ? internal::relu_backward(c.grad, c.output()) : c.grad;
       return {if_needed(c, 0, [&] { return apply_backward_input(g, c.input(1), c.input_shape(0), a); }),
               if_needed(c, 1, [&] { return apply_backward_weight(c.input(0), g, c.input_shape(1), a); }),
               if_needed(c, 2, [&] { return sum(g, {0, 2, 3}); }), if_needed(c, 3, [&] { return g; })};
