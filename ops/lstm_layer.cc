@@ -31,7 +31,8 @@ LstmLayerResult lstm_layer(const Array& xw_in, const Array& r_in, const Array& h
   const Array r = r_in.contiguous(), h0 = h0_in.contiguous();
   const int64_t step_stride = xw.strides()[0], row_stride = xw.strides()[1];
   LstmLayerResult out{Array::empty({steps, batch, h}, xw.dtype()), Array::empty(state, xw.dtype()),
-                      c0_in.contiguous().clone()};
+                      Array::empty(state, xw.dtype())};
+  copy_into(out.c, c0_in);  // updated in place step by step
   if (steps == 0) {
     out.h = h0.clone();
     return out;

@@ -105,11 +105,12 @@ struct Entry {
 
 ArgPlan plan(int arg, const memory::desc& user, const memory::desc& want, bool output, bool preload = false) {
   ArgPlan p{arg, user, want, output, std::nullopt, std::nullopt};
-  if (user != want) {
-    const dnnl::reorder in(dnnl::reorder::primitive_desc(engine(), user, engine(), want));
-    p.reorder = output ? dnnl::reorder(dnnl::reorder::primitive_desc(engine(), want, engine(), user)) : in;
-    if (output && preload) p.preload = in;
-  }
+  if (user == want) return p;
+  auto reorder = [](const memory::desc& from, const memory::desc& to) {
+    return dnnl::reorder(dnnl::reorder::primitive_desc(engine(), from, engine(), to));
+  };
+  p.reorder = output ? reorder(want, user) : reorder(user, want);
+  if (output && preload) p.preload = reorder(user, want);
   return p;
 }
 
