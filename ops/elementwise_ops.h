@@ -8,10 +8,11 @@ namespace tg::ops {
 // Unary expressions read `v`, binary and comparison ones `a` and `b`, all of the element type T;
 // the dtype class is kNumeric (integers and floats) or kFloating. The enums, the names and the
 // kernels' (exhaustive, default-free) switches are generated from these lists, so adding a kernel
-// is adding a line. Helpers the expressions call live in internal/elementwise_math.h.
+// is adding a line. Helpers the expressions call live in internal/elementwise_math.h (integer
+// +, -, *, negation and division wrap around as PyTorch's do).
 #define TG_UNARY_OPS(X)                                                                 \
-  X(Neg, "neg", kNumeric, -v)                                                           \
-  X(Abs, "abs", kNumeric, v < 0 ? -v : v)                                               \
+  X(Neg, "neg", kNumeric, wrapping_neg(v))                                             \
+  X(Abs, "abs", kNumeric, v < 0 ? wrapping_neg(v) : v)                                 \
   X(Sign, "sign", kNumeric, (v > 0) - (v < 0))                                          \
   X(Relu, "relu", kNumeric, v > 0 ? v : T(0))                                           \
   X(PositiveMask, "positive_mask", kNumeric, v > 0 ? T(1) : T(0)) /* 1 where x > 0 */   \
@@ -61,10 +62,10 @@ namespace tg::ops {
 // kMaskByPositive: a where b > 0, else 0 (ReLU's backward in one pass: gradient a, output b).
 // Integer fmod, remainder and floor_divide by zero are refused like div.
 #define TG_BINARY_OPS(X)                                                    \
-  X(Add, "add", kNumeric, a + b)                                            \
-  X(Sub, "sub", kNumeric, a - b)                                            \
-  X(Mul, "mul", kNumeric, a * b)                                            \
-  X(Div, "div", kNumeric, a / b) /* integer division by zero is refused */  \
+  X(Add, "add", kNumeric, wrapping_add(a, b))                               \
+  X(Sub, "sub", kNumeric, wrapping_sub(a, b))                               \
+  X(Mul, "mul", kNumeric, wrapping_mul(a, b))                               \
+  X(Div, "div", kNumeric, divide_of(a, b)) /* by zero: refused for ints */ \
   X(Pow, "pow", kFloating, std::pow(a, b))                                  \
   X(MaskByPositive, "mask_by_positive", kNumeric, b > T(0) ? a : T(0)) \
   X(Atan2, "atan2", kFloating, std::atan2(a, b))                          \

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cmath>
+#include <cstdint>
 #include <type_traits>
 
 namespace tg::ops::internal {
@@ -113,8 +114,45 @@ T hardsigmoid_of(T v) {  // relu6(v + 3) / 6
 
 // fmod: the remainder of truncated division (the sign of a); remainder: of floored division (the
 // sign of b), as Python's % and torch.remainder. Integer divisors are non-zero (checked first).
+// Integer arithmetic wraps around in two's complement, as PyTorch's does (signed overflow is
+// undefined in C++; the ONNX fuzzer found an int64 Mul overflowing): the operation runs on
+// uint64_t and converts back (modular since C++20). Floats and bool compute as written.
+template <typename T>
+constexpr bool kWraps = std::is_integral_v<T> && !std::is_same_v<T, bool>;
+template <typename T>
+T wrapping_add(T a, T b) {
+  if constexpr (kWraps<T>) return static_cast<T>(static_cast<uint64_t>(a) + static_cast<uint64_t>(b));
+  else return a + b;
+}
+template <typename T>
+T wrapping_sub(T a, T b) {
+  if constexpr (kWraps<T>) return static_cast<T>(static_cast<uint64_t>(a) - static_cast<uint64_t>(b));
+  else return a - b;
+}
+template <typename T>
+T wrapping_mul(T a, T b) {
+  if constexpr (kWraps<T>) return static_cast<T>(static_cast<uint64_t>(a) * static_cast<uint64_t>(b));
+  else return a * b;
+}
+template <typename T>
+T wrapping_neg(T v) {
+  if constexpr (kWraps<T>) return static_cast<T>(uint64_t{0} - static_cast<uint64_t>(v));
+  else return -v;
+}
+// a / b with the integer quotient of the most negative value by -1 wrapping (it traps on x86).
+template <typename T>
+T divide_of(T a, T b) {
+  if constexpr (kWraps<T> && std::is_signed_v<T>) {
+    if (b == -1) return wrapping_neg(a);
+  }
+  return a / b;
+}
+
 template <typename T>
 T fmod_of(T a, T b) {
+  if constexpr (kWraps<T> && std::is_signed_v<T>) {
+    if (b == -1) return T(0);  // the most negative value % -1 traps on x86
+  }
   if constexpr (std::is_integral_v<T>) return a % b; else return std::fmod(a, b);
 }
 template <typename T>
@@ -127,8 +165,8 @@ T remainder_of(T a, T b) {
 template <typename T>
 T floor_divide_of(T a, T b) {
   if constexpr (std::is_integral_v<T>) {
-    const T q = a / b;
-    return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
+    const T q = divide_of(a, b);
+    return (fmod_of(a, b) != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
   } else {
     if (b == 0) return a / b;
     const T mod = std::fmod(a, b);
