@@ -1,4 +1,5 @@
-// tapegrad/ops/storage.cc: aligned allocation with a clear error on failure.
+// tapegrad/ops/storage.cc: aligned allocation (from the block cache: Note [Storage cache] in
+// ops/internal/block_cache.h) with a clear error on failure.
 #include "ops/storage.h"
 
 #include <malloc.h>
@@ -8,11 +9,11 @@
 #include <new>
 
 #include "ops/error.h"
+#include "ops/internal/block_cache.h"
 
 namespace tg::ops {
 
 namespace {
-constexpr int64_t kAlignment = 64;
 constexpr int64_t kMaxBytes = int64_t{1} << 46;  // 64 TiB: anything larger is a shape bug
 // Note [Allocator reuse]: training allocates and frees the same large buffers every step. glibc
 // serves blocks above 128 KiB with fresh mmaps by default, so every step would page-fault and
@@ -35,12 +36,11 @@ Storage::Storage(int64_t nbytes) : nbytes_(nbytes) {
   TG_CHECK(nbytes >= 0 && nbytes <= kMaxBytes, "allocation of ", nbytes, " bytes is out of range");
   TG_CHECK(nbytes <= allocation_limit, "allocation of ", nbytes, " bytes exceeds the limit of ", allocation_limit,
            " bytes in force here");
-  const int64_t rounded = ((nbytes + kAlignment - 1) / kAlignment) * kAlignment;
-  if (rounded == 0) return;
-  data_ = std::aligned_alloc(kAlignment, rounded);
+  if (nbytes == 0) return;
+  data_ = internal::take_block(nbytes);
   TG_CHECK(data_ != nullptr, "out of memory allocating ", nbytes, " bytes");
 }
 
-Storage::~Storage() { std::free(data_); }
+Storage::~Storage() { internal::give_block(data_, nbytes_); }
 
 }  // namespace tg::ops
