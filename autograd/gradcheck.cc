@@ -24,6 +24,7 @@ void set_element(const Tensor& t, int64_t i, double v) {
     rem /= a.size(d);
   }
   a.data<double>()[off] = v;
+  a.storage()->bump_version("gradcheck");  // Note [Version counter] in ops/storage.h
 }
 
 struct Jacobians {

@@ -47,12 +47,18 @@ class Tensor {
   // tensor's layout suggests (ChannelsLast or Contiguous), as LibTorch's.
   bool is_contiguous(MemoryFormat format) const { return data().is_contiguous(format); }
   MemoryFormat suggest_memory_format() const { return data().suggest_memory_format(); }
+  // A write through this pointer is not seen by the version counter (Note [Version counter] in
+  // ops/storage.h): follow it with increment_version() so that saved values and packed
+  // inference weights notice it.
   template <typename T>
   T* data_ptr() const {
     TG_CHECK(dtype() == dtype_of<T>(), "data_ptr: tensor is ", dtype_name(dtype()), ", asked for ",
              dtype_name(dtype_of<T>()));
     return data().data<T>();
   }
+  // Marks the storage as written (after writes through data_ptr), as LibTorch's
+  // torch::autograd::increment_version.
+  void increment_version() const { data().storage()->bump_version("a write through data_ptr"); }
   double item() const { return data().item(); }
   template <typename T>
   T item() const {

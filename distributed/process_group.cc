@@ -229,6 +229,7 @@ void ProcessGroup::broadcast(ops::Array& values, int root) {
     return MPI_Ibcast(values.raw_data(), mpi_count(values, "broadcast"), mpi_type(values.dtype(), "broadcast"), root,
                       MPI_COMM_WORLD, request);
   });
+  values.storage()->bump_version("broadcast");  // Note [Version counter] in ops/storage.h
 }
 
 std::string ProcessGroup::broadcast_string(const std::string& value, int root) {

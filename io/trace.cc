@@ -125,7 +125,10 @@ class StateSnapshot {
   StateSnapshot(const StateSnapshot&) = delete;
   StateSnapshot& operator=(const StateSnapshot&) = delete;
   void restore() {
-    for (auto& [t, values] : buffers_) ops::copy_into(t.data(), values);
+    for (auto& [t, values] : buffers_) {
+      ops::copy_into(t.data(), values);
+      t.data().storage()->bump_version("trace (restoring buffers)");
+    }
     ops::default_generator().set_state(generator_);
   }
 

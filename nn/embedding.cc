@@ -25,6 +25,7 @@ std::shared_ptr<Embedding> Embedding::from_pretrained(const Tensor& embeddings, 
   {
     NoGradGuard no_grad;
     ops::copy_into(e->weight.data(), embeddings.data());
+    e->weight.data().storage()->bump_version("Embedding::from_pretrained");
   }
   e->weight.set_requires_grad(!freeze);
   return e;
@@ -36,6 +37,7 @@ void Embedding::reset_parameters() {
     const int64_t row = *options.padding_idx < 0 ? *options.padding_idx + options.num_embeddings : *options.padding_idx;
     NoGradGuard no_grad;
     ops::copy_into(weight.data().slice(0, row, row + 1), ops::Array::zeros({1, options.embedding_dim}, weight.dtype()));
+    weight.data().storage()->bump_version("Embedding::reset_parameters");
   }
 }
 

@@ -183,7 +183,7 @@ Shape conv2d_output_shape(const Shape& in, const Shape& w, const Conv2dParams& p
 }
 
 Array conv2d(const Array& input_in, const Array& weight_in, const Array& bias, const Conv2dParams& p,
-             const ConvEpilogue& epilogue) {
+             const ConvEpilogue& epilogue, WeightPacking packing) {
   TG_CHECK(input_in.dtype() == weight_in.dtype(), "conv2d: input dtype ", dtype_name(input_in.dtype()),
            " differs from weight dtype ", dtype_name(weight_in.dtype()));
   const Geometry g = geometry(input_in.shape(), weight_in.shape(), p);
@@ -195,7 +195,7 @@ Array conv2d(const Array& input_in, const Array& weight_in, const Array& bias, c
   }
   refresh_team_size();
   if (take_fast_path(input_in.dtype(), input_in.shape(), weight_in.shape(), p))
-    return onednn::conv2d(input_in, weight_in, bias, p, epilogue);
+    return onednn::conv2d(input_in, weight_in, bias, p, epilogue, packing);
   const Array input = input_in.contiguous(), weight = weight_in.contiguous();
   Array out = Array::empty({g.n, g.oc, g.oh, g.ow}, input.dtype());
   dispatch_floating(input.dtype(), "conv2d", [&](auto tag) {

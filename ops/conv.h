@@ -28,9 +28,14 @@ struct ConvEpilogue {
   bool relu = false;
 };
 
+// How the fast path gets the weights into its kernel's layout: reordered for this call, or from
+// the packed-weight cache (Note [Packed weights] in ops/internal/onednn.h; for calls nothing will
+// differentiate, i.e. inference).
+enum class WeightPacking { kPerCall, kCached };
+
 // bias may be undefined.
 Array conv2d(const Array& input, const Array& weight, const Array& bias, const Conv2dParams& p,
-             const ConvEpilogue& epilogue = {});
+             const ConvEpilogue& epilogue = {}, WeightPacking packing = WeightPacking::kPerCall);
 // Adjoint w.r.t. the input: returns an array of input_shape.
 Array conv2d_backward_input(const Array& grad_out, const Array& weight, const Shape& input_shape,
                             const Conv2dParams& p);
@@ -52,5 +57,8 @@ Array conv_transpose2d(const Array& input, const Array& weight, const Array& bia
 // How many fast-path (oneDNN) convolution primitives have been built: tests use it to check the
 // fast path ran and that repeated shapes hit the cache.
 int64_t fast_conv_primitives_built();
+// How many packed weights the cache holds (Note [Packed weights] in ops/internal/onednn.h), those
+// of dead storages dropped first.
+int64_t packed_weights_held();
 
 }  // namespace tg::ops

@@ -6,12 +6,13 @@
 // Activations in the default NCHW order are reordered to and from the blocked layouts oneDNN's
 // direct kernels use; channels-last ones (NHWC, Note [Channels last] in ops/array.cc) go to its
 // NHWC kernels as they are, and outputs keep the format of the activation they come from. Weights
-// stay OIHW and are reordered per call (they are small); temporaries and the scratchpad are
-// allocated per call. A forward's epilogue (residual sum, ReLU: Note [Fused convolution] in
+// stay OIHW and are reordered per call, or kept packed for inference (Note [Packed weights] in
+// ops/internal/onednn.h); temporaries and the scratchpad are allocated per call. A forward's epilogue (residual sum, ReLU: Note [Fused convolution] in
 // ops/conv.h) runs as oneDNN post-ops on the kernel's registers.
 #include "ops/internal/onednn_conv.h"
 
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <unordered_map>
 #include <vector>
@@ -97,10 +98,26 @@ struct ArgPlan {
   std::optional<dnnl::reorder> reorder, preload;
 };
 
+// The dnnl::memory objects of one call of an entry (each argument's user and kernel memory, the
+// scratchpad, and the argument map naming them), created once and pointed at each call's buffers
+// with set_data_handle: creating them per call was 6 % of a batch-1 forward. A call takes a set
+// from its entry's pool and gives it back, so concurrent calls never share one.
+struct Bindings {
+  std::vector<dnnl::memory> user, kernel;  // by position in Entry::args; kernel only where reordered
+  dnnl::memory scratchpad;
+  std::unordered_map<int, dnnl::memory> args;
+};
+
+struct BindingPool {
+  std::mutex mu;
+  std::vector<std::unique_ptr<Bindings>> free;
+};
+
 struct Entry {
   dnnl::primitive primitive;
   memory::desc scratchpad;
   std::vector<ArgPlan> args;
+  std::unique_ptr<BindingPool> pool = std::make_unique<BindingPool>();
 };
 
 ArgPlan plan(int arg, const memory::desc& user, const memory::desc& want, bool output, bool preload = false) {
@@ -157,44 +174,69 @@ Entry build(Kind kind, const Geometry& g, bool bias, bool last, const Epilogue& 
            plan(DNNL_ARG_DIFF_WEIGHTS, weights, pd.diff_weights_desc(), true)}};
 }
 
-// Runs the primitive on tapegrad's plain arrays (by argument id), reordering where planned.
-void run_entry(const Entry& e, const std::unordered_map<int, Array>& arrays) {
-  dnnl::stream& s = stream();
-  std::vector<Array> temporaries;
-  std::unordered_map<int, memory> args;
-  std::vector<std::pair<const ArgPlan*, memory>> outputs;  // (plan, user memory) to reorder back
-  for (const ArgPlan& p : e.args) {
-    memory user(p.user, engine(), arrays.at(p.arg).raw_data());
-    if (!p.reorder) {
-      args.insert({p.arg, user});
-      continue;
+std::unique_ptr<Bindings> take_bindings(const Entry& e) {
+  {
+    std::lock_guard<std::mutex> lock(e.pool->mu);
+    if (!e.pool->free.empty()) {
+      std::unique_ptr<Bindings> b = std::move(e.pool->free.back());
+      e.pool->free.pop_back();
+      return b;
     }
-    temporaries.push_back(buffer(p.want.get_size()));
-    memory kernel(p.want, engine(), temporaries.back().raw_data());
-    if (p.output) {
-      outputs.push_back({&p, user});
-      if (p.preload) p.preload->execute(s, user, kernel);
-    } else {
-      p.reorder->execute(s, user, kernel);
-    }
-    args.insert({p.arg, kernel});
   }
-  const Array scratch = buffer(e.scratchpad.get_size());
-  args.insert({DNNL_ARG_SCRATCHPAD, memory(e.scratchpad, engine(), scratch.raw_data())});
-  e.primitive.execute(s, args);
-  for (auto& [p, user] : outputs) p->reorder->execute(s, args.at(p->arg), user);
+  auto b = std::make_unique<Bindings>();
+  for (const ArgPlan& p : e.args) {
+    b->user.emplace_back(p.user, engine(), nullptr);
+    b->kernel.push_back(p.reorder ? memory(p.want, engine(), nullptr) : memory());
+    b->args.insert({p.arg, p.reorder ? b->kernel.back() : b->user.back()});
+  }
+  b->scratchpad = memory(e.scratchpad, engine(), nullptr);
+  b->args.insert({DNNL_ARG_SCRATCHPAD, b->scratchpad});
+  return b;
+}
+
+void give_bindings(const Entry& e, std::unique_ptr<Bindings> b) {
+  std::lock_guard<std::mutex> lock(e.pool->mu);
+  e.pool->free.push_back(std::move(b));
+}
+
+// Runs the primitive on tapegrad's plain arrays (by argument id), reordering where planned.
+void run_entry(const Entry& e, const std::unordered_map<int, Array>& arrays, WeightPacking packing) {
+  dnnl::stream& s = stream();
+  std::unique_ptr<Bindings> b = take_bindings(e);
+  std::vector<Array> temporaries;
+  temporaries.reserve(e.args.size() + 1);
+  for (size_t i = 0; i < e.args.size(); ++i) {
+    const ArgPlan& p = e.args[i];
+    const Array& array = arrays.at(p.arg);
+    b->user[i].set_data_handle(array.raw_data());
+    if (!p.reorder) continue;
+    const bool packed = p.arg == DNNL_ARG_WEIGHTS && packing == WeightPacking::kCached;
+    temporaries.push_back(packed ? packed_weights(array, p.user, p.want, *p.reorder) : buffer(p.want.get_size()));
+    b->kernel[i].set_data_handle(temporaries.back().raw_data());
+    if (p.output) {
+      if (p.preload) p.preload->execute(s, b->user[i], b->kernel[i]);
+    } else if (!packed) {
+      p.reorder->execute(s, b->user[i], b->kernel[i]);
+    }
+  }
+  temporaries.push_back(buffer(e.scratchpad.get_size()));
+  b->scratchpad.set_data_handle(temporaries.back().raw_data());
+  e.primitive.execute(s, b->args);
+  for (size_t i = 0; i < e.args.size(); ++i)
+    if (e.args[i].output && e.args[i].reorder) e.args[i].reorder->execute(s, b->kernel[i], b->user[i]);
   s.wait();
+  give_bindings(e, std::move(b));
 }
 
 // Runs the convolution `kind` of geometry g with the cached primitive, or, when the cache is
 // full, with one built for this call.
 void run(Kind kind, const Geometry& g, bool bias, bool last, const std::unordered_map<int, Array>& arrays,
-         const Epilogue& epilogue = {}) {
+         const Epilogue& epilogue = {}, WeightPacking packing = WeightPacking::kPerCall) {
   const Key key{kind, bias, last, epilogue.sum, epilogue.relu, g.src, g.weights, g.strides, g.dilates, g.pad_l, g.pad_r};
   if (const Entry* e = cache().get(key, [&] { return build(kind, g, bias, last, epilogue); })) {
-    run_entry(*e, arrays);
+    run_entry(*e, arrays, packing);
   } else {
-    run_entry(build(kind, g, bias, last, epilogue), arrays);
+    run_entry(build(kind, g, bias, last, epilogue), arrays, packing);
   }
 }
 
@@ -213,7 +255,7 @@ bool conv2d_supported(const Shape& input, const Shape& weight, const Conv2dParam
 }
 
 Array conv2d(const Array& input_in, const Array& weight_in, const Array& bias_in, const Conv2dParams& p,
-             const ConvEpilogue& epilogue) {
+             const ConvEpilogue& epilogue, WeightPacking packing) {
   const Geometry g = geometry(input_in.shape(), weight_in.shape(), p);
   const bool last = is_channels_last(input_in);
   Array out = Array::empty({g.dst[0], g.dst[1], g.dst[2], g.dst[3]}, kFloat32, format_of(last));
@@ -222,7 +264,7 @@ Array conv2d(const Array& input_in, const Array& weight_in, const Array& bias_in
                                         {DNNL_ARG_WEIGHTS, weight_in.contiguous()},
                                         {DNNL_ARG_DST, out}};
   if (bias_in.defined()) arrays.insert({DNNL_ARG_BIAS, bias_in.contiguous()});
-  run(Kind::kForward, g, bias_in.defined(), last, arrays, {epilogue.residual.defined(), epilogue.relu});
+  run(Kind::kForward, g, bias_in.defined(), last, arrays, {epilogue.residual.defined(), epilogue.relu}, packing);
   return out;
 }
 
@@ -256,5 +298,7 @@ Array conv2d_backward_weight(const Array& input, const Array& grad_out, const Sh
 namespace tg::ops {
 
 int64_t fast_conv_primitives_built() { return static_cast<int64_t>(onednn::cache().size()); }
+
+int64_t packed_weights_held() { return static_cast<int64_t>(onednn::packed_weight_slots()); }
 
 }  // namespace tg::ops

@@ -19,10 +19,13 @@ class Storage {
   void* data() const { return data_; }
   int64_t nbytes() const { return nbytes_; }
 
-  // Note [Version counter]: every in-place write through a tensor (add_, an optimizer step...)
-  // bumps the version of the storage it writes, shared by all views of it. A value saved for
-  // backward remembers the version it was saved at, so backward can refuse a value that was
-  // overwritten since. `writer` names the operation, for that error.
+  // Note [Version counter]: every in-place write through a tensor (add_, an optimizer step,
+  // ops::copy_into, a parameter broadcast...) bumps the version of the storage it writes, shared
+  // by all views of it. A value saved for backward remembers the version it was saved at, so
+  // backward can refuse a value that was overwritten since; packed inference weights (Note
+  // [Packed weights] in ops/internal/onednn.h) are packed again when it moved. Code that writes
+  // through a raw pointer (Tensor::data_ptr) must bump it itself. `writer` names the operation,
+  // for that error.
   uint64_t version() const { return version_; }
   const std::string& last_writer() const { return last_writer_; }
   void bump_version(std::string_view writer) {

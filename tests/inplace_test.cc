@@ -186,6 +186,43 @@ TEST(Inplace, OptimizerStepBeforeBackwardIsCaught) {
   EXPECT_THAT(error_of([&] { loss.backward(); }), HasSubstr("SGD.step()"));
 }
 
+// Inference convolutions keep their weights packed (Note [Packed weights] in
+// ops/internal/onednn.h) while the weights' version is unchanged: every way of writing them
+// between two inference calls must be seen.
+TEST(Inplace, InferenceSeesEveryWriteToConvWeights) {
+  const Tensor x = randn({1, 16, 12, 12}).contiguous(MemoryFormat::ChannelsLast);
+  Tensor w = randn({32, 16, 3, 3}).set_requires_grad();
+  auto infer = [&] {
+    NoGradGuard no_grad;
+    return conv2d(x, w, Tensor(), 1, 1);
+  };
+  auto expect_current = [&](const char* after) {
+    const Tensor fresh = conv2d(x, w.detach().clone(), Tensor(), 1, 1);  // new storage: packed afresh
+    EXPECT_EQ(max(abs(infer() - fresh)).item(), 0) << "stale weights after " << after;
+  };
+  const Tensor before = infer();
+  expect_current("nothing");
+
+  optim::SGD sgd({w}, 0.5);
+  (conv2d(x, w, Tensor(), 1, 1) * conv2d(x, w, Tensor(), 1, 1)).sum().backward();
+  sgd.step();
+  expect_current("an optimizer step");
+  EXPECT_GT(max(abs(infer() - before)).item(), 0.1);
+  {
+    NoGradGuard no_grad;
+    w.mul_(-1.5);
+  }
+  expect_current("mul_");
+  {
+    NoGradGuard no_grad;
+    w.copy_(randn({32, 16, 3, 3}));
+  }
+  expect_current("copy_");
+  w.data_ptr<float>()[7] += 3.0f;
+  w.increment_version();
+  expect_current("a write through data_ptr and increment_version");
+}
+
 TEST(Inplace, RefusalsAsPyTorch) {
   Tensor w = randn({3}).set_requires_grad();
   EXPECT_THAT(error_of([&] { w.add_(1.0); }), HasSubstr("leaf tensor that requires grad"));

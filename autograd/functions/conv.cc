@@ -21,6 +21,11 @@ Tensor apply_conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, const 
 Tensor apply_backward_input(const Tensor& grad_out, const Tensor& w, const Shape& input_shape, const Conv2dAttrs& a);
 Tensor apply_backward_weight(const Tensor& x, const Tensor& grad_out, const Shape& weight_shape, const Conv2dAttrs& a);
 
+// Nothing records a backward (inference): the weights may come packed from the cache.
+ops::WeightPacking weight_packing(const ForwardContext& c) {
+  return c.extras_needed ? ops::WeightPacking::kPerCall : ops::WeightPacking::kCached;
+}
+
 Size2 output_padding_attr(const Attrs& a) { return internal::size2_attr(a, "output_padding"); }
 
 const std::vector<OnnxAttr> kOnnxConvAttrs = {{"strides", "stride"}, {"pads", "padding", OnnxAttrForm::kPads2d},
@@ -29,7 +34,8 @@ const std::vector<OnnxAttr> kOnnxConvAttrs = {{"strides", "stride"}, {"pads", "p
 const OpDef& kConv2d = define_op({
     .name = "conv2d",
     .forward = [](ForwardContext& c) {
-      return ops::conv2d(c.in(0), c.in(1), c.has(2) ? c.in(2) : ops::Array(), Conv2dAttrs::decode(c.attrs).params());
+      return ops::conv2d(c.in(0), c.in(1), c.has(2) ? c.in(2) : ops::Array(), Conv2dAttrs::decode(c.attrs).params(),
+                         {}, weight_packing(c));
     },
     .backward = [](BackwardContext& c) -> Grads {
       const Conv2dAttrs a = Conv2dAttrs::decode(c.attrs());
@@ -58,7 +64,7 @@ const OpDef& kFusedConv2d = define_op({
     .name = "fused_conv2d",
     .forward = [](ForwardContext& c) {
       return ops::conv2d(c.in(0), c.in(1), c.has(2) ? c.in(2) : ops::Array(), Conv2dAttrs::decode(c.attrs).params(),
-                         {c.has(3) ? c.in(3) : ops::Array(), c.attrs.b("relu")});
+                         {c.has(3) ? c.in(3) : ops::Array(), c.attrs.b("relu")}, weight_packing(c));
     },
     // y = relu(conv(x, w) + b + r): the gradient through the ReLU (its mask read from y), then
     // conv2d's adjoints, the bias's channel sums and the residual's identity.

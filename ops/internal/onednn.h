@@ -28,6 +28,20 @@ dnnl::primitive_attr user_scratchpad();
 // An uninitialized buffer of at least `bytes` bytes that lives as long as the returned Array.
 Array buffer(size_t bytes);
 
+// Note [Packed weights]: a kernel that wants its weights in a blocked layout reorders them on
+// every call, which on a batch-1 forward costs about a fifth of the time. When the caller says the
+// weights will not be differentiated (inference: nothing records), the reordered copy is kept and
+// served again for as long as the weights' storage is alive and its version (Note [Version
+// counter] in ops/storage.h) is unchanged: every write through tapegrad (in-place ops,
+// optimizers, copy_into, loaders, broadcasts) bumps it, so a changed weight is packed again. Keys
+// are the storage, the view's address and both layouts; a slot whose storage died is dropped at
+// the next miss. The cost is one packed copy of each weight used in inference.
+// packed_weights() is thread-safe; `reorder` must turn `user` into `want`.
+Array packed_weights(const Array& weights, const dnnl::memory::desc& user, const dnnl::memory::desc& want,
+                     const dnnl::reorder& reorder);
+// Slots held now (tests).
+size_t packed_weight_slots();
+
 // Entries built on first use and kept (std::map: they never move, so the pointers stay valid),
 // at most `capacity` of them. Thread-safe.
 template <typename Key, typename Entry>

@@ -12,7 +12,7 @@ namespace tg::ops::onednn {
 bool conv2d_supported(const Shape& input, const Shape& weight, const Conv2dParams& p);
 
 Array conv2d(const Array& input, const Array& weight, const Array& bias, const Conv2dParams& p,
-             const ConvEpilogue& epilogue);
+             const ConvEpilogue& epilogue, WeightPacking packing);
 Array conv2d_backward_input(const Array& grad_out, const Array& weight, const Shape& input_shape,
                             const Conv2dParams& p);
 Array conv2d_backward_weight(const Array& input, const Array& grad_out, const Shape& weight_shape,
