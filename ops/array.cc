@@ -359,6 +359,27 @@ Array Array::to(DType dtype) const {
 }
 
 
+namespace {
+
+// memcpy, spread over the threads for large blocks (one thread does not saturate the memory
+// bandwidth: a 3 MB residual copied into a convolution's output was 4 % of a ResNet forward,
+// done while the other thread waited).
+void copy_bytes(void* dst, const void* src, int64_t bytes) {
+  constexpr int64_t kParallelBytes = 512 << 10, kBlock = 64 << 10;
+  if (bytes < kParallelBytes) {
+    std::memcpy(dst, src, bytes);
+    return;
+  }
+  const int64_t blocks = (bytes + kBlock - 1) / kBlock;
+#pragma omp parallel for schedule(static)
+  for (int64_t b = 0; b < blocks; ++b) {
+    const int64_t begin = b * kBlock;
+    std::memcpy(static_cast<char*>(dst) + begin, static_cast<const char*>(src) + begin, std::min(kBlock, bytes - begin));
+  }
+}
+
+}  // namespace
+
 void copy_into(const Array& dst, const Array& src) {
   const Shape src_strides = internal::broadcast_strides(
       src.shape(), src.strides(), broadcast_shapes(dst.shape(), src.shape(), "copy"));
@@ -375,7 +396,7 @@ void copy_into(const Array& dst, const Array& src) {
       const bool same_layout = dst.shape() == src.shape() &&
                                ((dst.is_contiguous() && src.is_contiguous()) || (dst.strides() == src.strides() && dst.is_flat()));
       if (same_layout && std::is_same_v<D, S>) {
-        std::memcpy(static_cast<void*>(d), s, dst.numel() * sizeof(D));
+        copy_bytes(d, s, dst.numel() * static_cast<int64_t>(sizeof(D)));
         return;
       }
       const Shape& dstr = dst.strides();
