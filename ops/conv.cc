@@ -214,6 +214,37 @@ Array conv2d(const Array& input_in, const Array& weight_in, const Array& bias, c
   return epilogue.relu ? unary(UnaryOp::kRelu, out) : out;
 }
 
+bool kernel_layout_supported(const Shape& input, const Shape& weight, const Conv2dParams& p) {
+  return input.size() == 4 && weight.size() == 4 && take_fast_path(kFloat32, input, weight, p);
+}
+
+KernelArray as_kernel_array(const Array& plain) {
+  TG_CHECK(plain.dim() == 4 && plain.dtype() == kFloat32, "as_kernel_array: needs a 4-D float32 array, got ",
+           shape_str(plain.shape()), " ", dtype_name(plain.dtype()));
+  return onednn::as_kernel_array(plain);
+}
+
+KernelArray conv2d_in_kernel_layout(const KernelArray& input, const Array& weight, const Array& bias,
+                                    const Conv2dParams& p, const KernelArray& residual, bool relu) {
+  TG_CHECK(weight.dtype() == kFloat32, "conv2d_in_kernel_layout: weight must be float32, got ",
+           dtype_name(weight.dtype()));
+  const Shape out = conv2d_output_shape(input.shape, weight.shape(), p, "conv2d_in_kernel_layout");
+  check_bias(bias, out[1], kFloat32, "conv2d_in_kernel_layout");
+  TG_CHECK(!residual.defined() || residual.shape == out, "conv2d_in_kernel_layout: residual ",
+           shape_str(residual.shape), " must match the output ", shape_str(out));
+  TG_CHECK(kernel_layout_supported(input.shape, weight.shape(), p),
+           "conv2d_in_kernel_layout: the fast path does not take input ", shape_str(input.shape), " weight ",
+           shape_str(weight.shape()), " (check kernel_layout_supported first)");
+  refresh_team_size();
+  return onednn::conv2d_in_kernel_layout(input, weight, bias, p, residual, relu);
+}
+
+Array to_plain(const KernelArray& a, MemoryFormat format) {
+  TG_CHECK(format == MemoryFormat::Contiguous || format == MemoryFormat::ChannelsLast,
+           "to_plain: format must be contiguous or channels_last, got ", memory_format_name(format));
+  return onednn::to_plain(a, format);
+}
+
 Array conv2d_backward_input(const Array& grad_out_in, const Array& weight_in, const Shape& input_shape,
                             const Conv2dParams& p) {
   TG_CHECK(grad_out_in.dtype() == weight_in.dtype(), "conv2d_backward_input: gradient dtype ",

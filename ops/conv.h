@@ -3,6 +3,8 @@
 // transposed convolution (the input adjoint applied forward, plus output_padding and bias).
 #pragma once
 
+#include <memory>
+
 #include "ops/array.h"
 
 namespace tg::ops {
@@ -53,6 +55,35 @@ Shape conv_transpose2d_output_shape(const Shape& input, const Shape& weight, con
 // bias may be undefined.
 Array conv_transpose2d(const Array& input, const Array& weight, const Array& bias, const Conv2dParams& p,
                        int64_t output_padding_h, int64_t output_padding_w);
+
+// Note [Kernel layout]: the layout a convolution kernel likes best for its activations (oneDNN's
+// blocked nChw16c on AVX-512, nChw8c on AVX2) is not a strided layout, so tensors never hold it:
+// each fast-path call reorders NCHW activations into it and back (two passes per convolution), or
+// uses NHWC kernels, which are ~15 % slower than the blocked ones at ResNet-8's sizes. A chain of
+// inference convolutions that hand their outputs only to one another (a ResNet body imported from
+// ONNX) can instead keep them in the kernel's layout: a KernelArray holds such an activation (its
+// bytes, logical NCHW shape and an opaque layout). conv2d_in_kernel_layout takes input and residual
+// plain or in a kernel layout, reorders only where the kernel wants another one, and returns its
+// output in the kernel's layout; to_plain converts back. Inference only: the weights come from the
+// packed-weight cache and nothing is differentiable. The values are conv2d's, to float rounding.
+struct KernelLayout;  // a oneDNN memory descriptor (ops/onednn_conv.cc)
+struct KernelArray {
+  Array bytes;  // 1-D float32, the layout's size
+  Shape shape;  // [N, C, H, W]
+  std::shared_ptr<const KernelLayout> layout;
+  bool defined() const { return bytes.defined(); }
+};
+
+// Whether conv2d_in_kernel_layout runs this float32 geometry (the fast path is on and oneDNN takes it).
+bool kernel_layout_supported(const Shape& input, const Shape& weight, const Conv2dParams& p);
+// A 4-D float32 array as it is (NCHW contiguous or channels last; other strides are copied to NCHW).
+KernelArray as_kernel_array(const Array& plain);
+// relu?(conv2d(input, weight, bias) + residual?) in the kernel's output layout. residual may be
+// undefined; input and residual shapes are checked as conv2d checks them.
+KernelArray conv2d_in_kernel_layout(const KernelArray& input, const Array& weight, const Array& bias,
+                                    const Conv2dParams& p, const KernelArray& residual, bool relu);
+// A new array with a's values, in `format` (Contiguous or ChannelsLast).
+Array to_plain(const KernelArray& a, MemoryFormat format);
 
 // How many fast-path (oneDNN) convolution primitives have been built: tests use it to check the
 // fast path ran and that repeated shapes hit the cache.

@@ -127,6 +127,67 @@ INSTANTIATE_TEST_SUITE_P(
 
 // A residual of another shape or dtype is refused, naming both; NaN and -inf reach the fused ReLU
 // as they reach relu (both give 0, tapegrad's relu of NaN).
+// Note [Kernel layout]: a chain of convolutions kept in the kernel's layout gives conv2d's values
+// (with its epilogue) in either plain format, from NCHW or channels-last input, with channel counts
+// that fill the blocked layout's blocks and ones that leave them padded (20, 3), residuals in the
+// kernel's layout and plain (the latter reordered into it), strides and biases.
+TEST(FastConvInputs, KernelLayoutChainsEqualPlainConvolutions) {
+  const Conv2dParams same{1, 1, 1, 1, 1, 1, 1}, down{2, 2, 1, 1, 1, 1, 1}, pointwise{2, 2, 0, 0, 1, 1, 1};
+  for (int64_t channels : {16, 20}) {
+    for (bool last : {false, true}) {
+      SCOPED_TRACE(std::to_string(channels) + (last ? " channels last" : " nchw"));
+      Array x = random_array({2, 3, 12, 12}, 1);
+      if (last) x = x.contiguous(MemoryFormat::ChannelsLast);
+      const Array w0 = random_array({channels, 3, 3, 3}, 2), b0 = random_array({channels}, 3);
+      const Array w1 = random_array({channels, channels, 3, 3}, 4);
+      const Array w2 = random_array({2 * channels, channels, 3, 3}, 5), ws = random_array({2 * channels, channels, 1, 1}, 6);
+      const Array plain_residual = random_array({2, channels, 12, 12}, 7);
+      // stem: conv + bias + relu; block: conv + residual (the stem's output) + relu; then a plain
+      // residual; then a strided conv whose residual is a strided 1x1 projection.
+      const KernelArray k0 = conv2d_in_kernel_layout(as_kernel_array(x), w0, b0, same, {}, true);
+      const KernelArray k1 = conv2d_in_kernel_layout(k0, w1, Array(), same, k0, true);
+      const KernelArray k2 = conv2d_in_kernel_layout(k1, w1, Array(), same, as_kernel_array(plain_residual), false);
+      const KernelArray ks = conv2d_in_kernel_layout(k2, ws, Array(), pointwise, {}, false);
+      const KernelArray k3 = conv2d_in_kernel_layout(k2, w2, Array(), down, ks, true);
+
+      const Array r0 = conv2d(x, w0, b0, same, {Array(), true});
+      const Array r1 = conv2d(r0, w1, Array(), same, {r0, true});
+      const Array r2 = conv2d(r1, w1, Array(), same, {plain_residual, false});
+      const Array rs = conv2d(r2, ws, Array(), pointwise);
+      const Array r3 = conv2d(r2, w2, Array(), down, {rs, true});
+      for (auto [k, r] : {std::pair{&k0, &r0}, {&k1, &r1}, {&k2, &r2}, {&ks, &rs}, {&k3, &r3}}) {
+        EXPECT_EQ(k->shape, r->shape());
+        EXPECT_LT(relative_gap(to_plain(*k, MemoryFormat::Contiguous), *r), 1e-5);
+        const Array cl = to_plain(*k, MemoryFormat::ChannelsLast);
+        EXPECT_TRUE(cl.is_contiguous(MemoryFormat::ChannelsLast));
+        EXPECT_LT(relative_gap(cl, *r), 1e-5);
+      }
+    }
+  }
+}
+
+TEST(FastConvInputs, KernelLayoutChecks) {
+  const KernelArray x = as_kernel_array(random_array({1, 4, 6, 6}, 1));
+  const Conv2dParams p{1, 1, 1, 1, 1, 1, 1};
+  auto message = [](auto&& f) {
+    try {
+      f();
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(message([&] { conv2d_in_kernel_layout(x, random_array({8, 3, 3, 3}, 2), Array(), p, {}, false); })
+                .find("expects"),
+            std::string::npos);
+  EXPECT_NE(message([&] {
+              conv2d_in_kernel_layout(x, random_array({8, 4, 3, 3}, 2), Array(), p,
+                                      as_kernel_array(random_array({1, 8, 6, 5}, 3)), false);
+            }).find("residual [1,8,6,5] must match the output [1,8,6,6]"),
+            std::string::npos);
+  EXPECT_NE(message([&] { as_kernel_array(random_array({4, 6, 6}, 1)); }).find("4-D float32"), std::string::npos);
+}
+
 TEST(FastConvInputs, EpilogueResidualChecks) {
   const Array x = random_array({2, 3, 6, 6}, 5), w = random_array({4, 3, 3, 3}, 6);
   const Conv2dParams p{1, 1, 1, 1, 1, 1, 1};

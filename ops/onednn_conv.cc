@@ -14,12 +14,19 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <unordered_map>
 #include <vector>
 #include <tuple>
 
 #include "oneapi/dnnl/dnnl.hpp"
 #include "ops/internal/onednn.h"
+
+namespace tg::ops {
+struct KernelLayout {
+  dnnl::memory::desc desc;
+};
+}  // namespace tg::ops
 
 namespace tg::ops::onednn {
 
@@ -28,7 +35,9 @@ namespace {
 using dnnl::memory;
 using Tag = memory::format_tag;
 
-enum class Kind { kForward, kBackwardData, kBackwardWeights };
+// kForwardInKernelLayout: the forward of Note [Kernel layout] (ops/conv.h), the source arriving in
+// a given layout, the kernel choosing its own for source and destination.
+enum class Kind { kForward, kBackwardData, kBackwardWeights, kForwardInKernelLayout };
 
 struct Geometry {
   memory::dims src, weights, dst, strides, dilates, pad_l, pad_r;
@@ -80,12 +89,37 @@ dnnl::primitive_attr attributes(const Epilogue& e) {
   return attr;
 }
 
-dnnl::convolution_forward::primitive_desc forward_pd(const Geometry& g, bool bias, bool last, const Epilogue& e = {}) {
+dnnl::convolution_forward::primitive_desc forward_pd(const Geometry& g, bool bias, const memory::desc& src,
+                                                     const memory::desc& dst, const Epilogue& e = {}) {
   const dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct,
-                                          activation(g.src, last), any(g.weights),
-                                          bias ? plain({g.dst[1]}, Tag::x) : memory::desc(), activation(g.dst, last),
-                                          g.strides, g.dilates, g.pad_l, g.pad_r);
+                                          src, any(g.weights), bias ? plain({g.dst[1]}, Tag::x) : memory::desc(),
+                                          dst, g.strides, g.dilates, g.pad_l, g.pad_r);
   return dnnl::convolution_forward::primitive_desc(d, attributes(e), engine());
+}
+dnnl::convolution_forward::primitive_desc forward_pd(const Geometry& g, bool bias, bool last, const Epilogue& e = {}) {
+  return forward_pd(g, bias, activation(g.src, last), activation(g.dst, last), e);
+}
+
+// A layout as a string of its defining fields (a cache key; the descriptor's raw bytes may hold
+// uninitialised padding).
+std::string layout_key(const memory::desc& desc) {
+  const dnnl_memory_desc_t& d = desc.data;
+  std::string key = std::to_string(d.ndims) + ":" + std::to_string(d.data_type) + ":" + std::to_string(d.format_kind) +
+                    ":" + std::to_string(d.offset0);
+  auto dims = [&](const dnnl_dims_t& v, int n) {
+    key += "|";
+    for (int i = 0; i < n; ++i) key += std::to_string(v[i]) + ",";
+  };
+  dims(d.dims, d.ndims);
+  dims(d.padded_dims, d.ndims);
+  dims(d.padded_offsets, d.ndims);
+  if (d.format_kind == dnnl_blocked) {
+    const dnnl_blocking_desc_t& b = d.format_desc.blocking;
+    dims(b.strides, d.ndims);
+    dims(b.inner_blks, b.inner_nblks);
+    dims(b.inner_idxs, b.inner_nblks);
+  }
+  return key;
 }
 
 // One argument of a primitive: the plain layout tapegrad holds, the layout the kernel wants, and
@@ -118,6 +152,7 @@ struct Entry {
   memory::desc scratchpad;
   std::vector<ArgPlan> args;
   std::unique_ptr<BindingPool> pool = std::make_unique<BindingPool>();
+  std::shared_ptr<const KernelLayout> dst_layout;  // kForwardInKernelLayout's output layout
 };
 
 ArgPlan plan(int arg, const memory::desc& user, const memory::desc& want, bool output, bool preload = false) {
@@ -131,8 +166,9 @@ ArgPlan plan(int arg, const memory::desc& user, const memory::desc& want, bool o
   return p;
 }
 
+// The last field: layout_key of the source for kForwardInKernelLayout, else empty.
 using Key = std::tuple<Kind, bool, bool, bool, bool, memory::dims, memory::dims, memory::dims, memory::dims,
-                       memory::dims, memory::dims>;
+                       memory::dims, memory::dims, std::string>;
 
 constexpr size_t kMaxPrimitives = 512;  // 3 kinds x thread counts x the shapes of a few models
 
@@ -143,9 +179,21 @@ PrimitiveCache<Key, Entry>& cache() {
 
 // The primitive of `kind` for geometry g, its activations channels last when `last` (the
 // epilogue applies to the forward only).
-Entry build(Kind kind, const Geometry& g, bool bias, bool last, const Epilogue& e) {
+Entry build(Kind kind, const Geometry& g, bool bias, bool last, const Epilogue& e,
+            const memory::desc* src_layout = nullptr) {
   const memory::desc src = plain(g.src, user_tag(last)), weights = plain(g.weights, weights_tag(g)),
                      dst = plain(g.dst, user_tag(last));
+  if (kind == Kind::kForwardInKernelLayout) {
+    // The destination is allocated in the kernel's layout: no reorder; a residual is put there by
+    // the caller (Note [Kernel layout]).
+    const auto fwd = forward_pd(g, bias, any(g.src), any(g.dst), e);
+    std::vector<ArgPlan> args{plan(DNNL_ARG_SRC, *src_layout, fwd.src_desc(), false),
+                              plan(DNNL_ARG_WEIGHTS, weights, fwd.weights_desc(), false),
+                              plan(DNNL_ARG_DST, fwd.dst_desc(), fwd.dst_desc(), true)};
+    if (bias) args.push_back(plan(DNNL_ARG_BIAS, plain({g.dst[1]}, Tag::x), fwd.bias_desc(), false));
+    return {dnnl::convolution_forward(fwd), fwd.scratchpad_desc(), args, std::make_unique<BindingPool>(),
+            std::make_shared<KernelLayout>(KernelLayout{fwd.dst_desc()})};
+  }
   if (kind == Kind::kForward) {
     const auto fwd = forward_pd(g, bias, last, e);
     std::vector<ArgPlan> args{plan(DNNL_ARG_SRC, src, fwd.src_desc(), false),
@@ -230,10 +278,16 @@ void run_entry(const Entry& e, const std::unordered_map<int, Array>& arrays, Wei
 
 // Runs the convolution `kind` of geometry g with the cached primitive, or, when the cache is
 // full, with one built for this call.
+const Entry* cached(Kind kind, const Geometry& g, bool bias, bool last, const Epilogue& epilogue,
+                    const memory::desc* src_layout = nullptr) {
+  const Key key{kind,   bias,      last,      epilogue.sum, epilogue.relu, g.src, g.weights, g.strides, g.dilates,
+                g.pad_l, g.pad_r, src_layout ? layout_key(*src_layout) : std::string()};
+  return cache().get(key, [&] { return build(kind, g, bias, last, epilogue, src_layout); });
+}
+
 void run(Kind kind, const Geometry& g, bool bias, bool last, const std::unordered_map<int, Array>& arrays,
          const Epilogue& epilogue = {}, WeightPacking packing = WeightPacking::kPerCall) {
-  const Key key{kind, bias, last, epilogue.sum, epilogue.relu, g.src, g.weights, g.strides, g.dilates, g.pad_l, g.pad_r};
-  if (const Entry* e = cache().get(key, [&] { return build(kind, g, bias, last, epilogue); })) {
+  if (const Entry* e = cached(kind, g, bias, last, epilogue)) {
     run_entry(*e, arrays, packing);
   } else {
     run_entry(build(kind, g, bias, last, epilogue), arrays, packing);
@@ -242,7 +296,65 @@ void run(Kind kind, const Geometry& g, bool bias, bool last, const std::unordere
 
 MemoryFormat format_of(bool last) { return last ? MemoryFormat::ChannelsLast : MemoryFormat::Contiguous; }
 
+// The elements of `a` (dense in some layout from its offset on) as a 1-D float32 array.
+Array flat_bytes(const Array& a, int64_t elements) {
+  return Array(a.storage(), {elements}, {1}, a.offset(), kFloat32);
+}
+
+PrimitiveCache<std::pair<std::string, std::string>, dnnl::reorder>& reorders() {
+  static auto* c = new PrimitiveCache<std::pair<std::string, std::string>, dnnl::reorder>(kMaxPrimitives);
+  return *c;
+}
+
+// Writes the values held in layout `from` (in from_bytes) into to_bytes in layout `to`.
+void relayout(const memory::desc& from, const Array& from_bytes, const memory::desc& to, const Array& to_bytes) {
+  if (from == to) {
+    copy_into(to_bytes, from_bytes);
+    return;
+  }
+  auto build = [&] { return dnnl::reorder(dnnl::reorder::primitive_desc(engine(), from, engine(), to)); };
+  const dnnl::reorder* r = reorders().get({layout_key(from), layout_key(to)}, build);
+  const dnnl::reorder local = r ? dnnl::reorder() : build();
+  memory src(from, engine(), from_bytes.raw_data()), dst(to, engine(), to_bytes.raw_data());
+  (r ? *r : local).execute(stream(), src, dst);
+  stream().wait();
+}
+
 }  // namespace
+
+KernelArray as_kernel_array(const Array& plain_in) {
+  const bool last = is_channels_last(plain_in);
+  const Array a = plain_in.contiguous(format_of(last));
+  const Shape& d = a.shape();
+  return {flat_bytes(a, a.numel()), d,
+          std::make_shared<KernelLayout>(KernelLayout{plain({d[0], d[1], d[2], d[3]}, user_tag(last))})};
+}
+
+KernelArray conv2d_in_kernel_layout(const KernelArray& input, const Array& weight_in, const Array& bias_in,
+                                    const Conv2dParams& p, const KernelArray& residual, bool relu) {
+  const Geometry g = geometry(input.shape, weight_in.shape(), p);
+  const Epilogue epilogue{residual.defined(), relu};
+  std::optional<Entry> local;
+  const Entry* e = cached(Kind::kForwardInKernelLayout, g, bias_in.defined(), false, epilogue, &input.layout->desc);
+  if (e == nullptr) e = &local.emplace(build(Kind::kForwardInKernelLayout, g, bias_in.defined(), false, epilogue,
+                                             &input.layout->desc));
+  const memory::desc& dst = e->dst_layout->desc;
+  KernelArray out{buffer(dst.get_size()), {g.dst[0], g.dst[1], g.dst[2], g.dst[3]}, e->dst_layout};
+  if (residual.defined()) relayout(residual.layout->desc, residual.bytes, dst, out.bytes);  // the sum post-op adds to it
+  std::unordered_map<int, Array> arrays{
+      {DNNL_ARG_SRC, input.bytes}, {DNNL_ARG_WEIGHTS, weight_in.contiguous()}, {DNNL_ARG_DST, out.bytes}};
+  if (bias_in.defined()) arrays.insert({DNNL_ARG_BIAS, bias_in.contiguous()});
+  run_entry(*e, arrays, WeightPacking::kCached);
+  return out;
+}
+
+Array to_plain(const KernelArray& a, MemoryFormat format) {
+  Array out = Array::empty(a.shape, kFloat32, format);
+  const Shape& d = a.shape;
+  relayout(a.layout->desc, a.bytes, plain({d[0], d[1], d[2], d[3]}, user_tag(format == MemoryFormat::ChannelsLast)),
+           flat_bytes(out, out.numel()));
+  return out;
+}
 
 bool conv2d_supported(const Shape& input, const Shape& weight, const Conv2dParams&) {
   // Every geometry conv2d_output_shape accepts (oneDNN takes the negative right padding that
