@@ -31,9 +31,9 @@ Tensor as_2d(const Tensor& x, int64_t spatial) { return spatial == 1 ? unsqueeze
 Tensor from_2d(const Tensor& y, int64_t spatial) { return spatial == 1 ? squeeze(y, 2) : y; }
 
 // Reads kernel_shape (or the weight's), strides, dilations, pads and auto_pad for input x.
-Window read_window(C& c, const Tensor& x, const std::vector<int64_t>& kernel) {
-  const int64_t spatial = x.dim() - 2;
-  TG_CHECK(spatial == 1 || spatial == 2, "input ", shape_str(x.shape()), " has ", spatial,
+Window read_window(C& c, const Shape& x, const std::vector<int64_t>& kernel) {
+  const int64_t spatial = static_cast<int64_t>(x.size()) - 2;
+  TG_CHECK(spatial == 1 || spatial == 2, "input ", shape_str(x), " has ", spatial,
            " spatial dims (1-d and 2-d are supported)");
   Window w;
   w.spatial = spatial;
@@ -59,7 +59,7 @@ Window read_window(C& c, const Tensor& x, const std::vector<int64_t>& kernel) {
   const std::string auto_pad = c.s("auto_pad", "NOTSET");
   if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
     for (int64_t i = 0; i < spatial; ++i) {
-      const int64_t j = off + i, in = x.size(2 + i);
+      const int64_t j = off + i, in = x[2 + i];
       const int64_t out = (in + w.stride[j] - 1) / w.stride[j];
       const int64_t total = std::max<int64_t>(0, (out - 1) * w.stride[j] + (w.kernel[j] - 1) * w.dilation[j] + 1 - in);
       const int64_t small = total / 2;
@@ -73,6 +73,7 @@ Window read_window(C& c, const Tensor& x, const std::vector<int64_t>& kernel) {
   }
   return w;
 }
+Window read_window(C& c, const Tensor& x, const std::vector<int64_t>& kernel) { return read_window(c, x.shape(), kernel); }
 
 // Pads a [N, C, H, W] tensor per side with `value`.
 Tensor pad_sides(const Tensor& x, const Window& w, double value) {
@@ -316,6 +317,15 @@ const bool kRegistered = register_onnx_converters({
 
 // Conv; with an epilogue (Note [Fused convolution] in ops/conv.h) when a residual or relu is
 // given, or undefined when the residual does not have the output's shape and dtype.
+std::optional<ops::Conv2dParams> kernel_layout_conv_params(OnnxNodeContext& c, const Shape& x, const Shape& weight) {
+  if (x.size() != 4 || weight.size() != 4) return std::nullopt;
+  const Window w = read_window(c, x, std::vector<int64_t>(weight.begin() + 2, weight.end()));
+  const ops::Conv2dParams p{w.stride[0],   w.stride[1],   w.pad_begin[0], w.pad_begin[1],
+                            w.dilation[0], w.dilation[1], c.i("group", 1)};
+  if (!w.symmetric() || p.groups <= 0 || !ops::kernel_layout_supported(x, weight, p)) return std::nullopt;
+  return p;
+}
+
 Tensor fused_conv_onnx(OnnxNodeContext& c, const Tensor& residual, bool relu) {
   const Tensor x = as_2d(c.in(0), c.in(0).dim() - 2);
   const Tensor& weight_in = c.in(1);

@@ -16,6 +16,7 @@
 
 #include "autograd/tensor.h"
 #include "onnx/onnx_pb.h"
+#include "ops/conv.h"
 
 namespace tg::io {
 
@@ -89,6 +90,10 @@ std::vector<std::string> onnx_converter_op_types();
 // residual), either part optional; undefined when the residual does not have the output's shape
 // and dtype (an Add that broadcasts). For Note [Inference fusion on import] (io/onnx_import.cc).
 Tensor fused_conv_onnx(OnnxNodeContext& c, const Tensor& residual, bool relu);
+// The Conv node's 2-d parameters for input shape x when it can run as one convolution in the
+// kernel's layout (Note [Kernel layout] in ops/conv.h: 4-d input, symmetric padding, a geometry the
+// fast path takes); nullopt otherwise.
+std::optional<ops::Conv2dParams> kernel_layout_conv_params(OnnxNodeContext& c, const Shape& x, const Shape& weight);
 
 
 }  // namespace tg::io

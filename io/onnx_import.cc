@@ -291,11 +291,14 @@ void OnnxModule::plan_inference_fusions() {
       }
     }
     chain.relu = sole_reader(out, {"Relu"});
-    if (chain.batch_norm < 0 && chain.add < 0 && chain.relu < 0) continue;
+    chain.output = chain.relu >= 0 ? nodes_[chain.relu].outputs[0] : out;
+    // A lone Conv is a chain too: it may take or keep the kernel's layout (Note [Kernel layout on
+    // import]).
     chains_.push_back(chain);
     add_fusion(Fusion::kConv, static_cast<int>(chains_.size()) - 1,
                {chain.conv, chain.batch_norm, chain.add, chain.relu});
   }
+  plan_kernel_layouts();
   plan_attention_fusions();
   plan_gelu_fusions();
 }
@@ -305,6 +308,78 @@ void OnnxModule::add_fusion(Fusion::Kind kind, int index, std::initializer_list<
   for (int k : nodes)
     if (k >= 0) nodes_[k].fusion = static_cast<int>(fusions_.size());
   fusions_.push_back({kind, index, tail});
+}
+
+// Note [Kernel layout on import]: convolutions in the kernel's favourite layout (Note [Kernel
+// layout] in ops/conv.h) save the reorders to and from NCHW around each one, and its blocked kernels
+// beat the NHWC ones. A chain's result stays in that layout when every node that reads it is
+// another chain's Conv (as its input) or Add (as its residual), so a ResNet body runs from the
+// stem's input to the pooling without a plain activation. Per forward, a chain takes the path when
+// its input is held in the kernel's layout or its result may stay there, and the values fit
+// (float32, 4-d, symmetric padding, a residual of the output's shape); otherwise, and for any
+// other reader, the value is converted to the graph input's memory format first (materialize).
+void OnnxModule::plan_kernel_layouts() {
+  std::vector<int> chain_reads(slots_.size(), 0);
+  for (const ConvChain& chain : chains_) {
+    ++chain_reads[nodes_[chain.conv].inputs[0]];
+    if (chain.add >= 0) ++chain_reads[chain.residual];
+  }
+  for (ConvChain& chain : chains_) chain.kernel_out = readers_[chain.output] == chain_reads[chain.output];
+}
+
+int64_t OnnxModule::num_kernel_layout_convolutions() const {
+  return std::count_if(chains_.begin(), chains_.end(), [](const ConvChain& c) { return c.kernel_out; });
+}
+
+void OnnxModule::materialize(int slot, std::vector<Tensor>& values, const KernelValues& kernel) {
+  if (slot < 0 || values[slot].defined() || kernel.values.empty() || !kernel.values[slot].defined()) return;
+  values[slot] = Tensor(ops::to_plain(kernel.values[slot], kernel.format));
+}
+
+bool OnnxModule::run_chain_in_kernel_layout(ConvChain& chain, std::vector<Tensor>& values, KernelValues& kernel) {
+  const Node& conv = nodes_[chain.conv];
+  const int x = conv.inputs[0];
+  const bool x_in_kernel = !values[x].defined() && kernel.values[x].defined();
+  if (!x_in_kernel && !chain.kernel_out) return false;  // no reorder to save
+  auto fits = [](const Tensor& t) { return t.defined() && t.dtype() == kFloat32 && t.dim() == 4; };
+  if (!x_in_kernel && !fits(values[x])) return false;
+  const Shape x_shape = x_in_kernel ? kernel.values[x].shape : values[x].shape();
+  std::vector<Tensor> args;
+  if (chain.batch_norm >= 0) {
+    args = folded_conv_inputs(chain, values);
+  } else {
+    gather(conv.inputs, values, &args);
+  }
+  const Tensor& weight = args[1];
+  const Tensor bias = args.size() > 2 ? args[2] : Tensor();
+  if (!fits(weight) || (bias.defined() && (bias.dtype() != kFloat32 || bias.dim() != 1))) return false;
+  try {
+    OnnxNodeContext context(*conv.proto, args, opset_, 1, is_training());
+    const std::optional<ops::Conv2dParams> p = kernel_layout_conv_params(context, x_shape, weight.shape());
+    if (!p) return false;
+    ops::KernelArray residual;
+    if (chain.add >= 0) {
+      const int r = chain.residual;
+      const Shape out = ops::conv2d_output_shape(x_shape, weight.shape(), *p);
+      if (!values[r].defined() && kernel.values[r].defined()) {
+        residual = kernel.values[r];
+      } else if (fits(values[r]) && values[r].shape() == out) {
+        residual = ops::as_kernel_array(values[r].data());
+      }
+      if (!residual.defined() || residual.shape != out) return false;
+    }
+    const ops::KernelArray input = x_in_kernel ? kernel.values[x] : ops::as_kernel_array(values[x].data());
+    const ops::KernelArray y = ops::conv2d_in_kernel_layout(input, weight.data(), bias.defined() ? bias.data() : ops::Array(),
+                                                            *p, residual, chain.relu >= 0);
+    if (chain.kernel_out) {
+      kernel.values[chain.output] = y;
+    } else {
+      values[chain.output] = Tensor(ops::to_plain(y, kernel.format));
+    }
+  } catch (const Error& e) {
+    throw Error(absl::StrCat("onnx ", conv.where, ": ", e.what()));
+  }
+  return true;
 }
 
 int OnnxModule::sole_reader(int slot, std::initializer_list<const char*> op_types) const {
@@ -622,15 +697,35 @@ std::vector<Tensor> OnnxModule::forward(const std::vector<Tensor>& inputs) {
   }
   // Note [Inference fusion on import]: only where nothing trains, differentiates or traces.
   const bool fuse = !is_training() && !GradMode::is_enabled() && current_op_observer() == nullptr;
+  KernelValues kernel;
+  int64_t kernel_runs = 0;
+  if (fuse) {
+    kernel.values.resize(values.size());
+    for (const Tensor& x : inputs)
+      if (x.dim() == 4 && x.is_contiguous(MemoryFormat::ChannelsLast) && !x.is_contiguous()) kernel.format = MemoryFormat::ChannelsLast;
+  }
   std::vector<Tensor> args;
   for (size_t i = 0; i < nodes_.size(); ++i) {
     const Node& node = nodes_[i];
+    if (fuse && node.fusion >= 0 && fusions_[node.fusion].kind == Fusion::kConv) {
+      const Fusion& f = fusions_[node.fusion];
+      if (static_cast<int>(i) != f.tail) continue;  // the fusion's nodes are computed at its last one
+      ConvChain& chain = chains_[f.index];
+      if (run_chain_in_kernel_layout(chain, values, kernel)) {
+        ++kernel_runs;
+        continue;
+      }
+      materialize(nodes_[chain.conv].inputs[0], values, kernel);
+      materialize(chain.residual, values, kernel);
+      values[chain.output] = run_chain(chain, values);
+      continue;
+    }
+    for (int slot : node.inputs) materialize(slot, values, kernel);
     if (fuse && node.fusion >= 0) {
       const Fusion& f = fusions_[node.fusion];
       if (static_cast<int>(i) != f.tail) continue;  // the fusion's nodes are computed at its last one
-      values[node.outputs[0]] = f.kind == Fusion::kConv        ? run_chain(chains_[f.index], values)
-                                : f.kind == Fusion::kAttention ? run_attention(attentions_[f.index], values)
-                                                               : run_gelu(gelus_[f.index], values);
+      values[node.outputs[0]] = f.kind == Fusion::kAttention ? run_attention(attentions_[f.index], values)
+                                                             : run_gelu(gelus_[f.index], values);
       continue;
     }
     gather(node.inputs, values, &args);
@@ -642,6 +737,7 @@ std::vector<Tensor> OnnxModule::forward(const std::vector<Tensor>& inputs) {
       values[node.outputs[k]] = outs[k];
     }
   }
+  kernel_layout_runs_ = kernel_runs;
   std::vector<Tensor> result;
   for (int slot : output_slots_) result.push_back(values[slot]);
   return result;

@@ -9,6 +9,7 @@
 // on constants alone are computed once at load (Note [Constant folding at load]).
 #pragma once
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -18,6 +19,7 @@
 
 #include "absl/status/statusor.h"
 #include "nn/module.h"
+#include "ops/conv.h"
 #include "onnx/onnx_pb.h"
 
 namespace tg::io {
@@ -66,6 +68,11 @@ class OnnxModule : public nn::Module {
   // Convs whose Add and/or Relu run in their epilogue, in eval mode without gradients.
   int64_t num_folded_batch_norms() const;
   int64_t num_fused_convolutions() const;
+  // Note [Kernel layout on import]: the Conv chains whose output stays in the kernel's layout
+  // (every reader is another chain's convolution input or residual).
+  int64_t num_kernel_layout_convolutions() const;
+  // How many chains ran in the kernel's layout in the latest forward (tests, profiling).
+  int64_t kernel_layout_runs() const { return kernel_layout_runs_.load(); }
   // MatMul -> scale -> masking Where -> Softmax -> MatMul chains run as one attention, and
   // x * 0.5 * (1 + erf(x / sqrt 2)) node chains as one gelu.
   int64_t num_fused_attentions() const;
@@ -98,6 +105,8 @@ class OnnxModule : public nn::Module {
   struct ConvChain {
     int conv = -1, batch_norm = -1, add = -1, relu = -1;
     int residual = -1;  // the slot the Add adds to the convolution's output
+    int output = -1;    // the slot of the chain's result
+    bool kernel_out = false;  // Note [Kernel layout on import]: the result stays in the kernel's layout
     std::shared_ptr<FoldedConv> folded;  // the folded weights, cached
   };
   // softmax(q kt * scale, masked) v as MatMul(q, kt), an optional Mul or Div by a scalar,
@@ -118,6 +127,18 @@ class OnnxModule : public nn::Module {
   int sole_reader(int slot, std::initializer_list<const char*> op_types) const;
   void plan_attention_fusions();
   void plan_gelu_fusions();
+  void plan_kernel_layouts();
+  // Note [Kernel layout on import]: activations held in a convolution kernel's layout during one
+  // forward (by slot), and the plain format they take when something else reads them.
+  struct KernelValues {
+    std::vector<ops::KernelArray> values;
+    MemoryFormat format = MemoryFormat::Contiguous;
+  };
+  // values[slot], converted from the kernel's layout first if it is only held there.
+  static void materialize(int slot, std::vector<Tensor>& values, const KernelValues& kernel);
+  // Runs the chain in the kernel's layout when that saves reorders and the values fit; false
+  // (nothing done) otherwise.
+  bool run_chain_in_kernel_layout(ConvChain& chain, std::vector<Tensor>& values, KernelValues& kernel);
   Tensor run_attention(const AttentionChain& chain, const std::vector<Tensor>& values);
   Tensor run_gelu(const GeluChain& chain, const std::vector<Tensor>& values);
   // The nodes of a fusion one by one (when its fused form does not fit the values).
@@ -127,6 +148,7 @@ class OnnxModule : public nn::Module {
   // The folded Conv inputs {x, weight * scale, bias * scale + shift} for the chain's Conv (cached
   // until one of the six source tensors changes).
   std::vector<Tensor> folded_conv_inputs(ConvChain& chain, const std::vector<Tensor>& values);
+  std::atomic<int64_t> kernel_layout_runs_{0};
   std::mutex folding_;  // guards the chains' folded caches (forwards may run on several threads)
   std::vector<Fusion> fusions_;
   std::vector<ConvChain> chains_;

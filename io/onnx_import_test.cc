@@ -345,6 +345,118 @@ TEST(OnnxImport, ConvAddReluChainsFuseWhereTheyCan) {
   }
 }
 
+// A ResNet-shaped graph built by hand for Note [Kernel layout on import]: stem Conv -> Relu; a
+// block Conv -> Relu -> Conv -> Add(stem) -> Relu; a downsampling block whose residual is a lone
+// strided 1x1 Conv (or, with broadcast_residual, a [32, 1, 1] initializer the Add broadcasts);
+// GlobalAveragePool. With block_output_too the first block's result is also a graph output.
+onnx::ModelProto resnet_like_model(bool block_output_too, bool broadcast_residual) {
+  onnx::ModelProto model;
+  model.set_ir_version(8);
+  model.add_opset_import()->set_version(13);
+  onnx::GraphProto* g = model.mutable_graph();
+  auto* in = g->add_input();
+  in->set_name("x");
+  in->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
+  auto initializer = [&](const std::string& name, const Shape& shape) {
+    auto* t = g->add_initializer();
+    t->set_name(name);
+    t->set_data_type(onnx::TensorProto::FLOAT);
+    int64_t n = 1;
+    for (int64_t d : shape) {
+      t->add_dims(d);
+      n *= d;
+    }
+    const double scale = 1.0 / std::sqrt(static_cast<double>(n / shape[0]));
+    for (int64_t i = 0; i < n; ++i) t->add_float_data(scale * std::sin(1.3 * static_cast<double>(i) + shape[0]));
+  };
+  auto conv = [&](const std::string& x, const std::string& w, const std::string& out, int64_t stride, int64_t pad) {
+    auto* n = add_node(g, "Conv", {x, w}, out);
+    auto* s = n->add_attribute();
+    s->set_name("strides");
+    s->set_type(onnx::AttributeProto::INTS);
+    for (int i = 0; i < 2; ++i) s->add_ints(stride);
+    auto* p = n->add_attribute();
+    p->set_name("pads");
+    p->set_type(onnx::AttributeProto::INTS);
+    for (int i = 0; i < 4; ++i) p->add_ints(pad);
+  };
+  auto output = [&](const std::string& name) {
+    auto* o = g->add_output();
+    o->set_name(name);
+    o->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
+  };
+  initializer("w0", {16, 3, 3, 3});
+  initializer("w1", {16, 16, 3, 3});
+  initializer("w3", {32, 16, 3, 3});
+  initializer("w4", {32, 32, 3, 3});
+  conv("x", "w0", "c0", 1, 1);
+  add_node(g, "Relu", {"c0"}, "r0");
+  conv("r0", "w1", "c1", 1, 1);
+  add_node(g, "Relu", {"c1"}, "r1");
+  conv("r1", "w1", "c2", 1, 1);
+  add_node(g, "Add", {"c2", "r0"}, "s2");
+  add_node(g, "Relu", {"s2"}, "r2");
+  conv("r2", "w3", "c3", 2, 1);
+  add_node(g, "Relu", {"c3"}, "r3");
+  if (broadcast_residual) {
+    initializer("p", {32, 1, 1});
+  } else {
+    initializer("wp", {32, 16, 1, 1});
+    conv("r2", "wp", "p", 2, 0);
+  }
+  conv("r3", "w4", "c4", 1, 1);
+  add_node(g, "Add", {"p", "c4"}, "s4");
+  add_node(g, "Relu", {"s4"}, "r4");
+  add_node(g, "GlobalAveragePool", {"r4"}, "y");
+  output("y");
+  if (block_output_too) output("r2");
+  return model;
+}
+
+// Convolution chains whose results only other chains read keep them in the kernel's layout; the
+// outputs equal the unfused graph's from NCHW and channels-last input; a chain whose result is also
+// a graph output converts it, and a broadcasting residual falls back to the separate ops (taking
+// its input out of the kernel's layout first).
+TEST(OnnxImport, ConvolutionChainsKeepTheKernelsLayoutBetweenThem) {
+  manual_seed(5);
+  const Tensor x = randn({2, 3, 12, 12});
+  struct Case {
+    bool block_output_too, broadcast_residual;
+    int64_t kept, runs;
+  };
+  // Chains: stem, block conv 1, block conv 2 (+ stem), down conv 1, then the projection with the
+  // second Add and Relu (the Add joins the first Conv that reaches it; down conv 2 is its residual)
+  // and down conv 2 alone. With the block's result a graph output, the projection's chain gets
+  // plain input and gives a plain result: it runs as before, its residual converted.
+  for (const Case& c : {Case{false, false, 5, 6}, Case{true, false, 4, 5}, Case{false, true, 4, 4}}) {
+    const std::string what = std::string(c.block_output_too ? "block output too" : "") +
+                             (c.broadcast_residual ? "broadcast residual" : "");
+    const std::string bytes = resnet_like_model(c.block_output_too, c.broadcast_residual).SerializeAsString();
+    auto fused = parse_onnx(bytes, "test.onnx");
+    auto plain = parse_onnx(bytes, "test.onnx", {.fuse_for_inference = false});
+    ASSERT_TRUE(fused.ok() && plain.ok()) << fused.status() << plain.status();
+    EXPECT_EQ(fused->module->num_kernel_layout_convolutions(), c.kept) << what;
+    EXPECT_EQ(plain->module->num_kernel_layout_convolutions(), 0) << what;
+    for (auto* m : {fused->module.get(), plain->module.get()}) m->eval();
+    NoGradGuard no_grad;
+    for (bool last : {false, true}) {
+      const Tensor input = last ? x.contiguous(MemoryFormat::ChannelsLast) : x;
+      const std::vector<Tensor> got = fused->module->forward(std::vector<Tensor>{input}),
+                                want = plain->module->forward(std::vector<Tensor>{input});
+      EXPECT_EQ(fused->module->kernel_layout_runs(), c.runs) << what;
+      ASSERT_EQ(got.size(), want.size());
+      for (size_t k = 0; k < got.size(); ++k) {
+        EXPECT_TRUE(close(got[k], want[k], 1e-5, 1e-5)) << what << (last ? " channels last" : "") << ", output " << k;
+        EXPECT_EQ(got[k].shape(), want[k].shape());
+      }
+      if (c.block_output_too) {
+        EXPECT_EQ(got[1].is_contiguous(MemoryFormat::ChannelsLast) && !got[1].is_contiguous(), last)
+            << "a converted value takes the input's memory format";
+      }
+    }
+  }
+}
+
 // softmax(Where(blocked, -inf, MatMul(q, kt) * scale), axis) @ v built by hand, the way
 // torch.onnx exports masked_fill attention: fused into one scaled_dot_product_attention where the
 // shapes allow (causal or any mask), the separate nodes where they do not (MatMul broadcasting

@@ -140,6 +140,8 @@ int inspect_onnx(const std::string& path) {
               static_cast<long long>(m.num_nodes()));
   std::printf("batch norms folded into convolutions in eval %lld\n", static_cast<long long>(m.num_folded_batch_norms()));
   std::printf("convolutions with Add/Relu fused in eval %lld\n", static_cast<long long>(m.num_fused_convolutions()));
+  std::printf("convolutions keeping the kernel's layout in eval %lld\n",
+              static_cast<long long>(m.num_kernel_layout_convolutions()));
   std::printf("attentions fused in eval %lld\n", static_cast<long long>(m.num_fused_attentions()));
   std::printf("gelus fused in eval %lld\n", static_cast<long long>(m.num_fused_gelus()));
   int64_t total = 0;
