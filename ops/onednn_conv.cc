@@ -19,12 +19,15 @@
 #include <vector>
 #include <tuple>
 
+#include <omp.h>
+
 #include "oneapi/dnnl/dnnl.hpp"
 #include "ops/internal/onednn.h"
 
 namespace tg::ops {
 struct KernelLayout {
   dnnl::memory::desc desc;
+  std::string key;  // layout_key(desc), for cache lookups
 };
 }  // namespace tg::ops
 
@@ -122,6 +125,10 @@ std::string layout_key(const memory::desc& desc) {
   return key;
 }
 
+std::shared_ptr<const KernelLayout> make_layout(const memory::desc& desc) {
+  return std::make_shared<KernelLayout>(KernelLayout{desc, layout_key(desc)});
+}
+
 // One argument of a primitive: the plain layout tapegrad holds, the layout the kernel wants, and
 // the reorder between them when they differ (user -> kernel for inputs, kernel -> user for outputs,
 // both ways for an output the kernel adds to: `preload`).
@@ -192,7 +199,7 @@ Entry build(Kind kind, const Geometry& g, bool bias, bool last, const Epilogue& 
                               plan(DNNL_ARG_DST, fwd.dst_desc(), fwd.dst_desc(), true)};
     if (bias) args.push_back(plan(DNNL_ARG_BIAS, plain({g.dst[1]}, Tag::x), fwd.bias_desc(), false));
     return {dnnl::convolution_forward(fwd), fwd.scratchpad_desc(), args, std::make_unique<BindingPool>(),
-            std::make_shared<KernelLayout>(KernelLayout{fwd.dst_desc()})};
+            make_layout(fwd.dst_desc())};
   }
   if (kind == Kind::kForward) {
     const auto fwd = forward_pd(g, bias, last, e);
@@ -279,10 +286,10 @@ void run_entry(const Entry& e, const std::unordered_map<int, Array>& arrays, Wei
 // Runs the convolution `kind` of geometry g with the cached primitive, or, when the cache is
 // full, with one built for this call.
 const Entry* cached(Kind kind, const Geometry& g, bool bias, bool last, const Epilogue& epilogue,
-                    const memory::desc* src_layout = nullptr) {
+                    const KernelLayout* src_layout = nullptr) {
   const Key key{kind,   bias,      last,      epilogue.sum, epilogue.relu, g.src, g.weights, g.strides, g.dilates,
-                g.pad_l, g.pad_r, src_layout ? layout_key(*src_layout) : std::string()};
-  return cache().get(key, [&] { return build(kind, g, bias, last, epilogue, src_layout); });
+                g.pad_l, g.pad_r, src_layout ? src_layout->key : std::string()};
+  return cache().get(key, [&] { return build(kind, g, bias, last, epilogue, src_layout ? &src_layout->desc : nullptr); });
 }
 
 void run(Kind kind, const Geometry& g, bool bias, bool last, const std::unordered_map<int, Array>& arrays,
@@ -296,6 +303,38 @@ void run(Kind kind, const Geometry& g, bool bias, bool last, const std::unordere
 
 MemoryFormat format_of(bool last) { return last ? MemoryFormat::ChannelsLast : MemoryFormat::Contiguous; }
 
+// Work too small to share: forward convolutions under kSerialConvFlops and reorders under
+// kSerialReorderBytes run on the calling thread alone (their primitives are built for one thread:
+// the cache keys by thread count). Measured with ONEDNN_VERBOSE on batch-1 ResNet-8 (2 threads vs
+// 1): a 0.2 MFLOP stem or 1x1 projection 4.5-4.7 us vs 3.2-4.3 us, a 1.8 MFLOP strided 3x3 11.6 vs
+// 13.4 us; a 12 KB reorder 3.4 vs 1.6 us.
+constexpr double kSerialConvFlops = 1.5e6;
+constexpr size_t kSerialReorderBytes = 256 << 10;
+
+class SerialGuard {
+ public:
+  explicit SerialGuard(bool serial) {
+    if (!serial || omp_in_parallel()) return;
+    previous_ = omp_get_max_threads();
+    if (previous_ > 1) omp_set_num_threads(1);
+  }
+  ~SerialGuard() {
+    if (previous_ > 1) omp_set_num_threads(previous_);
+  }
+  SerialGuard(const SerialGuard&) = delete;
+  SerialGuard& operator=(const SerialGuard&) = delete;
+
+ private:
+  int previous_ = 0;
+};
+
+bool small_forward(const Geometry& g) {
+  const double flops = 2.0 * static_cast<double>(g.dst[0] * g.dst[1] * g.dst[2] * g.dst[3]) *
+                       static_cast<double>(g.src[1] / (g.grouped ? g.weights[0] : 1)) *
+                       static_cast<double>(g.weights[g.grouped ? 3 : 2] * g.weights[g.grouped ? 4 : 3]);
+  return flops < kSerialConvFlops;
+}
+
 // The elements of `a` (dense in some layout from its offset on) as a 1-D float32 array.
 Array flat_bytes(const Array& a, int64_t elements) {
   return Array(a.storage(), {elements}, {1}, a.offset(), kFloat32);
@@ -307,15 +346,16 @@ PrimitiveCache<std::pair<std::string, std::string>, dnnl::reorder>& reorders() {
 }
 
 // Writes the values held in layout `from` (in from_bytes) into to_bytes in layout `to`.
-void relayout(const memory::desc& from, const Array& from_bytes, const memory::desc& to, const Array& to_bytes) {
-  if (from == to) {
+void relayout(const KernelLayout& from, const Array& from_bytes, const KernelLayout& to, const Array& to_bytes) {
+  if (from.desc == to.desc) {
     copy_into(to_bytes, from_bytes);
     return;
   }
-  auto build = [&] { return dnnl::reorder(dnnl::reorder::primitive_desc(engine(), from, engine(), to)); };
-  const dnnl::reorder* r = reorders().get({layout_key(from), layout_key(to)}, build);
+  const SerialGuard small(to.desc.get_size() < kSerialReorderBytes);
+  auto build = [&] { return dnnl::reorder(dnnl::reorder::primitive_desc(engine(), from.desc, engine(), to.desc)); };
+  const dnnl::reorder* r = reorders().get({from.key, to.key}, build);
   const dnnl::reorder local = r ? dnnl::reorder() : build();
-  memory src(from, engine(), from_bytes.raw_data()), dst(to, engine(), to_bytes.raw_data());
+  memory src(from.desc, engine(), from_bytes.raw_data()), dst(to.desc, engine(), to_bytes.raw_data());
   (r ? *r : local).execute(stream(), src, dst);
   stream().wait();
 }
@@ -327,20 +367,20 @@ KernelArray as_kernel_array(const Array& plain_in) {
   const Array a = plain_in.contiguous(format_of(last));
   const Shape& d = a.shape();
   return {flat_bytes(a, a.numel()), d,
-          std::make_shared<KernelLayout>(KernelLayout{plain({d[0], d[1], d[2], d[3]}, user_tag(last))})};
+          make_layout(plain({d[0], d[1], d[2], d[3]}, user_tag(last)))};
 }
 
 KernelArray conv2d_in_kernel_layout(const KernelArray& input, const Array& weight_in, const Array& bias_in,
                                     const Conv2dParams& p, const KernelArray& residual, bool relu) {
   const Geometry g = geometry(input.shape, weight_in.shape(), p);
+  const SerialGuard small(small_forward(g));
   const Epilogue epilogue{residual.defined(), relu};
   std::optional<Entry> local;
-  const Entry* e = cached(Kind::kForwardInKernelLayout, g, bias_in.defined(), false, epilogue, &input.layout->desc);
+  const Entry* e = cached(Kind::kForwardInKernelLayout, g, bias_in.defined(), false, epilogue, input.layout.get());
   if (e == nullptr) e = &local.emplace(build(Kind::kForwardInKernelLayout, g, bias_in.defined(), false, epilogue,
                                              &input.layout->desc));
-  const memory::desc& dst = e->dst_layout->desc;
-  KernelArray out{buffer(dst.get_size()), {g.dst[0], g.dst[1], g.dst[2], g.dst[3]}, e->dst_layout};
-  if (residual.defined()) relayout(residual.layout->desc, residual.bytes, dst, out.bytes);  // the sum post-op adds to it
+  KernelArray out{buffer(e->dst_layout->desc.get_size()), {g.dst[0], g.dst[1], g.dst[2], g.dst[3]}, e->dst_layout};
+  if (residual.defined()) relayout(*residual.layout, residual.bytes, *e->dst_layout, out.bytes);  // the sum post-op adds to it
   std::unordered_map<int, Array> arrays{
       {DNNL_ARG_SRC, input.bytes}, {DNNL_ARG_WEIGHTS, weight_in.contiguous()}, {DNNL_ARG_DST, out.bytes}};
   if (bias_in.defined()) arrays.insert({DNNL_ARG_BIAS, bias_in.contiguous()});
@@ -351,7 +391,7 @@ KernelArray conv2d_in_kernel_layout(const KernelArray& input, const Array& weigh
 Array to_plain(const KernelArray& a, MemoryFormat format) {
   Array out = Array::empty(a.shape, kFloat32, format);
   const Shape& d = a.shape;
-  relayout(a.layout->desc, a.bytes, plain({d[0], d[1], d[2], d[3]}, user_tag(format == MemoryFormat::ChannelsLast)),
+  relayout(*a.layout, a.bytes, *make_layout(plain({d[0], d[1], d[2], d[3]}, user_tag(format == MemoryFormat::ChannelsLast))),
            flat_bytes(out, out.numel()));
   return out;
 }
@@ -369,6 +409,7 @@ bool conv2d_supported(const Shape& input, const Shape& weight, const Conv2dParam
 Array conv2d(const Array& input_in, const Array& weight_in, const Array& bias_in, const Conv2dParams& p,
              const ConvEpilogue& epilogue, WeightPacking packing) {
   const Geometry g = geometry(input_in.shape(), weight_in.shape(), p);
+  const SerialGuard small(small_forward(g));
   const bool last = is_channels_last(input_in);
   Array out = Array::empty({g.dst[0], g.dst[1], g.dst[2], g.dst[3]}, kFloat32, format_of(last));
   if (epilogue.residual.defined()) copy_into(out, epilogue.residual);  // the sum post-op adds to it
