@@ -233,9 +233,10 @@ TEST(FastConvInputs, ChannelsLastTransposedConvolutionWithBias) {
 }
 
 // oneDNN fixes a primitive's work split for the thread count it was built under; a later
-// set_num_threads must get primitives built for the new count (results unchanged).
+// set_num_threads must get primitives built for the new count (results unchanged). A convolution
+// large enough to be shared (small ones run on one thread whatever the count).
 TEST(FastConvInputs, ThreadCountChangeBuildsNewPrimitives) {
-  const Array x = random_array({8, 3, 10, 10}, 7), w = random_array({5, 3, 3, 3}, 8);
+  const Array x = random_array({8, 16, 20, 20}, 7), w = random_array({32, 16, 3, 3}, 8);
   const Conv2dParams p{1, 1, 1, 1, 1, 1, 1};
   const int threads = get_num_threads();
   set_num_threads(1);
@@ -247,6 +248,12 @@ TEST(FastConvInputs, ThreadCountChangeBuildsNewPrimitives) {
   EXPECT_LT(relative_gap(two, one), 1e-6);
   conv2d(x, w, Array(), p);
   EXPECT_EQ(fast_conv_primitives_built(), built + 1) << "the 2-thread primitive is cached";
+  const Array small_x = random_array({1, 3, 10, 10}, 9), small_w = random_array({5, 3, 3, 3}, 10);
+  const Array small = conv2d(small_x, small_w, Array(), p);
+  const int64_t with_small = fast_conv_primitives_built();
+  set_num_threads(1);
+  EXPECT_LT(relative_gap(conv2d(small_x, small_w, Array(), p), small), 1e-6);
+  EXPECT_EQ(fast_conv_primitives_built(), with_small) << "a small convolution runs on one thread at any count";
   set_num_threads(threads);
 }
 
