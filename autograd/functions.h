@@ -217,16 +217,19 @@ Tensor cat(const std::vector<Tensor>& tensors, int64_t dim = 0);
 // (h', c'), each [..., H]; an undefined c_prev is the zero state. nn::LSTM and nn::LSTMCell run
 // it once per step.
 std::pair<Tensor, Tensor> fused_lstm_cell(const Tensor& gates, const Tensor& c_prev);
-// One LSTM layer direction over a whole sequence, for inference (ops/lstm_layer.h): xw [T, B, 4H]
-// every step's input projection with both biases (gate order as above), r [4H, H] the recurrent
-// weight, h0 and c0 [B, H] -> y [T, B, H] (time order, also when reverse), the last h and c. One
-// GEMM and one fused pass per step, no autograd nodes: refused while gradients would be recorded
-// or a tracer observes (fused_lstm_cell per step is the differentiable form).
+// One LSTM layer direction over a whole sequence, for inference (ops/lstm_layer.h): x [T, B, F]
+// (any strides), w [4H, F] and r [4H, H] the input and recurrent weights (gate order as above),
+// bias [4H] both biases summed (or undefined), h0 and c0 [B, H] -> y [T, B, H] (time order, also
+// when reverse), the last h and c. Per step one GEMM and one fused pass, no autograd nodes:
+// refused while gradients would be recorded or a tracer observes (fused_lstm_cell per step is the
+// differentiable form).
 struct LstmLayerOutput {
   Tensor y, h, c;
 };
-LstmLayerOutput lstm_layer_inference(const Tensor& xw, const Tensor& r, const Tensor& h0, const Tensor& c0,
-                                     bool reverse = false);
+// onnx_gate_order: the weights' and bias's gate blocks in ONNX's order (i, o, f, c).
+LstmLayerOutput lstm_layer_inference(const Tensor& x, const Tensor& w, const Tensor& r, const Tensor& bias,
+                                     const Tensor& h0, const Tensor& c0, bool reverse = false,
+                                     bool onnx_gate_order = false);
 Tensor stack(const std::vector<Tensor>& tensors, int64_t dim = 0);
 Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index);
 Tensor index_add(const Shape& shape, int64_t dim, const Tensor& index, const Tensor& source);

@@ -155,11 +155,11 @@ Tensors recurrent(C& c) {
       return cat({p[0], p[2], p[3], p[1]}, 0);
     };
     // Inference (nothing records, nothing traces, every sequence full length): the whole layer as
-    // one GEMM per step and one fused pass (lstm_layer_inference), both biases in the projections.
+    // one GEMM per step and one fused pass (lstm_layer_inference), both biases summed.
     if (fused && !ragged && !GradMode::is_enabled() && current_op_observer() == nullptr) {
       const Tensor bias = wb.defined() && rb.defined() ? add(wb, rb) : wb.defined() ? wb : rb;
-      const LstmLayerOutput out = lstm_layer_inference(linear(x, fused_order(wd), fused_order(bias)), fused_order(rd),
-                                                       select(h0, 0, d), select(c0, 0, d), reverse);
+      const LstmLayerOutput out = lstm_layer_inference(x, wd, rd, bias, select(h0, 0, d), select(c0, 0, d), reverse,
+                                                       /*onnx_gate_order=*/true);
       y_dirs.push_back(out.y);
       h_last.push_back(out.h);
       c_last.push_back(out.c);

@@ -129,10 +129,10 @@ RNNBase::Result RNNBase::run(const Tensor& input, const Tensor& h0_in, const Ten
       std::vector<Tensor> outputs(steps);
       if (!recording && mode == Mode::kLSTM && current_op_observer() == nullptr) {
         // Inference: the whole direction as one GEMM and one fused pass per step, both biases in
-        // the projection (lstm_layer_inference).
+        // the fused pass (lstm_layer_inference).
         const Tensor bias = p[2].defined() && p[3].defined() ? p[2] + p[3] : p[2].defined() ? p[2] : p[3];
         const Tensor zero = zeros({n, hsize}, x.dtype());
-        const LstmLayerOutput out = lstm_layer_inference(transpose(linear(layer_input, p[0], bias), 0, 1), p[1],
+        const LstmLayerOutput out = lstm_layer_inference(transpose(layer_input, 0, 1), p[0], p[1], bias,
                                                          h.defined() ? h : zero, c.defined() ? c : zero, d == 1);
         for (int64_t t = 0; t < steps; ++t) outputs[t] = select(out.y, 0, t);
         direction_outputs.push_back(std::move(outputs));

@@ -73,15 +73,19 @@ const OpDef& kFusedLstmCell = define_op({
 
 }  // namespace
 
-LstmLayerOutput lstm_layer_inference(const Tensor& xw, const Tensor& r, const Tensor& h0, const Tensor& c0,
-                                     bool reverse) {
-  TG_CHECK(xw.defined() && r.defined() && h0.defined() && c0.defined(), "lstm_layer_inference: undefined input");
-  const bool records = GradMode::is_enabled() && (xw.requires_grad() || r.requires_grad() || h0.requires_grad() ||
+LstmLayerOutput lstm_layer_inference(const Tensor& x, const Tensor& w, const Tensor& r, const Tensor& bias,
+                                     const Tensor& h0, const Tensor& c0, bool reverse, bool onnx_gate_order) {
+  TG_CHECK(x.defined() && w.defined() && r.defined() && h0.defined() && c0.defined(),
+           "lstm_layer_inference: undefined input");
+  const bool records = GradMode::is_enabled() && (x.requires_grad() || w.requires_grad() || r.requires_grad() ||
+                                                  (bias.defined() && bias.requires_grad()) || h0.requires_grad() ||
                                                   c0.requires_grad());
   TG_CHECK(!records && current_op_observer() == nullptr,
            "lstm_layer_inference: nothing can differentiate or trace it; run it under NoGradGuard without a tracer "
            "(fused_lstm_cell per step is the differentiable form)");
-  ops::LstmLayerResult out = ops::lstm_layer(xw.data(), r.data(), h0.data(), c0.data(), reverse);
+  ops::LstmLayerResult out = ops::lstm_layer(x.data(), w.data(), r.data(), bias.defined() ? bias.data() : ops::Array(),
+                                             h0.data(), c0.data(), reverse,
+                                             onnx_gate_order ? ops::kOnnxGates : ops::kPyTorchGates);
   return {Tensor(std::move(out.y)), Tensor(std::move(out.h)), Tensor(std::move(out.c))};
 }
 
