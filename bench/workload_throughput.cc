@@ -6,6 +6,7 @@
 //   train_tokens_per_s X (char_gpt, lstm_lm) or train_images_per_s X (resnet_fmnist)
 //   loss_after_N_steps X        the mean training loss over the last 10 steps (N = warm-up + steps)
 //   infer_tokens_per_s X / infer_images_per_s X   forward only, in inference mode, eval()
+//   infer_optimized_images_per_s X   resnet_fmnist: the same through io::optimize_for_inference
 //   generate_tokens_per_s X     char_gpt: greedy decoding of --generate tokens, batch 1, KV cache
 //   generate_naive_tokens_per_s X  the same without the cache (the whole window every token)
 // Recipes: char_gpt batch 32 x 128, AdamW 3e-4 wd 0.1; lstm_lm batch 32 x 64, Adam 2e-3;
@@ -28,6 +29,7 @@
 #include "bench/workloads.h"
 #include "io/data_loader.h"
 #include "io/mnist.h"
+#include "io/optimize_for_inference.h"
 #include "io/text_corpus.h"
 #include "optim/optim.h"
 
@@ -153,9 +155,14 @@ void run_resnet(int steps) {
   std::vector<Tensor> batches;
   auto test_epoch = test_loader.epoch(0);
   for (io::Batch b; test_epoch->next(&b);) batches.push_back(layout(b.inputs));
+  // The frozen, fused copy (io::optimize_for_inference), against torch.jit.optimize_for_inference.
+  auto fast = io::optimize_for_inference(*model, batches.front());
+  if (!fast.ok()) throw Error(std::string(fast.status().message()));
   InferenceMode inference;
-  std::printf("infer_images_per_s %.1f\n",
-              rate_of([&] { for (const Tensor& b : batches) (*model)(b); }, 1, static_cast<double>(test_set->images.size(0))));
+  const double images = static_cast<double>(test_set->images.size(0));
+  std::printf("infer_images_per_s %.1f\n", rate_of([&] { for (const Tensor& b : batches) (*model)(b); }, 1, images));
+  std::printf("infer_optimized_images_per_s %.1f\n",
+              rate_of([&] { for (const Tensor& b : batches) (*fast)->forward(b); }, 1, images));
 }
 
 int run() {
