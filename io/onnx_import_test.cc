@@ -3,6 +3,7 @@
 // steps, at other batch sizes too; an imported model saves as a .tgm; malformed models get an
 // error naming the node and field, never a crash.
 #include <cmath>
+#include <functional>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -250,6 +251,30 @@ onnx::NodeProto* add_node(onnx::GraphProto* g, const std::string& op, const std:
   return n;
 }
 
+// A float32 graph input or output named `name`, and an initializer whose i-th value is value(i).
+void add_float_input(onnx::GraphProto* g, const std::string& name) {
+  auto* in = g->add_input();
+  in->set_name(name);
+  in->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
+}
+void add_float_output(onnx::GraphProto* g, const std::string& name) {
+  auto* out = g->add_output();
+  out->set_name(name);
+  out->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
+}
+void add_initializer(onnx::GraphProto* g, const std::string& name, const Shape& shape,
+                     const std::function<double(int64_t)>& value) {
+  auto* t = g->add_initializer();
+  t->set_name(name);
+  t->set_data_type(onnx::TensorProto::FLOAT);
+  int64_t n = 1;
+  for (int64_t d : shape) {
+    t->add_dims(d);
+    n *= d;
+  }
+  for (int64_t i = 0; i < n; ++i) t->add_float_data(static_cast<float>(value(i)));
+}
+
 // The GELU node chains torch.onnx writes (Div, Erf, Add, Mul, Mul) run as one gelu in eval
 // without gradients: the same outputs as the file's nodes, to rounding.
 TEST(OnnxImport, GeluChainsFuseInEvalWithoutGradients) {
@@ -277,21 +302,9 @@ onnx::ModelProto conv_add_relu_model(bool broadcast_residual, bool conv_read_twi
   model.set_ir_version(8);
   model.add_opset_import()->set_version(13);
   onnx::GraphProto* g = model.mutable_graph();
-  auto input = [&](const std::string& name) {
-    auto* in = g->add_input();
-    in->set_name(name);
-    in->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
-  };
+  auto input = [&](const std::string& name) { add_float_input(g, name); };
   auto initializer = [&](const std::string& name, const Shape& shape) {
-    auto* t = g->add_initializer();
-    t->set_name(name);
-    t->set_data_type(onnx::TensorProto::FLOAT);
-    int64_t n = 1;
-    for (int64_t d : shape) {
-      t->add_dims(d);
-      n *= d;
-    }
-    for (int64_t i = 0; i < n; ++i) t->add_float_data(std::sin(1.7 * static_cast<double>(i + shape.size())));
+    add_initializer(g, name, shape, [&](int64_t i) { return std::sin(1.7 * static_cast<double>(i + shape.size())); });
   };
   input("x");
   initializer("w", {3, 2, 3, 3});
@@ -309,12 +322,10 @@ onnx::ModelProto conv_add_relu_model(bool broadcast_residual, bool conv_read_twi
   }
   add_node(g, "Add", {"r", "c"}, "s");
   add_node(g, "Relu", {"s"}, "y");
-  g->add_output()->set_name("y");
-  g->mutable_output(0)->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
+  add_float_output(g, "y");
   if (conv_read_twice) {
     add_node(g, "Sigmoid", {"c"}, "z");
-    g->add_output()->set_name("z");
-    g->mutable_output(1)->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
+    add_float_output(g, "z");
   }
   return model;
 }
@@ -354,20 +365,13 @@ onnx::ModelProto resnet_like_model(bool block_output_too, bool broadcast_residua
   model.set_ir_version(8);
   model.add_opset_import()->set_version(13);
   onnx::GraphProto* g = model.mutable_graph();
-  auto* in = g->add_input();
-  in->set_name("x");
-  in->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
-  auto initializer = [&](const std::string& name, const Shape& shape) {
-    auto* t = g->add_initializer();
-    t->set_name(name);
-    t->set_data_type(onnx::TensorProto::FLOAT);
-    int64_t n = 1;
-    for (int64_t d : shape) {
-      t->add_dims(d);
-      n *= d;
-    }
-    const double scale = 1.0 / std::sqrt(static_cast<double>(n / shape[0]));
-    for (int64_t i = 0; i < n; ++i) t->add_float_data(scale * std::sin(1.3 * static_cast<double>(i) + shape[0]));
+  add_float_input(g, "x");
+  auto initializer = [&](const std::string& name, const Shape& shape) {  // fan-in scaled
+    int64_t fan_in = 1;
+    for (size_t d = 1; d < shape.size(); ++d) fan_in *= shape[d];
+    add_initializer(g, name, shape, [&](int64_t i) {
+      return std::sin(1.3 * static_cast<double>(i) + static_cast<double>(shape[0])) / std::sqrt(static_cast<double>(fan_in));
+    });
   };
   auto conv = [&](const std::string& x, const std::string& w, const std::string& out, int64_t stride, int64_t pad) {
     auto* n = add_node(g, "Conv", {x, w}, out);
@@ -379,11 +383,6 @@ onnx::ModelProto resnet_like_model(bool block_output_too, bool broadcast_residua
     p->set_name("pads");
     p->set_type(onnx::AttributeProto::INTS);
     for (int i = 0; i < 4; ++i) p->add_ints(pad);
-  };
-  auto output = [&](const std::string& name) {
-    auto* o = g->add_output();
-    o->set_name(name);
-    o->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
   };
   initializer("w0", {16, 3, 3, 3});
   initializer("w1", {16, 16, 3, 3});
@@ -408,8 +407,8 @@ onnx::ModelProto resnet_like_model(bool block_output_too, bool broadcast_residua
   add_node(g, "Add", {"p", "c4"}, "s4");
   add_node(g, "Relu", {"s4"}, "r4");
   add_node(g, "GlobalAveragePool", {"r4"}, "y");
-  output("y");
-  if (block_output_too) output("r2");
+  add_float_output(g, "y");
+  if (block_output_too) add_float_output(g, "r2");
   return model;
 }
 

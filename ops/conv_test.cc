@@ -11,6 +11,7 @@
 #include "ops/conv.h"
 #include "ops/elementwise.h"
 #include "ops/parallel.h"
+#include "ops/testing/error_of.h"
 #include "ops/testing/random_array.h"
 
 namespace tg::ops {
@@ -169,23 +170,15 @@ TEST(FastConvInputs, KernelLayoutChainsEqualPlainConvolutions) {
 TEST(FastConvInputs, KernelLayoutChecks) {
   const KernelArray x = as_kernel_array(random_array({1, 4, 6, 6}, 1));
   const Conv2dParams p{1, 1, 1, 1, 1, 1, 1};
-  auto message = [](auto&& f) {
-    try {
-      f();
-    } catch (const Error& e) {
-      return std::string(e.what());
-    }
-    return std::string("no error");
-  };
-  EXPECT_NE(message([&] { conv2d_in_kernel_layout(x, random_array({8, 3, 3, 3}, 2), Array(), p, {}, false); })
+  EXPECT_NE(error_of([&] { conv2d_in_kernel_layout(x, random_array({8, 3, 3, 3}, 2), Array(), p, {}, false); })
                 .find("expects"),
             std::string::npos);
-  EXPECT_NE(message([&] {
+  EXPECT_NE(error_of([&] {
               conv2d_in_kernel_layout(x, random_array({8, 4, 3, 3}, 2), Array(), p,
                                       as_kernel_array(random_array({1, 8, 6, 5}, 3)), false);
             }).find("residual [1,8,6,5] must match the output [1,8,6,6]"),
             std::string::npos);
-  EXPECT_NE(message([&] { as_kernel_array(random_array({4, 6, 6}, 1)); }).find("4-D float32"), std::string::npos);
+  EXPECT_NE(error_of([&] { as_kernel_array(random_array({4, 6, 6}, 1)); }).find("4-D float32"), std::string::npos);
 }
 
 TEST(FastConvInputs, EpilogueResidualChecks) {

@@ -10,6 +10,7 @@
 
 #include "gtest/gtest.h"
 #include "ops/parallel.h"
+#include "ops/testing/error_of.h"
 #include "ops/testing/random_array.h"
 
 namespace tg::ops {
@@ -116,19 +117,11 @@ TEST(LstmLayer, Float64AndEmptyAndErrors) {
   EXPECT_EQ(none.h.data<float>()[3], h0.data<float>()[3]);
   EXPECT_EQ(none.c.data<float>()[3], c0.data<float>()[3]);
 
-  auto message = [](auto&& f) {
-    try {
-      f();
-    } catch (const Error& e) {
-      return std::string(e.what());
-    }
-    return std::string("no error");
-  };
-  EXPECT_NE(message([&] { lstm_layer(x, random_array({64, 5}, 7), r, Array(), h0, c0, false); }).find("do not fit"),
+  EXPECT_NE(error_of([&] { lstm_layer(x, random_array({64, 5}, 7), r, Array(), h0, c0, false); }).find("do not fit"),
             std::string::npos);
-  EXPECT_NE(message([&] { lstm_layer(x, w, r, random_array({63}, 7), h0, c0, false); }).find("bias [63]"),
+  EXPECT_NE(error_of([&] { lstm_layer(x, w, r, random_array({63}, 7), h0, c0, false); }).find("bias [63]"),
             std::string::npos);
-  EXPECT_NE(message([&] { lstm_layer(x, w, r, Array(), h0, c0, false, {0, 1, 1, 3}); }).find("permutation"),
+  EXPECT_NE(error_of([&] { lstm_layer(x, w, r, Array(), h0, c0, false, {0, 1, 1, 3}); }).find("permutation"),
             std::string::npos);
 }
 

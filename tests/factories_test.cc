@@ -13,7 +13,7 @@
 #include "autograd/tapegrad.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/error_of.h"
+#include "ops/testing/error_of.h"
 
 namespace tg {
 namespace {

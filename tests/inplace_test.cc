@@ -11,7 +11,7 @@
 #include "optim/optim.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/error_of.h"
+#include "ops/testing/error_of.h"
 
 namespace tg {
 namespace {

@@ -14,7 +14,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nn/nn.h"
-#include "tests/error_of.h"
+#include "ops/testing/error_of.h"
 
 namespace tg::nn {
 namespace {

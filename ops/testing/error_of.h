@@ -1,4 +1,4 @@
-// tapegrad/tests/error_of.h: the message of the exception a call throws, for tests that check
+// tapegrad/ops/testing/error_of.h: the message of the exception a call throws, for tests that check
 // error text with HasSubstr.
 #pragma once
 
