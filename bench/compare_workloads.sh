@@ -51,9 +51,14 @@ for w in "${workloads[@]}"; do
   unit=tokens; [[ $w == resnet_fmnist* ]] && unit=images
   row "$w" "train_${unit}_per_s" "train_${unit}_per_s" ">= 1.5"
   row "$w" "infer_${unit}_per_s" "infer_${unit}_per_s" ">= 2"
+  # Both sides' frozen, fused copies: io::optimize_for_inference, torch.jit.optimize_for_inference.
+  [[ $w == resnet_fmnist* ]] && row "$w" infer_optimized_images_per_s infer_optimized_images_per_s ""
   [[ $w == char_gpt ]] && row "$w" generate_tokens_per_s generate_tokens_per_s ">= 3"
   row "$w" "$loss" "$loss" "~ 1" 3
   row "$w" peak_rss_mb peak_rss_mb ""
 done
 echo
+for w in resnet_fmnist resnet_fmnist_cl; do
+  echo "$w: tapegrad's optimized copy against PyTorch's eager model: $(median "$tmp/$w.tapegrad" infer_optimized_images_per_s) vs $(median "$tmp/$w.pytorch" infer_images_per_s) images/s"
+done
 echo "char_gpt generation: tapegrad's KV cache against its own naive loop: $(median "$tmp/char_gpt.tapegrad" generate_tokens_per_s) vs $(median "$tmp/char_gpt.tapegrad" generate_naive_tokens_per_s) tokens/s"
