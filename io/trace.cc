@@ -125,10 +125,7 @@ class StateSnapshot {
   StateSnapshot(const StateSnapshot&) = delete;
   StateSnapshot& operator=(const StateSnapshot&) = delete;
   void restore() {
-    for (auto& [t, values] : buffers_) {
-      ops::copy_into(t.data(), values);
-      t.data().storage()->bump_version("trace (restoring buffers)");
-    }
+    for (auto& [t, values] : buffers_) ops::overwrite(t.data(), values, "trace (restoring buffers)");
     ops::default_generator().set_state(generator_);
   }
 

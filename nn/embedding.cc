@@ -24,8 +24,7 @@ std::shared_ptr<Embedding> Embedding::from_pretrained(const Tensor& embeddings, 
       EmbeddingOptions{embeddings.size(0), embeddings.size(1), padding_idx, std::nullopt, 2.0, embeddings.dtype()});
   {
     NoGradGuard no_grad;
-    ops::copy_into(e->weight.data(), embeddings.data());
-    e->weight.data().storage()->bump_version("Embedding::from_pretrained");
+    ops::overwrite(e->weight.data(), embeddings.data(), "Embedding::from_pretrained");
   }
   e->weight.set_requires_grad(!freeze);
   return e;
@@ -36,8 +35,8 @@ void Embedding::reset_parameters() {
   if (options.padding_idx) {
     const int64_t row = *options.padding_idx < 0 ? *options.padding_idx + options.num_embeddings : *options.padding_idx;
     NoGradGuard no_grad;
-    ops::copy_into(weight.data().slice(0, row, row + 1), ops::Array::zeros({1, options.embedding_dim}, weight.dtype()));
-    weight.data().storage()->bump_version("Embedding::reset_parameters");
+    ops::overwrite(weight.data().slice(0, row, row + 1), ops::Array::zeros({1, options.embedding_dim}, weight.dtype()),
+                   "Embedding::reset_parameters");
   }
 }
 

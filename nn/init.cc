@@ -28,8 +28,7 @@ double calculate_gain(Nonlinearity n, double param) {
 
 static Tensor fill_from(Tensor t, const ops::Array& values) {
   NoGradGuard no_grad;
-  ops::copy_into(t.data(), values);
-  t.data().storage()->bump_version("nn::init");  // Note [Version counter] in ops/storage.h
+  ops::overwrite(t.data(), values, "nn::init");
   return t;
 }
 

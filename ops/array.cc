@@ -380,6 +380,11 @@ void copy_bytes(void* dst, const void* src, int64_t bytes) {
 
 }  // namespace
 
+void overwrite(const Array& dst, const Array& src, std::string_view writer) {
+  copy_into(dst, src);
+  dst.storage()->bump_version(writer);
+}
+
 void copy_into(const Array& dst, const Array& src) {
   const Shape src_strides = internal::broadcast_strides(
       src.shape(), src.strides(), broadcast_shapes(dst.shape(), src.shape(), "copy"));

@@ -121,6 +121,9 @@ inline bool is_channels_last(const Array& x) { return x.suggest_memory_format() 
 
 // Copies src into dst elementwise (any strides; src broadcast to dst's shape; dtypes converted).
 void copy_into(const Array& dst, const Array& src);
+// copy_into into an existing tensor's memory, counted as a write by `writer` (Note [Version
+// counter] in ops/storage.h): for writes that do not go through an in-place op.
+void overwrite(const Array& dst, const Array& src, std::string_view writer);
 
 template <typename T>
 Array Array::from_vector(const std::vector<T>& values, const Shape& shape) {

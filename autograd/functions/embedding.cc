@@ -75,10 +75,7 @@ void renormalize_rows(const Tensor& weight, const Tensor& indices, double max_no
     double norm = 0;
     for (double e : v) norm = std::isinf(norm_type) ? std::max(norm, std::abs(e)) : norm + std::pow(std::abs(e), norm_type);
     if (!std::isinf(norm_type)) norm = std::pow(norm, 1.0 / norm_type);
-    if (norm > max_norm) {
-      ops::copy_into(r, ops::scale(r, max_norm / (norm + 1e-7)));
-      w.storage()->bump_version("embedding (max_norm)");
-    }
+    if (norm > max_norm) ops::overwrite(r, ops::scale(r, max_norm / (norm + 1e-7)), "embedding (max_norm)");
   }
 }
 
