@@ -7,8 +7,9 @@
 // direct kernels use; channels-last ones (NHWC, Note [Channels last] in ops/array.cc) go to its
 // NHWC kernels as they are, and outputs keep the format of the activation they come from. Weights
 // stay OIHW and are reordered per call, or kept packed for inference (Note [Packed weights] in
-// ops/internal/onednn.h); temporaries and the scratchpad are allocated per call. A forward's epilogue (residual sum, ReLU: Note [Fused convolution] in
-// ops/conv.h) runs as oneDNN post-ops on the kernel's registers.
+// ops/internal/onednn.h); temporaries and the scratchpad are allocated per call. A forward's
+// epilogue (residual sum, ReLU: Note [Fused convolution] in ops/conv.h) runs as oneDNN post-ops
+// on the kernel's registers.
 #include "ops/internal/onednn_conv.h"
 
 #include <memory>
@@ -283,22 +284,22 @@ void run_entry(const Entry& e, const std::unordered_map<int, Array>& arrays, Wei
   give_bindings(e, std::move(b));
 }
 
-// Runs the convolution `kind` of geometry g with the cached primitive, or, when the cache is
-// full, with one built for this call.
-const Entry* cached(Kind kind, const Geometry& g, bool bias, bool last, const Epilogue& epilogue,
-                    const KernelLayout* src_layout = nullptr) {
+// The cached primitive of `kind` for geometry g, or, when the cache is full, one built into
+// `local` for this call.
+const Entry& entry_for(Kind kind, const Geometry& g, bool bias, bool last, const Epilogue& epilogue,
+                       std::optional<Entry>& local, const KernelLayout* src_layout = nullptr) {
   const Key key{kind,   bias,      last,      epilogue.sum, epilogue.relu, g.src, g.weights, g.strides, g.dilates,
                 g.pad_l, g.pad_r, src_layout ? src_layout->key : std::string()};
-  return cache().get(key, [&] { return build(kind, g, bias, last, epilogue, src_layout ? &src_layout->desc : nullptr); });
+  auto build_it = [&] { return build(kind, g, bias, last, epilogue, src_layout ? &src_layout->desc : nullptr); };
+  if (const Entry* e = cache().get(key, build_it)) return *e;
+  return local.emplace(build_it());
 }
 
+// Runs the convolution `kind` of geometry g.
 void run(Kind kind, const Geometry& g, bool bias, bool last, const std::unordered_map<int, Array>& arrays,
          const Epilogue& epilogue = {}, WeightPacking packing = WeightPacking::kPerCall) {
-  if (const Entry* e = cached(kind, g, bias, last, epilogue)) {
-    run_entry(*e, arrays, packing);
-  } else {
-    run_entry(build(kind, g, bias, last, epilogue), arrays, packing);
-  }
+  std::optional<Entry> local;
+  run_entry(entry_for(kind, g, bias, last, epilogue, local), arrays, packing);
 }
 
 MemoryFormat format_of(bool last) { return last ? MemoryFormat::ChannelsLast : MemoryFormat::Contiguous; }
@@ -376,15 +377,14 @@ KernelArray conv2d_in_kernel_layout(const KernelArray& input, const Array& weigh
   const SerialGuard small(small_forward(g));
   const Epilogue epilogue{residual.defined(), relu};
   std::optional<Entry> local;
-  const Entry* e = cached(Kind::kForwardInKernelLayout, g, bias_in.defined(), false, epilogue, input.layout.get());
-  if (e == nullptr) e = &local.emplace(build(Kind::kForwardInKernelLayout, g, bias_in.defined(), false, epilogue,
-                                             &input.layout->desc));
-  KernelArray out{buffer(e->dst_layout->desc.get_size()), {g.dst[0], g.dst[1], g.dst[2], g.dst[3]}, e->dst_layout};
-  if (residual.defined()) relayout(*residual.layout, residual.bytes, *e->dst_layout, out.bytes);  // the sum post-op adds to it
+  const Entry& e = entry_for(Kind::kForwardInKernelLayout, g, bias_in.defined(), false, epilogue, local,
+                             input.layout.get());
+  KernelArray out{buffer(e.dst_layout->desc.get_size()), {g.dst[0], g.dst[1], g.dst[2], g.dst[3]}, e.dst_layout};
+  if (residual.defined()) relayout(*residual.layout, residual.bytes, *e.dst_layout, out.bytes);  // the sum post-op adds to it
   std::unordered_map<int, Array> arrays{
       {DNNL_ARG_SRC, input.bytes}, {DNNL_ARG_WEIGHTS, weight_in.contiguous()}, {DNNL_ARG_DST, out.bytes}};
   if (bias_in.defined()) arrays.insert({DNNL_ARG_BIAS, bias_in.contiguous()});
-  run_entry(*e, arrays, WeightPacking::kCached);
+  run_entry(e, arrays, WeightPacking::kCached);
   return out;
 }
 

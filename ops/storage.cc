@@ -5,8 +5,6 @@
 #include <malloc.h>
 
 #include <algorithm>
-#include <cstdlib>
-#include <new>
 
 #include "ops/error.h"
 #include "ops/internal/block_cache.h"
