@@ -315,8 +315,6 @@ const bool kRegistered = register_onnx_converters({
 
 }  // namespace
 
-// Conv; with an epilogue (Note [Fused convolution] in ops/conv.h) when a residual or relu is
-// given, or undefined when the residual does not have the output's shape and dtype.
 std::optional<ops::Conv2dParams> kernel_layout_conv_params(OnnxNodeContext& c, const Shape& x, const Shape& weight) {
   if (x.size() != 4 || weight.size() != 4) return std::nullopt;
   const Window w = read_window(c, x, std::vector<int64_t>(weight.begin() + 2, weight.end()));
@@ -326,6 +324,8 @@ std::optional<ops::Conv2dParams> kernel_layout_conv_params(OnnxNodeContext& c, c
   return p;
 }
 
+// Conv; with an epilogue (Note [Fused convolution] in ops/conv.h) when a residual or relu is
+// given, or undefined when the residual does not have the output's shape and dtype.
 Tensor fused_conv_onnx(OnnxNodeContext& c, const Tensor& residual, bool relu) {
   const Tensor x = as_2d(c.in(0), c.in(0).dim() - 2);
   const Tensor& weight_in = c.in(1);

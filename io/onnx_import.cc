@@ -344,12 +344,7 @@ bool OnnxModule::run_chain_in_kernel_layout(ConvChain& chain, std::vector<Tensor
   auto fits = [](const Tensor& t) { return t.defined() && t.dtype() == kFloat32 && t.dim() == 4; };
   if (!x_in_kernel && !fits(values[x])) return false;
   const Shape x_shape = x_in_kernel ? kernel.values[x].shape : values[x].shape();
-  std::vector<Tensor> args;
-  if (chain.batch_norm >= 0) {
-    args = folded_conv_inputs(chain, values);
-  } else {
-    gather(conv.inputs, values, &args);
-  }
+  const std::vector<Tensor> args = conv_inputs(chain, values);
   const Tensor& weight = args[1];
   const Tensor bias = args.size() > 2 ? args[2] : Tensor();
   if (!fits(weight) || (bias.defined() && (bias.dtype() != kFloat32 || bias.dim() != 1))) return false;
@@ -481,8 +476,14 @@ struct OnnxModule::FoldedConv {
   Tensor weight, bias;
 };
 
-std::vector<Tensor> OnnxModule::folded_conv_inputs(ConvChain& chain, const std::vector<Tensor>& values) {
-  const Node &conv = nodes_[chain.conv], &bn = nodes_[chain.batch_norm];
+std::vector<Tensor> OnnxModule::conv_inputs(ConvChain& chain, const std::vector<Tensor>& values) {
+  const Node& conv = nodes_[chain.conv];
+  if (chain.batch_norm < 0) {
+    std::vector<Tensor> args;
+    gather(conv.inputs, values, &args);
+    return args;
+  }
+  const Node& bn = nodes_[chain.batch_norm];
   const Tensor& w = values[conv.inputs[1]];
   const Tensor b = conv.inputs.size() > 2 && conv.inputs[2] >= 0 ? values[conv.inputs[2]] : Tensor();
   const Tensor &gamma = values[bn.inputs[1]], &beta = values[bn.inputs[2]], &mean = values[bn.inputs[3]],
@@ -524,12 +525,7 @@ std::vector<Tensor> OnnxModule::run_node(const Node& node, const std::vector<Ten
 
 Tensor OnnxModule::run_chain(ConvChain& chain, const std::vector<Tensor>& values) {
   const Node& conv = nodes_[chain.conv];
-  std::vector<Tensor> args;
-  if (chain.batch_norm >= 0) {
-    args = folded_conv_inputs(chain, values);
-  } else {
-    gather(conv.inputs, values, &args);
-  }
+  const std::vector<Tensor> args = conv_inputs(chain, values);
   const Tensor residual = chain.add >= 0 ? values[chain.residual] : Tensor();
   Tensor y;
   try {
@@ -707,25 +703,25 @@ std::vector<Tensor> OnnxModule::forward(const std::vector<Tensor>& inputs) {
   std::vector<Tensor> args;
   for (size_t i = 0; i < nodes_.size(); ++i) {
     const Node& node = nodes_[i];
-    if (fuse && node.fusion >= 0 && fusions_[node.fusion].kind == Fusion::kConv) {
-      const Fusion& f = fusions_[node.fusion];
-      if (static_cast<int>(i) != f.tail) continue;  // the fusion's nodes are computed at its last one
-      ConvChain& chain = chains_[f.index];
-      if (run_chain_in_kernel_layout(chain, values, kernel)) {
-        ++kernel_runs;
-        continue;
+    const Fusion* f = fuse && node.fusion >= 0 ? &fusions_[node.fusion] : nullptr;
+    // A Conv chain reads the kernel's layout itself; every other node needs plain inputs.
+    if (f == nullptr || f->kind != Fusion::kConv)
+      for (int slot : node.inputs) materialize(slot, values, kernel);
+    if (f != nullptr) {
+      if (static_cast<int>(i) != f->tail) continue;  // the fusion's nodes are computed at its last one
+      if (f->kind == Fusion::kConv) {
+        ConvChain& chain = chains_[f->index];
+        if (run_chain_in_kernel_layout(chain, values, kernel)) {
+          ++kernel_runs;
+          continue;
+        }
+        materialize(nodes_[chain.conv].inputs[0], values, kernel);
+        materialize(chain.residual, values, kernel);
+        values[chain.output] = run_chain(chain, values);
+      } else {
+        values[node.outputs[0]] = f->kind == Fusion::kAttention ? run_attention(attentions_[f->index], values)
+                                                                : run_gelu(gelus_[f->index], values);
       }
-      materialize(nodes_[chain.conv].inputs[0], values, kernel);
-      materialize(chain.residual, values, kernel);
-      values[chain.output] = run_chain(chain, values);
-      continue;
-    }
-    for (int slot : node.inputs) materialize(slot, values, kernel);
-    if (fuse && node.fusion >= 0) {
-      const Fusion& f = fusions_[node.fusion];
-      if (static_cast<int>(i) != f.tail) continue;  // the fusion's nodes are computed at its last one
-      values[node.outputs[0]] = f.kind == Fusion::kAttention ? run_attention(attentions_[f.index], values)
-                                                             : run_gelu(gelus_[f.index], values);
       continue;
     }
     gather(node.inputs, values, &args);

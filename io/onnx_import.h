@@ -145,9 +145,9 @@ class OnnxModule : public nn::Module {
   Tensor run_separately(std::initializer_list<int> nodes, const std::vector<Tensor>& values);
   std::vector<Tensor> run_node(const Node& node, const std::vector<Tensor>& args);
   Tensor run_chain(ConvChain& chain, const std::vector<Tensor>& values);
-  // The folded Conv inputs {x, weight * scale, bias * scale + shift} for the chain's Conv (cached
-  // until one of the six source tensors changes).
-  std::vector<Tensor> folded_conv_inputs(ConvChain& chain, const std::vector<Tensor>& values);
+  // The chain's Conv inputs: with a BatchNormalization folded in, {x, weight * scale,
+  // bias * scale + shift} (cached until one of the six source tensors changes), else the node's own.
+  std::vector<Tensor> conv_inputs(ConvChain& chain, const std::vector<Tensor>& values);
   std::atomic<int64_t> kernel_layout_runs_{0};
   std::mutex folding_;  // guards the chains' folded caches (forwards may run on several threads)
   std::vector<Fusion> fusions_;

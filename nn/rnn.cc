@@ -128,8 +128,8 @@ RNNBase::Result RNNBase::run(const Tensor& input, const Tensor& h0_in, const Ten
       Tensor h = h0.defined() ? select(h0, 0, k) : Tensor(), c = c0.defined() ? select(c0, 0, k) : Tensor();
       std::vector<Tensor> outputs(steps);
       if (!recording && mode == Mode::kLSTM && current_op_observer() == nullptr) {
-        // Inference: the whole direction as one GEMM and one fused pass per step, both biases in
-        // the fused pass (lstm_layer_inference).
+        // Inference: the whole direction per call, one GEMM and one fused pass per step, both
+        // biases summed (lstm_layer_inference).
         const Tensor bias = p[2].defined() && p[3].defined() ? p[2] + p[3] : p[2].defined() ? p[2] : p[3];
         const Tensor zero = zeros({n, hsize}, x.dtype());
         const LstmLayerOutput out = lstm_layer_inference(transpose(layer_input, 0, 1), p[0], p[1], bias,
