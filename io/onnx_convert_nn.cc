@@ -75,6 +75,13 @@ Window read_window(C& c, const Shape& x, const std::vector<int64_t>& kernel) {
 }
 Window read_window(C& c, const Tensor& x, const std::vector<int64_t>& kernel) { return read_window(c, x.shape(), kernel); }
 
+// A Conv's or ConvTranspose's window: the kernel defaults to the weight's spatial dims.
+Window read_conv_window(C& c, const Shape& x, const Shape& weight) {
+  TG_CHECK(weight.size() == x.size() && x.size() >= 3, "weight ", shape_str(weight), " does not fit input ",
+           shape_str(x));
+  return read_window(c, x, std::vector<int64_t>(weight.begin() + 2, weight.end()));
+}
+
 // Pads a [N, C, H, W] tensor per side with `value`.
 Tensor pad_sides(const Tensor& x, const Window& w, double value) {
   return pad(x, {w.pad_begin[1], w.pad_end[1], w.pad_begin[0], w.pad_end[0]}, "constant", value);
@@ -85,11 +92,8 @@ Tensors conv_onnx(C& c) { return {fused_conv_onnx(c, Tensor(), false)}; }
 Tensors conv_transpose_onnx(C& c) {
   const Tensor& x_in = c.in(0);
   const Tensor& weight_in = c.in(1);
-  TG_CHECK(weight_in.dim() == x_in.dim(), "weight ", shape_str(weight_in.shape()), " does not fit input ",
-           shape_str(x_in.shape()));
-  const std::vector<int64_t> kernel(weight_in.shape().begin() + 2, weight_in.shape().end());
   // ConvTranspose's auto_pad works on the output size; read the rest without it.
-  Window w = read_window(c, x_in, kernel);
+  Window w = read_conv_window(c, x_in.shape(), weight_in.shape());
   const int64_t spatial = w.spatial, off = 2 - spatial;
   const int64_t groups = c.i("group", 1);
   std::vector<int64_t> output_padding = c.ints("output_padding", std::vector<int64_t>(spatial, 0));
@@ -317,7 +321,7 @@ const bool kRegistered = register_onnx_converters({
 
 std::optional<ops::Conv2dParams> kernel_layout_conv_params(OnnxNodeContext& c, const Shape& x, const Shape& weight) {
   if (x.size() != 4 || weight.size() != 4) return std::nullopt;
-  const Window w = read_window(c, x, std::vector<int64_t>(weight.begin() + 2, weight.end()));
+  const Window w = read_conv_window(c, x, weight);
   const ops::Conv2dParams p{w.stride[0],   w.stride[1],   w.pad_begin[0], w.pad_begin[1],
                             w.dilation[0], w.dilation[1], c.i("group", 1)};
   if (!w.symmetric() || p.groups <= 0 || !ops::kernel_layout_supported(x, weight, p)) return std::nullopt;
@@ -327,12 +331,9 @@ std::optional<ops::Conv2dParams> kernel_layout_conv_params(OnnxNodeContext& c, c
 // Conv; with an epilogue (Note [Fused convolution] in ops/conv.h) when a residual or relu is
 // given, or undefined when the residual does not have the output's shape and dtype.
 Tensor fused_conv_onnx(OnnxNodeContext& c, const Tensor& residual, bool relu) {
-  const Tensor x = as_2d(c.in(0), c.in(0).dim() - 2);
   const Tensor& weight_in = c.in(1);
-  TG_CHECK(weight_in.dim() == c.in(0).dim(), "weight ", shape_str(weight_in.shape()), " does not fit input ",
-           shape_str(c.in(0).shape()));
-  const std::vector<int64_t> kernel(weight_in.shape().begin() + 2, weight_in.shape().end());
-  Window w = read_window(c, c.in(0), kernel);
+  Window w = read_conv_window(c, c.in(0).shape(), weight_in.shape());
+  const Tensor x = as_2d(c.in(0), w.spatial);
   const Tensor weight = as_2d(weight_in, w.spatial);
   const int64_t groups = c.i("group", 1);
   Tensor input = x;

@@ -764,5 +764,29 @@ TEST(OnnxImport, BadAttributesFailAtRunWithTheNodeAndAttribute) {
   }
 }
 
+// A Conv or ConvTranspose on inputs with fewer than three dims (no spatial dims) is refused by
+// name, whatever the weight's rank (the fuzzer once reached the kernel shape of a rank-1 weight).
+TEST(OnnxImport, ConvolutionsOnInputsWithoutSpatialDimsAreRefused) {
+  for (const std::string op_type : {"Conv", "ConvTranspose"}) {
+    auto model = one_node_model(op_type);
+    model.mutable_graph()->mutable_node(0)->add_input("w");
+    auto m = parse_onnx(model.SerializeAsString(), "test.onnx");
+    ASSERT_FALSE(m.ok()) << op_type << ": w is not defined";
+    auto* w = model.mutable_graph()->add_initializer();
+    w->set_name("w");
+    w->set_data_type(onnx::TensorProto::FLOAT);
+    w->add_dims(2);
+    w->set_raw_data(std::string(8, '\0'));
+    m = parse_onnx(model.SerializeAsString(), "test.onnx");
+    ASSERT_TRUE(m.ok()) << m.status();
+    try {
+      m->module->forward(tensor({1.0, 2.0}, kFloat32));
+      FAIL() << op_type << ": expected an error";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("weight [2] does not fit input [2]"), std::string::npos) << e.what();
+    }
+  }
+}
+
 }  // namespace
 }  // namespace tg::io
