@@ -59,6 +59,12 @@ Activation make_activation(const std::string& name, const std::vector<double>& a
   return a;
 }
 
+// The directions' results along a new dim `dim`: one direction is a view of its result (a
+// batch-64 LSTM's output is 4 MB a layer).
+Tensor stack_directions(const std::vector<Tensor>& results, int64_t dim) {
+  return results.size() == 1 ? unsqueeze(results[0], dim) : stack(results, dim);
+}
+
 template <Cell kCell>
 Tensors recurrent(C& c) {
   constexpr int gates = kCell == Cell::kLstm ? 4 : kCell == Cell::kGru ? 3 : 1;
@@ -217,9 +223,9 @@ Tensors recurrent(C& c) {
     h_last.push_back(h);
     if (kCell == Cell::kLstm) c_last.push_back(cell);
   }
-  Tensor y = stack(y_dirs, 1);  // [seq, dirs, batch, hidden]
-  Tensor yh = stack(h_last, 0);  // [dirs, batch, hidden]
-  Tensor yc = kCell == Cell::kLstm ? stack(c_last, 0) : Tensor();
+  Tensor y = stack_directions(y_dirs, 1);  // [seq, dirs, batch, hidden]
+  Tensor yh = stack_directions(h_last, 0);  // [dirs, batch, hidden]
+  Tensor yc = kCell == Cell::kLstm ? stack_directions(c_last, 0) : Tensor();
   if (batch_first) {
     y = permute(y, {2, 0, 1, 3});  // [batch, seq, dirs, hidden]
     yh = transpose(yh, 0, 1);

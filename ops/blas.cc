@@ -19,6 +19,7 @@
 #include <cblas.h>
 
 #include <algorithm>
+#include <type_traits>
 #include <vector>
 
 #include "oneapi/dnnl/dnnl.h"
@@ -156,6 +157,33 @@ void gemm_impl(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const
 }
 
 }  // namespace
+
+template <typename T>
+struct RepeatedGemm<T>::Packed : onednn::PackedMatmul {
+  using PackedMatmul::PackedMatmul;
+};
+
+template <typename T>
+RepeatedGemm<T>::RepeatedGemm(int64_t m, int64_t n, int64_t k, const T* a, int64_t lda, const T* b, int64_t ldb,
+                              T* c, int64_t ldc)
+    : m_(m), n_(n), k_(k), lda_(lda), ldb_(ldb), ldc_(ldc), a_(a), b_(b), c_(c) {
+  // The shapes the matmul primitive takes in fastest() (Note [Which float32 GEMM library]).
+  if constexpr (std::is_same_v<T, float>) {
+    if (!deterministic() && m >= 32 && n >= 32 && k > 0) packed_ = std::make_unique<Packed>(m, n, k, a, lda, b, ldb, c, ldc);
+  }
+}
+
+template <typename T>
+RepeatedGemm<T>::~RepeatedGemm() = default;
+
+template <typename T>
+void RepeatedGemm<T>::run() {
+  if (packed_) packed_->run();
+  else gemm(false, true, m_, n_, k_, T(1), a_, lda_, b_, ldb_, T(0), c_, ldc_);
+}
+
+template class RepeatedGemm<float>;
+template class RepeatedGemm<double>;
 
 void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
           const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {

@@ -138,6 +138,28 @@ TEST(GemmPrimitiveCache, ShapesBeyondItsLimitStayCorrect) {
   EXPECT_EQ(fast_matmul_primitives_built(), 256) << "the cache is bounded, and these shapes filled it";
 }
 
+// Note [Repeated products]: C = A B^T with B packed once (m, n >= 32) or by ops::gemm (smaller),
+// padded leading dimensions; a second run sees A's new values, and the padding of C stays as it was.
+TEST(RepeatedGemm, EveryRunMatchesTheReference) {
+  for (const GemmCase& shape : {GemmCase{false, true, 64, 80, 37, 0.0f, 3, 1.0f},
+                                GemmCase{false, true, 33, 512, 384, 0.0f, 0, 1.0f},
+                                GemmCase{false, true, 5, 80, 37, 0.0f, 2, 1.0f}}) {
+    SCOPED_TRACE(::testing::Message() << shape.m << "x" << shape.n << "x" << shape.k);
+    Operands o = operands(shape);
+    std::vector<float> c = o.c0;
+    RepeatedGemm<float> product(shape.m, shape.n, shape.k, o.a.data(), o.lda, o.b.data(), o.ldb, c.data(), o.ldc);
+    product.run();
+    expect_matches_reference(shape, o, c);
+    GemmCase scaled = shape;  // A doubled in place: C doubles
+    scaled.alpha = 2.0f;
+    const std::vector<float> a_before = o.a;
+    for (float& x : o.a) x *= 2.0f;
+    product.run();
+    o.a = a_before;  // the reference is alpha 2 on the A it was built from
+    expect_matches_reference(scaled, o, c);
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Shapes, Gemm,
     ::testing::Values(

@@ -3,7 +3,8 @@
 // cache] (ops/internal/onednn.h). Transposes and leading dimensions become the
 // strides of the memory descriptors, so nothing is copied. At most kMaxPrimitives shapes are
 // kept: a program that multiplies ever new shapes falls back to the caller's library instead of
-// growing the cache without bound.
+// growing the cache without bound. PackedMatmul is the product of Note [Repeated products]
+// (ops/blas.h): its B reordered once into the layout the primitive chooses.
 #include "ops/internal/onednn_matmul.h"
 
 #include <tuple>
@@ -60,6 +61,29 @@ bool matmul(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float* a, i
                            {DNNL_ARG_SCRATCHPAD, memory(e->scratchpad, eng, scratch.raw_data())}});
   s.wait();
   return true;
+}
+
+PackedMatmul::PackedMatmul(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
+                           int64_t ldb, float* c, int64_t ldc) {
+  const memory::desc a_desc = matrix(m, k, false, lda), b_desc = matrix(k, n, true, ldb), c_desc = matrix(m, n, false, ldc);
+  const memory::desc any({k, n}, memory::data_type::f32, memory::format_tag::any);
+  const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a_desc, any, c_desc), user_scratchpad(), engine());
+  primitive_ = dnnl::matmul(pd);
+  const dnnl::engine& eng = engine();
+  packed_b_ = buffer(pd.weights_desc().get_size());
+  scratch_ = buffer(pd.scratchpad_desc().get_size());
+  memory user_b(b_desc, eng, const_cast<float*>(b)), packed(pd.weights_desc(), eng, packed_b_.raw_data());
+  dnnl::reorder(user_b, packed).execute(stream(), user_b, packed);
+  stream().wait();
+  args_ = {{DNNL_ARG_SRC, memory(a_desc, eng, const_cast<float*>(a))},
+           {DNNL_ARG_WEIGHTS, packed},
+           {DNNL_ARG_DST, memory(c_desc, eng, c)},
+           {DNNL_ARG_SCRATCHPAD, memory(pd.scratchpad_desc(), eng, scratch_.raw_data())}};
+}
+
+void PackedMatmul::run() {
+  primitive_.execute(stream(), args_);
+  stream().wait();
 }
 
 }  // namespace tg::ops::onednn
