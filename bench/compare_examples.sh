@@ -9,8 +9,10 @@
 # nats per byte: lower is better; an epoch is 200 steps), dcgan (the judge's sample_confidence;
 # class_coverage is in the logs), siamese (pair accuracy), char_lm (LSTM, validation bits per byte),
 # time_sequence_prediction (test MSE; EPOCHS counts its L-BFGS steps; both sides start from
-# tapegrad's initial weights) and custom_dataset (test accuracy on make_shapes' PNG folder,
-# written to data/shapes if missing; the twin reads it with Pillow).
+# tapegrad's initial weights), custom_dataset (test accuracy on make_shapes' PNG folder,
+# written to data/shapes if missing; the twin reads it with Pillow) and transfer_learning (test
+# accuracy on Fashion-MNIST of a new head on the frozen MNIST classifier PyTorch trained,
+# tests/reference/onnx_models/mnist_cnn; the twin runs the ONNX graph in PyTorch).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 epochs=${1:-2} threads=${2:-2}
@@ -18,18 +20,20 @@ shift $(($# < 2 ? $# : 2))
 declare -A metric=([vae]=test_loss [mnist_rnn]=test_accuracy [fashion_resnet]=test_accuracy
                    [char_gpt]=validation_loss [dcgan]=sample_confidence [siamese]=pair_accuracy
                    [char_lm]=validation_bits_per_byte [time_sequence_prediction]=test_loss
-                   [custom_dataset]=test_accuracy)
+                   [custom_dataset]=test_accuracy [transfer_learning]=test_accuracy)
 # The data flag each example (and its twin) takes.
 declare -A data=([vae]=--data_dir=data/mnist [mnist_rnn]=--data_dir=data/mnist
                  [fashion_resnet]=--data_dir=/usr/share/datasets/fashion-mnist [char_gpt]=--data=/usr/share/games/fortunes
                  [dcgan]=--data_dir=data/mnist [siamese]=--data_dir=/usr/share/datasets/fashion-mnist
                  [char_lm]=--data=/usr/share/games/fortunes [time_sequence_prediction]=
-                 [custom_dataset]=--data_dir=data/shapes)
+                 [custom_dataset]=--data_dir=data/shapes
+                 [transfer_learning]=--data_dir=/usr/share/datasets/fashion-mnist)
 # What an "epoch" is called on the command line (time_sequence_prediction counts L-BFGS steps).
 declare -A rounds=([time_sequence_prediction]=--steps)
 names=("$@")
 [[ ${#names[@]} -gt 0 ]] ||
-  names=(vae mnist_rnn fashion_resnet char_gpt char_lm dcgan siamese time_sequence_prediction custom_dataset)
+  names=(vae mnist_rnn fashion_resnet char_gpt char_lm dcgan siamese time_sequence_prediction custom_dataset
+         transfer_learning)
 for name in "${names[@]}"; do
   [[ -n ${metric[$name]:-} ]] || { echo "compare_examples.sh: no twin named $name (known: ${!metric[*]})" >&2; exit 2; }
 done
@@ -37,6 +41,7 @@ source bench/compare_common.sh
 # shellcheck disable=SC2207  # word splitting of the package list is intended
 need=($(torch_packages))
 [[ " ${names[*]} " == *" custom_dataset "* ]] && ! $py -c "import PIL" 2>/dev/null && need+=(python3-pil)
+[[ " ${names[*]} " == *" transfer_learning "* ]] && ! $py -c "import onnx" 2>/dev/null && need+=(python3-onnx)
 install_missing "${need[@]}"
 bazel build -c opt "${names[@]/#/\/\/examples:}" //examples:make_shapes >/dev/null 2>&1
 [[ -d data/shapes ]] || bazel-bin/examples/make_shapes --dir="$PWD/data/shapes" >/dev/null
@@ -51,7 +56,8 @@ echo "|---|---|---|---|---|"
 value() { awk -v f="$2" '{for (i = 1; i < NF; ++i) if ($i == f) v = $(i + 1)} END {print v}' "$1"; }
 seconds() { awk '{s += $NF} END {print s}' "$1"; }
 # Flags both sides take: time_sequence_prediction's twin starts from tapegrad's initial weights.
-declare -A shared=([time_sequence_prediction]=--initial_weights=$tmp/initial_weights)
+declare -A shared=([time_sequence_prediction]=--initial_weights=$tmp/initial_weights
+                   [transfer_learning]=--backbone=tests/reference/onnx_models/mnist_cnn/model.onnx)
 for name in "${names[@]}"; do
   args=(${data[$name]:+"${data[$name]}"} "${rounds[$name]:---epochs}=$epochs" ${shared[$name]:+"${shared[$name]}"})
   "bazel-bin/examples/$name" "${args[@]}" | tr '\r' '\n' | grep -E "^(epoch|step) .* seconds" > "$tmp/$name.tg"
