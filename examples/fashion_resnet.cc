@@ -7,6 +7,7 @@
 // Prints "epoch E train_loss X test_accuracy Y seconds Z" per epoch, then "test_accuracy Y".
 #include <chrono>
 #include <cstdio>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -15,6 +16,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "autograd/tapegrad.h"
+#include "examples/epoch_log.h"
 #include "examples/resnet.h"
 #include "examples/training_report.h"
 #include "io/data_loader.h"
@@ -37,8 +39,7 @@ ABSL_FLAG(int, num_workers, 2, "threads preparing (augmenting) batches");
 ABSL_FLAG(int64_t, train_limit, 0, "train on the first N images only (0: all 60,000)");
 ABSL_FLAG(int64_t, test_limit, 0, "test on the first N images only (0: all 10,000)");
 ABSL_FLAG(uint64_t, seed, 0, "seed of initialization, batch order and augmentation");
-ABSL_FLAG(std::string, metrics_csv, "", "write the per-epoch metrics here");
-ABSL_FLAG(std::string, plot, "", "write an SVG plot of loss and accuracy here");
+// --checkpoint, --resume, --metrics_csv and --plot: examples/epoch_log.h.
 ABSL_FLAG(std::string, save, "", "write the trained model (a .tgm taking normalized images) here");
 
 int main(int argc, char** argv) {
@@ -79,8 +80,11 @@ int main(int argc, char** argv) {
     std::printf("params %lld train_images %lld test_images %lld\n", static_cast<long long>(model->num_parameters()),
                 static_cast<long long>(data->train.images.size(0)), static_cast<long long>(data->test.images.size(0)));
 
-    std::vector<examples::EpochMetrics> metrics;
-    for (int epoch = 1; epoch <= epochs; ++epoch) {
+    examples::EpochLog log("fashion_resnet", "ResNet-8 on Fashion-MNIST");
+    const std::map<std::string, std::string> settings{{"width", std::to_string(absl::GetFlag(FLAGS_width))},
+                                                      {"epochs", std::to_string(epochs)}};
+    io::TrainingState resumed{model.get(), &optimizer, &schedule, 0, 0, settings};
+    for (int epoch = log.resume(resumed); epoch <= epochs; ++epoch) {
       const auto start = std::chrono::steady_clock::now();
       model->train();
       examples::Progress progress(epoch, train_loader.num_batches(), batch);
@@ -100,17 +104,13 @@ int main(int argc, char** argv) {
       progress.finish();
       const double accuracy = io::classification_accuracy(*model, test_loader);
       const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      metrics.push_back({epoch, loss_sum / seen, accuracy, seconds});
       std::printf("epoch %d train_loss %.4f test_accuracy %.4f seconds %.1f\n", epoch, loss_sum / seen, accuracy, seconds);
       std::fflush(stdout);
+      log.record({epoch, loss_sum / seen, accuracy, seconds}, {model.get(), &optimizer, &schedule, 0, 0, settings});
     }
-    std::printf("test_accuracy %.4f\n", metrics.back().test_accuracy);
-    std::string error;
-    if (const std::string path = absl::GetFlag(FLAGS_metrics_csv); !path.empty())
-      error = examples::write_metrics_csv(path, metrics);
-    if (const std::string path = absl::GetFlag(FLAGS_plot); error.empty() && !path.empty())
-      error = examples::write_plot_svg(path, "ResNet-8 on Fashion-MNIST", metrics);
-    TG_CHECK(error.empty(), error);
+    TG_CHECK(!log.metrics().empty(), "nothing trained");
+    const double accuracy = log.metrics().back().quality;
+    std::printf("test_accuracy %.4f\n", accuracy);
     if (const std::string path = absl::GetFlag(FLAGS_save); !path.empty()) {
       model->eval();
       const Tensor example = normalize({data->test.images.narrow(0, 0, 1), Tensor()}).inputs;
@@ -119,7 +119,7 @@ int main(int argc, char** argv) {
                          {{"dataset", "fashion-mnist"},
                           {"input_mean", std::to_string(io::kFashionMnistMean)},
                           {"input_std", std::to_string(io::kFashionMnistStd)},
-                          {"test_accuracy", std::to_string(metrics.back().test_accuracy)}});
+                          {"test_accuracy", std::to_string(accuracy)}});
       TG_CHECK(saved.ok(), "saving the model failed: ", saved.message());
       std::printf("saved %s\n", path.c_str());
     }

@@ -18,6 +18,7 @@
 #include "autograd/tapegrad.h"
 #include "distributed/data_parallel.h"
 #include "examples/mnist_models.h"
+#include "examples/epoch_log.h"
 #include "examples/training_report.h"
 #include "io/checkpoint.h"
 #include "io/data_loader.h"
@@ -54,11 +55,8 @@ ABSL_FLAG(bool, time_communication, false,
 ABSL_FLAG(bool, detect_anomaly, false, "stop at the first NaN/Inf in forward or backward, naming the op (slower)");
 ABSL_FLAG(std::optional<int64_t>, train_limit, std::nullopt, "use only the first N training images (quick runs, tests)");
 ABSL_FLAG(std::optional<int64_t>, test_limit, std::nullopt, "evaluate on only the first N test images");
-ABSL_FLAG(std::string, checkpoint, "", "training state written atomically after every epoch");
-ABSL_FLAG(bool, resume, false, "continue from --checkpoint (same flags; reproduces the uninterrupted run)");
 ABSL_FLAG(std::string, save, "", "the trained model (traced graph + weights; tapegrad predict/inspect read it)");
-ABSL_FLAG(std::string, metrics_csv, "", "per-epoch metrics as CSV");
-ABSL_FLAG(std::string, plot, "", "SVG with the loss and accuracy curves");
+// --checkpoint, --resume, --metrics_csv and --plot: examples/epoch_log.h.
 
 namespace {
 
@@ -110,7 +108,10 @@ struct Run {
   std::unique_ptr<distributed::DistributedDataParallel> ddp;
   std::optional<io::DataLoader> train_loader, test_loader;
   int64_t total_steps = 0, step = 0;
-  std::vector<examples::EpochMetrics> metrics;  // one per completed epoch
+  std::optional<examples::EpochLog> log;  // the completed epochs' metrics; checkpoints, CSV, plot
+  io::TrainingState state() const {
+    return {model.get(), optimizer.get(), scheduler.get(), 0, step, {{"arch", arch->name}}};
+  }
 };
 
 std::unique_ptr<optim::LRScheduler> make_scheduler(const std::string& name, Run& r) {
@@ -134,7 +135,6 @@ std::optional<Run> set_up() {
   r.lr = absl::GetFlag(FLAGS_lr).value_or(r.arch->recipe.lr);
   r.seed = absl::GetFlag(FLAGS_seed);
   TG_CHECK(r.epochs > 0 && r.batch_size > 0 && r.lr > 0, "--epochs, --batch_size and --lr must be positive");
-  TG_CHECK(!absl::GetFlag(FLAGS_resume) || !absl::GetFlag(FLAGS_checkpoint).empty(), "--resume needs --checkpoint=PATH");
   // Data-parallel: every rank runs this program on its shard of each global batch.
   r.group = absl::GetFlag(FLAGS_distributed) ? &distributed::ProcessGroup::world() : nullptr;
   g_group = r.group;
@@ -201,25 +201,17 @@ std::optional<Run> set_up() {
   r.test_loader.emplace(io::TensorDataset(r.test.images, r.test.labels), test_options, norm);
   r.total_steps = r.train_loader->num_batches() * r.epochs;
   r.scheduler = make_scheduler(absl::GetFlag(FLAGS_schedule), r);
+  r.log.emplace("mnist_cnn", "MNIST " + r.arch->name);
   return r;
 }
 
-// --resume: restores the training state and the metrics of the epochs done; returns the first
-// epoch still to train.
+// --resume (examples/epoch_log.h): restores the training state and the metrics of the epochs
+// done; returns the first epoch still to train (1 without --resume).
 int resume(Run& r) {
-  const std::string path = absl::GetFlag(FLAGS_checkpoint);
-  io::TrainingState state{r.model.get(), r.optimizer.get(), r.scheduler.get()};
-  const absl::Status loaded = io::load_checkpoint(path, &state);
-  TG_CHECK(loaded.ok(), "cannot resume: ", loaded.message());
-  TG_CHECK(state.metadata.count("arch") && state.metadata.at("arch") == r.arch->name,
-           "--resume: the checkpoint is for --arch=", state.metadata.count("arch") ? state.metadata.at("arch") : "?");
+  io::TrainingState state = r.state();
+  const int first_epoch = r.log->resume(state);
   r.step = state.step;
-  for (const io::EpochRecord& h : state.history) {
-    auto value = [&](const char* k) { return h.values.count(k) ? h.values.at(k) : 0.0; };
-    r.metrics.push_back({static_cast<int>(h.epoch), value("train_loss"), value("test_accuracy"), value("seconds")});
-  }
-  std::printf("resumed from %s after epoch %lld\n", path.c_str(), static_cast<long long>(state.epoch));
-  return static_cast<int>(state.epoch) + 1;
+  return first_epoch;
 }
 
 // One pass over the training set; returns the mean training loss over all ranks' examples.
@@ -265,32 +257,11 @@ double evaluate(Run& r) {
   return totals[1] > 0 ? totals[0] / totals[1] : 0.0;
 }
 
-// After each epoch (rank 0): the checkpoint with the metrics so far, the CSV and the plot.
-void write_epoch_files(const Run& r, int epoch) {
-  if (const std::string path = absl::GetFlag(FLAGS_checkpoint); !path.empty()) {
-    io::TrainingState state{r.model.get(), r.optimizer.get(), r.scheduler.get(), epoch, r.step, {{"arch", r.arch->name}}};
-    for (const auto& m : r.metrics) {
-      state.history.push_back(
-          {m.epoch, {{"train_loss", m.train_loss}, {"test_accuracy", m.test_accuracy}, {"seconds", m.seconds}}});
-    }
-    const absl::Status saved = io::save_checkpoint(path, state);
-    TG_CHECK(saved.ok(), "checkpoint failed: ", saved.message());
-  }
-  if (const std::string path = absl::GetFlag(FLAGS_metrics_csv); !path.empty()) {
-    const std::string err = examples::write_metrics_csv(path, r.metrics);
-    if (!err.empty()) std::fprintf(stderr, "mnist_cnn: %s\n", err.c_str());
-  }
-  if (const std::string path = absl::GetFlag(FLAGS_plot); !path.empty()) {
-    const std::string err = examples::write_plot_svg(path, "MNIST " + r.arch->name, r.metrics);
-    if (!err.empty()) std::fprintf(stderr, "mnist_cnn: %s\n", err.c_str());
-  }
-}
-
 // --save: the trained model in eval mode, with what a reader needs to feed it.
 void save_model(const Run& r) {
   r.model->eval();
   char accuracy[32];
-  std::snprintf(accuracy, sizeof accuracy, "%.4f", r.metrics.back().test_accuracy);
+  std::snprintf(accuracy, sizeof accuracy, "%.4f", r.log->metrics().back().quality);
   const Tensor example = Tensor(r.test.images.data().narrow(0, 0, 1));
   const std::string path = absl::GetFlag(FLAGS_save);
   const absl::Status saved = io::save_model(
@@ -310,7 +281,7 @@ int train() {
               r.arch->name.c_str(), static_cast<long long>(r.model->num_parameters()), r.arch->recipe.optimizer.c_str(),
               r.lr, static_cast<long long>(r.batch_size), r.epochs, get_num_threads(),
               static_cast<long long>(r.train.images.size(0)), r.group ? (" ranks " + std::to_string(r.ranks)).c_str() : "");
-  const int first_epoch = absl::GetFlag(FLAGS_resume) ? resume(r) : 1;
+  const int first_epoch = resume(r);
   std::optional<autograd::DetectAnomalyGuard> detect_anomaly;
   if (absl::GetFlag(FLAGS_detect_anomaly)) detect_anomaly.emplace();
 
@@ -319,7 +290,6 @@ int train() {
     const double train_loss = train_one_epoch(r, epoch);
     const double accuracy = evaluate(r);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    r.metrics.push_back({epoch, train_loss, accuracy, seconds});
     std::printf("epoch %d train_loss %.4f test_accuracy %.4f seconds %.1f\n", epoch, train_loss, accuracy, seconds);
     if (r.group) {
       std::printf("epoch %d weights bit-identical on all %d ranks; gradient synchronization %.3f s so far", epoch,
@@ -331,14 +301,14 @@ int train() {
       std::printf("\n");
     }
     std::fflush(stdout);
-    if (r.main_rank) write_epoch_files(r, epoch);
+    r.log->record({epoch, train_loss, accuracy, seconds}, r.state(), /*write_files=*/r.main_rank);
   }
 
-  if (r.metrics.empty()) {
+  if (r.log->metrics().empty()) {
     std::printf("nothing to train: the checkpoint already covers %d epochs\n", r.epochs);
     return 0;
   }
-  std::printf("test_accuracy %.4f\n", r.metrics.back().test_accuracy);
+  std::printf("test_accuracy %.4f\n", r.log->metrics().back().quality);
   if (!absl::GetFlag(FLAGS_save).empty() && r.main_rank) save_model(r);
   return 0;
 }

@@ -6,8 +6,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <sstream>
 
+#include "absl/strings/str_replace.h"
 #include "io/files.h"
 
 namespace tg::examples {
@@ -56,12 +58,13 @@ void Progress::finish() {
   if (tty_) std::printf("\r%s\r", std::string(100, ' ').c_str());
 }
 
-std::string write_metrics_csv(const std::string& path, const std::vector<EpochMetrics>& metrics) {
+std::string write_metrics_csv(const std::string& path, const std::vector<EpochMetrics>& metrics,
+                              const Quality& quality) {
   std::ostringstream os;
-  os << "epoch,train_loss,test_accuracy,seconds\n";
+  os << "epoch,train_loss," << quality.name << ",seconds\n";
   char line[128];
   for (const EpochMetrics& m : metrics) {
-    std::snprintf(line, sizeof line, "%d,%.6f,%.4f,%.2f\n", m.epoch, m.train_loss, m.test_accuracy, m.seconds);
+    std::snprintf(line, sizeof line, "%d,%.6f,%.6g,%.2f\n", m.epoch, m.train_loss, m.quality, m.seconds);
     os << line;
   }
   return write_atomically(path, os.str());
@@ -82,16 +85,31 @@ std::string xml_escaped(const std::string& text) {
   return out;
 }
 
-std::string plot_svg(const std::string& title, const std::vector<EpochMetrics>& metrics) {
+std::string plot_svg(const std::string& title, const std::vector<EpochMetrics>& metrics, const Quality& quality) {
   const double W = 720, H = 420, left = 70, right = 70, top = 50, bottom = 60;
   const double pw = W - left - right, ph = H - top - bottom;
   const int n = static_cast<int>(metrics.size());
-  double max_loss = 1e-9, min_acc = 1.0;
-  for (const auto& m : metrics) max_loss = std::max(max_loss, m.train_loss), min_acc = std::min(min_acc, m.test_accuracy);
-  const double acc_lo = std::max(0.0, std::min(0.9, std::floor(min_acc * 100 - 1) / 100));
+  double max_loss = 1e-9, lo = std::numeric_limits<double>::infinity(), hi = -lo;
+  for (const auto& m : metrics) {
+    max_loss = std::max(max_loss, m.train_loss);
+    lo = std::min(lo, m.quality);
+    hi = std::max(hi, m.quality);
+  }
+  // The quality axis: an accuracy from just below its lowest value to 1; any other metric over
+  // its range with a margin.
+  if (n == 0) lo = 0, hi = 1;
+  if (quality.fraction) {
+    lo = std::max(0.0, std::min(0.9, std::floor(lo * 100 - 1) / 100));
+    hi = 1.0;
+  } else {
+    const double margin = std::max(0.1 * (hi - lo), 1e-9 + 0.05 * std::abs(hi));
+    lo -= margin;
+    hi += margin;
+  }
   auto x = [&](int epoch) { return left + (n <= 1 ? pw / 2 : pw * (epoch - 1) / (n - 1)); };
   auto y_loss = [&](double v) { return top + ph * (1 - v / (max_loss * 1.1)); };
-  auto y_acc = [&](double v) { return top + ph * (1 - (v - acc_lo) / (1.0 - acc_lo)); };
+  auto y_quality = [&](double v) { return top + ph * (1 - (v - lo) / (hi - lo)); };
+  const std::string quality_label = absl::StrReplaceAll(quality.name, {{"_", " "}});
   std::ostringstream os;
   char buf[256];
   os << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << W << "\" height=\"" << H
@@ -107,7 +125,7 @@ std::string plot_svg(const std::string& title, const std::vector<EpochMetrics>& 
                   "<text x=\"%g\" y=\"%g\" text-anchor=\"end\" fill=\"#c0392b\">%.3f</text>"
                   "<text x=\"%g\" y=\"%g\" fill=\"#2471a3\">%.3f</text>\n",
                   left, yy, left + pw, yy, left - 6, yy + 4, max_loss * 1.1 * frac, left + pw + 6, yy + 4,
-                  acc_lo + (1 - acc_lo) * frac);
+                  lo + (hi - lo) * frac);
     os << buf;
   }
   for (const auto& m : metrics) {
@@ -119,19 +137,20 @@ std::string plot_svg(const std::string& title, const std::vector<EpochMetrics>& 
   os << "<text x=\"18\" y=\"" << top + ph / 2 << "\" fill=\"#c0392b\" transform=\"rotate(-90 18 " << top + ph / 2
      << ")\" text-anchor=\"middle\">train loss</text>\n";
   os << "<text x=\"" << W - 14 << "\" y=\"" << top + ph / 2 << "\" fill=\"#2471a3\" transform=\"rotate(90 " << W - 14
-     << " " << top + ph / 2 << ")\" text-anchor=\"middle\">test accuracy</text>\n";
+     << " " << top + ph / 2 << ")\" text-anchor=\"middle\">" << xml_escaped(quality_label) << "</text>\n";
   for (int series = 0; series < 2; ++series) {
     const char* color = series == 0 ? "#c0392b" : "#2471a3";
     os << "<polyline fill=\"none\" stroke=\"" << color << "\" stroke-width=\"2\" points=\"";
     for (const auto& m : metrics) {
-      std::snprintf(buf, sizeof buf, "%.1f,%.1f ", x(m.epoch), series == 0 ? y_loss(m.train_loss) : y_acc(m.test_accuracy));
+      std::snprintf(buf, sizeof buf, "%.1f,%.1f ", x(m.epoch), series == 0 ? y_loss(m.train_loss) : y_quality(m.quality));
       os << buf;
     }
     os << "\"/>\n";
     for (const auto& m : metrics) {
       std::snprintf(buf, sizeof buf, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3.5\" fill=\"%s\"><title>epoch %d: %s %.4f</title></circle>\n",
-                    x(m.epoch), series == 0 ? y_loss(m.train_loss) : y_acc(m.test_accuracy), color, m.epoch,
-                    series == 0 ? "train loss" : "test accuracy", series == 0 ? m.train_loss : m.test_accuracy);
+                    x(m.epoch), series == 0 ? y_loss(m.train_loss) : y_quality(m.quality), color, m.epoch,
+                    series == 0 ? "train loss" : xml_escaped(quality_label).c_str(),
+                    series == 0 ? m.train_loss : m.quality);
       os << buf;
     }
   }
@@ -139,8 +158,9 @@ std::string plot_svg(const std::string& title, const std::vector<EpochMetrics>& 
   return os.str();
 }
 
-std::string write_plot_svg(const std::string& path, const std::string& title, const std::vector<EpochMetrics>& metrics) {
-  return write_atomically(path, plot_svg(title, metrics));
+std::string write_plot_svg(const std::string& path, const std::string& title, const std::vector<EpochMetrics>& metrics,
+                           const Quality& quality) {
+  return write_atomically(path, plot_svg(title, metrics, quality));
 }
 
 }  // namespace tg::examples

@@ -1,6 +1,6 @@
 // tapegrad/examples/training_report.h: what a training run shows and writes: a live progress bar
-// on a terminal (plain lines otherwise), the per-epoch metrics CSV and an SVG plot of the loss and
-// accuracy curves.
+// on a terminal (plain lines otherwise), the per-epoch metrics CSV and an SVG plot of the training
+// loss and the example's quality metric (test accuracy, a validation loss, ...).
 #pragma once
 
 #include <chrono>
@@ -12,8 +12,16 @@ namespace tg::examples {
 struct EpochMetrics {
   int epoch;
   double train_loss;
-  double test_accuracy;
+  double quality;  // the example's quality metric after the epoch (see Quality)
   double seconds;
+};
+
+// What an example measures after each epoch besides its training loss: its name (the CSV column,
+// the word before its value on the epoch line) and whether it is a fraction in [0, 1] (an
+// accuracy: the plot's axis ends at 1) or on any scale (a loss).
+struct Quality {
+  std::string name = "test_accuracy";
+  bool fraction = true;
 };
 
 class Progress {
@@ -34,9 +42,11 @@ class Progress {
 
 // Returns an empty string on success, else the error (the file is written atomically: a
 // temporary in the same directory, then renamed).
-std::string write_metrics_csv(const std::string& path, const std::vector<EpochMetrics>& metrics);
-std::string write_plot_svg(const std::string& path, const std::string& title, const std::vector<EpochMetrics>& metrics);
-std::string plot_svg(const std::string& title, const std::vector<EpochMetrics>& metrics);
+std::string write_metrics_csv(const std::string& path, const std::vector<EpochMetrics>& metrics,
+                              const Quality& quality = {});
+std::string write_plot_svg(const std::string& path, const std::string& title, const std::vector<EpochMetrics>& metrics,
+                           const Quality& quality = {});
+std::string plot_svg(const std::string& title, const std::vector<EpochMetrics>& metrics, const Quality& quality = {});
 // text with XML's five special characters escaped, for SVG text and attributes.
 std::string xml_escaped(const std::string& text);
 
