@@ -54,14 +54,16 @@ int EpochLog::resume(io::TrainingState& state) {
   if (!absl::GetFlag(FLAGS_resume)) return 1;
   const std::string path = absl::GetFlag(FLAGS_checkpoint);
   TG_CHECK(!path.empty(), "--resume needs --checkpoint=PATH");
-  const std::map<std::string, std::string> wanted = state.metadata;
+  // The settings first: a run of another size would fail to load with a message about shapes.
+  const auto saved = io::read_checkpoint_metadata(path);
+  TG_CHECK(saved.ok(), "cannot resume: ", saved.status().message());
+  for (const auto& [key, value] : state.metadata) {
+    const auto it = saved->find(key);
+    TG_CHECK(it != saved->end() && it->second == value, "--resume: ", path, " was written with ", key, "=",
+             it == saved->end() ? "(none)" : it->second, ", this run has ", key, "=", value);
+  }
   const absl::Status loaded = io::load_checkpoint(path, &state);
   TG_CHECK(loaded.ok(), "cannot resume: ", loaded.message());
-  for (const auto& [key, value] : wanted) {
-    const auto it = state.metadata.find(key);
-    TG_CHECK(it != state.metadata.end() && it->second == value, "--resume: ", path, " was written with ", key, "=",
-             it == state.metadata.end() ? "(none)" : it->second, ", this run has ", key, "=", value);
-  }
   // A checkpoint from before the generator was saved resumes with the generator as seeded.
   if (const auto generator = state.metadata.find(kGeneratorKey); generator != state.metadata.end()) {
     restore_generator(generator->second, path);

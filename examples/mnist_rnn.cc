@@ -4,6 +4,7 @@
 // Prints "epoch E train_loss X test_accuracy Y seconds Z" per epoch and "test_accuracy Y".
 #include <chrono>
 #include <cstdio>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -11,10 +12,12 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "autograd/tapegrad.h"
+#include "examples/epoch_log.h"
 #include "examples/training_report.h"
 #include "io/data_loader.h"
 #include "io/evaluate.h"
 #include "io/mnist.h"
+#include "io/model_file.h"
 #include "nn/nn.h"
 #include "optim/optim.h"
 
@@ -27,6 +30,8 @@ ABSL_FLAG(double, gamma, 0.7, "learning rate factor after each epoch (StepLR)");
 ABSL_FLAG(int64_t, train_limit, 0, "train on the first N images only (0: all 60,000)");
 ABSL_FLAG(int64_t, test_limit, 0, "test on the first N images only (0: all 10,000)");
 ABSL_FLAG(uint64_t, seed, 0, "seed of initialization and batch order");
+ABSL_FLAG(std::string, save, "", "write the trained model (a .tgm taking normalized images) here");
+// --checkpoint, --resume, --metrics_csv and --plot: examples/epoch_log.h.
 
 namespace {
 
@@ -77,8 +82,11 @@ int main(int argc, char** argv) {
     std::printf("params %lld train_images %lld test_images %lld\n", static_cast<long long>(model->num_parameters()),
                 static_cast<long long>(train.images.size(0)), static_cast<long long>(test.images.size(0)));
 
-    double accuracy = 0;
-    for (int epoch = 1; epoch <= absl::GetFlag(FLAGS_epochs); ++epoch) {
+    examples::EpochLog log("mnist_rnn", "LSTM on MNIST rows");
+    const io::TrainingState state{model.get(), &optimizer, &schedule, 0, 0,
+                                  {{"hidden", std::to_string(absl::GetFlag(FLAGS_hidden))}}};
+    io::TrainingState resumed = state;
+    for (int epoch = log.resume(resumed); epoch <= absl::GetFlag(FLAGS_epochs); ++epoch) {
       const auto start = std::chrono::steady_clock::now();
       model->train();
       examples::Progress progress(epoch, train_loader.num_batches(), batch);
@@ -97,12 +105,25 @@ int main(int argc, char** argv) {
       progress.finish();
       schedule.step();
       model->eval();
-      accuracy = io::classification_accuracy(*model, test_loader);
+      const double accuracy = io::classification_accuracy(*model, test_loader);
       const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       std::printf("epoch %d train_loss %.4f test_accuracy %.4f seconds %.1f\n", epoch, loss_sum / seen, accuracy, seconds);
       std::fflush(stdout);
+      log.record({epoch, loss_sum / seen, accuracy, seconds}, state);
     }
+    TG_CHECK(!log.metrics().empty(), "--epochs must be positive");
+    const double accuracy = log.metrics().back().quality;
     std::printf("test_accuracy %.4f\n", accuracy);
+    if (const std::string path = absl::GetFlag(FLAGS_save); !path.empty()) {
+      model->eval();
+      const absl::Status saved = io::save_model(*model, norm({test.images.narrow(0, 0, 1), Tensor()}).inputs, path,
+                                                {{"dataset", "mnist"},
+                                                 {"input_mean", std::to_string(io::kMnistMean)},
+                                                 {"input_std", std::to_string(io::kMnistStd)},
+                                                 {"test_accuracy", std::to_string(accuracy)}});
+      TG_CHECK(saved.ok(), "saving the model failed: ", saved.message());
+      std::printf("saved %s\n", path.c_str());
+    }
   } catch (const Error& e) {
     std::fprintf(stderr, "mnist_rnn: %s\n", e.what());
     return 2;

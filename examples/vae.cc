@@ -15,6 +15,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "autograd/tapegrad.h"
+#include "examples/epoch_log.h"
 #include "examples/training_report.h"
 #include "io/data_loader.h"
 #include "io/image.h"
@@ -31,6 +32,7 @@ ABSL_FLAG(int64_t, train_limit, 0, "train on the first N images only (0: all 60,
 ABSL_FLAG(int64_t, test_limit, 0, "test on the first N images only (0: all 10,000)");
 ABSL_FLAG(std::string, images, "", "a folder for reconstruction_E.png and sample_E.png after each epoch");
 ABSL_FLAG(uint64_t, seed, 0, "seed of initialization, batch order and the sampled codes");
+// --checkpoint, --resume, --metrics_csv and --plot: examples/epoch_log.h.
 
 namespace {
 
@@ -110,8 +112,11 @@ int main(int argc, char** argv) {
     auto model = std::make_shared<Vae>(absl::GetFlag(FLAGS_latent));
     optim::Adam optimizer(model->parameters(), absl::GetFlag(FLAGS_lr));
 
-    double test_loss = 0;
-    for (int epoch = 1; epoch <= absl::GetFlag(FLAGS_epochs); ++epoch) {
+    examples::EpochLog log("vae", "VAE on MNIST", {.name = "test_loss", .fraction = false});
+    const io::TrainingState state{model.get(), &optimizer, nullptr, 0, 0,
+                                  {{"latent", std::to_string(absl::GetFlag(FLAGS_latent))}}};
+    io::TrainingState resumed = state;
+    for (int epoch = log.resume(resumed); epoch <= absl::GetFlag(FLAGS_epochs); ++epoch) {
       const auto start = std::chrono::steady_clock::now();
       model->train();
       examples::Progress progress(epoch, train_loader.num_batches(), batch);
@@ -140,13 +145,15 @@ int main(int argc, char** argv) {
           test_sum += negative_elbo(reconstruction, b.inputs, mu, logvar).item();
         }
       }
-      test_loss = test_sum / static_cast<double>(test.images.size(0));
+      const double test_loss = test_sum / static_cast<double>(test.images.size(0));
       write_images(*model, test.images, epoch);
       const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       std::printf("epoch %d train_loss %.2f test_loss %.2f seconds %.1f\n", epoch, loss_sum / seen, test_loss, seconds);
       std::fflush(stdout);
+      log.record({epoch, loss_sum / seen, test_loss, seconds}, state);
     }
-    std::printf("test_loss %.2f\n", test_loss);
+    TG_CHECK(!log.metrics().empty(), "--epochs must be positive");
+    std::printf("test_loss %.2f\n", log.metrics().back().quality);
   } catch (const Error& e) {
     std::fprintf(stderr, "vae: %s\n", e.what());
     return 2;

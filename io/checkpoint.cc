@@ -82,6 +82,14 @@ absl::Status load_checkpoint(const std::string& path, TrainingState* state) {
   return parse_checkpoint(*bytes, path, state);
 }
 
+absl::StatusOr<std::map<std::string, std::string>> read_checkpoint_metadata(const std::string& path) {
+  auto bytes = read_file(path);
+  if (!bytes.ok()) return bytes.status();
+  proto::CheckpointProto ckpt;
+  if (absl::Status s = parse_message(*bytes, path, "checkpoint", &ckpt); !s.ok()) return s;
+  return std::map<std::string, std::string>(ckpt.metadata().begin(), ckpt.metadata().end());
+}
+
 absl::Status parse_checkpoint(const std::string& bytes, const std::string& path, TrainingState* state) {
   if (state == nullptr || state->module == nullptr) return absl::InvalidArgumentError("load_checkpoint: no module");
   proto::CheckpointProto ckpt;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "nn/module.h"
 #include "optim/lr_scheduler.h"
 #include "optim/optimizer.h"
@@ -39,6 +40,9 @@ absl::Status save_checkpoint(const std::string& path, const TrainingState& state
 // Restores into the objects `state` points to (which must have the same structure as the saved
 // ones) and sets epoch, step and metadata. Nothing is modified if it fails.
 absl::Status load_checkpoint(const std::string& path, TrainingState* state);
+// The metadata a checkpoint was saved with, restoring nothing: a run can check its settings
+// against them before load_checkpoint (whose errors are about shapes, not settings).
+absl::StatusOr<std::map<std::string, std::string>> read_checkpoint_metadata(const std::string& path);
 // The same from bytes in memory; `source` names them in errors.
 absl::Status parse_checkpoint(const std::string& bytes, const std::string& source, TrainingState* state);
 

@@ -13,6 +13,7 @@
 #include "gtest/gtest.h"
 #include "io/testing/tmp_path.h"
 #include "io/data_loader.h"
+#include "io/files.h"
 #include "io/model_file.h"
 #include "ops/elementwise.h"
 #include "nn/nn.h"
@@ -214,6 +215,19 @@ TEST(Checkpoint, PerEpochMetricsAreStructuredFieldsAndValidated) {
                 HasSubstr("].epoch")) << bad.size();
     EXPECT_TRUE(r.history.empty());
   }
+}
+
+TEST(Checkpoint, MetadataReadsAloneAndNamesABadFile) {
+  TrainingRun a(1);
+  TrainingState s = a.state();
+  s.metadata = {{"hidden", "128"}, {"arch", "cnn_small"}};
+  ASSERT_TRUE(save_checkpoint(tmp("meta.ckpt"), s).ok());
+  auto metadata = read_checkpoint_metadata(tmp("meta.ckpt"));
+  ASSERT_TRUE(metadata.ok()) << metadata.status();
+  EXPECT_EQ(*metadata, s.metadata);
+  ASSERT_TRUE(io::write_file_atomically(tmp("junk.ckpt"), "not a checkpoint \xff\xff").ok());
+  EXPECT_THAT(std::string(read_checkpoint_metadata(tmp("junk.ckpt")).status().message()), HasSubstr("junk.ckpt"));
+  EXPECT_FALSE(read_checkpoint_metadata(tmp("missing.ckpt")).ok());
 }
 
 TEST(Checkpoint, MismatchesAreRefusedAndChangeNothing) {
