@@ -15,6 +15,7 @@
 #include "absl/flags/usage.h"
 #include "autograd/tapegrad.h"
 #include "examples/char_gpt_model.h"
+#include "examples/epoch_log.h"
 #include "examples/training_report.h"
 #include "io/evaluate.h"
 #include "io/model_file.h"
@@ -41,6 +42,7 @@ ABSL_FLAG(int64_t, top_k, 0, "sample among the k likeliest bytes only (0: all)")
 ABSL_FLAG(std::string, prompt, "\n", "the text sampling starts from");
 ABSL_FLAG(uint64_t, seed, 0, "seed of initialization, windows and sampling");
 ABSL_FLAG(std::string, save, "", "write the trained weights (state dict) here");
+// --checkpoint, --resume, --metrics_csv and --plot: examples/epoch_log.h.
 
 int main(int argc, char** argv) {
   using namespace tg;
@@ -69,8 +71,13 @@ int main(int argc, char** argv) {
                 static_cast<long long>(model.num_parameters()), static_cast<long long>(corpus->vocab_size()),
                 corpus->train.size(), corpus->validation.size());
 
-    double validation_loss = 0;
-    for (int epoch = 1; epoch <= epochs; ++epoch) {
+    examples::EpochLog log("char_gpt", "GPT on fortunes", {.name = "validation_loss", .fraction = false});
+    const io::TrainingState state{&model, &optimizer, nullptr, 0, 0,
+                                  {{"context", std::to_string(context)},
+                                   {"d_model", std::to_string(absl::GetFlag(FLAGS_d_model))},
+                                   {"layers", std::to_string(absl::GetFlag(FLAGS_layers))}}};
+    io::TrainingState resumed = state;
+    for (int epoch = log.resume(resumed); epoch <= epochs; ++epoch) {
       const auto start = std::chrono::steady_clock::now();
       model.train();
       examples::Progress progress(epoch, steps, batch * context);
@@ -87,13 +94,14 @@ int main(int argc, char** argv) {
         progress.update(step, loss.item());
       }
       progress.finish();
-      validation_loss = io::next_token_loss(model, corpus->validation, context, absl::GetFlag(FLAGS_validation_windows));
+      const double validation_loss = io::next_token_loss(model, corpus->validation, context, absl::GetFlag(FLAGS_validation_windows));
       const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       std::printf("epoch %d train_loss %.4f validation_loss %.4f validation_bits_per_byte %.4f seconds %.1f\n", epoch,
                   loss_sum / steps, validation_loss, validation_loss / std::log(2.0), seconds);
       std::fflush(stdout);
+      log.record({epoch, loss_sum / steps, validation_loss, seconds}, state);
     }
-    std::printf("validation_loss %.4f\n", validation_loss);
+    std::printf("validation_loss %.4f\n", log.metrics().back().quality);
     if (const std::string path = absl::GetFlag(FLAGS_save); !path.empty()) {
       const absl::Status saved = io::save(model, path);
       TG_CHECK(saved.ok(), "saving failed: ", saved.message());

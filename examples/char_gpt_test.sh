@@ -3,7 +3,8 @@
 # sentences repeated): the validation loss falls from the first epoch to the third and ends below
 # 1.2 nats per byte (a uniform guess over the corpus's bytes costs 3.2), greedy sampling through
 # the key/value cache writes words of the corpus, a hot top-k sample has the requested length, the
-# weights are saved, and a missing corpus is refused by name.
+# weights are saved, a run resumed from its checkpoint goes on as the straight one, and a missing
+# corpus is refused by name.
 set -euo pipefail
 char_gpt=$1
 tmp=${TEST_TMPDIR:-$(mktemp -d)}
@@ -27,6 +28,15 @@ words=$(tr -c 'a-z' '\n' <<< "$sample" | grep -cxE "quick|brown|fox|jumps|over|l
 "$char_gpt" "${small[@]}" --epochs=1 --generate=50 --temperature=1.5 --top_k=5 > "$tmp/hot.log"
 [[ $(sed -n '/^--- 50 sampled bytes/,$p' "$tmp/hot.log" | tail -n +2 | head -c 50 | wc -c) -eq 50 ]] ||
   { cat "$tmp/hot.log"; echo "FAIL: the top-k sample is not 50 bytes" >&2; exit 1; }
+# --checkpoint after epoch 2, then --resume for the third: the same epoch-3 line as the straight run
+# (the checkpoint holds the generator the random windows are drawn from).
+"$char_gpt" "${small[@]}" --epochs=2 --checkpoint="$tmp/gpt.ckpt" > /dev/null
+"$char_gpt" "${small[@]}" --checkpoint="$tmp/gpt.ckpt" --resume --metrics_csv="$tmp/gpt.csv" > "$tmp/resumed.log"
+straight=$(grep '^epoch 3 train_loss' "$tmp/greedy.log" | cut -d' ' -f1-8)
+resumed=$(grep '^epoch 3 train_loss' "$tmp/resumed.log" | cut -d' ' -f1-8)
+[[ -n "$straight" && "$straight" == "$resumed" ]] || { echo "FAIL: straight '$straight', resumed '$resumed'" >&2; exit 1; }
+[[ $(head -1 "$tmp/gpt.csv") == "epoch,train_loss,validation_loss,seconds" && $(wc -l < "$tmp/gpt.csv") -eq 4 ]] ||
+  { cat "$tmp/gpt.csv" >&2; echo "FAIL: the metrics CSV" >&2; exit 1; }
 if "$char_gpt" --data="$tmp/missing.txt" > /dev/null 2> "$tmp/err"; then echo "FAIL: a missing corpus was accepted" >&2; exit 1; fi
 grep -q "missing.txt" "$tmp/err" || { cat "$tmp/err"; echo "FAIL: the missing corpus is not named" >&2; exit 1; }
 echo "char_gpt_test: validation loss $first -> $last nats per byte; $words corpus words in the greedy sample"

@@ -16,6 +16,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "autograd/tapegrad.h"
+#include "examples/epoch_log.h"
 #include "examples/training_report.h"
 #include "io/evaluate.h"
 #include "io/model_file.h"
@@ -42,6 +43,7 @@ ABSL_FLAG(int64_t, top_k, 0, "sample among the k likeliest bytes only (0: all)")
 ABSL_FLAG(std::string, prompt, "\n", "the text sampling starts from");
 ABSL_FLAG(uint64_t, seed, 0, "seed of initialization, windows, dropout and sampling");
 ABSL_FLAG(std::string, save, "", "write the trained weights (state dict) here");
+// --checkpoint, --resume, --metrics_csv and --plot: examples/epoch_log.h.
 
 namespace {
 
@@ -147,8 +149,12 @@ int main(int argc, char** argv) {
                 absl::GetFlag(FLAGS_model).c_str(), static_cast<long long>(model.num_parameters()),
                 static_cast<long long>(corpus->vocab_size()), corpus->train.size(), corpus->validation.size());
 
-    double bits = 0;
-    for (int epoch = 1; epoch <= absl::GetFlag(FLAGS_epochs); ++epoch) {
+    examples::EpochLog log("char_lm", absl::GetFlag(FLAGS_model) + " on fortunes",
+                           {.name = "validation_bits_per_byte", .fraction = false});
+    const io::TrainingState state{&model, &optimizer, nullptr, 0, 0,
+                                  {{"model", absl::GetFlag(FLAGS_model)}, {"context", std::to_string(context)}}};
+    io::TrainingState resumed = state;
+    for (int epoch = log.resume(resumed); epoch <= absl::GetFlag(FLAGS_epochs); ++epoch) {
       const auto start = std::chrono::steady_clock::now();
       model.train();
       const int steps = absl::GetFlag(FLAGS_steps_per_epoch);
@@ -165,14 +171,15 @@ int main(int argc, char** argv) {
         progress.update(step, loss.item());
       }
       progress.finish();
-      bits = io::next_token_loss(model, corpus->validation, context, absl::GetFlag(FLAGS_validation_windows)) /
+      const double bits = io::next_token_loss(model, corpus->validation, context, absl::GetFlag(FLAGS_validation_windows)) /
              std::log(2.0);
       const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       std::printf("epoch %d train_loss %.4f validation_bits_per_byte %.4f seconds %.1f\n", epoch, loss_sum / steps,
                   bits, seconds);
       std::fflush(stdout);
+      log.record({epoch, loss_sum / steps, bits, seconds}, state);
     }
-    std::printf("validation_bits_per_byte %.4f\n", bits);
+    std::printf("validation_bits_per_byte %.4f\n", log.metrics().back().quality);
     if (const std::string path = absl::GetFlag(FLAGS_save); !path.empty()) {
       const absl::Status saved = io::save(model, path);
       TG_CHECK(saved.ok(), "saving failed: ", saved.message());

@@ -16,6 +16,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "autograd/tapegrad.h"
+#include "examples/epoch_log.h"
 #include "examples/training_report.h"
 #include "io/data_loader.h"
 #include "io/evaluate.h"
@@ -32,6 +33,7 @@ ABSL_FLAG(double, test_fraction, 0.2, "share of each class held out for testing"
 ABSL_FLAG(int, num_workers, 2, "threads preparing (augmenting) batches");
 ABSL_FLAG(uint64_t, seed, 0, "seed of the split, initialization, order and augmentation");
 ABSL_FLAG(std::string, save, "", "write the trained model (with its normalization) as a .tgm");
+// --checkpoint, --resume, --metrics_csv and --plot: examples/epoch_log.h.
 
 namespace {
 
@@ -104,8 +106,11 @@ int main(int argc, char** argv) {
                 train_rows.size(), test_rows.size(), static_cast<long long>(channels), static_cast<long long>(height),
                 static_cast<long long>(width));
 
-    double accuracy = 0;
-    for (int epoch = 1; epoch <= absl::GetFlag(FLAGS_epochs); ++epoch) {
+    examples::EpochLog log("custom_dataset", "CNN on " + absl::GetFlag(FLAGS_data_dir));
+    const io::TrainingState state{model.get(), &optimizer, nullptr, 0, 0,
+                                  {{"classes", std::to_string(folder->classes.size())}}};
+    io::TrainingState resumed = state;
+    for (int epoch = log.resume(resumed); epoch <= absl::GetFlag(FLAGS_epochs); ++epoch) {
       const auto start = std::chrono::steady_clock::now();
       model->train();
       examples::Progress progress(epoch, train_loader.num_batches(), absl::GetFlag(FLAGS_batch_size));
@@ -123,12 +128,14 @@ int main(int argc, char** argv) {
       }
       progress.finish();
       model->eval();
-      accuracy = io::classification_accuracy(*model, test_loader);
+      const double accuracy = io::classification_accuracy(*model, test_loader);
       const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       std::printf("epoch %d train_loss %.4f test_accuracy %.4f seconds %.3f\n", epoch, loss_sum / seen, accuracy, seconds);
       std::fflush(stdout);
+      log.record({epoch, loss_sum / seen, accuracy, seconds}, state);
     }
-    std::printf("test_accuracy %.4f\n", accuracy);
+    TG_CHECK(!log.metrics().empty(), "--epochs must be positive");
+    std::printf("test_accuracy %.4f\n", log.metrics().back().quality);
     if (const std::string path = absl::GetFlag(FLAGS_save); !path.empty()) {
       // The model takes normalized images; the file says how (the mean and std per channel).
       std::string means, stds;

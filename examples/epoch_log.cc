@@ -1,17 +1,12 @@
-// tapegrad/examples/epoch_log.cc: see epoch_log.h. The default generator's state travels in the
-// checkpoint's metadata (key "default_generator": its four words, whether a normal is cached and
-// that normal as a hexadecimal float), so dropout masks and sampling continue where they were.
+// tapegrad/examples/epoch_log.cc: see epoch_log.h.
 #include "examples/epoch_log.h"
 
-#include <cinttypes>
 #include <cstdio>
 #include <map>
 #include <utility>
 
 #include "absl/flags/flag.h"
-#include "absl/strings/str_format.h"
 #include "ops/error.h"
-#include "ops/generator.h"
 
 ABSL_FLAG(std::string, checkpoint, "", "after each epoch, save the training state here (see --resume)");
 ABSL_FLAG(bool, resume, false, "continue from --checkpoint (same flags; reproduces the uninterrupted run)");
@@ -21,25 +16,6 @@ ABSL_FLAG(std::string, plot, "", "after each epoch, write an SVG plot of the los
 namespace tg::examples {
 
 namespace {
-
-constexpr char kGeneratorKey[] = "default_generator";
-
-std::string generator_state() {
-  const ops::Generator::State g = ops::default_generator().state();
-  return absl::StrFormat("%d %d %d %d %d %a", g.s[0], g.s[1], g.s[2], g.s[3], g.has_cached_normal ? 1 : 0,
-                         g.cached_normal);
-}
-
-void restore_generator(const std::string& text, const std::string& path) {
-  ops::Generator::State g{};
-  int cached = 0;
-  const int read = std::sscanf(text.c_str(), "%" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64 " %d %la", &g.s[0],
-                               &g.s[1], &g.s[2], &g.s[3], &cached, &g.cached_normal);
-  TG_CHECK(read == 6 && (cached == 0 || cached == 1), path, ": metadata '", kGeneratorKey, "' is not a generator state: '",
-           text, "'");
-  g.has_cached_normal = cached == 1;
-  ops::default_generator().set_state(g);
-}
 
 std::map<std::string, double> values_of(const EpochMetrics& m, const Quality& q) {
   return {{"train_loss", m.train_loss}, {q.name, m.quality}, {"seconds", m.seconds}};
@@ -64,13 +40,6 @@ int EpochLog::resume(io::TrainingState& state) {
   }
   const absl::Status loaded = io::load_checkpoint(path, &state);
   TG_CHECK(loaded.ok(), "cannot resume: ", loaded.message());
-  // A checkpoint from before the generator was saved resumes with the generator as seeded.
-  if (const auto generator = state.metadata.find(kGeneratorKey); generator != state.metadata.end()) {
-    restore_generator(generator->second, path);
-  } else {
-    std::printf("%s: %s holds no generator state; random draws will differ from the uninterrupted run\n",
-                program_.c_str(), path.c_str());
-  }
   metrics_.clear();
   for (const io::EpochRecord& h : state.history) {
     auto value = [&](const std::string& k) {
@@ -88,7 +57,6 @@ void EpochLog::record(const EpochMetrics& m, io::TrainingState state, bool write
   if (!write_files) return;
   if (const std::string path = absl::GetFlag(FLAGS_checkpoint); !path.empty()) {
     state.epoch = m.epoch;
-    state.metadata[kGeneratorKey] = generator_state();
     state.history.clear();
     for (const EpochMetrics& e : metrics_) state.history.push_back({e.epoch, values_of(e, quality_)});
     const absl::Status saved = io::save_checkpoint(path, state);

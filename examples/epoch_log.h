@@ -1,7 +1,7 @@
 // tapegrad/examples/epoch_log.h: the record of a training run's epochs and the files an example
 // writes from it after each epoch, with the flags every example shares:
-//   --checkpoint=PATH   the model, optimizer, schedule, epoch, step, the default generator and the
-//                       metrics so far (io::save_checkpoint, written atomically)
+//   --checkpoint=PATH   the model, optimizer, schedule, epoch, step, the metrics so far and the
+//                       default generator (io::save_checkpoint, written atomically)
 //   --resume            continue from --checkpoint: the run goes on as if never interrupted
 //   --metrics_csv=PATH  epoch, train_loss, the quality metric, seconds
 //   --plot=PATH         an SVG of the training loss and the quality metric per epoch
@@ -23,14 +23,14 @@ class EpochLog {
   EpochLog(std::string program, std::string title, Quality quality = {});
 
   // Without --resume: 1. With it: restores the objects `state` points to, the default generator
-  // and the metrics from --checkpoint, sets state.epoch and state.step, says so on stdout and
+  // (io::load_checkpoint) and the metrics from --checkpoint, sets state.epoch and state.step, says so on stdout and
   // returns the first epoch still to train. A checkpoint whose metadata differs from
   // state.metadata (the settings the caller puts there: model size, batch, ...) is refused naming
   // the first difference; so is --resume without --checkpoint. Throws tg::Error.
   int resume(io::TrainingState& state);
 
   // After an epoch: adds `m` and writes the files asked for; `state` is saved with the epoch
-  // number, the metrics so far and the default generator's state. Throws tg::Error when a file
+  // number and the metrics so far. Throws tg::Error when a file
   // cannot be written. write_files false: adds `m` only (a data-parallel rank other than 0).
   void record(const EpochMetrics& m, io::TrainingState state, bool write_files = true);
 

@@ -15,6 +15,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "autograd/tapegrad.h"
+#include "examples/epoch_log.h"
 #include "examples/training_report.h"
 #include "io/data_loader.h"
 #include "io/mnist.h"
@@ -32,6 +33,7 @@ ABSL_FLAG(int64_t, train_limit, 0, "pair the first N training images only (0: al
 ABSL_FLAG(int64_t, test_limit, 0, "pair the first N test images only (0: all 10,000)");
 ABSL_FLAG(uint64_t, seed, 0, "seed of initialization, pairs and order");
 ABSL_FLAG(std::string, save, "", "write the trained weights (state dict) here");
+// --checkpoint, --resume, --metrics_csv and --plot: examples/epoch_log.h.
 
 namespace {
 
@@ -135,8 +137,10 @@ int main(int argc, char** argv) {
     std::printf("params %lld train_pairs %lld test_pairs %lld\n", static_cast<long long>(model.num_parameters()),
                 static_cast<long long>(train_images.size(0)), static_cast<long long>(test_pairs.size(0)));
 
-    double accuracy = 0;
-    for (int epoch = 1; epoch <= absl::GetFlag(FLAGS_epochs); ++epoch) {
+    examples::EpochLog log("siamese", "Siamese network on Fashion-MNIST pairs", {.name = "pair_accuracy"});
+    const io::TrainingState state{&model, &optimizer, &schedule};
+    io::TrainingState resumed = state;
+    for (int epoch = log.resume(resumed); epoch <= absl::GetFlag(FLAGS_epochs); ++epoch) {
       const auto start = std::chrono::steady_clock::now();
       const auto [pairs, same] = make_pairs(data->train.labels, seed * 1000 + epoch);
       io::DataLoader loader(io::TensorDataset(pairs, same), {.batch_size = batch, .seed = seed});
@@ -156,12 +160,13 @@ int main(int argc, char** argv) {
       }
       progress.finish();
       schedule.step();
-      accuracy = pair_accuracy(model, test_images, test_pairs, test_same);
+      const double accuracy = pair_accuracy(model, test_images, test_pairs, test_same);
       const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       std::printf("epoch %d train_loss %.4f pair_accuracy %.4f seconds %.1f\n", epoch, loss_sum / seen, accuracy, seconds);
       std::fflush(stdout);
+      log.record({epoch, loss_sum / seen, accuracy, seconds}, state);
     }
-    std::printf("pair_accuracy %.4f\n", accuracy);
+    std::printf("pair_accuracy %.4f\n", log.metrics().back().quality);
     if (const std::string path = absl::GetFlag(FLAGS_save); !path.empty()) {
       const absl::Status saved = io::save(model, path);
       TG_CHECK(saved.ok(), "saving failed: ", saved.message());
