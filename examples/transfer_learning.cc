@@ -15,6 +15,7 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "autograd/tapegrad.h"
+#include "examples/epoch_log.h"
 #include "io/data_loader.h"
 #include "io/evaluate.h"
 #include "io/files.h"
@@ -37,6 +38,7 @@ ABSL_FLAG(int, unfreeze_after, -1,
           "-1: never");
 ABSL_FLAG(std::string, save, "", "write the backbone with its new head as a .tgm");
 ABSL_FLAG(uint64_t, seed, 0, "seed of the head's initialization and the batch order");
+// --checkpoint, --resume, --metrics_csv and --plot: examples/epoch_log.h.
 
 namespace {
 
@@ -123,24 +125,29 @@ int main(int argc, char** argv) {
                                     : absl::StrCat("frozen for ", unfreeze_after, " epochs, then fine-tuned").c_str());
   const double lr = absl::GetFlag(FLAGS_lr);
   optim::Adam optimizer({{model->head_->parameters(), lr}});
-  // Unfreezing: the backbone's parameters take gradients again and join the optimizer at lr / 10
-  // (PyTorch's requires_grad_ and add_param_group).
-  auto unfreeze = [&](bool trainable) {
+  // A backbone that will be unfrozen is in the optimizer from the start, at lr / 10: while its
+  // parameters take no gradients Adam leaves them alone (as PyTorch's add_param_group at the
+  // unfreezing would), and the optimizer has one shape for the whole run, which a checkpoint of
+  // any epoch restores into.
+  if (ever_unfrozen) optimizer.add_param_group({model->backbone_->parameters(), lr / 10});
+  auto set_trainable = [&](bool trainable) {
     for (Tensor& p : model->backbone_->parameters()) p.set_requires_grad(trainable);
-    if (trainable) optimizer.add_param_group({model->backbone_->parameters(), lr / 10});
   };
-  if (ever_unfrozen) unfreeze(unfreeze_after == 0);
+  examples::EpochLog log("transfer_learning", "Transfer from " + path + " to Fashion-MNIST");
+  const io::TrainingState state{model.get(), &optimizer, nullptr, 0, 0,
+                                {{"backbone", path}, {"features", features},
+                                 {"unfreeze_after", std::to_string(unfreeze_after)}}};
+  io::TrainingState resumed = state;
+  const int first_epoch = log.resume(resumed);
   // The frozen backbone must come out as it went in: its constants are compared at the end.
   std::vector<Tensor> before;
   for (const auto& [name, b] : model->backbone_->named_buffers()) before.push_back(b.clone());
 
-  for (int epoch = 1; epoch <= absl::GetFlag(FLAGS_epochs); ++epoch) {
+  for (int epoch = first_epoch; epoch <= absl::GetFlag(FLAGS_epochs); ++epoch) {
     const auto start = std::chrono::steady_clock::now();
-    if (unfreeze_after > 0 && epoch == unfreeze_after + 1) {
-      unfreeze(true);
-      std::printf("epoch %d: backbone unfrozen\n", epoch);
-    }
     const bool frozen = !ever_unfrozen || epoch <= unfreeze_after;
+    set_trainable(!frozen);
+    if (unfreeze_after > 0 && epoch == unfreeze_after + 1) std::printf("epoch %d: backbone unfrozen\n", epoch);
     model->train();
     if (frozen) model->backbone_->eval();  // frozen: batch norm keeps its statistics
     double loss_sum = 0;
@@ -158,6 +165,8 @@ int main(int argc, char** argv) {
     const double accuracy = io::classification_accuracy(*model, test_loader);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::printf("epoch %d train_loss %.4f test_accuracy %.4f seconds %.1f\n", epoch, loss_sum / seen, accuracy, seconds);
+    std::fflush(stdout);
+    log.record({epoch, loss_sum / seen, accuracy, seconds}, state);
   }
   bool unchanged = true;
   size_t i = 0;

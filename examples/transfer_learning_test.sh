@@ -4,7 +4,8 @@
 # backbone frozen (test accuracy >= 0.68, where chance is 0.10; statistics unchanged); its saved
 # .tgm scores the same with `tapegrad predict`, and exported to ONNX again (`tapegrad
 # export-onnx`) ONNX Runtime gives tapegrad's outputs and predictions on 200 test images; frozen
-# for an epoch and then unfrozen, the fine-tuned model does better than the frozen one.
+# for an epoch and then unfrozen, the fine-tuned model does better than the frozen one, and the
+# same run stopped after the frozen epoch and resumed from its checkpoint ends the same.
 set -euo pipefail
 example="$1" tapegrad="$2"
 tmp="${TEST_TMPDIR:-$(mktemp -d)}"
@@ -63,4 +64,13 @@ frozen=$(awk '$1 == "epoch" && $2 == 1 {print $6}' "$tmp/unfreeze")
 tuned=$(awk '$1 == "epoch" && $2 == 2 && $3 == "train_loss" {print $6}' "$tmp/unfreeze")
 awk -v a="$frozen" -v b="$tuned" 'BEGIN { exit !(b > a + 0.02) }' ||
   { echo "FAIL: unfrozen accuracy $tuned is not above the frozen $frozen" >&2; exit 1; }
-echo "transfer_learning_test: test accuracy $accuracy, saved model agrees; frozen $frozen, then unfrozen $tuned"
+# The same run in two parts: the frozen epoch with --checkpoint, then --resume unfreezes for the
+# second and prints the straight run's epoch-2 line.
+"$example" --backbone=tests/reference/onnx_models/mnist_cnn/model.onnx --epochs=1 --unfreeze_after=1 \
+  --train_limit=10000 --checkpoint="$tmp/transfer.ckpt" > /dev/null
+"$example" --backbone=tests/reference/onnx_models/mnist_cnn/model.onnx --epochs=2 --unfreeze_after=1 \
+  --train_limit=10000 --checkpoint="$tmp/transfer.ckpt" --resume > "$tmp/resumed"
+straight=$(grep '^epoch 2 train_loss' "$tmp/unfreeze" | cut -d' ' -f1-6)
+resumed=$(grep '^epoch 2 train_loss' "$tmp/resumed" | cut -d' ' -f1-6)
+[[ -n "$straight" && "$straight" == "$resumed" ]] || { echo "FAIL: straight '$straight', resumed '$resumed'" >&2; exit 1; }
+echo "transfer_learning_test: test accuracy $accuracy, saved model agrees; frozen $frozen, then unfrozen $tuned (resumed: the same)"
