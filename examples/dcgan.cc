@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -19,6 +20,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "autograd/tapegrad.h"
+#include "examples/epoch_log.h"
 #include "examples/mnist_models.h"
 #include "examples/training_report.h"
 #include "io/data_loader.h"
@@ -40,6 +42,7 @@ ABSL_FLAG(int, classifier_epochs, 1, "epochs of cnn_small when no --classifier i
 ABSL_FLAG(int64_t, judged_samples, 1000, "generated digits the classifier labels after each epoch");
 ABSL_FLAG(std::string, images, "", "a folder for samples_E.png after each epoch");
 ABSL_FLAG(std::string, save, "", "write the trained generator (a .tgm from noise [N, noise, 1, 1]) here");
+// --checkpoint, --resume, --metrics_csv and --plot: examples/epoch_log.h.
 ABSL_FLAG(uint64_t, seed, 0, "seed of initialization, order, noise and labels");
 
 namespace {
@@ -173,7 +176,15 @@ int main(int argc, char** argv) {
                 static_cast<long long>(discriminator->num_parameters()),
                 static_cast<long long>(train.images.size(0)));
 
-    for (int epoch = 1; epoch <= absl::GetFlag(FLAGS_epochs); ++epoch) {
+    // --checkpoint=PATH keeps the generator's training state there and the discriminator's in
+    // PATH.1; the metrics are d_loss and the judge's sample_confidence.
+    examples::EpochLog log("dcgan", "DCGAN on MNIST: discriminator loss and sample confidence",
+                           {.name = "sample_confidence"});
+    const std::map<std::string, std::string> settings{{"noise", std::to_string(noise)},
+                                                      {"batch_size", std::to_string(batch)}};
+    io::TrainingState g_state{generator.get(), &g_optimizer, nullptr, 0, 0, settings};
+    io::TrainingState d_state{discriminator.get(), &d_optimizer, nullptr, 0, 0, settings};
+    for (int epoch = log.resume({&g_state, &d_state}); epoch <= absl::GetFlag(FLAGS_epochs); ++epoch) {
       const auto start = std::chrono::steady_clock::now();
       examples::Progress progress(epoch, loader.num_batches(), batch);
       double d_sum = 0, g_sum = 0;
@@ -212,6 +223,7 @@ int main(int argc, char** argv) {
       std::printf("epoch %d d_loss %.4f g_loss %.4f sample_confidence %.4f class_coverage %.4f seconds %.1f\n", epoch,
                   d_sum / steps, g_sum / steps, verdict.confidence, verdict.coverage, seconds);
       std::fflush(stdout);
+      log.record({epoch, d_sum / steps, verdict.confidence, seconds}, {g_state, d_state});
     }
     if (const std::string path = absl::GetFlag(FLAGS_save); !path.empty()) {
       generator->eval();

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # tapegrad/examples/dcgan_test.sh: dcgan for 20 steps on 1,280 MNIST images: its judge (cnn_small,
 # trained first) scores >= 0.95 on the test set, both losses are finite numbers, the verdict on the
-# samples lies in range, the sample grid is a PNG file and the saved generator loads. A missing
-# --classifier file is refused by name.
+# samples lies in range, the sample grid is a PNG file and the saved generator loads; stopped
+# after an epoch and resumed, it trains on as the straight run. A missing --classifier file is
+# refused by name.
 set -euo pipefail
 dcgan=$1 tapegrad=$2
 tmp=${TEST_TMPDIR:-$(mktemp -d)}
@@ -18,6 +19,16 @@ head -c 8 "$tmp/images/samples_1.png" | od -An -tx1 | grep -q "89 50 4e 47 0d 0a
   { echo "FAIL: samples_1.png is not a PNG file" >&2; exit 1; }
 "$tapegrad" inspect "$tmp/generator.tgm" | grep -q "op conv_transpose2d 4" ||
   { "$tapegrad" inspect "$tmp/generator.tgm"; echo "FAIL: the saved generator does not load" >&2; exit 1; }
+# Two epochs straight, and the same stopped after the first (--checkpoint: the generator in
+# gan.ckpt, the discriminator in gan.ckpt.1) and resumed: the same second epoch.
+small=(--data_dir=data/mnist --train_limit=640 --judged_samples=100)
+"$dcgan" "${small[@]}" --epochs=2 > "$tmp/straight"
+"$dcgan" "${small[@]}" --epochs=1 --checkpoint="$tmp/gan.ckpt" > /dev/null
+[[ -s "$tmp/gan.ckpt" && -s "$tmp/gan.ckpt.1" ]] || { echo "FAIL: no checkpoint pair" >&2; exit 1; }
+"$dcgan" "${small[@]}" --epochs=2 --checkpoint="$tmp/gan.ckpt" --resume > "$tmp/resumed"
+straight=$(grep '^epoch 2 d_loss' "$tmp/straight" | cut -d' ' -f1-10)
+resumed=$(grep '^epoch 2 d_loss' "$tmp/resumed" | cut -d' ' -f1-10)
+[[ -n "$straight" && "$straight" == "$resumed" ]] || { echo "FAIL: straight '$straight', resumed '$resumed'" >&2; exit 1; }
 if "$dcgan" --data_dir=data/mnist --classifier="$tmp/missing.tgm" > /dev/null 2> "$tmp/err"; then
   echo "FAIL: a missing classifier was accepted" >&2; exit 1
 fi

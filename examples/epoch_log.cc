@@ -17,6 +17,9 @@ namespace tg::examples {
 
 namespace {
 
+// Where the i-th model's checkpoint goes: --checkpoint itself for the first, PATH.i for the others.
+std::string part_path(const std::string& path, size_t i) { return i == 0 ? path : path + "." + std::to_string(i); }
+
 std::map<std::string, double> values_of(const EpochMetrics& m, const Quality& q) {
   return {{"train_loss", m.train_loss}, {q.name, m.quality}, {"seconds", m.seconds}};
 }
@@ -26,20 +29,30 @@ std::map<std::string, double> values_of(const EpochMetrics& m, const Quality& q)
 EpochLog::EpochLog(std::string program, std::string title, Quality quality)
     : program_(std::move(program)), title_(std::move(title)), quality_(std::move(quality)) {}
 
-int EpochLog::resume(io::TrainingState& state) {
+int EpochLog::resume(io::TrainingState& state) { return resume(std::vector<io::TrainingState*>{&state}); }
+
+int EpochLog::resume(const std::vector<io::TrainingState*>& states) {
   if (!absl::GetFlag(FLAGS_resume)) return 1;
   const std::string path = absl::GetFlag(FLAGS_checkpoint);
   TG_CHECK(!path.empty(), "--resume needs --checkpoint=PATH");
   // The settings first: a run of another size would fail to load with a message about shapes.
-  const auto saved = io::read_checkpoint_metadata(path);
-  TG_CHECK(saved.ok(), "cannot resume: ", saved.status().message());
-  for (const auto& [key, value] : state.metadata) {
-    const auto it = saved->find(key);
-    TG_CHECK(it != saved->end() && it->second == value, "--resume: ", path, " was written with ", key, "=",
-             it == saved->end() ? "(none)" : it->second, ", this run has ", key, "=", value);
+  for (size_t i = 0; i < states.size(); ++i) {
+    const std::string file = part_path(path, i);
+    const auto saved = io::read_checkpoint_metadata(file);
+    TG_CHECK(saved.ok(), "cannot resume: ", saved.status().message());
+    for (const auto& [key, value] : states[i]->metadata) {
+      const auto it = saved->find(key);
+      TG_CHECK(it != saved->end() && it->second == value, "--resume: ", file, " was written with ", key, "=",
+               it == saved->end() ? "(none)" : it->second, ", this run has ", key, "=", value);
+    }
   }
-  const absl::Status loaded = io::load_checkpoint(path, &state);
-  TG_CHECK(loaded.ok(), "cannot resume: ", loaded.message());
+  for (size_t i = 0; i < states.size(); ++i) {
+    const absl::Status loaded = io::load_checkpoint(part_path(path, i), states[i]);
+    TG_CHECK(loaded.ok(), "cannot resume: ", loaded.message());
+    TG_CHECK(states[i]->epoch == states[0]->epoch, "--resume: ", part_path(path, i), " is of epoch ", states[i]->epoch,
+             ", ", path, " of epoch ", states[0]->epoch, " (the run stopped between writing them)");
+  }
+  const io::TrainingState& state = *states[0];
   metrics_.clear();
   for (const io::EpochRecord& h : state.history) {
     auto value = [&](const std::string& k) {
@@ -53,14 +66,25 @@ int EpochLog::resume(io::TrainingState& state) {
 }
 
 void EpochLog::record(const EpochMetrics& m, io::TrainingState state, bool write_files) {
+  if (write_files) {
+    record(m, std::vector<io::TrainingState>{std::move(state)});
+  } else {
+    metrics_.push_back(m);
+  }
+}
+
+void EpochLog::record(const EpochMetrics& m, std::vector<io::TrainingState> states) {
   metrics_.push_back(m);
-  if (!write_files) return;
   if (const std::string path = absl::GetFlag(FLAGS_checkpoint); !path.empty()) {
-    state.epoch = m.epoch;
-    state.history.clear();
-    for (const EpochMetrics& e : metrics_) state.history.push_back({e.epoch, values_of(e, quality_)});
-    const absl::Status saved = io::save_checkpoint(path, state);
-    TG_CHECK(saved.ok(), program_, ": checkpoint failed: ", saved.message());
+    for (size_t i = 0; i < states.size(); ++i) {
+      io::TrainingState& state = states[i];
+      state.epoch = m.epoch;
+      state.history.clear();
+      if (i == 0)  // the metrics travel in the first file
+        for (const EpochMetrics& e : metrics_) state.history.push_back({e.epoch, values_of(e, quality_)});
+      const absl::Status saved = io::save_checkpoint(part_path(path, i), state);
+      TG_CHECK(saved.ok(), program_, ": checkpoint failed: ", saved.message());
+    }
   }
   if (const std::string path = absl::GetFlag(FLAGS_metrics_csv); !path.empty()) {
     const std::string error = write_metrics_csv(path, metrics_, quality_);

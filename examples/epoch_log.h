@@ -28,11 +28,17 @@ class EpochLog {
   // state.metadata (the settings the caller puts there: model size, batch, ...) is refused naming
   // the first difference; so is --resume without --checkpoint. Throws tg::Error.
   int resume(io::TrainingState& state);
+  // The same for a run that trains several models, each with its own optimizer (a GAN's generator
+  // and discriminator): states[0] is saved to --checkpoint=PATH and states[i] to PATH.i, as
+  // pytorch/examples' dcgan saves its two networks apart. Files of different epochs (a run
+  // stopped between writing them) are refused.
+  int resume(const std::vector<io::TrainingState*>& states);
 
   // After an epoch: adds `m` and writes the files asked for; `state` is saved with the epoch
   // number and the metrics so far. Throws tg::Error when a file
   // cannot be written. write_files false: adds `m` only (a data-parallel rank other than 0).
   void record(const EpochMetrics& m, io::TrainingState state, bool write_files = true);
+  void record(const EpochMetrics& m, std::vector<io::TrainingState> states);
 
   const std::vector<EpochMetrics>& metrics() const { return metrics_; }
 
