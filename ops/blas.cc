@@ -169,7 +169,8 @@ RepeatedGemm<T>::RepeatedGemm(int64_t m, int64_t n, int64_t k, const T* a, int64
     : m_(m), n_(n), k_(k), lda_(lda), ldb_(ldb), ldc_(ldc), a_(a), b_(b), c_(c) {
   // The shapes the matmul primitive takes in fastest() (Note [Which float32 GEMM library]).
   if constexpr (std::is_same_v<T, float>) {
-    if (!deterministic() && m >= 32 && n >= 32 && k > 0) packed_ = std::make_unique<Packed>(m, n, k, a, lda, b, ldb, c, ldc);
+    if (!deterministic() && m >= 32 && n >= 32 && k > 0)
+      packed_ = std::make_unique<Packed>(m, n, k, a, lda, b, ldb, c, ldc);
   }
 }
 

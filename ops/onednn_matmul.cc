@@ -65,7 +65,8 @@ bool matmul(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float* a, i
 
 PackedMatmul::PackedMatmul(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
                            int64_t ldb, float* c, int64_t ldc) {
-  const memory::desc a_desc = matrix(m, k, false, lda), b_desc = matrix(k, n, true, ldb), c_desc = matrix(m, n, false, ldc);
+  const memory::desc a_desc = matrix(m, k, false, lda), b_desc = matrix(k, n, true, ldb),
+                     c_desc = matrix(m, n, false, ldc);
   const memory::desc any({k, n}, memory::data_type::f32, memory::format_tag::any);
   const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a_desc, any, c_desc), user_scratchpad(), engine());
   primitive_ = dnnl::matmul(pd);
