@@ -76,8 +76,7 @@ int main(int argc, char** argv) {
                                   {{"context", std::to_string(context)},
                                    {"d_model", std::to_string(absl::GetFlag(FLAGS_d_model))},
                                    {"layers", std::to_string(absl::GetFlag(FLAGS_layers))}}};
-    io::TrainingState resumed = state;
-    for (int epoch = log.resume(resumed); epoch <= epochs; ++epoch) {
+    for (int epoch = log.resume(state); epoch <= epochs; ++epoch) {
       const auto start = std::chrono::steady_clock::now();
       model.train();
       examples::Progress progress(epoch, steps, batch * context);
@@ -94,7 +93,8 @@ int main(int argc, char** argv) {
         progress.update(step, loss.item());
       }
       progress.finish();
-      const double validation_loss = io::next_token_loss(model, corpus->validation, context, absl::GetFlag(FLAGS_validation_windows));
+      const double validation_loss =
+          io::next_token_loss(model, corpus->validation, context, absl::GetFlag(FLAGS_validation_windows));
       const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       std::printf("epoch %d train_loss %.4f validation_loss %.4f validation_bits_per_byte %.4f seconds %.1f\n", epoch,
                   loss_sum / steps, validation_loss, validation_loss / std::log(2.0), seconds);

@@ -153,8 +153,7 @@ int main(int argc, char** argv) {
                            {.name = "validation_bits_per_byte", .fraction = false});
     const io::TrainingState state{&model, &optimizer, nullptr, 0, 0,
                                   {{"model", absl::GetFlag(FLAGS_model)}, {"context", std::to_string(context)}}};
-    io::TrainingState resumed = state;
-    for (int epoch = log.resume(resumed); epoch <= absl::GetFlag(FLAGS_epochs); ++epoch) {
+    for (int epoch = log.resume(state); epoch <= absl::GetFlag(FLAGS_epochs); ++epoch) {
       const auto start = std::chrono::steady_clock::now();
       model.train();
       const int steps = absl::GetFlag(FLAGS_steps_per_epoch);
@@ -171,8 +170,9 @@ int main(int argc, char** argv) {
         progress.update(step, loss.item());
       }
       progress.finish();
-      const double bits = io::next_token_loss(model, corpus->validation, context, absl::GetFlag(FLAGS_validation_windows)) /
-             std::log(2.0);
+      const double nats =
+          io::next_token_loss(model, corpus->validation, context, absl::GetFlag(FLAGS_validation_windows));
+      const double bits = nats / std::log(2.0);
       const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       std::printf("epoch %d train_loss %.4f validation_bits_per_byte %.4f seconds %.1f\n", epoch, loss_sum / steps,
                   bits, seconds);

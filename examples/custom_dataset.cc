@@ -109,8 +109,7 @@ int main(int argc, char** argv) {
     examples::EpochLog log("custom_dataset", "CNN on " + absl::GetFlag(FLAGS_data_dir));
     const io::TrainingState state{model.get(), &optimizer, nullptr, 0, 0,
                                   {{"classes", std::to_string(folder->classes.size())}}};
-    io::TrainingState resumed = state;
-    for (int epoch = log.resume(resumed); epoch <= absl::GetFlag(FLAGS_epochs); ++epoch) {
+    for (int epoch = log.resume(state); epoch <= absl::GetFlag(FLAGS_epochs); ++epoch) {
       const auto start = std::chrono::steady_clock::now();
       model->train();
       examples::Progress progress(epoch, train_loader.num_batches(), absl::GetFlag(FLAGS_batch_size));

@@ -42,8 +42,8 @@ ABSL_FLAG(int, classifier_epochs, 1, "epochs of cnn_small when no --classifier i
 ABSL_FLAG(int64_t, judged_samples, 1000, "generated digits the classifier labels after each epoch");
 ABSL_FLAG(std::string, images, "", "a folder for samples_E.png after each epoch");
 ABSL_FLAG(std::string, save, "", "write the trained generator (a .tgm from noise [N, noise, 1, 1]) here");
-// --checkpoint, --resume, --metrics_csv and --plot: examples/epoch_log.h.
 ABSL_FLAG(uint64_t, seed, 0, "seed of initialization, order, noise and labels");
+// --checkpoint, --resume, --metrics_csv and --plot: examples/epoch_log.h.
 
 namespace {
 
@@ -182,9 +182,9 @@ int main(int argc, char** argv) {
                            {.name = "sample_confidence"});
     const std::map<std::string, std::string> settings{{"noise", std::to_string(noise)},
                                                       {"batch_size", std::to_string(batch)}};
-    io::TrainingState g_state{generator.get(), &g_optimizer, nullptr, 0, 0, settings};
-    io::TrainingState d_state{discriminator.get(), &d_optimizer, nullptr, 0, 0, settings};
-    for (int epoch = log.resume({&g_state, &d_state}); epoch <= absl::GetFlag(FLAGS_epochs); ++epoch) {
+    const io::TrainingState g_state{generator.get(), &g_optimizer, nullptr, 0, 0, settings};
+    const io::TrainingState d_state{discriminator.get(), &d_optimizer, nullptr, 0, 0, settings};
+    for (int epoch = log.resume({g_state, d_state}); epoch <= absl::GetFlag(FLAGS_epochs); ++epoch) {
       const auto start = std::chrono::steady_clock::now();
       examples::Progress progress(epoch, loader.num_batches(), batch);
       double d_sum = 0, g_sum = 0;

@@ -29,9 +29,9 @@ std::map<std::string, double> values_of(const EpochMetrics& m, const Quality& q)
 EpochLog::EpochLog(std::string program, std::string title, Quality quality)
     : program_(std::move(program)), title_(std::move(title)), quality_(std::move(quality)) {}
 
-int EpochLog::resume(io::TrainingState& state) { return resume(std::vector<io::TrainingState*>{&state}); }
+int EpochLog::resume(io::TrainingState state) { return resume(std::vector<io::TrainingState>{std::move(state)}); }
 
-int EpochLog::resume(const std::vector<io::TrainingState*>& states) {
+int EpochLog::resume(std::vector<io::TrainingState> states) {
   if (!absl::GetFlag(FLAGS_resume)) return 1;
   const std::string path = absl::GetFlag(FLAGS_checkpoint);
   TG_CHECK(!path.empty(), "--resume needs --checkpoint=PATH");
@@ -40,19 +40,20 @@ int EpochLog::resume(const std::vector<io::TrainingState*>& states) {
     const std::string file = part_path(path, i);
     const auto saved = io::read_checkpoint_metadata(file);
     TG_CHECK(saved.ok(), "cannot resume: ", saved.status().message());
-    for (const auto& [key, value] : states[i]->metadata) {
+    for (const auto& [key, value] : states[i].metadata) {
       const auto it = saved->find(key);
       TG_CHECK(it != saved->end() && it->second == value, "--resume: ", file, " was written with ", key, "=",
                it == saved->end() ? "(none)" : it->second, ", this run has ", key, "=", value);
     }
   }
   for (size_t i = 0; i < states.size(); ++i) {
-    const absl::Status loaded = io::load_checkpoint(part_path(path, i), states[i]);
+    const absl::Status loaded = io::load_checkpoint(part_path(path, i), &states[i]);
     TG_CHECK(loaded.ok(), "cannot resume: ", loaded.message());
-    TG_CHECK(states[i]->epoch == states[0]->epoch, "--resume: ", part_path(path, i), " is of epoch ", states[i]->epoch,
-             ", ", path, " of epoch ", states[0]->epoch, " (the run stopped between writing them)");
+    TG_CHECK(states[i].epoch == states[0].epoch, "--resume: ", part_path(path, i), " is of epoch ", states[i].epoch,
+             ", ", path, " of epoch ", states[0].epoch, " (the run stopped between writing them)");
   }
-  const io::TrainingState& state = *states[0];
+  const io::TrainingState& state = states[0];
+  resumed_step_ = state.step;
   metrics_.clear();
   for (const io::EpochRecord& h : state.history) {
     auto value = [&](const std::string& k) {

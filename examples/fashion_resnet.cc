@@ -7,7 +7,6 @@
 // Prints "epoch E train_loss X test_accuracy Y seconds Z" per epoch, then "test_accuracy Y".
 #include <chrono>
 #include <cstdio>
-#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -81,10 +80,10 @@ int main(int argc, char** argv) {
                 static_cast<long long>(data->train.images.size(0)), static_cast<long long>(data->test.images.size(0)));
 
     examples::EpochLog log("fashion_resnet", "ResNet-8 on Fashion-MNIST");
-    const std::map<std::string, std::string> settings{{"width", std::to_string(absl::GetFlag(FLAGS_width))},
-                                                      {"epochs", std::to_string(epochs)}};
-    io::TrainingState resumed{model.get(), &optimizer, &schedule, 0, 0, settings};
-    for (int epoch = log.resume(resumed); epoch <= epochs; ++epoch) {
+    const io::TrainingState state{model.get(), &optimizer, &schedule, 0, 0,
+                                  {{"width", std::to_string(absl::GetFlag(FLAGS_width))},
+                                   {"epochs", std::to_string(epochs)}}};
+    for (int epoch = log.resume(state); epoch <= epochs; ++epoch) {
       const auto start = std::chrono::steady_clock::now();
       model->train();
       examples::Progress progress(epoch, train_loader.num_batches(), batch);
@@ -106,7 +105,7 @@ int main(int argc, char** argv) {
       const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       std::printf("epoch %d train_loss %.4f test_accuracy %.4f seconds %.1f\n", epoch, loss_sum / seen, accuracy, seconds);
       std::fflush(stdout);
-      log.record({epoch, loss_sum / seen, accuracy, seconds}, {model.get(), &optimizer, &schedule, 0, 0, settings});
+      log.record({epoch, loss_sum / seen, accuracy, seconds}, state);
     }
     TG_CHECK(!log.metrics().empty(), "nothing trained");
     const double accuracy = log.metrics().back().quality;

@@ -17,8 +17,8 @@
 #include "absl/strings/str_cat.h"
 #include "autograd/tapegrad.h"
 #include "distributed/data_parallel.h"
-#include "examples/mnist_models.h"
 #include "examples/epoch_log.h"
+#include "examples/mnist_models.h"
 #include "examples/training_report.h"
 #include "io/checkpoint.h"
 #include "io/data_loader.h"
@@ -208,9 +208,8 @@ std::optional<Run> set_up() {
 // --resume (examples/epoch_log.h): restores the training state and the metrics of the epochs
 // done; returns the first epoch still to train (1 without --resume).
 int resume(Run& r) {
-  io::TrainingState state = r.state();
-  const int first_epoch = r.log->resume(state);
-  r.step = state.step;
+  const int first_epoch = r.log->resume(r.state());
+  r.step = r.log->resumed_step();
   return first_epoch;
 }
 

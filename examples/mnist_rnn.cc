@@ -4,7 +4,6 @@
 // Prints "epoch E train_loss X test_accuracy Y seconds Z" per epoch and "test_accuracy Y".
 #include <chrono>
 #include <cstdio>
-#include <map>
 #include <memory>
 #include <string>
 
@@ -85,8 +84,7 @@ int main(int argc, char** argv) {
     examples::EpochLog log("mnist_rnn", "LSTM on MNIST rows");
     const io::TrainingState state{model.get(), &optimizer, &schedule, 0, 0,
                                   {{"hidden", std::to_string(absl::GetFlag(FLAGS_hidden))}}};
-    io::TrainingState resumed = state;
-    for (int epoch = log.resume(resumed); epoch <= absl::GetFlag(FLAGS_epochs); ++epoch) {
+    for (int epoch = log.resume(state); epoch <= absl::GetFlag(FLAGS_epochs); ++epoch) {
       const auto start = std::chrono::steady_clock::now();
       model->train();
       examples::Progress progress(epoch, train_loader.num_batches(), batch);

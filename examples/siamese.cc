@@ -139,8 +139,7 @@ int main(int argc, char** argv) {
 
     examples::EpochLog log("siamese", "Siamese network on Fashion-MNIST pairs", {.name = "pair_accuracy"});
     const io::TrainingState state{&model, &optimizer, &schedule};
-    io::TrainingState resumed = state;
-    for (int epoch = log.resume(resumed); epoch <= absl::GetFlag(FLAGS_epochs); ++epoch) {
+    for (int epoch = log.resume(state); epoch <= absl::GetFlag(FLAGS_epochs); ++epoch) {
       const auto start = std::chrono::steady_clock::now();
       const auto [pairs, same] = make_pairs(data->train.labels, seed * 1000 + epoch);
       io::DataLoader loader(io::TensorDataset(pairs, same), {.batch_size = batch, .seed = seed});

@@ -137,8 +137,7 @@ int main(int argc, char** argv) {
   const io::TrainingState state{model.get(), &optimizer, nullptr, 0, 0,
                                 {{"backbone", path}, {"features", features},
                                  {"unfreeze_after", std::to_string(unfreeze_after)}}};
-  io::TrainingState resumed = state;
-  const int first_epoch = log.resume(resumed);
+  const int first_epoch = log.resume(state);
   // The frozen backbone must come out as it went in: its constants are compared at the end.
   std::vector<Tensor> before;
   for (const auto& [name, b] : model->backbone_->named_buffers()) before.push_back(b.clone());

@@ -115,8 +115,7 @@ int main(int argc, char** argv) {
     examples::EpochLog log("vae", "VAE on MNIST", {.name = "test_loss", .fraction = false});
     const io::TrainingState state{model.get(), &optimizer, nullptr, 0, 0,
                                   {{"latent", std::to_string(absl::GetFlag(FLAGS_latent))}}};
-    io::TrainingState resumed = state;
-    for (int epoch = log.resume(resumed); epoch <= absl::GetFlag(FLAGS_epochs); ++epoch) {
+    for (int epoch = log.resume(state); epoch <= absl::GetFlag(FLAGS_epochs); ++epoch) {
       const auto start = std::chrono::steady_clock::now();
       model->train();
       examples::Progress progress(epoch, train_loader.num_batches(), batch);

@@ -42,11 +42,11 @@ void cell_row(T* z, const T* bias, T* c, T* h_out, T* tanh_c, int64_t width) {
 // missed the cache on every row), and a step costs one barrier instead of the two fork/joins of a
 // threaded GEMM followed by threaded rows. From batch 32 the rows are also packed, once, in the
 // layout oneDNN's kernel reads (Note [Repeated products] in ops/blas.h): batch-64 throughput of
-// the lstm_lm workload imported from ONNX went from 1,480 to 1,750 sequences/s. A small batch is the exception: per step the GEMM is a
-// matrix-vector product that streams its weights from cache (about 80 GB/s here), so the input
-// projections of all steps go first as one GEMM (xw, [T, B, 4H] in the weights' gate order) and a
-// step streams only r. Not in deterministic mode (the GEMM's shape, and so its rounding, depends on
-// the thread count there).
+// the lstm_lm workload imported from ONNX went from 1,480 to 1,750 sequences/s. A small batch is
+// the exception: per step the GEMM is a matrix-vector product that streams its weights from cache
+// (about 80 GB/s here), so the input projections of all steps go first as one GEMM (xw, [T, B,
+// 4H] in the weights' gate order) and a step streams only r. Not in deterministic mode (the
+// GEMM's shape, and so its rounding, depends on the thread count there).
 template <typename T>
 void run_by_units(const Array& x, const T* w, const T* r, const T* bias, const T* h0, int64_t h, bool reverse,
                   const GateBlocks& blocks, const T* xw, int threads, LstmLayerResult& out) {
