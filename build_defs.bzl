@@ -41,7 +41,7 @@ TAPEGRAD_ISA_LEVELS = [
     ("avx512", 2, "x86-64-v4"),
 ]
 
-def cc_multi_isa_library(name, srcs, hdrs = [], deps = [], visibility = None, **kwargs):
+def cc_multi_isa_library(name, srcs, hdrs = [], deps = [], copts = [], visibility = None, **kwargs):
     """Compiles srcs once per ISA level (name_baseline, name_avx2, name_avx512), each with its
     -march and TG_ISA_SUFFIX / TG_ISA_LEVEL defined; each source defines its level's kernel table
     (TG_ISA_VARIANT in ops/cpu_isa.h) and callers pick one at run time. name is hdrs plus all
@@ -51,7 +51,7 @@ def cc_multi_isa_library(name, srcs, hdrs = [], deps = [], visibility = None, **
         cc_library(
             name = name + "_" + suffix,
             srcs = srcs,
-            copts = ["-march=" + march],
+            copts = ["-march=" + march] + copts,
             local_defines = ["TG_ISA_SUFFIX=" + suffix, "TG_ISA_LEVEL=%d" % level],
             deps = [name + "_interface"] + deps,
             visibility = ["//visibility:private"],

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <vector>
 
+#include "ops/internal/channel_kernels.h"
+
 namespace tg::ops {
 
 namespace {
@@ -35,47 +37,41 @@ double lane_sum(int64_t l, F&& f) {
 // thread count.
 constexpr int64_t kRowsPerBlock = 64;
 
-// Per channel ch: (sum over rows r of first(f(r, ch)), sum of second(f(r, ch))) as 2*c doubles,
-// the first sums then the second. f(at, ch) gets the element's offset r * c + ch.
-template <typename T, typename F>
-std::vector<double> channel_sum_pairs(int64_t m, int64_t c, F f) {
+// Per channel ch, over the [m, c] rows: (sum of u, sum of u * v) with u = a - a_shift (a_shift
+// null: 0) and v = x - x_shift, as 2*c doubles, the first sums then the second
+// (ChannelKernels::sums, vectorized across channels).
+template <typename T>
+std::vector<double> channel_sum_pairs(const T* a, const T* a_shift, const T* x, const T* x_shift, int64_t m,
+                                      int64_t c) {
+  const auto& kernels = internal::channel_kernels<T>();
   const int64_t blocks = (m + kRowsPerBlock - 1) / kRowsPerBlock;
-  std::vector<double> partial(static_cast<size_t>(blocks * 2 * c));
+  std::vector<T> partial(static_cast<size_t>(blocks * 2 * c), T(0));
 #pragma omp parallel for schedule(static) if (m * c >= 32768)
   for (int64_t b = 0; b < blocks; ++b) {
-    std::vector<T> first(c, T(0)), second(c, T(0));
-    for (int64_t r = b * kRowsPerBlock; r < std::min(m, (b + 1) * kRowsPerBlock); ++r)
-      for (int64_t ch = 0; ch < c; ++ch) {
-        const auto [u, v] = f(r * c + ch, ch);
-        first[ch] += u;
-        second[ch] += v;
-      }
-    std::copy(first.begin(), first.end(), partial.begin() + b * 2 * c);
-    std::copy(second.begin(), second.end(), partial.begin() + b * 2 * c + c);
+    const int64_t r0 = b * kRowsPerBlock, rows = std::min(m, r0 + kRowsPerBlock) - r0;
+    T* first = partial.data() + b * 2 * c;
+    kernels.sums(a + r0 * c, a_shift, x + r0 * c, x_shift, rows, c, first, first + c);
   }
   std::vector<double> total(static_cast<size_t>(2 * c), 0.0);
   for (int64_t b = 0; b < blocks; ++b)
-    for (int64_t i = 0; i < 2 * c; ++i) total[i] += partial[b * 2 * c + i];
+    for (int64_t i = 0; i < 2 * c; ++i) total[i] += static_cast<double>(partial[b * 2 * c + i]);
   return total;
 }
 
-// out[r, ch] = f(r * c + ch, ch) over the [m, c] rows, in parallel.
-template <typename T, typename F>
-void map_channel_rows(int64_t m, int64_t c, T* out, F f) {
+// run(r0, rows) over the [m, c] rows in blocks of kRowsPerBlock, in parallel.
+template <typename F>
+void for_row_blocks(int64_t m, int64_t c, F run) {
+  const int64_t blocks = (m + kRowsPerBlock - 1) / kRowsPerBlock;
 #pragma omp parallel for schedule(static) if (m * c >= 32768)
-  for (int64_t r = 0; r < m; ++r)
-    for (int64_t ch = 0; ch < c; ++ch) out[r * c + ch] = f(r * c + ch, ch);
+  for (int64_t b = 0; b < blocks; ++b) run(b * kRowsPerBlock, std::min(m, (b + 1) * kRowsPerBlock) - b * kRowsPerBlock);
 }
 
 // Batch statistics of channels-last x: sums shifted by the first row (the deviations from a
 // sample are small next to a large mean), var = E[(x - k)^2] - (E[x - k])^2.
 template <typename T>
 void channels_last_stats(const T* p, int64_t m, int64_t c, T* mean, T* var) {
-  std::vector<T> k(p, p + c);
-  const std::vector<double> sums = channel_sum_pairs<T>(m, c, [&](int64_t at, int64_t ch) {
-    const T d = p[at] - k[ch];
-    return std::pair<T, T>(d, d * d);
-  });
+  const std::vector<T> k(p, p + c);
+  const std::vector<double> sums = channel_sum_pairs<T>(p, k.data(), p, k.data(), m, c);
   for (int64_t ch = 0; ch < c; ++ch) {
     const double shift = sums[ch] / static_cast<double>(m);
     mean[ch] = static_cast<T>(static_cast<double>(k[ch]) + shift);
@@ -147,7 +143,10 @@ Array batch_norm_apply(const Array& x_in, const Array& mean, const Array& invstd
         scale[ch] = is.data<T>()[ch] * (w.defined() ? w.data<T>()[ch] : T(1));
         shift[ch] = (b.defined() ? b.data<T>()[ch] : T(0)) - m.data<T>()[ch] * scale[ch];
       }
-      map_channel_rows<T>(n * l, c, o, [&](int64_t at, int64_t ch) { return p[at] * scale[ch] + shift[ch]; });
+      const auto& kernels = internal::channel_kernels<T>();
+      for_row_blocks(n * l, c, [&](int64_t r0, int64_t rows) {
+        kernels.affine(p + r0 * c, scale.data(), shift.data(), rows, c, o + r0 * c);
+      });
       return;
     }
 #pragma omp parallel for collapse(2) schedule(static) if (x.numel() >= 32768)
@@ -188,9 +187,7 @@ BatchNormGrads batch_norm_backward(const Array& grad_in, const Array& x_in, cons
     std::vector<double> sum_g(c, 0.0), sum_gx(c, 0.0);
     const bool need_sums = need_weight || need_bias || (need_input && training);
     if (need_sums && last) {
-      const std::vector<double> sums = channel_sum_pairs<T>(n * l, c, [&](int64_t at, int64_t ch) {
-        return std::pair<T, T>(gp[at], gp[at] * (xp[at] - mean[ch]));
-      });
+      const std::vector<double> sums = channel_sum_pairs<T>(gp, nullptr, xp, mean, n * l, c);
       std::copy(sums.begin(), sums.begin() + c, sum_g.begin());
       std::copy(sums.begin() + c, sums.end(), sum_gx.begin());
     } else if (need_sums) {
@@ -226,8 +223,9 @@ BatchNormGrads batch_norm_backward(const Array& grad_in, const Array& x_in, cons
     out.input = empty_like(x);
     T* o = out.input.data<T>();
     if (last) {
-      map_channel_rows<T>(n * l, c, o, [&](int64_t at, int64_t ch) {
-        return a[ch] * gp[at] + b[ch] * (xp[at] - mean[ch]) + d[ch];
+      const auto& kernels = internal::channel_kernels<T>();
+      for_row_blocks(n * l, c, [&](int64_t r0, int64_t rows) {
+        kernels.input_gradient(gp + r0 * c, xp + r0 * c, a.data(), b.data(), mean, d.data(), rows, c, o + r0 * c);
       });
       return;
     }

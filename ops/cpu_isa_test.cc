@@ -12,7 +12,9 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "ops/batch_norm.h"
 #include "ops/elementwise.h"
+#include "ops/internal/channel_kernels.h"
 #include "ops/internal/vector_kernels.h"
 #include "ops/pool.h"
 
@@ -179,6 +181,78 @@ void check_softmax_and_sum_levels() {
 
 TEST(CpuIsa, SoftmaxAndSumLevelsAgreeFloat) { check_softmax_and_sum_levels<float>(); }
 TEST(CpuIsa, SoftmaxAndSumLevelsAgreeDouble) { check_softmax_and_sum_levels<double>(); }
+
+// Batch norm's channel loops bit-exact at every level (vectorized across channels, compiled
+// without contraction), for channel counts around the vector widths and with the special values;
+// each also against a plain loop, so the kernels really compute what channel_kernels.h says.
+template <typename T>
+void check_channel_kernel_levels() {
+  const std::vector<T> x = special_and_random<T>(8), g = special_and_random<T>(9);
+  const auto& base = internal::channel_kernels<T>(CpuIsa::kBaseline);
+  for (int64_t c : {1, 3, 16, 17, 33}) {
+    const int64_t rows = 1000 / c;
+    const std::vector<T> shift(x.begin() + 500, x.begin() + 500 + c), scale(g.begin() + 700, g.begin() + 700 + c),
+        bias(x.begin() + 800, x.begin() + 800 + c);
+    std::vector<T> want(2 * c + 2 * rows * c, T(0));
+    T* want_first = want.data();
+    T* want_affine = want.data() + 2 * c;
+    T* want_grad = want_affine + rows * c;
+    base.sums(g.data(), shift.data(), x.data(), shift.data(), rows, c, want_first, want_first + c);
+    base.affine(x.data(), scale.data(), shift.data(), rows, c, want_affine);
+    base.input_gradient(g.data(), x.data(), scale.data(), bias.data(), shift.data(), scale.data(), rows, c, want_grad);
+    for (CpuIsa isa : runnable_cpu_isas()) {
+      const auto& k = internal::channel_kernels<T>(isa);
+      std::vector<T> got(want.size(), T(0));
+      k.sums(g.data(), shift.data(), x.data(), shift.data(), rows, c, got.data(), got.data() + c);
+      k.affine(x.data(), scale.data(), shift.data(), rows, c, got.data() + 2 * c);
+      k.input_gradient(g.data(), x.data(), scale.data(), bias.data(), shift.data(), scale.data(), rows, c,
+                       got.data() + 2 * c + rows * c);
+      ASSERT_EQ(std::memcmp(got.data(), want.data(), want.size() * sizeof(T)), 0) << "c=" << c << " " << cpu_isa_name(isa);
+      std::vector<T> unshifted(2 * c, T(0));  // a_shift null: u = a
+      k.sums(g.data(), nullptr, x.data(), shift.data(), rows, c, unshifted.data(), unshifted.data() + c);
+      T first = 0, second = 0;
+      for (int64_t r = 0; r < rows; ++r) {
+        first += g[r * c] - shift[0];
+        second += (g[r * c] - shift[0]) * (x[r * c] - shift[0]);
+      }
+      T plain_unshifted = 0;
+      for (int64_t r = 0; r < rows; ++r) plain_unshifted += g[r * c] * (x[r * c] - shift[0]);
+      EXPECT_TRUE(close(want_first[0], first, 0)) << "c=" << c;
+      EXPECT_TRUE(close(want_first[c], second, 0)) << "c=" << c;
+      EXPECT_TRUE(close(unshifted[c], plain_unshifted, 0)) << "c=" << c;
+      const int64_t last = rows * c - 1, ch = last % c;
+      EXPECT_TRUE(close(want_affine[last], x[last] * scale[ch] + shift[ch], 0));
+      EXPECT_TRUE(close(want_grad[last], scale[ch] * g[last] + bias[ch] * (x[last] - shift[ch]) + scale[ch], 0));
+    }
+  }
+}
+
+TEST(CpuIsa, ChannelKernelLevelsAgreeFloat) { check_channel_kernel_levels<float>(); }
+TEST(CpuIsa, ChannelKernelLevelsAgreeDouble) { check_channel_kernel_levels<double>(); }
+
+// The public batch-norm ops on channels-last input give the baseline's bits under every cap.
+TEST(CpuIsa, ChannelsLastBatchNormSameBitsAtEveryLevel) {
+  Generator gen(10);
+  const Array x = normal({6, 19, 9, 7}, 3, 2, kFloat32, gen).contiguous(MemoryFormat::ChannelsLast);
+  const Array g = normal({6, 19, 9, 7}, 0, 1, kFloat32, gen).contiguous(MemoryFormat::ChannelsLast);
+  const Array w = normal({19}, 1, 0.5, kFloat32, gen), b = normal({19}, 0, 0.5, kFloat32, gen);
+  const auto run = [&] {
+    const auto [mean, var] = batch_norm_stats(x);
+    const Array y = batch_norm_apply(x, mean, var, w, b);
+    const BatchNormGrads grads = batch_norm_backward(g, x, mean, var, w, true, true, true, true);
+    return std::vector<Array>{mean, var, y, grads.input, grads.weight, grads.bias};
+  };
+  set_max_cpu_isa(CpuIsa::kBaseline);
+  const std::vector<Array> want = run();
+  for (CpuIsa isa : runnable_cpu_isas()) {
+    set_max_cpu_isa(isa);
+    const std::vector<Array> got = run();
+    for (size_t i = 0; i < want.size(); ++i)
+      EXPECT_EQ(std::memcmp(got[i].data<float>(), want[i].data<float>(), 4 * want[i].numel()), 0)
+          << "output " << i << " at " << cpu_isa_name(isa);
+  }
+  set_max_cpu_isa(std::nullopt);
+}
 
 TEST(CpuIsa, MaxPoolRowLevelsAgreeFloat) { check_max_pool_levels<float>(); }
 TEST(CpuIsa, MaxPoolRowLevelsAgreeDouble) { check_max_pool_levels<double>(); }
