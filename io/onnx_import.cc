@@ -231,7 +231,28 @@ absl::StatusOr<std::shared_ptr<OnnxModule>> OnnxModule::create(const onnx::Model
   }
   if (absl::Status folded = m->fold_constants(constant); !folded.ok()) return fail(std::string(folded.message()));
   if (options.fuse_for_inference) m->plan_inference_fusions();
+  m->plan_releases();
   return m;
+}
+
+// Note [Releasing values]: a forward drops its hold on each value after the last node that reads
+// it, so a large graph's activations are not all alive until it returns: their buffers go back to
+// the storage cache while still warm and are reused by the next nodes (the values that autograd
+// saves stay alive through their nodes). A node inside a fusion counts as reading its inputs at
+// the fusion's tail, where the fused form reads them (later than the node-by-node order needs,
+// which is safe). A Conv chain whose residual is released at its own tail adds in place into the
+// residual's buffer (conv2d_in_kernel_layout) instead of copying it first.
+void OnnxModule::plan_releases() {
+  last_use_.assign(slots_.size(), -1);
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    const int at = nodes_[i].fusion >= 0 ? fusions_[nodes_[i].fusion].tail : static_cast<int>(i);
+    for (int slot : nodes_[i].inputs)
+      if (slot >= 0) last_use_[slot] = std::max(last_use_[slot], at);
+  }
+  for (int slot : output_slots_) last_use_[slot] = -1;
+  released_after_.assign(nodes_.size(), {});
+  for (size_t slot = 0; slot < last_use_.size(); ++slot)
+    if (last_use_[slot] >= 0) released_after_[last_use_[slot]].push_back(static_cast<int>(slot));
 }
 
 // Note [Inference fusion on import]: in eval mode some node groups (each node the only reader of
@@ -364,8 +385,14 @@ bool OnnxModule::run_chain_in_kernel_layout(ConvChain& chain, std::vector<Tensor
       if (!residual.defined() || residual.shape != out) return false;
     }
     const ops::KernelArray input = x_in_kernel ? kernel.values[x] : ops::as_kernel_array(values[x].data());
+    if (chain.add >= 0 && chain.residual != x && last_use_[chain.residual] == fusions_[conv.fusion].tail) {
+      // Note [Releasing values]: nothing reads the residual after this chain, so this forward lets
+      // go of it now and the convolution may add into its buffer.
+      values[chain.residual] = Tensor();
+      kernel.values[chain.residual] = ops::KernelArray();
+    }
     const ops::KernelArray y = ops::conv2d_in_kernel_layout(input, weight.data(), bias.defined() ? bias.data() : ops::Array(),
-                                                            *p, residual, chain.relu >= 0);
+                                                            *p, std::move(residual), chain.relu >= 0);
     if (chain.kernel_out) {
       kernel.values[chain.output] = y;
     } else {
@@ -702,6 +729,12 @@ std::vector<Tensor> OnnxModule::forward(const std::vector<Tensor>& inputs) {
   }
   std::vector<Tensor> args;
   for (size_t i = 0; i < nodes_.size(); ++i) {
+    if (i > 0) {
+      for (int slot : released_after_[i - 1]) {
+        values[slot] = Tensor();
+        if (fuse) kernel.values[slot] = ops::KernelArray();
+      }
+    }
     const Node& node = nodes_[i];
     const Fusion* f = fuse && node.fusion >= 0 ? &fusions_[node.fusion] : nullptr;
     // A Conv chain reads the kernel's layout itself; every other node needs plain inputs.

@@ -155,6 +155,12 @@ class OnnxModule : public nn::Module {
   std::vector<AttentionChain> attentions_;
   std::vector<GeluChain> gelus_;
   std::vector<int> readers_, reader_;  // per slot: how many read it (outputs count twice), the last node that does
+  // Note [Releasing values]: per slot, the node after which a forward no longer needs it (the last
+  // reader, or its fusion's tail; -1 for graph outputs and unread slots), and per node the slots
+  // released after it.
+  void plan_releases();
+  std::vector<int> last_use_;
+  std::vector<std::vector<int>> released_after_;
   onnx::ModelProto model_;  // owns the NodeProtos the nodes point into
   std::vector<Node> nodes_;
   std::vector<Tensor> slots_;  // initializers (parameters, buffers, constants); the rest filled per call

@@ -359,8 +359,9 @@ TEST(OnnxImport, ConvAddReluChainsFuseWhereTheyCan) {
 // A ResNet-shaped graph built by hand for Note [Kernel layout on import]: stem Conv -> Relu; a
 // block Conv -> Relu -> Conv -> Add(stem) -> Relu; a downsampling block whose residual is a lone
 // strided 1x1 Conv (or, with broadcast_residual, a [32, 1, 1] initializer the Add broadcasts);
-// GlobalAveragePool. With block_output_too the first block's result is also a graph output.
-onnx::ModelProto resnet_like_model(bool block_output_too, bool broadcast_residual) {
+// GlobalAveragePool. With block_output_too the first block's result is also a graph output; with
+// residual_read_later a third block on the first block's result adds the stem's output again.
+onnx::ModelProto resnet_like_model(bool block_output_too, bool broadcast_residual, bool residual_read_later = false) {
   onnx::ModelProto model;
   model.set_ir_version(8);
   model.add_opset_import()->set_version(13);
@@ -409,6 +410,13 @@ onnx::ModelProto resnet_like_model(bool block_output_too, bool broadcast_residua
   add_node(g, "GlobalAveragePool", {"r4"}, "y");
   add_float_output(g, "y");
   if (block_output_too) add_float_output(g, "r2");
+  if (residual_read_later) {  // another block on r2 whose residual is the stem's r0 again
+    conv("r2", "w1", "c5", 1, 1);
+    add_node(g, "Add", {"c5", "r0"}, "s5");
+    add_node(g, "Relu", {"s5"}, "r5");
+    add_node(g, "GlobalAveragePool", {"r5"}, "late");
+    add_float_output(g, "late");
+  }
   return model;
 }
 
@@ -422,15 +430,22 @@ TEST(OnnxImport, ConvolutionChainsKeepTheKernelsLayoutBetweenThem) {
   struct Case {
     bool block_output_too, broadcast_residual;
     int64_t kept, runs;
+    bool residual_read_later = false;
   };
   // Chains: stem, block conv 1, block conv 2 (+ stem), down conv 1, then the projection with the
   // second Add and Relu (the Add joins the first Conv that reaches it; down conv 2 is its residual)
   // and down conv 2 alone. With the block's result a graph output, the projection's chain gets
   // plain input and gives a plain result: it runs as before, its residual converted.
-  for (const Case& c : {Case{false, false, 5, 6}, Case{true, false, 4, 5}, Case{false, true, 4, 4}}) {
+  // Note [Releasing values]: where the chains' residuals are last read by their chains (the first
+  // two cases), the convolutions add into the residuals' buffers; where the block's residual is
+  // read again later, it must come out unchanged.
+  for (const Case& c : {Case{false, false, 5, 6}, Case{true, false, 4, 5}, Case{false, true, 4, 4},
+                        Case{false, false, 5, 7, true}}) {
     const std::string what = std::string(c.block_output_too ? "block output too" : "") +
-                             (c.broadcast_residual ? "broadcast residual" : "");
-    const std::string bytes = resnet_like_model(c.block_output_too, c.broadcast_residual).SerializeAsString();
+                             (c.broadcast_residual ? "broadcast residual" : "") +
+                             (c.residual_read_later ? "residual read later" : "");
+    const std::string bytes =
+        resnet_like_model(c.block_output_too, c.broadcast_residual, c.residual_read_later).SerializeAsString();
     auto fused = parse_onnx(bytes, "test.onnx");
     auto plain = parse_onnx(bytes, "test.onnx", {.fuse_for_inference = false});
     ASSERT_TRUE(fused.ok() && plain.ok()) << fused.status() << plain.status();

@@ -225,7 +225,7 @@ KernelArray as_kernel_array(const Array& plain) {
 }
 
 KernelArray conv2d_in_kernel_layout(const KernelArray& input, const Array& weight, const Array& bias,
-                                    const Conv2dParams& p, const KernelArray& residual, bool relu) {
+                                    const Conv2dParams& p, KernelArray residual, bool relu) {
   TG_CHECK(weight.dtype() == kFloat32, "conv2d_in_kernel_layout: weight must be float32, got ",
            dtype_name(weight.dtype()));
   const Shape out = conv2d_output_shape(input.shape, weight.shape(), p, "conv2d_in_kernel_layout");
@@ -236,7 +236,7 @@ KernelArray conv2d_in_kernel_layout(const KernelArray& input, const Array& weigh
            "conv2d_in_kernel_layout: the fast path does not take input ", shape_str(input.shape), " weight ",
            shape_str(weight.shape()), " (check kernel_layout_supported first)");
   refresh_team_size();
-  return onednn::conv2d_in_kernel_layout(input, weight, bias, p, residual, relu);
+  return onednn::conv2d_in_kernel_layout(input, weight, bias, p, std::move(residual), relu);
 }
 
 Array to_plain(const KernelArray& a, MemoryFormat format) {

@@ -79,9 +79,11 @@ bool kernel_layout_supported(const Shape& input, const Shape& weight, const Conv
 // A 4-D float32 array as it is (NCHW contiguous or channels last; other strides are copied to NCHW).
 KernelArray as_kernel_array(const Array& plain);
 // relu?(conv2d(input, weight, bias) + residual?) in the kernel's output layout. residual may be
-// undefined; input and residual shapes are checked as conv2d checks them.
+// undefined; input and residual shapes are checked as conv2d checks them. When nothing else holds
+// the residual's bytes (pass it with std::move) and they are in the output's layout, the output is
+// written into them (the sum post-op adds in place) instead of a copy of them.
 KernelArray conv2d_in_kernel_layout(const KernelArray& input, const Array& weight, const Array& bias,
-                                    const Conv2dParams& p, const KernelArray& residual, bool relu);
+                                    const Conv2dParams& p, KernelArray residual, bool relu);
 // A new array with a's values, in `format` (Contiguous or ChannelsLast).
 Array to_plain(const KernelArray& a, MemoryFormat format);
 

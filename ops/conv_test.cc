@@ -167,6 +167,35 @@ TEST(FastConvInputs, KernelLayoutChainsEqualPlainConvolutions) {
   }
 }
 
+// A residual in the output's layout that nothing else holds (moved in) becomes the output: the
+// sum post-op adds into its buffer. One still held elsewhere is copied and comes out unchanged.
+TEST(FastConvInputs, KernelLayoutResidualMovedInIsAddedInPlace) {
+  const Conv2dParams same{1, 1, 1, 1, 1, 1, 1};
+  const Array x = random_array({2, 16, 10, 10}, 1), w = random_array({16, 16, 3, 3}, 2);
+  const KernelArray input = conv2d_in_kernel_layout(as_kernel_array(x), w, Array(), same, {}, false);
+  const Array input_plain = to_plain(input, MemoryFormat::Contiguous);
+  const Array want = conv2d(input_plain, w, Array(), same, {conv2d(input_plain, w, Array(), same), true});
+
+  KernelArray residual = conv2d_in_kernel_layout(input, w, Array(), same, {}, false);
+  const float* residual_bytes = residual.bytes.data<float>();
+  const KernelArray in_place = conv2d_in_kernel_layout(input, w, Array(), same, std::move(residual), true);
+  EXPECT_EQ(in_place.bytes.data<float>(), residual_bytes);
+  EXPECT_LT(relative_gap(to_plain(in_place, MemoryFormat::Contiguous), want), 1e-5);
+
+  const KernelArray held = conv2d_in_kernel_layout(input, w, Array(), same, {}, false);
+  const Array held_before = to_plain(held, MemoryFormat::Contiguous);
+  KernelArray copy = held;
+  const KernelArray copied = conv2d_in_kernel_layout(input, w, Array(), same, std::move(copy), true);
+  EXPECT_NE(copied.bytes.data<float>(), held.bytes.data<float>());
+  EXPECT_EQ(relative_gap(to_plain(held, MemoryFormat::Contiguous), held_before), 0);
+  EXPECT_LT(relative_gap(to_plain(copied, MemoryFormat::Contiguous), want), 1e-5);
+  // The input as its own residual is never written over.
+  KernelArray input_again = input;
+  const KernelArray self = conv2d_in_kernel_layout(input, w, Array(), same, std::move(input_again), false);
+  EXPECT_EQ(relative_gap(to_plain(input, MemoryFormat::Contiguous), input_plain), 0);
+  EXPECT_NE(self.bytes.data<float>(), input.bytes.data<float>());
+}
+
 TEST(FastConvInputs, KernelLayoutChecks) {
   const KernelArray x = as_kernel_array(random_array({1, 4, 6, 6}, 1));
   const Conv2dParams p{1, 1, 1, 1, 1, 1, 1};

@@ -371,16 +371,33 @@ KernelArray as_kernel_array(const Array& plain_in) {
           make_layout(plain({d[0], d[1], d[2], d[3]}, user_tag(last)))};
 }
 
+namespace {
+// Whether the convolution may write its output into the residual's own bytes: nothing else holds
+// them (a shared storage could be read later or be the input itself), and they already are in the
+// output's layout and size.
+bool residual_reusable(const KernelArray& residual, const KernelArray& input, const KernelLayout& dst) {
+  return residual.defined() && residual.bytes.storage().use_count() == 1 &&
+         residual.bytes.storage() != input.bytes.storage() && residual.layout->desc == dst.desc &&
+         residual.bytes.numel() * static_cast<int64_t>(sizeof(float)) == static_cast<int64_t>(dst.desc.get_size());
+}
+}  // namespace
+
 KernelArray conv2d_in_kernel_layout(const KernelArray& input, const Array& weight_in, const Array& bias_in,
-                                    const Conv2dParams& p, const KernelArray& residual, bool relu) {
+                                    const Conv2dParams& p, KernelArray residual, bool relu) {
   const Geometry g = geometry(input.shape, weight_in.shape(), p);
   const SerialGuard small(small_forward(g));
   const Epilogue epilogue{residual.defined(), relu};
   std::optional<Entry> local;
   const Entry& e = entry_for(Kind::kForwardInKernelLayout, g, bias_in.defined(), false, epilogue, local,
                              input.layout.get());
-  KernelArray out{buffer(e.dst_layout->desc.get_size()), {g.dst[0], g.dst[1], g.dst[2], g.dst[3]}, e.dst_layout};
-  if (residual.defined()) relayout(*residual.layout, residual.bytes, *e.dst_layout, out.bytes);  // the sum post-op adds to it
+  const Shape shape = {g.dst[0], g.dst[1], g.dst[2], g.dst[3]};
+  KernelArray out;
+  if (residual_reusable(residual, input, *e.dst_layout)) {
+    out = {std::move(residual.bytes), shape, e.dst_layout};  // the sum post-op adds to it in place
+  } else {
+    out = {buffer(e.dst_layout->desc.get_size()), shape, e.dst_layout};
+    if (residual.defined()) relayout(*residual.layout, residual.bytes, *e.dst_layout, out.bytes);  // the sum post-op adds to it
+  }
   std::unordered_map<int, Array> arrays{
       {DNNL_ARG_SRC, input.bytes}, {DNNL_ARG_WEIGHTS, weight_in.contiguous()}, {DNNL_ARG_DST, out.bytes}};
   if (bias_in.defined()) arrays.insert({DNNL_ARG_BIAS, bias_in.contiguous()});

@@ -16,7 +16,7 @@ Array conv2d(const Array& input, const Array& weight, const Array& bias, const C
 // Note [Kernel layout] (ops/conv.h); shapes validated by the caller.
 KernelArray as_kernel_array(const Array& plain);
 KernelArray conv2d_in_kernel_layout(const KernelArray& input, const Array& weight, const Array& bias,
-                                    const Conv2dParams& p, const KernelArray& residual, bool relu);
+                                    const Conv2dParams& p, KernelArray residual, bool relu);
 Array to_plain(const KernelArray& a, MemoryFormat format);
 
 Array conv2d_backward_input(const Array& grad_out, const Array& weight, const Shape& input_shape,
