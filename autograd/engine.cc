@@ -145,6 +145,8 @@ void execute(const std::vector<Tensor>& roots, const std::vector<Tensor>& grad_r
       }
       // grad() never writes .grad(): leaf accumulators are only capture points.
       if (dynamic_cast<AccumulateGrad*>(node) == nullptr) input_grads = apply_node(*node, grad);
+    } else if (auto* leaf = dynamic_cast<AccumulateGrad*>(node)) {
+      leaf->accumulate(std::move(grad));  // the engine's reference: a lone first gradient is kept, not copied
     } else {
       input_grads = apply_node(*node, grad);
     }

@@ -107,18 +107,43 @@ void OpNode::release_saved() {
 }
 
 std::vector<Tensor> AccumulateGrad::apply(const Tensor& grad_in) {
-  Tensor grad = grad_in;
+  accumulate(grad_in);
+  return {};
+}
+
+namespace {
+// Whether `grad` (a gradient the engine handed over) can become a leaf's .grad() as it is: no
+// other handle to it or to the base it views, nothing recorded on it, and its array dense and
+// contiguous from the start of its storage to the end (what clone() would give).
+bool unreachable_elsewhere(const Tensor& grad) {
+  if (grad.use_count() != 1) return false;
+  const std::shared_ptr<TensorImpl> impl = grad.impl();
+  if (impl->requires_grad || impl->grad_fn) return false;
+  const ops::Array& a = grad.data();
+  if (!a.is_contiguous() || a.offset() != 0 || a.storage()->nbytes() != a.numel() * dtype_size(a.dtype()))
+    return false;
+  if (!impl->view_base) return a.storage().use_count() == 1;
+  // A view of a base that only this view keeps alive (the transposes of linear's weight gradient).
+  return impl->view_base.use_count() == 1 && !impl->view_base->view_base && a.storage().use_count() == 2 &&
+         impl->view_base->data.storage() == a.storage();
+}
+}  // namespace
+
+void AccumulateGrad::accumulate(Tensor grad) {
   for (const auto& hook : leaf_->hooks) {
     Tensor replaced = hook(grad);
     if (replaced.defined()) grad = replaced;
   }
-  if (!grad.defined()) return {};
-  leaf_->grad = accumulate_grad(leaf_->grad, grad, GradSum::kStored);
+  if (!grad.defined()) return;
+  if (!leaf_->grad.defined() && !GradMode::is_enabled() && unreachable_elsewhere(grad)) {
+    leaf_->grad = Tensor(grad.data());  // a new handle; the view chain dies with `grad`
+  } else {
+    leaf_->grad = accumulate_grad(leaf_->grad, grad, GradSum::kStored);
+  }
   if (!leaf_->post_accumulate_hooks.empty()) {
     const Tensor leaf(leaf_);
     for (const auto& hook : leaf_->post_accumulate_hooks) hook(leaf);
   }
-  return {};
 }
 
 Tensor accumulate_grad(const Tensor& sum, const Tensor& incoming, GradSum kind) {

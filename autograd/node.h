@@ -98,6 +98,9 @@ class AccumulateGrad : public Node {
   explicit AccumulateGrad(std::shared_ptr<TensorImpl> leaf) : leaf_(std::move(leaf)) {}
   std::string name() const override { return "AccumulateGrad"; }
   std::vector<Tensor> apply(const Tensor& grad_output) override;
+  // apply() for the engine, which hands over its own reference: a first gradient that nothing
+  // else holds becomes .grad() itself instead of a copy (Note [Gradient accumulation]).
+  void accumulate(Tensor grad);
   const std::shared_ptr<TensorImpl>& leaf() const { return leaf_; }
 
  private:
@@ -117,7 +120,10 @@ void record_node(const std::shared_ptr<Node>& node, const std::vector<Tensor>& i
 // per-node buffers, leaves' .grad() and retained .grad(). With grad mode on (create_graph) the
 // sum is a recorded add, so it can be differentiated again; otherwise a plain sum. kStored: the
 // sum is kept as a .grad() that later backwards add into in place, so it never aliases the
-// incoming gradient (which may be shared with another input's, or a broadcast view).
+// incoming gradient (which may be shared with another input's, or a broadcast view): the first
+// one is copied, unless the engine hands AccumulateGrad::accumulate a gradient no one else can
+// reach (its only handle, not a view of anything still held, dense and contiguous over all of
+// its storage), which is kept as it is, as PyTorch steals such a gradient.
 enum class GradSum { kTemporary, kStored };
 Tensor accumulate_grad(const Tensor& sum, const Tensor& incoming, GradSum kind);
 

@@ -94,6 +94,8 @@ class Tensor {
   // Keep .grad() for a non-leaf tensor too.
   void retain_grad() const;
   std::shared_ptr<TensorImpl> impl() const { return impl_; }
+  // How many Tensor handles share this tensor (0 if undefined), as LibTorch's Tensor::use_count().
+  int64_t use_count() const { return impl_.use_count(); }
 
   // ---- in-place ops (autograd/inplace.h). Allowed while recording as in PyTorch, except on a
   // leaf that requires grad (a parameter) or a view of one; a value a backward saved that is

@@ -14,6 +14,7 @@ namespace tg {
 namespace {
 
 using ::testing::DoubleNear;
+using ::testing::Each;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
@@ -42,6 +43,46 @@ TEST(Backward, GradientsAccumulateAcrossCalls) {
   sum(x * 2.0).backward();
   sum(x * 5.0).backward();
   EXPECT_THAT(values(x.grad()), ElementsAre(7.0, 7.0));
+}
+
+// Note [Gradient accumulation]: a first gradient that nothing else holds becomes .grad() itself
+// (linear's weight gradient, a view of a transposed product, included), with the right values.
+TEST(Backward, LoneFirstGradientIsKeptNotCopied) {
+  manual_seed(3);
+  Tensor w = randn({8, 5}).set_requires_grad(), b = randn({8}).set_requires_grad();
+  const Tensor x = randn({3, 5});
+  const void* seen_w = nullptr;
+  const void* seen_b = nullptr;
+  w.register_hook([&](const Tensor& g) {
+    seen_w = g.data().data<float>();  // where it is, without holding it
+    return Tensor();
+  });
+  b.register_hook([&](const Tensor& g) {
+    seen_b = g.data().data<float>();
+    return Tensor();
+  });
+  sum(linear(x, w, b)).backward();
+  EXPECT_EQ(static_cast<const void*>(w.grad().data().data<float>()), seen_w);
+  EXPECT_EQ(static_cast<const void*>(b.grad().data().data<float>()), seen_b);
+  EXPECT_TRUE(w.grad().is_contiguous());
+  const Tensor want = matmul(transpose(ones({3, 8}), 0, 1), x);
+  EXPECT_LT(max(abs(w.grad() - want)).item<double>(), 1e-6);
+  EXPECT_THAT(values(b.grad()), Each(3.0f));
+}
+
+// A gradient someone else holds (here a hook) is copied into .grad(), so accumulating later
+// gradients in place leaves theirs as it was.
+TEST(Backward, FirstGradientAHookKeepsIsCopied) {
+  Tensor w = tensor({1.0, 2.0}, kFloat64).set_requires_grad();
+  Tensor kept;
+  w.register_hook([&](const Tensor& g) {
+    if (!kept.defined()) kept = g;
+    return Tensor();
+  });
+  sum(w * 3.0).backward();
+  sum(w * 5.0).backward();  // added into .grad() in place
+  EXPECT_THAT(values(kept), ElementsAre(3.0, 3.0));
+  EXPECT_THAT(values(w.grad()), ElementsAre(8.0, 8.0));
 }
 
 TEST(Backward, BroadcastGradientDoesNotAliasBetweenInputs) {
