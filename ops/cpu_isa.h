@@ -72,6 +72,20 @@ const Table& for_isa(CpuIsa isa, const Table& baseline, const Table& avx2, const
   return baseline;
 }
 
+// In the header of a cc_multi_isa_library whose sources define `name` (TG_ISA_VARIANT below) as a
+// PerIsaKernels<Kernels>: declares the three levels' tables, name_table(isa), the table of a
+// level (for tests and benchmarks; a level above the CPU's must not run), and name<T>(isa), the
+// kernels for T at a level (by default the active one).
+#define TG_DECLARE_PER_ISA_KERNELS(Kernels, name)                                           \
+  extern const ::tg::PerIsaKernels<Kernels> name##_baseline, name##_avx2, name##_avx512;  \
+  inline const ::tg::PerIsaKernels<Kernels>& name##_table(::tg::CpuIsa isa) {             \
+    return ::tg::for_isa(isa, name##_baseline, name##_avx2, name##_avx512);               \
+  }                                                                                        \
+  template <typename T>                                                                    \
+  const Kernels<T>& name(::tg::CpuIsa isa = ::tg::active_cpu_isa()) {                      \
+    return name##_table(isa).template of<T>();                                             \
+  }
+
 // In a source file of a cc_multi_isa_library: TG_ISA_VARIANT(name) is name_baseline, name_avx2 or
 // name_avx512, after the level the file is being compiled for (TG_ISA_SUFFIX, set by the rule).
 #define TG_ISA_CONCAT_(name, suffix) name##_##suffix

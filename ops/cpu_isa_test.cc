@@ -21,7 +21,7 @@
 namespace tg::ops {
 namespace {
 
-using internal::vector_kernel_table;
+using internal::vector_kernels_table;
 using internal::vector_kernels;
 using internal::VectorKernels;
 
@@ -78,7 +78,7 @@ void check_elementwise_levels() {
   const VectorKernels<T>& base = vector_kernels<T>(CpuIsa::kBaseline);
   for (CpuIsa isa : runnable_cpu_isas()) {
     const VectorKernels<T>& k = vector_kernels<T>(isa);
-    EXPECT_EQ(vector_kernel_table(isa).isa, isa);
+    EXPECT_EQ(vector_kernels_table(isa).isa, isa);
     std::vector<T> want(n), got(n);
 #define TG_CASE(Name, str, ...)                                                                   \
     base.unary(UnaryOp::k##Name, x.data(), want.data(), n);                                       \
@@ -264,10 +264,10 @@ TEST(CpuIsa, CapSelectsThePathOfPublicOps) {
   for (CpuIsa isa : runnable_cpu_isas()) {
     set_max_cpu_isa(isa);
     EXPECT_EQ(active_cpu_isa(), isa);
-    EXPECT_EQ(&internal::vector_kernels<float>(), &vector_kernel_table(isa).f32);
+    EXPECT_EQ(&internal::vector_kernels<float>(), &vector_kernels_table(isa).f32);
     const Array tanh_x = unary(UnaryOp::kTanh, x);
     std::vector<float> want(x.numel());
-    vector_kernel_table(isa).f32.unary(UnaryOp::kTanh, x.data<float>(), want.data(), x.numel());
+    vector_kernels_table(isa).f32.unary(UnaryOp::kTanh, x.data<float>(), want.data(), x.numel());
     EXPECT_EQ(std::memcmp(tanh_x.data<float>(), want.data(), 4 * want.size()), 0) << cpu_isa_name(isa);
     const auto [pooled, at] = max_pool2d(x, Pool2dParams{}, true);
     set_max_cpu_isa(CpuIsa::kBaseline);

@@ -36,17 +36,7 @@ struct UpdateKernels {
 };
 
 using UpdateKernelTable = PerIsaKernels<UpdateKernels>;
-
-extern const UpdateKernelTable update_kernels_baseline, update_kernels_avx2, update_kernels_avx512;
-
-inline const UpdateKernelTable& update_kernel_table(CpuIsa isa) {
-  return for_isa(isa, update_kernels_baseline, update_kernels_avx2, update_kernels_avx512);
-}
-
-template <typename T>
-const UpdateKernels<T>& update_kernels(CpuIsa isa = active_cpu_isa()) {
-  return update_kernel_table(isa).of<T>();
-}
+TG_DECLARE_PER_ISA_KERNELS(UpdateKernels, update_kernels)
 
 // Parameters with fewer elements are updated on the calling thread.
 constexpr int64_t kUpdateParallelGrain = 65536;

@@ -61,7 +61,7 @@ void check(const std::string& what, const std::function<void(const UpdateKernels
   State<T> want;
   for (int s = 0; s < 5; ++s) step(update_kernels<T>(CpuIsa::kBaseline), want, grad.data());
   for (CpuIsa isa : runnable_cpu_isas()) {
-    ASSERT_EQ(update_kernel_table(isa).isa, isa);
+    ASSERT_EQ(update_kernels_table(isa).isa, isa);
     State<T> got;
     for (int s = 0; s < 5; ++s) step(update_kernels<T>(isa), got, grad.data());
     const std::string at = what + " at " + cpu_isa_name(isa);

@@ -27,18 +27,6 @@ struct ChannelKernels {
 };
 
 using ChannelKernelTable = PerIsaKernels<ChannelKernels>;
-
-extern const ChannelKernelTable channel_kernels_baseline, channel_kernels_avx2, channel_kernels_avx512;
-
-// The table of an ISA level (for tests and benchmarks; a level above the CPU's must not run).
-inline const ChannelKernelTable& channel_kernel_table(CpuIsa isa) {
-  return for_isa(isa, channel_kernels_baseline, channel_kernels_avx2, channel_kernels_avx512);
-}
-
-// The kernels for T at level isa (by default the active one).
-template <typename T>
-const ChannelKernels<T>& channel_kernels(CpuIsa isa = active_cpu_isa()) {
-  return channel_kernel_table(isa).of<T>();
-}
+TG_DECLARE_PER_ISA_KERNELS(ChannelKernels, channel_kernels)
 
 }  // namespace tg::ops::internal

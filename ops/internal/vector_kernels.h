@@ -30,18 +30,6 @@ struct VectorKernels {
 };
 
 using VectorKernelTable = PerIsaKernels<VectorKernels>;
-
-extern const VectorKernelTable vector_kernels_baseline, vector_kernels_avx2, vector_kernels_avx512;
-
-// The table of an ISA level (for tests and benchmarks; a level above the CPU's must not run).
-inline const VectorKernelTable& vector_kernel_table(CpuIsa isa) {
-  return for_isa(isa, vector_kernels_baseline, vector_kernels_avx2, vector_kernels_avx512);
-}
-
-// The kernels for T at level isa (by default the active one).
-template <typename T>
-const VectorKernels<T>& vector_kernels(CpuIsa isa = active_cpu_isa()) {
-  return vector_kernel_table(isa).of<T>();
-}
+TG_DECLARE_PER_ISA_KERNELS(VectorKernels, vector_kernels)
 
 }  // namespace tg::ops::internal
