@@ -391,8 +391,9 @@ bool OnnxModule::run_chain_in_kernel_layout(ConvChain& chain, std::vector<Tensor
       values[chain.residual] = Tensor();
       kernel.values[chain.residual] = ops::KernelArray();
     }
-    const ops::KernelArray y = ops::conv2d_in_kernel_layout(input, weight.data(), bias.defined() ? bias.data() : ops::Array(),
-                                                            *p, std::move(residual), chain.relu >= 0);
+    const ops::KernelArray y =
+        ops::conv2d_in_kernel_layout(input, weight.data(), bias.defined() ? bias.data() : ops::Array(), *p,
+                                     std::move(residual), chain.relu >= 0);
     if (chain.kernel_out) {
       kernel.values[chain.output] = y;
     } else {

@@ -207,7 +207,8 @@ void check_channel_kernel_levels() {
       k.affine(x.data(), scale.data(), shift.data(), rows, c, got.data() + 2 * c);
       k.input_gradient(g.data(), x.data(), scale.data(), bias.data(), shift.data(), scale.data(), rows, c,
                        got.data() + 2 * c + rows * c);
-      ASSERT_EQ(std::memcmp(got.data(), want.data(), want.size() * sizeof(T)), 0) << "c=" << c << " " << cpu_isa_name(isa);
+      ASSERT_EQ(std::memcmp(got.data(), want.data(), want.size() * sizeof(T)), 0)
+          << "c=" << c << " " << cpu_isa_name(isa);
       std::vector<T> unshifted(2 * c, T(0));  // a_shift null: u = a
       k.sums(g.data(), nullptr, x.data(), shift.data(), rows, c, unshifted.data(), unshifted.data() + c);
       T first = 0, second = 0;

@@ -396,7 +396,8 @@ KernelArray conv2d_in_kernel_layout(const KernelArray& input, const Array& weigh
     out = {std::move(residual.bytes), shape, e.dst_layout};  // the sum post-op adds to it in place
   } else {
     out = {buffer(e.dst_layout->desc.get_size()), shape, e.dst_layout};
-    if (residual.defined()) relayout(*residual.layout, residual.bytes, *e.dst_layout, out.bytes);  // the sum post-op adds to it
+    // The sum post-op adds to it.
+    if (residual.defined()) relayout(*residual.layout, residual.bytes, *e.dst_layout, out.bytes);
   }
   std::unordered_map<int, Array> arrays{
       {DNNL_ARG_SRC, input.bytes}, {DNNL_ARG_WEIGHTS, weight_in.contiguous()}, {DNNL_ARG_DST, out.bytes}};
