@@ -25,8 +25,9 @@ flags=(-std=c++20 -O1 -g1 -fno-omit-frame-pointer -fsanitize=address,undefined -
 sources=(ops/*.cc ops/internal/*.cc autograd/*.cc autograd/functions/*.cc nn/*.cc optim/*.cc
          io/attributes_proto.cc io/file_io.cc io/files.cc io/graph_module.cc io/model_file.cc io/tensor_proto.cc io/trace.cc
          io/checkpoint.cc io/qualified_names.cc io/npy.cc io/onnx_*.cc io/image.cc io/csv.cc "$gen/io/proto/tapegrad.pb.cc")
-# The per-ISA kernel sources (cc_multi_isa_library in build_defs.bzl) are compiled once per level.
-multi_isa_sources=(ops/internal/vector_kernels.cc optim/update_kernels.cc)
+# The per-ISA kernel sources (cc_multi_isa_library in build_defs.bzl: those that define their
+# level's table with TG_ISA_VARIANT) are compiled once per level.
+mapfile -t multi_isa_sources < <(grep -l "TG_ISA_VARIANT(" "${sources[@]}" 2>/dev/null)
 isa_levels=("baseline 0 x86-64-v2" "avx2 1 x86-64-v3" "avx512 2 x86-64-v4")
 objects=()
 compile() {  # compile SRC OBJ EXTRA_FLAGS...: in the background, 2 at a time, when out of date
