@@ -6,7 +6,11 @@
 // backward-weights (best of 20 after warm-up) and that rate as a percentage of sgemm:
 //   sgemm_2048_gflops X
 //   conv2 forward_gflops X (Y% of sgemm) ...
-// and last the rate of all of them together (total FLOPs over total time).
+// and the rate of all of them together (total FLOPs over total time); then, end to end, the
+// training steps of cnn_wide and cnn_small with their recipes (examples/mnist_models.h) on one
+// fixed batch, their conv and linear FLOPs over the steps' wall time, against the same sgemm:
+//   end_to_end cnn_wide X images/s, Y GFLOP/s, Z% of sgemm
+// (issue 15's target is against this figure, taken in the same run as the reference).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -19,6 +23,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "autograd/tapegrad.h"
+#include "examples/mnist_models.h"
 #include "ops/blas.h"
 #include "ops/conv.h"
 
@@ -91,6 +96,40 @@ int run() {
   // A training step's conv and linear work as a whole: the layers' FLOPs over their summed times.
   const double all = all_flops / all_seconds / 1e9;
   std::printf("%-28s %8.1f GFLOP/s  %5.1f%% of sgemm\n", "all layers", all, 100 * all / sgemm);
+
+  // End to end. Training FLOPs per image: forward, input gradient (not for a first layer, whose
+  // input needs none) and weight gradient of each 5x5 'same' convolution and linear layer.
+  struct EndToEnd {
+    const char* arch;
+    double flops_per_image;
+  };
+  const auto conv = [](int64_t cin, int64_t cout, int64_t side, bool first) {
+    return 2.0 * cout * side * side * cin * 25 * (first ? 2 : 3);
+  };
+  const auto fc = [](int64_t in, int64_t out) { return 2.0 * in * out * 3; };
+  AutoGradMode recording(true);
+  for (const EndToEnd& e : {EndToEnd{"cnn_wide", conv(1, 32, 28, true) + conv(32, 64, 14, false) +
+                                                     fc(64 * 7 * 7, 1024) + fc(1024, 10)},
+                            EndToEnd{"cnn_small", conv(1, 16, 28, true) + conv(16, 32, 14, false) + fc(32 * 7 * 7, 10)}}) {
+    const examples::Architecture& arch = examples::find_architecture(e.arch);
+    auto model = arch.build();
+    auto optimizer = examples::make_optimizer(arch.recipe, model->parameters(), arch.recipe.lr);
+    const int64_t batch = arch.recipe.batch_size;
+    const Tensor x = randn({batch, 1, 28, 28}), y = randint(0, 10, {batch});
+    const auto step = [&] {
+      optimizer->zero_grad();
+      cross_entropy((*model)(x), y).backward();
+      optimizer->step();
+    };
+    for (int i = 0; i < 10; ++i) step();
+    const int steps = 100;
+    const auto t = Clock::now();
+    for (int i = 0; i < steps; ++i) step();
+    const double images_per_s = steps * batch / std::chrono::duration<double>(Clock::now() - t).count();
+    const double gflops = images_per_s * e.flops_per_image / 1e9;
+    std::printf("end_to_end %-10s %8.1f images/s, %.2f MFLOP/image, %6.1f GFLOP/s  %5.1f%% of sgemm\n", e.arch,
+                images_per_s, e.flops_per_image / 1e6, gflops, 100 * gflops / sgemm);
+  }
   return 0;
 }
 
