@@ -70,8 +70,9 @@ int run() {
   };
 
   NoGradGuard no_grad;
-  for (const ConvLayer& l : {ConvLayer{"conv1", {50, 1, 28, 28}, {32, 1, 5, 5}, 2},
-                             ConvLayer{"conv2", {50, 32, 14, 14}, {64, 32, 5, 5}, 2}}) {
+  const int64_t batch = 50;  // cnn_wide's recipe
+  for (const ConvLayer& l : {ConvLayer{"conv1", {batch, 1, 28, 28}, {32, 1, 5, 5}, 2},
+                             ConvLayer{"conv2", {batch, 32, 14, 14}, {64, 32, 5, 5}, 2}}) {
     const Tensor x = randn(l.input), w = randn(l.weight), bias = randn({l.weight[0]});
     const Tensor y = conv2d(x, w, bias, 1, l.pad);
     const Tensor gy = randn(y.shape());
@@ -87,8 +88,8 @@ int run() {
   }
   for (const auto& [name, in, out] : {std::tuple<const char*, int64_t, int64_t>{"fc1", 64 * 7 * 7, 1024},
                                       std::tuple<const char*, int64_t, int64_t>{"fc2", 1024, 10}}) {
-    const Tensor x = randn({50, in}), w = randn({out, in}), gy = randn({50, out});
-    const double flops = 2.0 * 50 * in * out;
+    const Tensor x = randn({batch, in}), w = randn({out, in}), gy = randn({batch, out});
+    const double flops = 2.0 * batch * in * out;
     report(std::string(name) + " forward", flops, best_seconds([&] { linear(x, w); }));
     report(std::string(name) + " backward_data", flops, best_seconds([&] { matmul(gy, w); }));
     report(std::string(name) + " backward_weights", flops, best_seconds([&] { matmul(gy.t(), x); }));
@@ -98,7 +99,9 @@ int run() {
   std::printf("%-28s %8.1f GFLOP/s  %5.1f%% of sgemm\n", "all layers", all, 100 * all / sgemm);
 
   // End to end. Training FLOPs per image: forward, input gradient (not for a first layer, whose
-  // input needs none) and weight gradient of each 5x5 'same' convolution and linear layer.
+  // input needs none) and weight gradient of each conv and linear layer. cnn_wide's are those of
+  // the layers measured above, each pass counted once; cnn_small's its two 5x5 'same'
+  // convolutions and its linear layer.
   struct EndToEnd {
     const char* arch;
     double flops_per_image;
@@ -106,16 +109,15 @@ int run() {
   const auto conv = [](int64_t cin, int64_t cout, int64_t side, bool first) {
     return 2.0 * cout * side * side * cin * 25 * (first ? 2 : 3);
   };
-  const auto fc = [](int64_t in, int64_t out) { return 2.0 * in * out * 3; };
   AutoGradMode recording(true);
-  for (const EndToEnd& e : {EndToEnd{"cnn_wide", conv(1, 32, 28, true) + conv(32, 64, 14, false) +
-                                                     fc(64 * 7 * 7, 1024) + fc(1024, 10)},
-                            EndToEnd{"cnn_small", conv(1, 16, 28, true) + conv(16, 32, 14, false) + fc(32 * 7 * 7, 10)}}) {
+  for (const EndToEnd& e : {EndToEnd{"cnn_wide", all_flops / static_cast<double>(batch)},
+                            EndToEnd{"cnn_small", conv(1, 16, 28, true) + conv(16, 32, 14, false) +
+                                                      2.0 * 32 * 7 * 7 * 10 * 3}}) {
     const examples::Architecture& arch = examples::find_architecture(e.arch);
     auto model = arch.build();
     auto optimizer = examples::make_optimizer(arch.recipe, model->parameters(), arch.recipe.lr);
-    const int64_t batch = arch.recipe.batch_size;
-    const Tensor x = randn({batch, 1, 28, 28}), y = randint(0, 10, {batch});
+    const int64_t images = arch.recipe.batch_size;
+    const Tensor x = randn({images, 1, 28, 28}), y = randint(0, 10, {images});
     const auto step = [&] {
       optimizer->zero_grad();
       cross_entropy((*model)(x), y).backward();
@@ -125,7 +127,7 @@ int run() {
     const int steps = 100;
     const auto t = Clock::now();
     for (int i = 0; i < steps; ++i) step();
-    const double images_per_s = steps * batch / std::chrono::duration<double>(Clock::now() - t).count();
+    const double images_per_s = steps * images / std::chrono::duration<double>(Clock::now() - t).count();
     const double gflops = images_per_s * e.flops_per_image / 1e9;
     std::printf("end_to_end %-10s %8.1f images/s, %.2f MFLOP/image, %6.1f GFLOP/s  %5.1f%% of sgemm\n", e.arch,
                 images_per_s, e.flops_per_image / 1e6, gflops, 100 * gflops / sgemm);

@@ -37,6 +37,19 @@ double lane_sum(int64_t l, F&& f) {
 // thread count.
 constexpr int64_t kRowsPerBlock = 64;
 
+// The row blocks of [m, c] rows: their count, and run(b, r0, rows) for each block b (rows r0 to
+// r0 + rows), in parallel.
+int64_t row_blocks(int64_t m) { return (m + kRowsPerBlock - 1) / kRowsPerBlock; }
+template <typename F>
+void for_row_blocks(int64_t m, int64_t c, F run) {
+  const int64_t blocks = row_blocks(m);
+#pragma omp parallel for schedule(static) if (m * c >= 32768)
+  for (int64_t b = 0; b < blocks; ++b) {
+    const int64_t r0 = b * kRowsPerBlock;
+    run(b, r0, std::min(m, r0 + kRowsPerBlock) - r0);
+  }
+}
+
 // Per channel ch, over the [m, c] rows: (sum of u, sum of u * v) with u = a - a_shift (a_shift
 // null: 0) and v = x - x_shift, as 2*c doubles, the first sums then the second
 // (ChannelKernels::sums, vectorized across channels).
@@ -44,26 +57,15 @@ template <typename T>
 std::vector<double> channel_sum_pairs(const T* a, const T* a_shift, const T* x, const T* x_shift, int64_t m,
                                       int64_t c) {
   const auto& kernels = internal::channel_kernels<T>();
-  const int64_t blocks = (m + kRowsPerBlock - 1) / kRowsPerBlock;
-  std::vector<T> partial(static_cast<size_t>(blocks * 2 * c), T(0));
-#pragma omp parallel for schedule(static) if (m * c >= 32768)
-  for (int64_t b = 0; b < blocks; ++b) {
-    const int64_t r0 = b * kRowsPerBlock, rows = std::min(m, r0 + kRowsPerBlock) - r0;
+  std::vector<T> partial(static_cast<size_t>(row_blocks(m) * 2 * c), T(0));
+  for_row_blocks(m, c, [&](int64_t b, int64_t r0, int64_t rows) {
     T* first = partial.data() + b * 2 * c;
     kernels.sums(a + r0 * c, a_shift, x + r0 * c, x_shift, rows, c, first, first + c);
-  }
+  });
   std::vector<double> total(static_cast<size_t>(2 * c), 0.0);
-  for (int64_t b = 0; b < blocks; ++b)
+  for (int64_t b = 0; b < row_blocks(m); ++b)
     for (int64_t i = 0; i < 2 * c; ++i) total[i] += static_cast<double>(partial[b * 2 * c + i]);
   return total;
-}
-
-// run(r0, rows) over the [m, c] rows in blocks of kRowsPerBlock, in parallel.
-template <typename F>
-void for_row_blocks(int64_t m, int64_t c, F run) {
-  const int64_t blocks = (m + kRowsPerBlock - 1) / kRowsPerBlock;
-#pragma omp parallel for schedule(static) if (m * c >= 32768)
-  for (int64_t b = 0; b < blocks; ++b) run(b * kRowsPerBlock, std::min(m, (b + 1) * kRowsPerBlock) - b * kRowsPerBlock);
 }
 
 // Batch statistics of channels-last x: sums shifted by the first row (the deviations from a
@@ -144,7 +146,7 @@ Array batch_norm_apply(const Array& x_in, const Array& mean, const Array& invstd
         shift[ch] = (b.defined() ? b.data<T>()[ch] : T(0)) - m.data<T>()[ch] * scale[ch];
       }
       const auto& kernels = internal::channel_kernels<T>();
-      for_row_blocks(n * l, c, [&](int64_t r0, int64_t rows) {
+      for_row_blocks(n * l, c, [&](int64_t, int64_t r0, int64_t rows) {
         kernels.affine(p + r0 * c, scale.data(), shift.data(), rows, c, o + r0 * c);
       });
       return;
@@ -224,7 +226,7 @@ BatchNormGrads batch_norm_backward(const Array& grad_in, const Array& x_in, cons
     T* o = out.input.data<T>();
     if (last) {
       const auto& kernels = internal::channel_kernels<T>();
-      for_row_blocks(n * l, c, [&](int64_t r0, int64_t rows) {
+      for_row_blocks(n * l, c, [&](int64_t, int64_t r0, int64_t rows) {
         kernels.input_gradient(gp + r0 * c, xp + r0 * c, a.data(), b.data(), mean, d.data(), rows, c, o + r0 * c);
       });
       return;
