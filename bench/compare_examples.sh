@@ -41,7 +41,7 @@ source bench/compare_common.sh
 # shellcheck disable=SC2207  # word splitting of the package list is intended
 need=($(torch_packages))
 [[ " ${names[*]} " == *" custom_dataset "* ]] && ! $py -c "import PIL" 2>/dev/null && need+=(python3-pil)
-[[ " ${names[*]} " == *" transfer_learning "* ]] && ! $py -c "import onnx" 2>/dev/null && need+=(python3-onnx)
+[[ " ${names[*]} " == *" transfer_learning "* ]] && need+=($(onnx_packages))
 install_missing "${need[@]}"
 bazel build -c opt "${names[@]/#/\/\/examples:}" //examples:make_shapes >/dev/null 2>&1
 [[ -d data/shapes ]] || bazel-bin/examples/make_shapes --dir="$PWD/data/shapes" >/dev/null

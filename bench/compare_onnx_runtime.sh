@@ -15,7 +15,7 @@ latency_runs=300 throughput_runs=40
 source bench/compare_common.sh
 # shellcheck disable=SC2207  # word splitting of the package list is intended
 need=($(torch_packages))
-$py -c "import onnx" 2>/dev/null || need+=(python3-onnx)
+need+=($(onnx_packages))
 install_missing "${need[@]}"
 [[ -f tools/onnxruntime/node_modules/onnxruntime-node/package.json ]] || bash tools/setup.sh >/dev/null
 bazel build -c opt //bench:onnx_model_throughput >/dev/null 2>&1
