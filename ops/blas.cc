@@ -3,17 +3,22 @@
 // counts] in ops/parallel.h).
 //
 // Note [Which float32 GEMM library]: oneDNN's sgemm (the JIT kernels behind PyTorch's inner
-// products) beats OpenBLAS 0.3.21 on this AVX-512 machine for every product whose B is not
-// transposed; when B is transposed (x @ W^T, a linear layer's forward) oneDNN's matmul primitive
-// (brgemm kernels; it has to be built per shape, so it is cached) beats both. Measured with 2
-// threads, GFLOP/s OpenBLAS / oneDNN sgemm / oneDNN matmul, [M,K]@[K,N]: linear backward-data
-// 50x1024 @ 1024x3136 147 / 196 / -, 64x512 @ 512x1024 127 / 176 / -; backward-weights (A
-// transposed) 1024x50 @ 50x3136 174 / 180 / -, 512x64 @ 64x1024 90 / 181 / -; 256^3 103 / 203 / -;
-// forward 50x3136 @ (1024x3136)^T 148 / 126 / 175, 64x1024 @ (512x1024)^T 98 / 64 / 189,
-// 1000x3136 @ (1024x3136)^T 199 / - / 213, 50x1024 @ (32x1024)^T 45 / - / 134; but with N = 10 (a
-// classifier's last layer) 50x1024 @ (10x1024)^T 103 / - / 78 (1 thread 93 / - / 59). So the
-// matmul primitive takes M, N >= 32; smaller products (batch-1 inference, classifier heads),
-// alpha != 1 or beta != 0 stay on OpenBLAS, and so do float64 and deterministic mode.
+// products) beats OpenBLAS 0.3.21 on the AVX-512 machines measured for every product whose B is
+// not transposed; when B is transposed (x @ W^T, a linear layer's forward) oneDNN's matmul
+// primitive (brgemm kernels; it has to be built per shape, so it is cached) beats both. Measured
+// with 2 threads, GFLOP/s OpenBLAS / oneDNN sgemm / oneDNN matmul, [M,K]@[K,N], on a Xeon:
+// linear backward-data 50x1024 @ 1024x3136 147 / 196 / -, 64x512 @ 512x1024 127 / 176 / -;
+// backward-weights (A transposed) 1024x50 @ 50x3136 174 / 180 / -, 512x64 @ 64x1024 90 / 181 / -;
+// 256^3 103 / 203 / -; forward 50x3136 @ (1024x3136)^T 148 / 126 / 175, 64x1024 @ (512x1024)^T
+// 98 / 64 / 189, 1000x3136 @ (1024x3136)^T 199 / - / 213, 50x1024 @ (32x1024)^T 45 / - / 134; so
+// the matmul primitive takes M, N >= 32. On an AMD EPYC (Zen 4, 2026-12-07, `bazel run -c opt
+// //bench:gemm_routes -- --threads=2`, which times these products on each library) OpenBLAS runs
+// its Haswell kernels and trails everywhere (2048^3: 200 vs 389), and for the products the matmul
+// primitive does not take, a classifier head's forward 50x1024 @ (10x1024)^T and 50x1568 @
+// (10x1568)^T, oneDNN's sgemm gives 66 / 74 against OpenBLAS's 24 (on the Xeon OpenBLAS had 103
+// against the matmul primitive's 78; sgemm was not measured there). So every other float32
+// product (also alpha != 1 or beta != 0) goes to oneDNN's sgemm; float64 and deterministic mode
+// stay on OpenBLAS, and a product with one row or column is a GEMV (Note [Batch-1 products]).
 #include "ops/blas.h"
 
 #include <cblas.h>
@@ -124,17 +129,16 @@ bool vector_product(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, 
 void fastest(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
              const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
   if (vector_product(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)) return;
-  if (k > 0 && !tb) {
-    const dnnl_status_t status = dnnl_sgemm(ta ? 'T' : 'N', 'N', m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-    TG_CHECK(status == dnnl_success, "gemm: oneDNN sgemm failed with status ", static_cast<int>(status), " for M=",
-             m, " N=", n, " K=", k, " lda=", lda, " ldb=", ldb, " ldc=", ldc);
+  if (k == 0) {
+    blas(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);  // C = beta C
     return;
   }
-  if (k > 0 && m >= 32 && n >= 32 && alpha == 1 && beta == 0 &&
-      onednn::matmul(ta, tb, m, n, k, a, lda, b, ldb, c, ldc)) {
+  if (tb && m >= 32 && n >= 32 && alpha == 1 && beta == 0 && onednn::matmul(ta, tb, m, n, k, a, lda, b, ldb, c, ldc))
     return;
-  }
-  blas(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);  // also k == 0: C = beta C
+  const dnnl_status_t status =
+      dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  TG_CHECK(status == dnnl_success, "gemm: oneDNN sgemm failed with status ", static_cast<int>(status), " for M=", m,
+           " N=", n, " K=", k, " lda=", lda, " ldb=", ldb, " ldc=", ldc);
 }
 void fastest(bool ta, bool tb, int64_t m, int64_t n, int64_t k, double alpha, const double* a, int64_t lda,
              const double* b, int64_t ldb, double beta, double* c, int64_t ldc) {
