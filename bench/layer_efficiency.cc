@@ -8,8 +8,10 @@
 //   conv2 forward_gflops X (Y% of sgemm) ...
 // and the rate of all of them together (total FLOPs over total time); then, end to end, the
 // training steps of cnn_wide and cnn_small with their recipes (examples/mnist_models.h) on one
-// fixed batch, their conv and linear FLOPs over the steps' wall time, against the same sgemm:
+// fixed batch, their conv and linear FLOPs over the steps' wall time, against the same sgemm, with
+// the images (so every activation) in NCHW, then again in channels last:
 //   end_to_end cnn_wide X images/s, Y GFLOP/s, Z% of sgemm
+//   end_to_end cnn_wide channels_last X images/s, ...
 // (issue 15's target is against this figure, taken in the same run as the reference).
 #include <algorithm>
 #include <chrono>
@@ -105,19 +107,22 @@ int run() {
   struct EndToEnd {
     const char* arch;
     double flops_per_image;
+    MemoryFormat format = MemoryFormat::Contiguous;  // of the images, so of every activation
   };
   const auto conv = [](int64_t cin, int64_t cout, int64_t side, bool first) {
     return 2.0 * cout * side * side * cin * 25 * (first ? 2 : 3);
   };
   AutoGradMode recording(true);
-  for (const EndToEnd& e : {EndToEnd{"cnn_wide", all_flops / static_cast<double>(batch)},
-                            EndToEnd{"cnn_small", conv(1, 16, 28, true) + conv(16, 32, 14, false) +
-                                                      2.0 * 32 * 7 * 7 * 10 * 3}}) {
+  const double wide_flops = all_flops / static_cast<double>(batch);
+  const double small_flops = conv(1, 16, 28, true) + conv(16, 32, 14, false) + 2.0 * 32 * 7 * 7 * 10 * 3;
+  for (const EndToEnd& e : {EndToEnd{"cnn_wide", wide_flops}, EndToEnd{"cnn_small", small_flops},
+                            EndToEnd{"cnn_wide", wide_flops, MemoryFormat::ChannelsLast},
+                            EndToEnd{"cnn_small", small_flops, MemoryFormat::ChannelsLast}}) {
     const examples::Architecture& arch = examples::find_architecture(e.arch);
     auto model = arch.build();
     auto optimizer = examples::make_optimizer(arch.recipe, model->parameters(), arch.recipe.lr);
     const int64_t images = arch.recipe.batch_size;
-    const Tensor x = randn({images, 1, 28, 28}), y = randint(0, 10, {images});
+    const Tensor x = randn({images, 1, 28, 28}).contiguous(e.format), y = randint(0, 10, {images});
     const auto step = [&] {
       optimizer->zero_grad();
       cross_entropy((*model)(x), y).backward();
@@ -129,7 +134,8 @@ int run() {
     for (int i = 0; i < steps; ++i) step();
     const double images_per_s = steps * images / std::chrono::duration<double>(Clock::now() - t).count();
     const double gflops = images_per_s * e.flops_per_image / 1e9;
-    std::printf("end_to_end %-10s %8.1f images/s, %.2f MFLOP/image, %6.1f GFLOP/s  %5.1f%% of sgemm\n", e.arch,
+    const std::string name = std::string(e.arch) + (e.format == MemoryFormat::ChannelsLast ? " channels_last" : "");
+    std::printf("end_to_end %-24s %8.1f images/s, %.2f MFLOP/image, %6.1f GFLOP/s  %5.1f%% of sgemm\n", name.c_str(),
                 images_per_s, e.flops_per_image / 1e6, gflops, 100 * gflops / sgemm);
   }
   return 0;

@@ -21,24 +21,29 @@ Array random(const Shape& shape) {
 
 const Shape kConv1Out = {50, 16, 28, 28}, kConv2Out = {50, 32, 14, 14};
 
-void BM_MaxPoolForward(benchmark::State& state, Shape shape, bool with_indices) {
+void BM_MaxPoolForward(benchmark::State& state, Shape shape, bool with_indices,
+                       MemoryFormat format = MemoryFormat::Contiguous) {
   set_num_threads(state.range(0));
-  const Array x = random(shape);
+  const Array x = random(shape).contiguous(format);
   for (auto _ : state) benchmark::DoNotOptimize(max_pool2d(x, Pool2dParams{}, with_indices));
 }
 BENCHMARK_CAPTURE(BM_MaxPoolForward, conv1_indices, kConv1Out, true)->Arg(1)->Arg(2);
 BENCHMARK_CAPTURE(BM_MaxPoolForward, conv1_no_indices, kConv1Out, false)->Arg(1)->Arg(2);
 BENCHMARK_CAPTURE(BM_MaxPoolForward, conv2_indices, kConv2Out, true)->Arg(1)->Arg(2);
+BENCHMARK_CAPTURE(BM_MaxPoolForward, conv1_indices_nhwc, kConv1Out, true, MemoryFormat::ChannelsLast)->Arg(1)->Arg(2);
+BENCHMARK_CAPTURE(BM_MaxPoolForward, conv2_indices_nhwc, kConv2Out, true, MemoryFormat::ChannelsLast)->Arg(1)->Arg(2);
 
-void BM_MaxPoolBackward(benchmark::State& state, Shape shape) {
+void BM_MaxPoolBackward(benchmark::State& state, Shape shape, MemoryFormat format = MemoryFormat::Contiguous) {
   set_num_threads(state.range(0));
-  const Array x = random(shape);
+  const Array x = random(shape).contiguous(format);
   auto [out, indices] = max_pool2d(x, Pool2dParams{}, true);
-  const Array grad = random(out.shape());
+  const Array grad = random(out.shape()).contiguous(format);
   for (auto _ : state) benchmark::DoNotOptimize(max_pool2d_backward(grad, indices, shape));
 }
 BENCHMARK_CAPTURE(BM_MaxPoolBackward, conv1, kConv1Out)->Arg(1)->Arg(2);
 BENCHMARK_CAPTURE(BM_MaxPoolBackward, conv2, kConv2Out)->Arg(1)->Arg(2);
+BENCHMARK_CAPTURE(BM_MaxPoolBackward, conv1_nhwc, kConv1Out, MemoryFormat::ChannelsLast)->Arg(1)->Arg(2);
+BENCHMARK_CAPTURE(BM_MaxPoolBackward, conv2_nhwc, kConv2Out, MemoryFormat::ChannelsLast)->Arg(1)->Arg(2);
 
 void BM_Relu(benchmark::State& state, Shape shape) {
   set_num_threads(state.range(0));
@@ -111,6 +116,45 @@ BENCHMARK_CAPTURE(BM_ConvBackwardWeights, conv1, Shape{50, 1, 28, 28}, Shape{16,
     ->Arg(2);
 BENCHMARK_CAPTURE(BM_ConvBackwardWeights, conv2, Shape{50, 16, 14, 14}, Shape{32, 16, 5, 5}, kConv2Out)
     ->Arg(1)
+    ->Arg(2);
+
+// cnn_wide's convolutions (1 -> 32 on 28x28, 32 -> 64 on 14x14, 5x5, padding 2), each pass with
+// the activations in either memory format (in channels last oneDNN reads and writes them as they
+// are; in NCHW it reorders them to and from its blocked layout around each call).
+enum class ConvPass { kForward, kBackwardData, kBackwardWeights };
+void BM_WideConv(benchmark::State& state, ConvPass pass, MemoryFormat format, Shape in, Shape weight) {
+  set_num_threads(state.range(0));
+  const Shape out = conv2d_output_shape(in, weight, padding_2());
+  const Array x = random(in).contiguous(format), g = random(out).contiguous(format), w = random(weight),
+              b = random({weight[0]});
+  for (auto _ : state) {
+    switch (pass) {
+      case ConvPass::kForward: benchmark::DoNotOptimize(conv2d(x, w, b, padding_2())); break;
+      case ConvPass::kBackwardData: benchmark::DoNotOptimize(conv2d_backward_input(g, w, in, padding_2())); break;
+      case ConvPass::kBackwardWeights:
+        benchmark::DoNotOptimize(conv2d_backward_weight(x, g, weight, padding_2()));
+        break;
+    }
+  }
+}
+const Shape kWide1In = {50, 1, 28, 28}, kWide1W = {32, 1, 5, 5}, kWide2In = {50, 32, 14, 14}, kWide2W = {64, 32, 5, 5};
+BENCHMARK_CAPTURE(BM_WideConv, conv1_fwd_nchw, ConvPass::kForward, MemoryFormat::Contiguous, kWide1In, kWide1W)->Arg(2);
+BENCHMARK_CAPTURE(BM_WideConv, conv1_fwd_nhwc, ConvPass::kForward, MemoryFormat::ChannelsLast, kWide1In, kWide1W)->Arg(2);
+BENCHMARK_CAPTURE(BM_WideConv, conv1_bwdw_nchw, ConvPass::kBackwardWeights, MemoryFormat::Contiguous, kWide1In, kWide1W)
+    ->Arg(2);
+BENCHMARK_CAPTURE(BM_WideConv, conv1_bwdw_nhwc, ConvPass::kBackwardWeights, MemoryFormat::ChannelsLast, kWide1In,
+                  kWide1W)
+    ->Arg(2);
+BENCHMARK_CAPTURE(BM_WideConv, conv2_fwd_nchw, ConvPass::kForward, MemoryFormat::Contiguous, kWide2In, kWide2W)->Arg(2);
+BENCHMARK_CAPTURE(BM_WideConv, conv2_fwd_nhwc, ConvPass::kForward, MemoryFormat::ChannelsLast, kWide2In, kWide2W)->Arg(2);
+BENCHMARK_CAPTURE(BM_WideConv, conv2_bwdd_nchw, ConvPass::kBackwardData, MemoryFormat::Contiguous, kWide2In, kWide2W)
+    ->Arg(2);
+BENCHMARK_CAPTURE(BM_WideConv, conv2_bwdd_nhwc, ConvPass::kBackwardData, MemoryFormat::ChannelsLast, kWide2In, kWide2W)
+    ->Arg(2);
+BENCHMARK_CAPTURE(BM_WideConv, conv2_bwdw_nchw, ConvPass::kBackwardWeights, MemoryFormat::Contiguous, kWide2In, kWide2W)
+    ->Arg(2);
+BENCHMARK_CAPTURE(BM_WideConv, conv2_bwdw_nhwc, ConvPass::kBackwardWeights, MemoryFormat::ChannelsLast, kWide2In,
+                  kWide2W)
     ->Arg(2);
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include "gtest/gtest.h"
 #include "ops/elementwise.h"
 #include "ops/generator.h"
+#include "ops/parallel.h"
 #include "ops/print.h"
 #include "ops/reduce.h"
 
@@ -232,6 +233,31 @@ TEST(Reduce, LeadingDimsSumEqualsTheTransposedRowSumsBitForBit) {
   const Array column_sums = sum(ints, {0}, false);
   EXPECT_EQ(std::vector<int64_t>(column_sums.data<int64_t>(), column_sums.data<int64_t>() + 4),
             (std::vector<int64_t>{12, 15, 18, 21}));
+}
+
+// A channels-last tensor summed over N, H and W (a convolution's bias gradient) sums the rows of
+// its [N*H*W, C] memory in fixed chunks of rows: the value of the NCHW sum to rounding (both add
+// in double), the same bits at 1 and 2 threads, and no transposing copy. Shapes: one chunk, several
+// with a ragged last one, one channel (not channels last then), an empty batch.
+TEST(Reduce, ChannelsLastBiasGradientSum) {
+  Generator gen(12);
+  for (DType dtype : {kFloat32, kFloat64}) {
+    for (const Shape& shape : {Shape{2, 3, 4, 5}, Shape{50, 33, 14, 14}, Shape{7, 1, 9, 9}, Shape{0, 4, 3, 3}}) {
+      SCOPED_TRACE(shape_str(shape) + " " + dtype_name(dtype));
+      const Array x = normal(shape, 0, 1, dtype, gen), last = x.contiguous(MemoryFormat::ChannelsLast);
+      const Array want = sum(x, {0, 2, 3}, false);
+      set_num_threads(1);
+      const Array one = sum(last, {0, 2, 3}, false);
+      set_num_threads(2);
+      const Array two = sum(last, {0, 2, 3}, true);
+      ASSERT_EQ(one.shape(), Shape{shape[1]});
+      ASSERT_EQ(two.shape(), (Shape{1, shape[1], 1, 1}));
+      EXPECT_EQ(std::memcmp(one.data<char>(), two.data<char>(), one.numel() * dtype_size(dtype)), 0);
+      const Array w = want.to(kFloat64), g = one.to(kFloat64);
+      for (int64_t c = 0; c < shape[1]; ++c)
+        EXPECT_NEAR(g.data<double>()[c], w.data<double>()[c], dtype == kFloat32 ? 1e-4 : 1e-12) << c;
+    }
+  }
 }
 
 TEST(Print, LooksLikePyTorch) {

@@ -1,4 +1,5 @@
-// tapegrad/ops/pool.cc: pooling kernels, parallel over (N, C) planes.
+// tapegrad/ops/pool.cc: pooling kernels, parallel over (N, C) planes (max pooling of channels-last
+// input: over output rows, vectorized across the channels).
 #include "ops/pool.h"
 
 #include <algorithm>
@@ -30,6 +31,89 @@ int64_t pooled_size(int64_t in, int64_t kernel, int64_t pad, int64_t stride, int
   return out;
 }
 
+// Note [Channels-last max pooling]: an [N, C, H, W] input stored channels last (NHWC) is pooled
+// as it lies, into a channels-last output and indices, as PyTorch does: each output pixel's C
+// maxima come from its window's taps, each tap a run of C values, so the inner loop runs over the
+// channels and vectorizes whatever the window. Taps are visited in the NCHW loop's order and take
+// over on the same rule (greater, or NaN), so values and indices (still i * W + j within the
+// channel's plane) match the NCHW kernel's.
+std::pair<Array, Array> max_pool2d_channels_last(const Array& input_in, const Shape& out_shape, const Pool2dParams& p,
+                                                 bool with_indices) {
+  const Array input = input_in.contiguous(MemoryFormat::ChannelsLast);
+  Array out = Array::empty(out_shape, input.dtype(), MemoryFormat::ChannelsLast);
+  Array indices = with_indices ? Array::empty(out_shape, kInt64, MemoryFormat::ChannelsLast) : Array();
+  const int64_t n = out_shape[0], c = out_shape[1], h = input.size(2), w = input.size(3);
+  const int64_t oh = out_shape[2], ow = out_shape[3];
+  dispatch_floating(input.dtype(), "max_pool2d", [&](auto tag) {
+    using T = decltype(tag);
+    const T* ip = input.data<T>();
+    T* op = out.data<T>();
+    int64_t* xp = with_indices ? indices.data<int64_t>() : nullptr;
+    const bool two_by_two = p.kernel_h == 2 && p.kernel_w == 2 && p.stride_h == 2 && p.stride_w == 2 &&
+                            p.pad_h == 0 && p.pad_w == 0 && p.dilation_h == 1 && p.dilation_w == 1 &&
+                            2 * oh <= h && 2 * ow <= w;
+#pragma omp parallel for schedule(static) if (n * h * w * c >= 32768)
+    for (int64_t row = 0; row < n * oh; ++row) {  // one output row (image, y) per iteration
+      const int64_t b = row / oh, y = row % oh;
+      const T* image = ip + b * h * w * c;
+      if (two_by_two) {  // the common case in one pass per pixel: its four taps, no bounds
+        for (int64_t x = 0; x < ow; ++x) {
+          const int64_t at00 = 2 * y * w + 2 * x, at01 = at00 + 1, at10 = at00 + w, at11 = at10 + 1;
+          const T *t00 = image + at00 * c, *t01 = image + at01 * c, *t10 = image + at10 * c, *t11 = image + at11 * c;
+          T* best = op + (row * ow + x) * c;
+          int64_t* best_i = xp != nullptr ? xp + (row * ow + x) * c : nullptr;
+#pragma omp simd
+          for (int64_t k = 0; k < c; ++k) {
+            T v = t00[k];
+            int64_t at = at00;
+            bool take = t01[k] > v || t01[k] != t01[k];
+            v = take ? t01[k] : v;
+            at = take ? at01 : at;
+            take = t10[k] > v || t10[k] != t10[k];
+            v = take ? t10[k] : v;
+            at = take ? at10 : at;
+            take = t11[k] > v || t11[k] != t11[k];
+            v = take ? t11[k] : v;
+            at = take ? at11 : at;
+            best[k] = v;
+            if (best_i != nullptr) best_i[k] = at;
+          }
+        }
+        continue;
+      }
+      for (int64_t x = 0; x < ow; ++x) {
+        int64_t hs = y * p.stride_h - p.pad_h, ws = x * p.stride_w - p.pad_w;
+        const int64_t he = std::min(hs + (p.kernel_h - 1) * p.dilation_h + 1, h);
+        const int64_t we = std::min(ws + (p.kernel_w - 1) * p.dilation_w + 1, w);
+        while (hs < 0) hs += p.dilation_h;
+        while (ws < 0) ws += p.dilation_w;
+        T* best = op + (row * ow + x) * c;
+        int64_t* best_i = xp != nullptr ? xp + (row * ow + x) * c : nullptr;
+        std::fill_n(best, c, -std::numeric_limits<T>::infinity());
+        if (best_i != nullptr) std::fill_n(best_i, c, hs * w + ws);
+        for (int64_t i = hs; i < he; i += p.dilation_h) {
+          for (int64_t j = ws; j < we; j += p.dilation_w) {
+            const T* v = image + (i * w + j) * c;
+            const int64_t at = i * w + j;
+            if (best_i == nullptr) {
+#pragma omp simd
+              for (int64_t k = 0; k < c; ++k) best[k] = (v[k] > best[k] || v[k] != v[k]) ? v[k] : best[k];
+            } else {
+#pragma omp simd
+              for (int64_t k = 0; k < c; ++k) {
+                const bool take = v[k] > best[k] || v[k] != v[k];
+                best[k] = take ? v[k] : best[k];
+                best_i[k] = take ? at : best_i[k];
+              }
+            }
+          }
+        }
+      }
+    }
+  });
+  return {out, indices};
+}
+
 }  // namespace
 
 Shape pool2d_output_shape(const Shape& in, const Pool2dParams& p, const char* op) {
@@ -55,6 +139,7 @@ Shape pool2d_output_shape(const Shape& in, const Pool2dParams& p, const char* op
 std::pair<Array, Array> max_pool2d(const Array& input_in, const Pool2dParams& p, bool with_indices) {
   const Shape out_shape = pool2d_output_shape(input_in.shape(), p, "max_pool2d");
   refresh_team_size();
+  if (is_channels_last(input_in)) return max_pool2d_channels_last(input_in, out_shape, p, with_indices);
   const Array input = input_in.contiguous();
   Array out = Array::empty(out_shape, input.dtype());
   Array indices = with_indices ? Array::empty(out_shape, kInt64) : Array();
@@ -122,8 +207,10 @@ Array max_pool2d_backward(const Array& grad_out_in, const Array& indices_in, con
                grad_out_in.size(0) == input_shape[0] && grad_out_in.size(1) == input_shape[1],
            "max_pool2d_backward: gradient ", shape_str(grad_out_in.shape()), " and indices ",
            shape_str(indices_in.shape()), " do not match input ", shape_str(input_shape));
-  const Array grad_out = grad_out_in.contiguous(), indices = indices_in.contiguous();
-  Array grad_in = Array::empty(input_shape, grad_out.dtype());
+  // The layout of the forward's output, which its indices keep (Note [Channels-last max pooling]).
+  const MemoryFormat format = indices_in.suggest_memory_format();
+  const Array grad_out = grad_out_in.contiguous(format), indices = indices_in.contiguous(format);
+  Array grad_in = Array::empty(input_shape, grad_out.dtype(), format);
   const int64_t planes = input_shape[0] * input_shape[1], plane = input_shape[2] * input_shape[3];
   const int64_t outputs = grad_out.size(2) * grad_out.size(3);
   dispatch_floating(grad_out.dtype(), "max_pool2d_backward", [&](auto tag) {
@@ -131,6 +218,21 @@ Array max_pool2d_backward(const Array& grad_out_in, const Array& indices_in, con
     const T* g = grad_out.data<T>();
     const int64_t* ix = indices.data<int64_t>();
     T* d = grad_in.data<T>();
+    if (format == MemoryFormat::ChannelsLast) {
+      // Parallel over images: each image's [H, W, C] block is zeroed and written by one iteration.
+      const int64_t n = input_shape[0], c = input_shape[1];
+#pragma omp parallel for schedule(static) if (planes * plane >= 32768)
+      for (int64_t b = 0; b < n; ++b) {
+        T* dst = d + b * plane * c;
+        std::fill_n(dst, plane * c, T(0));
+        for (int64_t o = 0; o < outputs; ++o) {
+          const int64_t* at = ix + (b * outputs + o) * c;
+          const T* go = g + (b * outputs + o) * c;
+          for (int64_t k = 0; k < c; ++k) dst[at[k] * c + k] += go[k];
+        }
+      }
+      return;
+    }
     // Parallel over planes: each plane is zeroed and written by one iteration.
 #pragma omp parallel for schedule(static) if (planes * plane >= 32768)
     for (int64_t pl = 0; pl < planes; ++pl) {

@@ -22,6 +22,8 @@ struct Pool2dParams {
 
 Shape pool2d_output_shape(const Shape& input, const Pool2dParams& p, const char* op);
 // (output, int64 indices of each maximum within its H*W plane, as in torch's return_indices).
+// A channels-last input gives a channels-last output and indices (Note [Channels-last max
+// pooling] in pool.cc); the backward's gradient takes the indices' layout.
 // with_indices false skips the indices (undefined in the result): inference has no backward to
 // read them.
 std::pair<Array, Array> max_pool2d(const Array& input, const Pool2dParams& p, bool with_indices = true);

@@ -1,11 +1,15 @@
 // tapegrad/ops/pool_test.cc: the 2x2/2 max-pool kernel (vectorized rows, AVX-512 for float where
 // the target has it) against a naive first-maximum loop written here: values bit for bit and
 // indices, for float and double, ragged row lengths (1 to 33 outputs, odd input sizes), ties
-// (zeros of both signs), NaNs, with and without indices, 1 and 2 threads; and its backward.
+// (zeros of both signs), NaNs, with and without indices, 1 and 2 threads; and its backward. Max
+// pooling of channels-last input (Note [Channels-last max pooling] in pool.cc) against the NCHW
+// kernel, any window: the same values, indices and gradient bit for bit, results channels last.
 #include <cmath>
 #include <cstring>
 #include <limits>
 #include <random>
+#include <string>
+#include <utility>
 
 #include "gtest/gtest.h"
 #include "ops/parallel.h"
@@ -108,6 +112,72 @@ TEST(MaxPool2x2, BackwardAddsEachGradientAtItsMaximum) {
   const int64_t plane = shape[2] * shape[3], outputs = out.size(2) * out.size(3);
   for (int64_t i = 0; i < grad.numel(); ++i) want[(i / outputs) * plane + at[i]] += float(i + 1);
   for (int64_t i = 0; i < dx.numel(); ++i) ASSERT_EQ(dx.data<float>()[i], want[i]) << i;
+}
+
+Pool2dParams window(int64_t k, int64_t s, int64_t pad, int64_t dilation, bool ceil) {
+  Pool2dParams p;
+  p.kernel_h = p.kernel_w = k;
+  p.stride_h = p.stride_w = s;
+  p.pad_h = p.pad_w = pad;
+  p.dilation_h = p.dilation_w = dilation;
+  p.ceil_mode = ceil;
+  return p;
+}
+
+// Same bits, element by element in logical order (zero signs and NaNs included).
+bool same_bits(const Array& a, const Array& b) {
+  const Array x = a.contiguous(), y = b.contiguous();
+  return x.shape() == y.shape() && x.dtype() == y.dtype() &&
+         std::memcmp(x.raw_data(), y.raw_data(), x.numel() * dtype_size(x.dtype())) == 0;
+}
+
+template <typename T>
+void expect_channels_last_matches_nchw(int64_t channels, const Pool2dParams& p, uint32_t seed) {
+  const Shape shape = {3, channels, 7, 9};
+  Array nchw = tie_heavy<T>(shape, seed, true);
+  const int64_t image = nchw.numel() / shape[0];
+  for (int64_t i = 0; i < image; ++i) nchw.data<T>()[image + i] = -std::numeric_limits<T>::infinity();  // image 1
+  const Array nhwc = nchw.contiguous(MemoryFormat::ChannelsLast);
+  ASSERT_TRUE(is_channels_last(nhwc));
+  const auto [want, want_at] = max_pool2d(nchw, p);
+  const auto [got, got_at] = max_pool2d(nhwc, p);
+  EXPECT_TRUE(is_channels_last(got) && is_channels_last(got_at));
+  EXPECT_TRUE(same_bits(got, want)) << "values";
+  EXPECT_TRUE(same_bits(got_at, want_at)) << "indices";
+  const auto [alone, none] = max_pool2d(nhwc, p, /*with_indices=*/false);
+  EXPECT_FALSE(none.defined());
+  EXPECT_TRUE(same_bits(alone, want)) << "values without indices";
+  const Array g = tie_heavy<T>(want.shape(), seed + 1, false);
+  const Array grad_want = max_pool2d_backward(g, want_at, shape);
+  const Array grad_got = max_pool2d_backward(g.contiguous(MemoryFormat::ChannelsLast), got_at, shape);
+  EXPECT_TRUE(is_channels_last(grad_got));
+  EXPECT_TRUE(same_bits(grad_got, grad_want)) << "gradient";
+  EXPECT_TRUE(same_bits(max_pool2d_backward(g, got_at, shape), grad_want)) << "gradient given in NCHW";
+}
+
+TEST_P(MaxPool2x2, ChannelsLastMatchesNchw) {
+  const int threads = get_num_threads();
+  set_num_threads(GetParam());
+  const std::pair<const char*, Pool2dParams> windows[] = {{"2x2", window(2, 2, 0, 1, false)},
+                                                          {"3x3 stride 2 pad 1", window(3, 2, 1, 1, false)},
+                                                          {"2x2 dilation 2 pad 1 ceil", window(2, 2, 1, 2, true)},
+                                                          {"3x3 stride 1", window(3, 1, 0, 1, false)}};
+  uint32_t seed = 100;
+  for (const int64_t channels : {2, 3, 16, 17, 33}) {
+    for (const auto& [name, p] : windows) {
+      SCOPED_TRACE(std::string(name) + ", channels " + std::to_string(channels));
+      expect_channels_last_matches_nchw<float>(channels, p, ++seed);
+      expect_channels_last_matches_nchw<double>(channels, p, ++seed);
+    }
+  }
+  set_num_threads(threads);
+}
+
+TEST(MaxPool2x2, ChannelsLastEmptyBatch) {
+  const Array x = Array::empty({0, 4, 6, 6}, kFloat32, MemoryFormat::ChannelsLast);
+  const auto [out, at] = max_pool2d(x, Pool2dParams{});
+  EXPECT_EQ(out.shape(), Shape({0, 4, 3, 3}));
+  EXPECT_EQ(max_pool2d_backward(out, at, x.shape()).shape(), x.shape());
 }
 
 }  // namespace

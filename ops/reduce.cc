@@ -161,18 +161,46 @@ static void sum_columns(const T* x, int64_t a, int64_t k, T* out) {
   }
 }
 
+// Column sums of a row-major [a, k] block with few columns and many rows (a convolution's bias
+// gradient in channels last: [N*H*W, C]): fixed chunks of rows (by shape alone, so the same bits
+// at any thread count) summed in parallel, their partial sums added in chunk order.
+template <typename T>
+static void sum_columns_by_row_chunks(const T* x, int64_t a, int64_t k, T* out) {
+  constexpr int64_t kRows = 1024;
+  const int64_t chunks = (a + kRows - 1) / kRows;
+  std::vector<Acc<T>> partial(chunks * k, Acc<T>(0));
+#pragma omp parallel for schedule(static) if (a * k >= internal::kParallelGrain)
+  for (int64_t q = 0; q < chunks; ++q) {
+    Acc<T>* acc = partial.data() + q * k;
+    for (int64_t i = q * kRows; i < std::min(a, (q + 1) * kRows); ++i) {
+      const T* row = x + i * k;
+      for (int64_t j = 0; j < k; ++j) acc[j] += row[j];
+    }
+  }
+  for (int64_t j = 0; j < k; ++j) {
+    Acc<T> s = 0;
+    for (int64_t q = 0; q < chunks; ++q) s += partial[q * k + j];
+    out[j] = static_cast<T>(s);
+  }
+}
+
 Array sum(const Array& x, const Shape& dims_in, bool keepdim) {
   const Shape dims = normalize_dims(dims_in, x.dim(), "sum");
   // Note [Channels last] (ops/array.cc): a sum over H and W (global average pooling) of a
   // channels-last input sums rows of its [N, H*W, C] memory: no transposing copy, and the order
-  // (so the bits) of the contiguous path.
-  if (dims == Shape{2, 3} && !x.is_contiguous() && is_channels_last(x)) {
+  // (so the bits) of the contiguous path. A sum over N, H and W (a bias gradient) sums the rows
+  // of its [N*H*W, C] memory.
+  if ((dims == Shape{2, 3} || dims == Shape{0, 2, 3}) && !x.is_contiguous() && is_channels_last(x)) {
     const int64_t n = x.size(0), c = x.size(1), hw = x.size(2) * x.size(3);
     Array out = Array::empty(reduced_shape(x.shape(), dims, keepdim), x.dtype());
     dispatch_numeric(x.dtype(), "sum", [&](auto tag) {
       using T = decltype(tag);
       const T* p = x.data<T>();
       T* o = out.data<T>();
+      if (dims.size() == 3) {
+        sum_columns_by_row_chunks(p, n * hw, c, o);
+        return;
+      }
 #pragma omp parallel for schedule(static) if (x.numel() >= internal::kParallelGrain)
       for (int64_t i = 0; i < n; ++i) sum_columns(p + i * hw * c, hw, c, o + i * c);
     });

@@ -84,6 +84,20 @@ TEST_P(OpGradcheck, ChannelsLastInputs) {
 INSTANTIATE_TEST_SUITE_P(AllOps, OpGradcheck, ::testing::ValuesIn(op_cases()),
                          [](const ::testing::TestParamInfo<OpCase>& info) { return info.param.name; });
 
+// Max pooling of channels-last input (Note [Channels-last max pooling] in ops/pool.cc) keeps its
+// output and indices channels last; first and second order (the create_graph backward reshapes
+// those indices into planes for scatter_add) agree with central differences.
+TEST(ChannelsLastGradcheck, MaxPoolFirstAndSecondOrder) {
+  manual_seed(3);
+  const Tensor x = Tensor(randn({2, 3, 4, 6}, kFloat64).data().contiguous(MemoryFormat::ChannelsLast), true);
+  ASSERT_EQ(x.suggest_memory_format(), MemoryFormat::ChannelsLast);
+  const auto fn = [](const std::vector<Tensor>& in) { return max_pool2d(in[0], 2) * max_pool2d(in[0], 2); };
+  const auto first = gradcheck(fn, {x});
+  EXPECT_TRUE(first.ok) << first.message;
+  const auto second = gradgradcheck(fn, {x});
+  EXPECT_TRUE(second.ok) << second.message;
+}
+
 // Every differentiable row in the op table is exercised by some case above: a new op without a
 // gradcheck row fails here.
 // Adds the op name of every node reachable from `root`.
