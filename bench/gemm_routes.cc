@@ -9,8 +9,6 @@
 //   fc1 forward  M=50 N=1024 K=3136 B^T   openblas X  dnnl_sgemm X  routed X
 #include <cblas.h>
 
-#include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <functional>
 #include <optional>
@@ -19,6 +17,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "bench/best_seconds.h"
 #include "oneapi/dnnl/dnnl.h"
 #include "ops/blas.h"
 #include "ops/parallel.h"
@@ -27,18 +26,6 @@ ABSL_FLAG(std::optional<int>, threads, std::nullopt, "fixed thread count (defaul
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double best_seconds(const std::function<void()>& fn, int runs = 30) {
-  for (int i = 0; i < 3; ++i) fn();
-  double best = 1e30;
-  for (int i = 0; i < runs; ++i) {
-    const auto t = Clock::now();
-    fn();
-    best = std::min(best, std::chrono::duration<double>(Clock::now() - t).count());
-  }
-  return best;
-}
 
 struct Product {
   const char* what;
@@ -72,7 +59,7 @@ int main(int argc, char** argv) {
     const int64_t lda = p.ta ? p.m : p.k, ldb = p.tb ? p.k : p.n;
     std::vector<float> a(p.m * p.k, 0.5f), b(p.k * p.n, 0.25f), c(p.m * p.n);
     const double flops = 2.0 * p.m * p.n * p.k;
-    const auto rate = [&](const std::function<void()>& fn) { return flops / best_seconds(fn) / 1e9; };
+    const auto rate = [&](const std::function<void()>& fn) { return flops / tg::bench::best_seconds(fn, 30) / 1e9; };
     const double openblas = rate([&] {
       cblas_sgemm(CblasRowMajor, p.ta ? CblasTrans : CblasNoTrans, p.tb ? CblasTrans : CblasNoTrans, p.m, p.n, p.k,
                   1.0f, a.data(), lda, b.data(), ldb, 0.0f, c.data(), p.n);

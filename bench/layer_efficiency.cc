@@ -25,6 +25,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "autograd/tapegrad.h"
+#include "bench/best_seconds.h"
 #include "examples/mnist_models.h"
 #include "ops/blas.h"
 #include "ops/conv.h"
@@ -37,16 +38,7 @@ using namespace tg;
 using Clock = std::chrono::steady_clock;
 
 // Best wall time of `fn` over `runs` runs after 3 warm-up runs.
-double best_seconds(const std::function<void()>& fn, int runs = 20) {
-  for (int i = 0; i < 3; ++i) fn();
-  double best = 1e30;
-  for (int i = 0; i < runs; ++i) {
-    const auto t = Clock::now();
-    fn();
-    best = std::min(best, std::chrono::duration<double>(Clock::now() - t).count());
-  }
-  return best;
-}
+double best_seconds(const std::function<void()>& fn, int runs = 20) { return bench::best_seconds(fn, runs); }
 
 struct ConvLayer {
   const char* name;

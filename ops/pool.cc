@@ -31,6 +31,26 @@ int64_t pooled_size(int64_t in, int64_t kernel, int64_t pad, int64_t stride, int
   return out;
 }
 
+// A max-pool window's taps inside the plane: rows hs, hs + dilation, ... below he, columns ws, ...
+// below we (PyTorch's first in-plane tap is the index reported for an all -inf window).
+struct Taps {
+  int64_t hs, he, ws, we;
+};
+Taps max_pool_taps(const Pool2dParams& p, int64_t y, int64_t x, int64_t h, int64_t w) {
+  Taps t{y * p.stride_h - p.pad_h, 0, x * p.stride_w - p.pad_w, 0};
+  t.he = std::min(t.hs + (p.kernel_h - 1) * p.dilation_h + 1, h);
+  t.we = std::min(t.ws + (p.kernel_w - 1) * p.dilation_w + 1, w);
+  while (t.hs < 0) t.hs += p.dilation_h;
+  while (t.ws < 0) t.ws += p.dilation_w;
+  return t;
+}
+
+// The common 2x2 window of stride 2, no padding or dilation, whose windows never leave the plane.
+bool plain_2x2(const Pool2dParams& p, int64_t h, int64_t w, int64_t oh, int64_t ow) {
+  return p.kernel_h == 2 && p.kernel_w == 2 && p.stride_h == 2 && p.stride_w == 2 && p.pad_h == 0 && p.pad_w == 0 &&
+         p.dilation_h == 1 && p.dilation_w == 1 && 2 * oh <= h && 2 * ow <= w;
+}
+
 // Note [Channels-last max pooling]: an [N, C, H, W] input stored channels last (NHWC) is pooled
 // as it lies, into a channels-last output and indices, as PyTorch does: each output pixel's C
 // maxima come from its window's taps, each tap a run of C values, so the inner loop runs over the
@@ -49,9 +69,7 @@ std::pair<Array, Array> max_pool2d_channels_last(const Array& input_in, const Sh
     const T* ip = input.data<T>();
     T* op = out.data<T>();
     int64_t* xp = with_indices ? indices.data<int64_t>() : nullptr;
-    const bool two_by_two = p.kernel_h == 2 && p.kernel_w == 2 && p.stride_h == 2 && p.stride_w == 2 &&
-                            p.pad_h == 0 && p.pad_w == 0 && p.dilation_h == 1 && p.dilation_w == 1 &&
-                            2 * oh <= h && 2 * ow <= w;
+    const bool two_by_two = plain_2x2(p, h, w, oh, ow);
 #pragma omp parallel for schedule(static) if (n * h * w * c >= 32768)
     for (int64_t row = 0; row < n * oh; ++row) {  // one output row (image, y) per iteration
       const int64_t b = row / oh, y = row % oh;
@@ -82,11 +100,7 @@ std::pair<Array, Array> max_pool2d_channels_last(const Array& input_in, const Sh
         continue;
       }
       for (int64_t x = 0; x < ow; ++x) {
-        int64_t hs = y * p.stride_h - p.pad_h, ws = x * p.stride_w - p.pad_w;
-        const int64_t he = std::min(hs + (p.kernel_h - 1) * p.dilation_h + 1, h);
-        const int64_t we = std::min(ws + (p.kernel_w - 1) * p.dilation_w + 1, w);
-        while (hs < 0) hs += p.dilation_h;
-        while (ws < 0) ws += p.dilation_w;
+        const auto [hs, he, ws, we] = max_pool_taps(p, y, x, h, w);
         T* best = op + (row * ow + x) * c;
         int64_t* best_i = xp != nullptr ? xp + (row * ow + x) * c : nullptr;
         std::fill_n(best, c, -std::numeric_limits<T>::infinity());
@@ -150,10 +164,8 @@ std::pair<Array, Array> max_pool2d(const Array& input_in, const Pool2dParams& p,
     const T* ip = input.data<T>();
     T* op = out.data<T>();
     int64_t* xp = with_indices ? indices.data<int64_t>() : nullptr;
-    if (p.kernel_h == 2 && p.kernel_w == 2 && p.stride_h == 2 && p.stride_w == 2 && p.pad_h == 0 && p.pad_w == 0 &&
-        p.dilation_h == 1 && p.dilation_w == 1 && 2 * oh <= h && 2 * ow <= w) {
-      // The common 2x2/2 case: no bounds checks, windows never leave the plane; the row kernel
-      // of this CPU's ISA level.
+    if (plain_2x2(p, h, w, oh, ow)) {
+      // The common 2x2/2 case: no bounds checks; the row kernel of this CPU's ISA level.
       const auto row_kernel = internal::vector_kernels<T>().max_pool_2x2_row;
 #pragma omp parallel for schedule(static) if (planes * h * w >= 32768)
       for (int64_t pl = 0; pl < planes; ++pl) {
@@ -174,13 +186,7 @@ std::pair<Array, Array> max_pool2d(const Array& input_in, const Pool2dParams& p,
       const T* src = ip + pl * h * w;
       for (int64_t y = 0; y < oh; ++y) {
         for (int64_t x = 0; x < ow; ++x) {
-          // The window's taps: rows hs, hs + dilation, ... inside the plane (PyTorch's first
-          // in-plane tap is the index reported for an all -inf window).
-          int64_t hs = y * p.stride_h - p.pad_h, ws = x * p.stride_w - p.pad_w;
-          const int64_t he = std::min(hs + (p.kernel_h - 1) * p.dilation_h + 1, h);
-          const int64_t we = std::min(ws + (p.kernel_w - 1) * p.dilation_w + 1, w);
-          while (hs < 0) hs += p.dilation_h;
-          while (ws < 0) ws += p.dilation_w;
+          const auto [hs, he, ws, we] = max_pool_taps(p, y, x, h, w);
           T best = -std::numeric_limits<T>::infinity();
           int64_t best_i = hs * w + ws;
           for (int64_t i = hs; i < he; i += p.dilation_h) {
