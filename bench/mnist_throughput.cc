@@ -34,6 +34,8 @@ ABSL_FLAG(std::string, backend, "fast", "fast (oneDNN) or reference (the portabl
 ABSL_FLAG(std::optional<double>, to_accuracy, std::nullopt, "train whole epochs until this test accuracy instead");
 ABSL_FLAG(int, max_epochs, 10, "with --to_accuracy: give up after this many epochs");
 ABSL_FLAG(uint64_t, seed, 0, "seed of initialization and shuffling");
+ABSL_FLAG(std::optional<bool>, channels_last, std::nullopt,
+          "images (so activations) in channels-last memory format (default: the architecture's recipe)");
 
 namespace {
 
@@ -59,7 +61,11 @@ int run() {
   manual_seed(seed);
   auto model = arch.build();
   auto optimizer = examples::make_optimizer(arch.recipe, model->parameters(), arch.recipe.lr);
-  const io::Transform norm = io::normalize(io::kMnistMean, io::kMnistStd);
+  const io::Transform norm = io::compose(
+      {io::normalize(io::kMnistMean, io::kMnistStd),
+       io::to_memory_format(absl::GetFlag(FLAGS_channels_last).value_or(arch.recipe.channels_last)
+                                ? MemoryFormat::ChannelsLast
+                                : MemoryFormat::Contiguous)});
   io::DataLoader loader(io::TensorDataset(train->images, train->labels),
                         {.batch_size = arch.recipe.batch_size, .seed = seed}, norm);
   io::DataLoader test_loader(io::TensorDataset(test->images, test->labels), {.batch_size = 1000, .shuffle = false},

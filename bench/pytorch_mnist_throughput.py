@@ -5,6 +5,7 @@ The same models, optimizers, batch sizes, data handling and measurements as
 bench/mnist_throughput.cc, in Debian's python3-torch, printing the same lines:
   train_images_per_s X / infer_images_per_s X / latency_batch1_us X / peak_rss_mb X
 Usage: pytorch_mnist_throughput.py --arch=cnn_small --steps=200 --threads=2 --data_dir=data/mnist
+[--channels_last=recipe|on|off] (the recipe's memory format by default, as bench/mnist_throughput).
 With --to_accuracy=0.99 [--max_epochs=10]: whole epochs until the test accuracy reaches the goal,
 printing "seconds_to_accuracy X" (training time only), as bench/mnist_throughput does.
 Set OMP_NUM_THREADS and OPENBLAS_NUM_THREADS to the same count (compare_pytorch.sh does).
@@ -39,6 +40,7 @@ def load(data_dir, train):
 
 
 def build(arch):
+    """The model, optimizer, lr and batch size of the architecture's recipe (examples/mnist_models.cc)."""
     if arch == "cnn_small":
         return nn.Sequential(nn.Conv2d(1, 16, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
                              nn.Conv2d(16, 32, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
@@ -55,6 +57,10 @@ def build(arch):
     raise SystemExit(f"unknown --arch {arch}")
 
 
+# The recipes' memory format (examples/mnist_models.cc): channels last for these CNNs, as there.
+CHANNELS_LAST = {"cnn_small": True, "cnn_wide": True, "cnn_fc3": True}
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--arch", default="cnn_small")
@@ -64,6 +70,8 @@ def main():
     ap.add_argument("--to_accuracy", type=float)
     ap.add_argument("--max_epochs", type=int, default=10)
     ap.add_argument("--seed", type=int, default=0, help="initialization and shuffling")
+    ap.add_argument("--channels_last", choices=["recipe", "on", "off"], default="recipe",
+                    help="images and model in channels-last memory format (default: the recipe's)")
     ap.add_argument("--flush_denormal", action="store_true",
                     help="torch.set_flush_denormal(True), tapegrad's default (off in PyTorch by default)")
     args = ap.parse_args()
@@ -74,6 +82,13 @@ def main():
     train_x, train_y = load(args.data_dir, True)
     test_x, test_y = load(args.data_dir, False)
     model, opt_name, lr, batch = build(args.arch)
+    channels_last = CHANNELS_LAST[args.arch] if args.channels_last == "recipe" else args.channels_last == "on"
+    fmt = torch.channels_last if channels_last else torch.contiguous_format
+    model = model.to(memory_format=fmt)
+
+    def prepare(images):  # normalized, in the recipe's memory format
+        return ((images - MEAN) / STD).contiguous(memory_format=fmt)
+
     opt = torch.optim.Adam(model.parameters(), lr) if opt_name == "adam" else \
         torch.optim.SGD(model.parameters(), lr, momentum=0.9)
     loss_fn = nn.CrossEntropyLoss()
@@ -87,13 +102,13 @@ def main():
             for b in range(0, train_x.shape[0], batch):
                 idx = order[b:b + batch]
                 opt.zero_grad(set_to_none=True)
-                loss_fn(model((train_x[idx] - MEAN) / STD), train_y[idx]).backward()
+                loss_fn(model(prepare(train_x[idx])), train_y[idx]).backward()
                 opt.step()
             train_seconds += time.perf_counter() - t
             epoch += 1
             model.eval()
             with torch.no_grad():
-                correct = sum(int((model((test_x[b:b + 1000] - MEAN) / STD).argmax(1) == test_y[b:b + 1000]).sum())
+                correct = sum(int((model(prepare(test_x[b:b + 1000])).argmax(1) == test_y[b:b + 1000]).sum())
                               for b in range(0, test_x.shape[0], 1000))
             accuracy = correct / test_x.shape[0]
             print(f"epoch {epoch} test_accuracy {accuracy:.4f} train_seconds {train_seconds:.1f}")
@@ -111,7 +126,7 @@ def main():
             if done == warmup:
                 start = time.perf_counter()
             idx = order[b:b + batch]
-            x, y = (train_x[idx] - MEAN) / STD, train_y[idx]
+            x, y = prepare(train_x[idx]), train_y[idx]
             opt.zero_grad(set_to_none=True)
             loss_fn(model(x), y).backward()
             opt.step()
@@ -120,14 +135,14 @@ def main():
 
     model.eval()
     with torch.no_grad():
-        model((test_x[:1000] - MEAN) / STD)  # warm-up
+        model(prepare(test_x[:1000]))  # warm-up
         start = time.perf_counter()
         for b in range(0, test_x.shape[0], 1000):
-            model((test_x[b:b + 1000] - MEAN) / STD)
+            model(prepare(test_x[b:b + 1000]))
         infer_rate = test_x.shape[0] / (time.perf_counter() - start)
         latencies = []
         for i in range(220):
-            x = (test_x[i:i + 1] - MEAN) / STD
+            x = prepare(test_x[i:i + 1])
             t = time.perf_counter()
             model(x)
             if i >= 20:

@@ -56,10 +56,10 @@ std::shared_ptr<Sequential> lenet5() {
 
 const std::vector<Architecture>& architectures() {
   static const std::vector<Architecture> all = {
-      {"cnn_small", {"adam", 1e-3, 0.0, 50}, cnn_small},
-      {"cnn_wide", {"adam", 1e-3, 0.0, 50}, cnn_wide},
-      {"cnn_fc3", {"sgd", 1e-3, 0.9, 64}, cnn_fc3},
-      {"lenet5", {"sgd", 0.05, 0.9, 64}, lenet5},
+      {"cnn_small", {"adam", 1e-3, 0.0, 50, true}, cnn_small},
+      {"cnn_wide", {"adam", 1e-3, 0.0, 50, true}, cnn_wide},
+      {"cnn_fc3", {"sgd", 1e-3, 0.9, 64, true}, cnn_fc3},
+      {"lenet5", {"sgd", 0.05, 0.9, 64, false}, lenet5},  // average pooling has no channels-last kernel
   };
   return all;
 }

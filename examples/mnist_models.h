@@ -16,6 +16,9 @@ struct Recipe {
   double lr;
   double momentum;  // sgd only
   int64_t batch_size;
+  // Images (so every activation) in channels-last memory format: the convolutions skip their
+  // layout reorders and max pooling keeps the format (Note [Channels last] in ops/array.cc).
+  bool channels_last;
 };
 
 struct Architecture {
