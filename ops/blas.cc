@@ -16,9 +16,14 @@
 // its Haswell kernels and trails everywhere (2048^3: 200 vs 389), and for the products the matmul
 // primitive does not take, a classifier head's forward 50x1024 @ (10x1024)^T and 50x1568 @
 // (10x1568)^T, oneDNN's sgemm gives 66 / 74 against OpenBLAS's 24 (on the Xeon OpenBLAS had 103
-// against the matmul primitive's 78; sgemm was not measured there). So every other float32
-// product (also alpha != 1 or beta != 0) goes to oneDNN's sgemm; float64 and deterministic mode
-// stay on OpenBLAS, and a product with one row or column is a GEMV (Note [Batch-1 products]).
+// against the matmul primitive's 78). They stay on OpenBLAS all the same: routed to oneDNN's
+// sgemm, io/model_file_test's LSTM classifier no longer gives the same bits eager and reloaded at
+// batch 5 (likely because the two split its small products differently and oneDNN's sgemm need
+// not round a row alike for every M; not traced further), and those products are a few
+// microseconds of a step (cnn_wide's fc2 forward: 46 us of ~15 ms). So: untransposed B -> oneDNN
+// sgemm; transposed B with M, N >= 32, alpha 1, beta 0 -> the matmul primitive; the rest, float64
+// and deterministic mode -> OpenBLAS; a product with one row or column is a GEMV (Note [Batch-1
+// products]).
 #include "ops/blas.h"
 
 #include <cblas.h>
@@ -129,16 +134,17 @@ bool vector_product(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, 
 void fastest(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
              const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
   if (vector_product(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)) return;
-  if (k == 0) {
-    blas(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);  // C = beta C
+  if (k > 0 && !tb) {
+    const dnnl_status_t status = dnnl_sgemm(ta ? 'T' : 'N', 'N', m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    TG_CHECK(status == dnnl_success, "gemm: oneDNN sgemm failed with status ", static_cast<int>(status), " for M=",
+             m, " N=", n, " K=", k, " lda=", lda, " ldb=", ldb, " ldc=", ldc);
     return;
   }
-  if (tb && m >= 32 && n >= 32 && alpha == 1 && beta == 0 && onednn::matmul(ta, tb, m, n, k, a, lda, b, ldb, c, ldc))
+  if (k > 0 && m >= 32 && n >= 32 && alpha == 1 && beta == 0 &&
+      onednn::matmul(ta, tb, m, n, k, a, lda, b, ldb, c, ldc)) {
     return;
-  const dnnl_status_t status =
-      dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-  TG_CHECK(status == dnnl_success, "gemm: oneDNN sgemm failed with status ", static_cast<int>(status), " for M=", m,
-           " N=", n, " K=", k, " lda=", lda, " ldb=", ldb, " ldc=", ldc);
+  }
+  blas(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);  // also k == 0: C = beta C
 }
 void fastest(bool ta, bool tb, int64_t m, int64_t n, int64_t k, double alpha, const double* a, int64_t lda,
              const double* b, int64_t ldb, double beta, double* c, int64_t ldc) {
