@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "ops/internal/channel_kernels.h"
+#include "ops/internal/row_blocks.h"
 
 namespace tg::ops {
 
@@ -37,17 +38,12 @@ double lane_sum(int64_t l, F&& f) {
 // thread count.
 constexpr int64_t kRowsPerBlock = 64;
 
-// The row blocks of [m, c] rows: their count, and run(b, r0, rows) for each block b (rows r0 to
-// r0 + rows), in parallel.
-int64_t row_blocks(int64_t m) { return (m + kRowsPerBlock - 1) / kRowsPerBlock; }
+// The row blocks of [m, c] rows at this block size (ops/internal/row_blocks.h): their count, and
+// run(b, r0, rows) for each block b, in parallel.
+int64_t row_blocks(int64_t m) { return internal::row_blocks(m, kRowsPerBlock); }
 template <typename F>
 void for_row_blocks(int64_t m, int64_t c, F run) {
-  const int64_t blocks = row_blocks(m);
-#pragma omp parallel for schedule(static) if (m * c >= 32768)
-  for (int64_t b = 0; b < blocks; ++b) {
-    const int64_t r0 = b * kRowsPerBlock;
-    run(b, r0, std::min(m, r0 + kRowsPerBlock) - r0);
-  }
+  internal::for_row_blocks(m, c, kRowsPerBlock, run);
 }
 
 // Per channel ch, over the [m, c] rows: (sum of u, sum of u * v) with u = a - a_shift (a_shift

@@ -7,6 +7,7 @@
 #include <limits>
 #include <type_traits>
 
+#include "ops/internal/row_blocks.h"
 #include "ops/internal/strided_loop.h"
 #include "ops/internal/sum_loops.h"
 #include "ops/internal/vector_kernels.h"
@@ -167,16 +168,15 @@ static void sum_columns(const T* x, int64_t a, int64_t k, T* out) {
 template <typename T>
 static void sum_columns_by_row_chunks(const T* x, int64_t a, int64_t k, T* out) {
   constexpr int64_t kRows = 1024;
-  const int64_t chunks = (a + kRows - 1) / kRows;
+  const int64_t chunks = internal::row_blocks(a, kRows);
   std::vector<Acc<T>> partial(chunks * k, Acc<T>(0));
-#pragma omp parallel for schedule(static) if (a * k >= internal::kParallelGrain)
-  for (int64_t q = 0; q < chunks; ++q) {
+  internal::for_row_blocks(a, k, kRows, [&](int64_t q, int64_t r0, int64_t rows) {
     Acc<T>* acc = partial.data() + q * k;
-    for (int64_t i = q * kRows; i < std::min(a, (q + 1) * kRows); ++i) {
+    for (int64_t i = r0; i < r0 + rows; ++i) {
       const T* row = x + i * k;
       for (int64_t j = 0; j < k; ++j) acc[j] += row[j];
     }
-  }
+  });
   for (int64_t j = 0; j < k; ++j) {
     Acc<T> s = 0;
     for (int64_t q = 0; q < chunks; ++q) s += partial[q * k + j];
