@@ -61,11 +61,9 @@ int run() {
   manual_seed(seed);
   auto model = arch.build();
   auto optimizer = examples::make_optimizer(arch.recipe, model->parameters(), arch.recipe.lr);
-  const io::Transform norm = io::compose(
-      {io::normalize(io::kMnistMean, io::kMnistStd),
-       io::to_memory_format(absl::GetFlag(FLAGS_channels_last).value_or(arch.recipe.channels_last)
-                                ? MemoryFormat::ChannelsLast
-                                : MemoryFormat::Contiguous)});
+  const io::Transform norm =
+      io::compose({io::normalize(io::kMnistMean, io::kMnistStd),
+                   io::to_memory_format(arch.recipe.image_format(absl::GetFlag(FLAGS_channels_last)))});
   io::DataLoader loader(io::TensorDataset(train->images, train->labels),
                         {.batch_size = arch.recipe.batch_size, .seed = seed}, norm);
   io::DataLoader test_loader(io::TensorDataset(test->images, test->labels), {.batch_size = 1000, .shuffle = false},

@@ -171,10 +171,9 @@ std::optional<Run> set_up() {
   manual_seed(r.seed);
   r.model = r.arch->build();
   r.optimizer = examples::make_optimizer(r.arch->recipe, r.model->parameters(), r.lr, absl::GetFlag(FLAGS_weight_decay));
-  const io::Transform layout = io::to_memory_format(
-      absl::GetFlag(FLAGS_channels_last).value_or(r.arch->recipe.channels_last) ? MemoryFormat::ChannelsLast
-                                                                                 : MemoryFormat::Contiguous);
-  const io::Transform norm = io::compose({io::normalize(io::kMnistMean, io::kMnistStd), layout});
+  const io::Transform norm =
+      io::compose({io::normalize(io::kMnistMean, io::kMnistStd),
+                   io::to_memory_format(r.arch->recipe.image_format(absl::GetFlag(FLAGS_channels_last)))});
   io::Transform train_transform = norm;
   if (absl::GetFlag(FLAGS_augment)) {
     auto shift = random_shift(2, r.seed);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,10 @@ struct Recipe {
   // Images (so every activation) in channels-last memory format: the convolutions skip their
   // layout reorders and max pooling keeps the format (Note [Channels last] in ops/array.cc).
   bool channels_last;
+  // The images' format: the recipe's, or channels last as `channels_last` says when given (a flag).
+  MemoryFormat image_format(std::optional<bool> channels_last_flag = std::nullopt) const {
+    return channels_last_flag.value_or(channels_last) ? MemoryFormat::ChannelsLast : MemoryFormat::Contiguous;
+  }
 };
 
 struct Architecture {
