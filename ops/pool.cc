@@ -56,76 +56,70 @@ bool plain_2x2(const Pool2dParams& p, int64_t h, int64_t w, int64_t oh, int64_t 
 // maxima come from its window's taps, each tap a run of C values, so the inner loop runs over the
 // channels and vectorizes whatever the window. Taps are visited in the NCHW loop's order and take
 // over on the same rule (greater, or NaN), so values and indices (still i * W + j within the
-// channel's plane) match the NCHW kernel's.
-std::pair<Array, Array> max_pool2d_channels_last(const Array& input_in, const Shape& out_shape, const Pool2dParams& p,
-                                                 bool with_indices) {
-  const Array input = input_in.contiguous(MemoryFormat::ChannelsLast);
-  Array out = Array::empty(out_shape, input.dtype(), MemoryFormat::ChannelsLast);
-  Array indices = with_indices ? Array::empty(out_shape, kInt64, MemoryFormat::ChannelsLast) : Array();
-  const int64_t n = out_shape[0], c = out_shape[1], h = input.size(2), w = input.size(3);
-  const int64_t oh = out_shape[2], ow = out_shape[3];
-  dispatch_floating(input.dtype(), "max_pool2d", [&](auto tag) {
-    using T = decltype(tag);
-    const T* ip = input.data<T>();
-    T* op = out.data<T>();
-    int64_t* xp = with_indices ? indices.data<int64_t>() : nullptr;
-    const bool two_by_two = plain_2x2(p, h, w, oh, ow);
+// channel's plane) match the NCHW kernel's. input, out and indices (undefined: none) are dense
+// channels-last arrays.
+template <typename T>
+void max_pool2d_channels_last(const Array& input, const Pool2dParams& p, Array& out, Array& indices) {
+  const int64_t n = out.size(0), c = out.size(1), h = input.size(2), w = input.size(3);
+  const int64_t oh = out.size(2), ow = out.size(3);
+  const T* ip = input.data<T>();
+  T* op = out.data<T>();
+  int64_t* xp = indices.defined() ? indices.data<int64_t>() : nullptr;
+  const bool two_by_two = plain_2x2(p, h, w, oh, ow);
 #pragma omp parallel for schedule(static) if (n * h * w * c >= 32768)
-    for (int64_t row = 0; row < n * oh; ++row) {  // one output row (image, y) per iteration
-      const int64_t b = row / oh, y = row % oh;
-      const T* image = ip + b * h * w * c;
-      if (two_by_two) {  // the common case in one pass per pixel: its four taps, no bounds
-        for (int64_t x = 0; x < ow; ++x) {
-          const int64_t at00 = 2 * y * w + 2 * x, at01 = at00 + 1, at10 = at00 + w, at11 = at10 + 1;
-          const T *t00 = image + at00 * c, *t01 = image + at01 * c, *t10 = image + at10 * c, *t11 = image + at11 * c;
-          T* best = op + (row * ow + x) * c;
-          int64_t* best_i = xp != nullptr ? xp + (row * ow + x) * c : nullptr;
-#pragma omp simd
-          for (int64_t k = 0; k < c; ++k) {
-            T v = t00[k];
-            int64_t at = at00;
-            bool take = t01[k] > v || t01[k] != t01[k];
-            v = take ? t01[k] : v;
-            at = take ? at01 : at;
-            take = t10[k] > v || t10[k] != t10[k];
-            v = take ? t10[k] : v;
-            at = take ? at10 : at;
-            take = t11[k] > v || t11[k] != t11[k];
-            v = take ? t11[k] : v;
-            at = take ? at11 : at;
-            best[k] = v;
-            if (best_i != nullptr) best_i[k] = at;
-          }
-        }
-        continue;
-      }
+  for (int64_t row = 0; row < n * oh; ++row) {  // one output row (image, y) per iteration
+    const int64_t b = row / oh, y = row % oh;
+    const T* image = ip + b * h * w * c;
+    if (two_by_two) {  // the common case in one pass per pixel: its four taps, no bounds
       for (int64_t x = 0; x < ow; ++x) {
-        const auto [hs, he, ws, we] = max_pool_taps(p, y, x, h, w);
+        const int64_t at00 = 2 * y * w + 2 * x, at01 = at00 + 1, at10 = at00 + w, at11 = at10 + 1;
+        const T *t00 = image + at00 * c, *t01 = image + at01 * c, *t10 = image + at10 * c, *t11 = image + at11 * c;
         T* best = op + (row * ow + x) * c;
         int64_t* best_i = xp != nullptr ? xp + (row * ow + x) * c : nullptr;
-        std::fill_n(best, c, -std::numeric_limits<T>::infinity());
-        if (best_i != nullptr) std::fill_n(best_i, c, hs * w + ws);
-        for (int64_t i = hs; i < he; i += p.dilation_h) {
-          for (int64_t j = ws; j < we; j += p.dilation_w) {
-            const T* v = image + (i * w + j) * c;
-            const int64_t at = i * w + j;
-            if (best_i == nullptr) {
 #pragma omp simd
-              for (int64_t k = 0; k < c; ++k) best[k] = (v[k] > best[k] || v[k] != v[k]) ? v[k] : best[k];
-            } else {
+        for (int64_t k = 0; k < c; ++k) {
+          T v = t00[k];
+          int64_t at = at00;
+          bool take = t01[k] > v || t01[k] != t01[k];
+          v = take ? t01[k] : v;
+          at = take ? at01 : at;
+          take = t10[k] > v || t10[k] != t10[k];
+          v = take ? t10[k] : v;
+          at = take ? at10 : at;
+          take = t11[k] > v || t11[k] != t11[k];
+          v = take ? t11[k] : v;
+          at = take ? at11 : at;
+          best[k] = v;
+          if (best_i != nullptr) best_i[k] = at;
+        }
+      }
+      continue;
+    }
+    for (int64_t x = 0; x < ow; ++x) {
+      const auto [hs, he, ws, we] = max_pool_taps(p, y, x, h, w);
+      T* best = op + (row * ow + x) * c;
+      int64_t* best_i = xp != nullptr ? xp + (row * ow + x) * c : nullptr;
+      std::fill_n(best, c, -std::numeric_limits<T>::infinity());
+      if (best_i != nullptr) std::fill_n(best_i, c, hs * w + ws);
+      for (int64_t i = hs; i < he; i += p.dilation_h) {
+        for (int64_t j = ws; j < we; j += p.dilation_w) {
+          const T* v = image + (i * w + j) * c;
+          const int64_t at = i * w + j;
+          if (best_i == nullptr) {
 #pragma omp simd
-              for (int64_t k = 0; k < c; ++k) {
-                const bool take = v[k] > best[k] || v[k] != v[k];
-                best[k] = take ? v[k] : best[k];
-                best_i[k] = take ? at : best_i[k];
-              }
+            for (int64_t k = 0; k < c; ++k) best[k] = (v[k] > best[k] || v[k] != v[k]) ? v[k] : best[k];
+          } else {
+#pragma omp simd
+            for (int64_t k = 0; k < c; ++k) {
+              const bool take = v[k] > best[k] || v[k] != v[k];
+              best[k] = take ? v[k] : best[k];
+              best_i[k] = take ? at : best_i[k];
             }
           }
         }
       }
     }
-  });
-  return {out, indices};
+  }
 }
 
 }  // namespace
@@ -153,14 +147,16 @@ Shape pool2d_output_shape(const Shape& in, const Pool2dParams& p, const char* op
 std::pair<Array, Array> max_pool2d(const Array& input_in, const Pool2dParams& p, bool with_indices) {
   const Shape out_shape = pool2d_output_shape(input_in.shape(), p, "max_pool2d");
   refresh_team_size();
-  if (is_channels_last(input_in)) return max_pool2d_channels_last(input_in, out_shape, p, with_indices);
-  const Array input = input_in.contiguous();
-  Array out = Array::empty(out_shape, input.dtype());
-  Array indices = with_indices ? Array::empty(out_shape, kInt64) : Array();
+  // The input's layout, kept by the output and indices (Note [Channels-last max pooling]).
+  const MemoryFormat format = is_channels_last(input_in) ? MemoryFormat::ChannelsLast : MemoryFormat::Contiguous;
+  const Array input = input_in.contiguous(format);
+  Array out = Array::empty(out_shape, input.dtype(), format);
+  Array indices = with_indices ? Array::empty(out_shape, kInt64, format) : Array();
   const int64_t planes = out_shape[0] * out_shape[1], h = input.size(2), w = input.size(3);
   const int64_t oh = out_shape[2], ow = out_shape[3];
   dispatch_floating(input.dtype(), "max_pool2d", [&](auto tag) {
     using T = decltype(tag);
+    if (format == MemoryFormat::ChannelsLast) return max_pool2d_channels_last<T>(input, p, out, indices);
     const T* ip = input.data<T>();
     T* op = out.data<T>();
     int64_t* xp = with_indices ? indices.data<int64_t>() : nullptr;
